@@ -1,0 +1,132 @@
+"""exportjob: authorized export of digital-asset originals, as they are or converted.
+
+An embeddable implementation of the Image Production System's ``ExportJob``: the job model, the Image
+Serving modifier and macro language, format resolution, and an engine with pluggable storage,
+conversion and notification.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._commands import ResolvedRequest, resolve_request
+from ._macros import MacroLibrary
+from ._model import (
+    Asset,
+    AssetHandle,
+    AssetType,
+    EmailSetting,
+    ExportFormat,
+    ExportJob,
+    JobContext,
+    RawExportJob,
+    RawJobContext,
+)
+from ._options import (
+    Color,
+    Compression,
+    ConversionSettings,
+    Crop,
+    Fit,
+    FitMode,
+    Flip,
+    OutputFormat,
+    PixelType,
+    Quality,
+    Quantize,
+    RenderOptions,
+    ResMode,
+    UnsharpMask,
+)
+from ._plan import ExportPlan, Refusal, plan_export, plan_exports, resolve_job_request
+from ._syntax import Command
+from .exceptions import (
+    AssetError,
+    AssetNotFoundError,
+    ConversionError,
+    ExportJobError,
+    FieldProblem,
+    ImageTooLargeError,
+    InvalidJobError,
+    JobStoppedError,
+    MacroDefinitionError,
+    MacroError,
+    ModifierError,
+    NotAuthorizedError,
+    NotifierError,
+    RefusedCommandError,
+    StoreReadError,
+    StoreWriteError,
+    UnknownCommandError,
+    UnknownMacroError,
+    UnsafeNameError,
+    UnsupportedAssetTypeError,
+    UnsupportedFormatError,
+)
+from .protocols import AssetStore, ConversionOutput, Converter, Notifier
+
+try:
+    __version__ = version("exportjob")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Asset",
+    "AssetError",
+    "AssetHandle",
+    "AssetNotFoundError",
+    "AssetStore",
+    "AssetType",
+    "Color",
+    "Command",
+    "Compression",
+    "ConversionError",
+    "ConversionOutput",
+    "ConversionSettings",
+    "Converter",
+    "Crop",
+    "EmailSetting",
+    "ExportFormat",
+    "ExportJob",
+    "ExportJobError",
+    "ExportPlan",
+    "FieldProblem",
+    "Fit",
+    "FitMode",
+    "Flip",
+    "ImageTooLargeError",
+    "InvalidJobError",
+    "JobContext",
+    "JobStoppedError",
+    "MacroDefinitionError",
+    "MacroError",
+    "MacroLibrary",
+    "ModifierError",
+    "NotAuthorizedError",
+    "Notifier",
+    "NotifierError",
+    "OutputFormat",
+    "PixelType",
+    "Quality",
+    "Quantize",
+    "RawExportJob",
+    "RawJobContext",
+    "Refusal",
+    "RefusedCommandError",
+    "RenderOptions",
+    "ResMode",
+    "ResolvedRequest",
+    "StoreReadError",
+    "StoreWriteError",
+    "UnknownCommandError",
+    "UnknownMacroError",
+    "UnsafeNameError",
+    "UnsharpMask",
+    "UnsupportedAssetTypeError",
+    "UnsupportedFormatError",
+    "__version__",
+    "plan_export",
+    "plan_exports",
+    "resolve_job_request",
+    "resolve_request",
+]

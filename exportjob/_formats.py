@@ -1,0 +1,209 @@
+"""The output format table: one row per ``fmt`` keyword, the single source of extensions and writers."""
+
+from __future__ import annotations
+
+import functools
+
+import attrs
+
+from ._options import Compression, PixelType
+
+__all__ = ["FORMATS", "FormatInfo", "format_info", "pillow_can_write"]
+
+_RGB = frozenset({PixelType.RGB})
+_RGB_GRAY = frozenset({PixelType.RGB, PixelType.GRAY})
+_ALL_TYPES = frozenset({PixelType.RGB, PixelType.GRAY, PixelType.CMYK})
+_TIF_COMP = frozenset({Compression.NONE, Compression.LZW, Compression.ZIP, Compression.JPEG})
+_LOSSY = frozenset({Compression.LOSSY, Compression.LOSSLESS})
+
+
+@attrs.frozen
+class FormatInfo:
+    """What one ``fmt`` keyword means: file extension, MIME type, alpha, pixel types, writer."""
+
+    name: str
+    extension: str
+    mime: str
+    alpha: bool
+    pixel_types: frozenset[PixelType]
+    compressions: frozenset[Compression]
+    default_compression: Compression | None
+    pillow_format: str | None
+    pillow_feature: str | None = None
+    palette: bool = False
+    icc: bool = True
+    progressive: bool = False
+
+
+def _row(  # noqa: PLR0917 - a table row
+    name: str,
+    ext: str,
+    mime: str,
+    alpha: bool,
+    types: frozenset[PixelType],
+    comps: frozenset[Compression] = frozenset(),
+    default: Compression | None = None,
+    pillow: str | None = None,
+    feature: str | None = None,
+    *,
+    palette: bool = False,
+    icc: bool = True,
+    progressive: bool = False,
+) -> FormatInfo:
+    return FormatInfo(
+        name, ext, mime, alpha, types, comps, default, pillow, feature, palette, icc, progressive
+    )
+
+
+FORMATS: dict[str, FormatInfo] = {
+    r.name: r
+    for r in (
+        _row("jpeg", ".jpg", "image/jpeg", False, _ALL_TYPES, pillow="JPEG"),
+        _row("pjpeg", ".jpg", "image/jpeg", False, _ALL_TYPES, pillow="JPEG", progressive=True),
+        _row("png", ".png", "image/png", False, _RGB_GRAY, pillow="PNG"),
+        _row("png-alpha", ".png", "image/png", True, _RGB_GRAY, pillow="PNG"),
+        _row("png8", ".png", "image/png", False, _RGB, pillow="PNG", palette=True),
+        _row("png8-alpha", ".png", "image/png", True, _RGB, pillow="PNG", palette=True),
+        _row("gif", ".gif", "image/gif", False, _RGB_GRAY, pillow="GIF", palette=True, icc=False),
+        _row(
+            "gif-alpha", ".gif", "image/gif", True, _RGB_GRAY, pillow="GIF", palette=True, icc=False
+        ),
+        _row(
+            "tif",
+            ".tiff",
+            "image/tiff",
+            False,
+            _ALL_TYPES,
+            _TIF_COMP,
+            Compression.NONE,
+            "TIFF",
+            "libtiff",
+        ),
+        _row(
+            "tif-alpha",
+            ".tiff",
+            "image/tiff",
+            True,
+            _ALL_TYPES,
+            _TIF_COMP - {Compression.JPEG},
+            Compression.NONE,
+            "TIFF",
+            "libtiff",
+        ),
+        _row(
+            "webp",
+            ".webp",
+            "image/webp",
+            False,
+            _RGB,
+            _LOSSY,
+            Compression.LOSSY,
+            "WEBP",
+            "webp",
+            icc=False,
+        ),
+        _row(
+            "webp-alpha",
+            ".webp",
+            "image/webp",
+            True,
+            _RGB,
+            _LOSSY,
+            Compression.LOSSY,
+            "WEBP",
+            "webp",
+            icc=False,
+        ),
+        _row(
+            "avif",
+            ".avif",
+            "image/avif",
+            False,
+            _RGB,
+            _LOSSY,
+            Compression.LOSSY,
+            "AVIF",
+            "avif",
+            icc=False,
+        ),
+        _row(
+            "avif-alpha",
+            ".avif",
+            "image/avif",
+            True,
+            _RGB,
+            _LOSSY,
+            Compression.LOSSY,
+            "AVIF",
+            "avif",
+            icc=False,
+        ),
+        _row(
+            "jpeg2000",
+            ".jp2",
+            "image/jp2",
+            False,
+            _RGB_GRAY,
+            _LOSSY,
+            Compression.LOSSY,
+            "JPEG2000",
+            "jpg_2000",
+            icc=False,
+        ),
+        _row(
+            "jpeg2000-alpha",
+            ".jp2",
+            "image/jp2",
+            True,
+            _RGB_GRAY,
+            _LOSSY,
+            Compression.LOSSY,
+            "JPEG2000",
+            "jpg_2000",
+            icc=False,
+        ),
+        _row(
+            "pdf",
+            ".pdf",
+            "application/pdf",
+            False,
+            _ALL_TYPES,
+            frozenset({Compression.JPEG}),
+            Compression.JPEG,
+            "PDF",
+        ),
+        _row("eps", ".eps", "application/postscript", False, _ALL_TYPES, pillow="EPS"),
+        # Known to Image Serving, not writable here: refused with UnsupportedFormatError.
+        _row("jpegxr", ".jxr", "image/vnd.ms-photo", False, _RGB, _LOSSY, Compression.LOSSY),
+        _row("jpegxr-alpha", ".jxr", "image/vnd.ms-photo", True, _RGB, _LOSSY, Compression.LOSSY),
+        _row("heic", ".heic", "image/heic", False, _RGB, frozenset({Compression.LOSSLESS})),
+        _row("swf", ".swf", "application/x-shockwave-flash", False, _RGB),
+        _row("swf-alpha", ".swf", "application/x-shockwave-flash", True, _RGB),
+        _row("swf3", ".swf", "application/x-shockwave-flash", False, _RGB),
+        _row("swf3-alpha", ".swf", "application/x-shockwave-flash", True, _RGB),
+        _row("f4m", ".f4m", "application/f4m+xml", False, _RGB),
+        _row("m3u8", ".m3u8", "application/vnd.apple.mpegurl", False, _RGB),
+    )
+}
+
+_ALIASES = {"jpg": "jpeg"}
+
+
+def format_info(name: str) -> FormatInfo | None:
+    """Return the row for a ``fmt`` keyword (case-insensitive, ``jpg`` = ``jpeg``), or None."""
+    key = name.lower()
+    return FORMATS.get(_ALIASES.get(key, key))
+
+
+@functools.cache
+def pillow_can_write(name: str) -> bool:
+    """Whether the installed Pillow can write format *name* (checked once, imports Pillow lazily)."""
+    info = format_info(name)
+    if info is None or info.pillow_format is None:
+        return False
+    from PIL import Image, features  # noqa: PLC0415 - Pillow is imported only when needed
+
+    Image.init()
+    if info.pillow_format not in Image.SAVE:
+        return False
+    return info.pillow_feature is None or bool(features.check(info.pillow_feature))

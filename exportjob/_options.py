@@ -1,0 +1,303 @@
+"""Typed values of the Image Serving commands the converter honours, and the settings that default them.
+
+The language layer (``_commands``) turns validated command strings into these; the converter reads only
+these, never raw strings. Every default that Image Serving keeps in a catalog attribute is a field of
+``ConversionSettings``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal
+
+import attrs
+
+__all__ = [
+    "Color",
+    "ColorizeOp",
+    "Compression",
+    "ConversionSettings",
+    "Crop",
+    "Fit",
+    "FitMode",
+    "Flip",
+    "NoiseOp",
+    "OutputFormat",
+    "PixelType",
+    "Quality",
+    "Quantize",
+    "RenderOptions",
+    "ResMode",
+    "UnsharpMask",
+]
+
+
+class PixelType(enum.Enum):
+    """``fmt`` pixel type: the output colour space."""
+
+    RGB = "rgb"
+    GRAY = "gray"
+    CMYK = "cmyk"
+
+
+class Compression(enum.Enum):
+    """``fmt`` compression option."""
+
+    NONE = "none"
+    LZW = "lzw"
+    ZIP = "zip"
+    JPEG = "jpeg"
+    LOSSY = "lossy"
+    LOSSLESS = "lossless"
+
+
+class ResMode(enum.Enum):
+    """``resMode``: the resampling filter for every scaling step."""
+
+    BILIN = "bilin"
+    BICUB = "bicub"
+    SHARP2 = "sharp2"
+    BISHARP = "bisharp"
+    TRILIN = "trilin"
+
+
+class FitMode(enum.Enum):
+    """``fit`` mode."""
+
+    FIT = "fit"
+    CONSTRAIN = "constrain"
+    CROP = "crop"
+    WRAP = "wrap"
+    STRETCH = "stretch"
+    HFIT = "hfit"
+    VFIT = "vfit"
+
+
+class Flip(enum.Enum):
+    """``flip``: mirror left-right, up-down, or both."""
+
+    LR = "lr"
+    UD = "ud"
+    LRUD = "lrud"
+
+
+@attrs.frozen
+class OutputFormat:
+    """A resolved ``fmt``: canonical format keyword, pixel type and compression.
+
+    ``name`` is canonical (``jpg`` is stored as ``jpeg``). ``compression`` is ``None`` where the format
+    takes none. Facts about the format (extension, alpha, Pillow writer) are in ``exportjob._formats``.
+    """
+
+    name: str
+    pixel_type: PixelType = PixelType.RGB
+    compression: Compression | None = None
+
+    def render(self) -> str:
+        """Return the ``fmt=`` value that produces this format."""
+        parts = [self.name, self.pixel_type.value]
+        if self.compression is not None:
+            parts.append(self.compression.value)
+        return ",".join(parts)
+
+
+@attrs.frozen
+class Color:
+    """An opaque-or-not colour in the space it was written in; components are 0-255.
+
+    ``space`` is ``gray`` (one component), ``rgb`` (three) or ``cmyk`` (four); ``alpha`` is 0-255
+    (255 = opaque) and is ignored where Image Serving ignores it (``bgc``).
+    """
+
+    space: Literal["gray", "rgb", "cmyk"]
+    components: tuple[int, ...]
+    alpha: int = 255
+
+    def to_rgb(self) -> tuple[int, int, int]:
+        """Convert naively to 8-bit RGB, as Image Serving does for a colour in another space."""
+        c = self.components
+        if self.space == "gray":
+            return (c[0], c[0], c[0])
+        if self.space == "rgb":
+            return (c[0], c[1], c[2])
+        cy, m, y, k = (v / 255 for v in c)
+        return (
+            round(255 * (1 - cy) * (1 - k)),
+            round(255 * (1 - m) * (1 - k)),
+            round(255 * (1 - y) * (1 - k)),
+        )
+
+    def to_gray(self) -> int:
+        """Convert to 8-bit gray with ITU-R 601 luma, as Pillow's ``convert("L")`` does."""
+        if self.space == "gray":
+            return self.components[0]
+        r, g, b = self.to_rgb()
+        return (r * 299 + g * 587 + b * 114 + 500) // 1000
+
+    def to_cmyk(self) -> tuple[int, int, int, int]:
+        """Convert naively to 8-bit CMYK (Pillow's RGB->CMYK: K is 0)."""
+        if self.space == "cmyk":
+            c = self.components
+            return (c[0], c[1], c[2], c[3])
+        r, g, b = self.to_rgb()
+        return (255 - r, 255 - g, 255 - b, 0)
+
+
+WHITE = Color("rgb", (255, 255, 255))
+
+
+@attrs.frozen
+class Quality:
+    """``qlt=quality[,chroma]``: JPEG quality 1-100; ``chroma`` True disables chroma downsampling."""
+
+    quality: int = 80
+    chroma: bool = False
+
+
+@attrs.frozen
+class Quantize:
+    """``quantize=type[,dither[,numColors[,colorList]]]`` for palette outputs (gif, png8)."""
+
+    type: Literal["adaptive", "web"] = "adaptive"
+    dither: bool = True
+    colors: int = 256
+    forced: tuple[tuple[int, int, int], ...] = ()
+
+
+@attrs.frozen
+class Fit:
+    """``fit=mode[,upscale]``."""
+
+    mode: FitMode = FitMode.FIT
+    upscale: bool = False
+
+
+@attrs.frozen
+class Crop:
+    """``crop=x,y,w,h`` in source pixels, or ``cropN`` (``normalized``) as fractions of the source."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    normalized: bool = False
+
+
+@attrs.frozen
+class UnsharpMask:
+    """``op_usm``/``op_usmR``: amount 0-5, radius 0-250, threshold 0-255, monochrome.
+
+    ``scaled`` is True for ``op_usm`` (the radius refers to the full-resolution image and is scaled
+    down with it) and False for ``op_usmR`` (the radius is used as is).
+    """
+
+    amount: float
+    radius: float = 0.0
+    threshold: int = 0
+    monochrome: bool = False
+    scaled: bool = True
+
+
+@attrs.frozen
+class ColorizeOp:
+    """``op_colorize=color[,off|norm[,contrast]]``."""
+
+    color: tuple[int, int, int]
+    normalize: bool = True
+    contrast: float = 0.0
+
+
+@attrs.frozen
+class NoiseOp:
+    """``op_noise=val[,uniform|gaussian[,monochrome]]``."""
+
+    amount: int
+    distribution: Literal["uniform", "gaussian"] = "uniform"
+    monochrome: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RenderOptions:
+    """Every command the converter honours, typed and with defaults applied.
+
+    A field that is ``None`` (or its no-effect default) means the command was not given. The converter
+    executes them in the order documented in ``docs/converter.md`` (Image Serving's order of operations).
+    """
+
+    format: OutputFormat = OutputFormat("jpeg")
+    # view size
+    wid: int | None = None
+    hei: int | None = None
+    scl: float | None = None
+    fit: Fit | None = None
+    align: tuple[float, float] = (0.0, 0.0)
+    # layer-0 geometry
+    crop: Crop | None = None
+    size: tuple[int, int] | None = None
+    rotate: float = 0.0
+    extend: tuple[int, int, int, int] | None = None
+    flip: Flip | None = None
+    # colour and output
+    bgc: Color = WHITE
+    qlt: Quality = Quality()
+    quantize: Quantize = Quantize()
+    res_mode: ResMode = ResMode.SHARP2
+    icc_embed: bool = False
+    print_res: float | None = None
+    # stage-C filters (composite)
+    op_brightness: int = 0
+    op_contrast: int = 0
+    op_colorbalance: tuple[int, int, int] = (0, 0, 0)
+    op_saturation: int = 0
+    op_hue: int = 0
+    op_colorize: ColorizeOp | None = None
+    op_invert: bool = False
+    op_blur: float = 0.0
+    op_grow: int = 0
+    op_noise: NoiseOp | None = None
+    op_grow_mask: int = 0
+    op_grow_mask_r: int = 0
+    # stage-V filters (final view image)
+    op_sharpen: bool = False
+    op_usm: UnsharpMask | None = None
+    # limits carried from the settings
+    default_pix: tuple[int, int] | None = None
+    max_pix: tuple[int, int] | None = None
+
+
+def _pair_or_none(value: tuple[int, int] | None) -> tuple[int, int] | None:
+    return None if value is None else (int(value[0]), int(value[1]))
+
+
+@attrs.frozen(kw_only=True)
+class ConversionSettings:
+    """Library settings for what Image Serving keeps in catalog attributes (see docs/language.md).
+
+    Args:
+        default_pix: DefaultPix: the reply size bound when no ``wid``/``hei``/``scl`` is given.
+            ``None`` (the default) converts at full size; ``(1280, 1280)`` behaves like IS.
+        max_pix: MaxPix: a reply larger than this on either side fails before rendering.
+            ``None`` (the default) sets no side limit; the converter's pixel-count limit still holds.
+        bkg_color: BkgColor, the default ``bgc``; white.
+        jpeg_quality: JpegQuality, the default ``qlt``; ``80,0``.
+        res_mode: ResMode, the default ``resMode``; ``sharp2`` (Lanczos).
+        unknown_commands: ``"error"`` (the default) refuses an unknown command name; ``"warn"``
+            drops it with a warning in the plan.
+    """
+
+    default_pix: tuple[int, int] | None = attrs.field(default=None, converter=_pair_or_none)
+    max_pix: tuple[int, int] | None = attrs.field(default=None, converter=_pair_or_none)
+    bkg_color: Color = WHITE
+    jpeg_quality: Quality = Quality(80, chroma=False)
+    res_mode: ResMode = ResMode.SHARP2
+    unknown_commands: Literal["error", "warn"] = "error"
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("default_pix", "max_pix"):
+            pair = getattr(self, name)
+            if pair is not None and (pair[0] < 0 or pair[1] < 0):
+                msg = f"{name} sides must be >= 0 (0 = unlimited), got {pair!r}"
+                raise ValueError(msg)
+        if self.unknown_commands not in ("error", "warn"):
+            msg = f"unknown_commands must be 'error' or 'warn', got {self.unknown_commands!r}"
+            raise ValueError(msg)

@@ -1,0 +1,229 @@
+"""Export plans: per asset, what the export produces, decided before any pixel is touched.
+
+The order per asset is authorize -> refuse set types -> resolve the format -> name the output. A
+refused plan carries its reason; an accepted one carries everything the converter needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from ._commands import ResolvedRequest, resolve_request
+from ._formats import format_info
+from ._macros import MacroLibrary
+from ._model import Asset, AssetHandle, ExportFormat, ExportJob
+from ._names import distinct_names, safe_name, split_name
+from ._options import ConversionSettings, OutputFormat, RenderOptions
+from ._syntax import Command
+from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
+
+__all__ = ["ExportPlan", "Refusal", "plan_export", "plan_exports", "resolve_job_request"]
+
+
+@attrs.frozen
+class Refusal:
+    """Why an asset is not exported: an error ``code`` (as on the exception class) and a message."""
+
+    code: str
+    message: str
+
+    @classmethod
+    def from_error(cls, error: AssetError) -> Refusal:
+        """Record *error* as a refusal."""
+        return cls(error.code, error.message)
+
+
+@attrs.frozen(kw_only=True)
+class ExportPlan:
+    """What exporting one asset produces: refused (with the reason) or accepted (with the recipe).
+
+    For ``fmt=orig`` the output is the original under its (made safe) original name and
+    ``output_format`` is None. For ``fmt=convert`` the plan names the output format, pixel type,
+    compression, extension and file name, and holds the commands for the converter.
+    """
+
+    asset: Asset
+    fmt: ExportFormat
+    output_name: str = ""
+    output_format: OutputFormat | None = None
+    options: RenderOptions | None = None
+    commands: tuple[Command, ...] = ()
+    warnings: tuple[str, ...] = ()
+    refusal: Refusal | None = None
+
+    @property
+    def handle(self) -> AssetHandle:
+        """The asset's handle."""
+        return self.asset.handle
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the asset will be exported."""
+        return self.refusal is None
+
+    @property
+    def extension(self) -> str:
+        """The output file's extension, with its dot (``".tiff"``), or ``""``."""
+        return split_name(self.output_name)[1]
+
+    @property
+    def media_type(self) -> str:
+        """The output's MIME type, or ``application/octet-stream`` for an original."""
+        if self.output_format is None:
+            return "application/octet-stream"
+        info = format_info(self.output_format.name)
+        return info.mime if info is not None else "application/octet-stream"
+
+    @property
+    def request(self) -> str:
+        """The effective Image Serving request, rendered (``""`` for ``fmt=orig``)."""
+        from ._syntax import render_commands  # noqa: PLC0415 - avoids a cycle at import
+
+        return render_commands(self.commands)
+
+
+def resolve_job_request(
+    job: ExportJob,
+    *,
+    macros: MacroLibrary | None = None,
+    settings: ConversionSettings | None = None,
+) -> ResolvedRequest | None:
+    """Resolve the job's ``is_modifier`` followed by its ``macro``, once for the whole job.
+
+    Returns None for ``fmt=orig``. Raises ``ModifierError`` or ``MacroError`` for a bad request,
+    before any asset is read.
+    """
+    if job.fmt is ExportFormat.ORIG:
+        return None
+    return resolve_request(job.is_modifier, job.macro, macros=macros, settings=settings)
+
+
+def _refused(asset: Asset, job: ExportJob, error: AssetError) -> ExportPlan:
+    return ExportPlan(asset=asset, fmt=job.fmt, refusal=Refusal.from_error(error))
+
+
+def plan_export(
+    asset: Asset,
+    job: ExportJob,
+    *,
+    company: str | None = None,
+    request: ResolvedRequest | None = None,
+    macros: MacroLibrary | None = None,
+    settings: ConversionSettings | None = None,
+) -> ExportPlan:
+    """Plan the export of one *asset* under *job*.
+
+    Args:
+        asset: what the store knows of the asset.
+        job: the export job.
+        company: the submitting company; an asset of another company is refused as not authorized.
+            ``None`` skips the check (planning outside a submission, for example in a notebook).
+        request: the job's resolved request (from ``resolve_job_request``); resolved here if omitted.
+        macros: the macro library for the job's ``macro`` and any invocations in ``is_modifier``.
+        settings: defaults for what Image Serving keeps in catalog attributes.
+
+    Raises:
+        ModifierError: the job's modifier or macro is invalid (a job-level error, not per asset).
+
+    >>> job = ExportJob(asset_handles=["h"], fmt="convert", is_modifier="&fmt=png", macro="$test$")
+    >>> asset = Asset(handle="h", type="Image", name="f", file_name="fileToExport.jpg", company="c")
+    >>> plan_export(asset, job, macros=MacroLibrary({"test": "fmt=tif"})).output_name
+    'fileToExport.tiff'
+    """
+    if company is not None and asset.company != company:
+        return _refused(
+            asset,
+            job,
+            NotAuthorizedError(
+                f"asset {asset.handle} belongs to another company than the one that submitted the job",
+                handle=asset.handle.value,
+            ),
+        )
+    if asset.type.is_set:
+        return _refused(
+            asset,
+            job,
+            UnsupportedAssetTypeError(
+                f"ExportJob does not export {asset.type.label}s ({asset.type.value} asset {asset.handle})",
+                handle=asset.handle.value,
+                asset_type=asset.type.value,
+            ),
+        )
+    if job.fmt is ExportFormat.ORIG:
+        warnings = tuple(
+            f"{field}={value!r} is ignored with fmt=orig"
+            for field, value in (("is_modifier", job.is_modifier), ("macro", job.macro))
+            if value is not None
+        )
+        return ExportPlan(
+            asset=asset,
+            fmt=job.fmt,
+            output_name=safe_name(asset.file_name, fallback=asset.name),
+            warnings=warnings,
+        )
+
+    if request is None:
+        request = resolve_request(job.is_modifier, job.macro, macros=macros, settings=settings)
+    warnings = request.warnings
+    if job.is_modifier is None and job.macro is None:
+        warnings = (
+            "fmt=convert with neither is_modifier nor macro: converting to the default JPEG",
+            *warnings,
+        )
+    output_format = request.options.format
+    info = format_info(output_format.name)
+    extension = info.extension if info is not None else ""
+    return ExportPlan(
+        asset=asset,
+        fmt=job.fmt,
+        output_name=safe_name(asset.file_name, extension=extension, fallback=asset.name),
+        output_format=output_format,
+        options=request.options,
+        commands=request.commands,
+        warnings=warnings,
+    )
+
+
+def plan_exports(
+    assets: Iterable[Asset],
+    job: ExportJob,
+    *,
+    company: str | None = None,
+    macros: MacroLibrary | None = None,
+    settings: ConversionSettings | None = None,
+) -> tuple[ExportPlan, ...]:
+    """Plan every asset of a job, with distinct, deterministic output names (first keeps its name).
+
+    The request is resolved once; it raises ``ModifierError`` or ``MacroError`` if it is invalid.
+    """
+    assets = list(assets)
+    request = resolve_job_request(job, macros=macros, settings=settings)
+    plans = [
+        plan_export(a, job, company=company, request=request, macros=macros, settings=settings)
+        for a in assets
+    ]
+    return dedupe_names(plans)
+
+
+def dedupe_names(plans: Sequence[ExportPlan]) -> tuple[ExportPlan, ...]:
+    """Give accepted plans distinct output names; a renamed plan gets a warning saying so."""
+    accepted = [i for i, p in enumerate(plans) if p.accepted]
+    names = distinct_names(plans[i].output_name for i in accepted)
+    out = list(plans)
+    for i, name in zip(accepted, names, strict=True):
+        plan = plans[i]
+        if name != plan.output_name:
+            out[i] = attrs.evolve(
+                plan,
+                output_name=name,
+                warnings=(
+                    *plan.warnings,
+                    (
+                        f"output name {plan.output_name!r} is taken by another asset of this job; "
+                        f"written as {name!r}"
+                    ),
+                ),
+            )
+    return tuple(out)

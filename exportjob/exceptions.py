@@ -1,0 +1,274 @@
+"""Every error exportjob raises, rooted in one base class.
+
+The tree::
+
+    ExportJobError
+    ├── InvalidJobError (ValueError)          a job or its context is invalid; .problems lists each field
+    ├── ModifierError (ValueError)            a modifier string is malformed; .command .value .position
+    │   ├── UnknownCommandError               a command name Image Serving does not define
+    │   ├── RefusedCommandError               a command that would read another image or resource
+    │   └── UnsupportedFormatError            an output format this installation cannot write
+    ├── MacroError (ValueError)               .macro
+    │   ├── UnknownMacroError (LookupError)   an invocation of a macro that is not defined
+    │   └── MacroDefinitionError              a bad macro definition (file syntax, forward reference)
+    ├── AssetError                            one asset failed; .handle. Becomes a job-log entry
+    │   ├── AssetNotFoundError (LookupError)
+    │   ├── NotAuthorizedError (PermissionError)
+    │   ├── UnsupportedAssetTypeError         a set asset; .asset_type
+    │   ├── ConversionError                   the converter could not produce the output
+    │   │   └── ImageTooLargeError            over a source or output pixel limit
+    │   ├── StoreReadError (OSError)
+    │   └── StoreWriteError (OSError)
+    ├── UnsafeNameError (ValueError)          an output name that could escape the export folder
+    ├── JobStoppedError                       the result of a job that was stopped was asked for
+    └── NotifierError                         a notifier could not deliver (logged, never fails a job)
+
+Every error is picklable with its attributes, since work units cross process and Dask boundaries.
+Each class has a stable ``code`` used in job-log details.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AssetError",
+    "AssetNotFoundError",
+    "ConversionError",
+    "ExportJobError",
+    "FieldProblem",
+    "ImageTooLargeError",
+    "InvalidJobError",
+    "JobStoppedError",
+    "MacroDefinitionError",
+    "MacroError",
+    "ModifierError",
+    "NotAuthorizedError",
+    "NotifierError",
+    "RefusedCommandError",
+    "StoreReadError",
+    "StoreWriteError",
+    "UnknownCommandError",
+    "UnknownMacroError",
+    "UnsafeNameError",
+    "UnsupportedAssetTypeError",
+    "UnsupportedFormatError",
+]
+
+
+def _restore(cls: type[ExportJobError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
+class ExportJobError(Exception):
+    """Base class of every exportjob error."""
+
+    code: ClassVar[str] = "EXPORT_ERROR"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+    @property
+    def message(self) -> str:
+        """The human-readable message."""
+        return str(self.args[0]) if self.args else ""
+
+
+class FieldProblem:
+    """One invalid field of a job: which field, the value given, and what is wrong."""
+
+    __slots__ = ("field", "message", "value")
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        self.field = field
+        self.value = value
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"FieldProblem(field={self.field!r}, value={self.value!r}, message={self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FieldProblem):
+            return NotImplemented
+        return (self.field, self.value, self.message) == (other.field, other.value, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.field, repr(self.value), self.message))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FieldProblem, (self.field, self.value, self.message))
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message} (got {self.value!r})"
+
+
+class InvalidJobError(ExportJobError, ValueError):
+    """A job or job context is invalid; every problem found is in ``problems``."""
+
+    code = "INVALID_JOB"
+
+    def __init__(self, problems: list[FieldProblem] | tuple[FieldProblem, ...]) -> None:
+        self.problems = tuple(problems)
+        lines = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"invalid export job: {lines}")
+
+
+class ModifierError(ExportJobError, ValueError):
+    """A modifier string or one of its commands is malformed or out of range.
+
+    ``command`` is the command name, ``value`` its (decoded) value, ``position`` the 1-based index of
+    the modifier in the expanded request, ``origin`` where it came from (``is_modifier`` or a macro).
+    """
+
+    code = "INVALID_MODIFIER"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: str | None = None,
+        value: str | None = None,
+        position: int | None = None,
+        origin: str | None = None,
+    ) -> None:
+        self.command = command
+        self.value = value
+        self.position = position
+        self.origin = origin
+        where = []
+        if command is not None:
+            where.append(f"command {command!r}")
+        if value is not None:
+            where.append(f"value {value!r}")
+        if position is not None:
+            where.append(f"position {position}")
+        if origin is not None:
+            where.append(f"in {origin}")
+        suffix = f" ({', '.join(where)})" if where else ""
+        super().__init__(f"{message}{suffix}")
+
+
+class UnknownCommandError(ModifierError):
+    """A command name that Image Serving does not define (or exportjob does not implement)."""
+
+    code = "UNKNOWN_COMMAND"
+
+
+class RefusedCommandError(ModifierError):
+    """A command that would read another image or resource; an export never reaches those."""
+
+    code = "REFUSED_COMMAND"
+
+
+class UnsupportedFormatError(ModifierError):
+    """An output format that this installation cannot write (for example ``jpegxr`` or ``swf``)."""
+
+    code = "UNSUPPORTED_FORMAT"
+
+
+class MacroError(ExportJobError, ValueError):
+    """A macro problem; ``macro`` names the macro."""
+
+    code = "MACRO_ERROR"
+
+    def __init__(self, message: str, *, macro: str | None = None, line: int | None = None) -> None:
+        self.macro = macro
+        self.line = line
+        super().__init__(message)
+
+
+class UnknownMacroError(MacroError, LookupError):
+    """An invocation of a macro that the library does not define."""
+
+    code = "UNKNOWN_MACRO"
+
+
+class MacroDefinitionError(MacroError):
+    """A macro definition is invalid: file syntax, bad name, or a call to a macro not yet defined."""
+
+    code = "MACRO_DEFINITION"
+
+
+class AssetError(ExportJobError):
+    """One asset of a job failed; ``handle`` names it. The engine turns these into job-log entries."""
+
+    code = "ASSET_ERROR"
+
+    def __init__(self, message: str, *, handle: str | None = None) -> None:
+        self.handle = handle
+        super().__init__(message)
+
+
+class AssetNotFoundError(AssetError, LookupError):
+    """The store has no asset with that handle."""
+
+    code = "ASSET_NOT_FOUND"
+
+
+class NotAuthorizedError(AssetError, PermissionError):
+    """The asset belongs to another company than the one that submitted the job."""
+
+    code = "NOT_AUTHORIZED"
+
+
+class UnsupportedAssetTypeError(AssetError):
+    """ExportJob refuses set assets (image sets, spin sets, eCatalogs, ...)."""
+
+    code = "UNSUPPORTED_ASSET_TYPE"
+
+    def __init__(self, message: str, *, handle: str | None = None, asset_type: str = "") -> None:
+        self.asset_type = asset_type
+        super().__init__(message, handle=handle)
+
+
+class ConversionError(AssetError):
+    """The converter could not produce an output for the asset (corrupt file, not an image, ...)."""
+
+    code = "CONVERSION_FAILED"
+
+
+class ImageTooLargeError(ConversionError):
+    """The source or the requested output is over a configured pixel limit."""
+
+    code = "IMAGE_TOO_LARGE"
+
+
+class StoreReadError(AssetError, OSError):
+    """The store could not open or read an original."""
+
+    code = "STORE_READ_FAILED"
+
+
+class StoreWriteError(AssetError, OSError):
+    """The store could not write an export; nothing partial is left behind."""
+
+    code = "STORE_WRITE_FAILED"
+
+
+class UnsafeNameError(ExportJobError, ValueError):
+    """An output file name that could escape the export folder or is not a plain file name."""
+
+    code = "UNSAFE_NAME"
+
+    def __init__(self, message: str, *, name: str = "") -> None:
+        self.name = name
+        super().__init__(message)
+
+
+class JobStoppedError(ExportJobError):
+    """The job was stopped; its partial log is in ``log``."""
+
+    code = "JOB_STOPPED"
+
+    def __init__(self, message: str, *, log: object = None) -> None:
+        self.log = log
+        super().__init__(message)
+
+
+class NotifierError(ExportJobError):
+    """A notifier could not deliver a notification."""
+
+    code = "NOTIFIER_FAILED"
