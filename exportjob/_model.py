@@ -221,6 +221,13 @@ def _text_validator(_inst: object, attr: attrs.Attribute[Any], value: object) ->
         raise ValueError(msg)
 
 
+def _name_validator(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    # Names are user data: any non-blank string; output names are made safe when planned.
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{attr.name} must be a non-blank string: {value!r}"
+        raise ValueError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class Asset:
     """What a store knows of one asset: handle, type, names, owning company and size.
@@ -232,8 +239,8 @@ class Asset:
 
     handle: AssetHandle = attrs.field(converter=_to_handle)
     type: AssetType = attrs.field(converter=AssetType.parse)
-    name: str = attrs.field(validator=_text_validator)
-    file_name: str = attrs.field(validator=_text_validator)
+    name: str = attrs.field(validator=_name_validator)
+    file_name: str = attrs.field(validator=_name_validator)
     company: str = attrs.field(validator=_text_validator)
     size: int | None = attrs.field(default=None, validator=_optional_size)
     sub_type: str | None = None

@@ -1,0 +1,321 @@
+"""The job model: handles, asset types, assets, ExportJob and JobContext, and their IPS wire forms."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exportjob import (
+    Asset,
+    AssetHandle,
+    AssetType,
+    EmailSetting,
+    ExportFormat,
+    ExportJob,
+    FieldProblem,
+    InvalidJobError,
+    JobContext,
+)
+
+SET_TYPES = {
+    "ImageSet": "image set",
+    "RenderSet": "render set",
+    "SpinSet": "spin set",
+    "MediaSet": "media set",
+    "MultiBitrateSet": "multi-bitrate set",
+    "VideoSet": "video set",
+    "Catalog": "eCatalog",
+    "OfferSet": "offer set",
+}
+
+
+@pytest.mark.parametrize("value", ["a|1801|44|1801", "24265|1|17061", "x", "photo one.jpg"])
+def test_handle_accepts_opaque_strings(value: str) -> None:
+    assert AssetHandle(value).value == value
+    assert str(AssetHandle(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   ", id="whitespace"),
+        pytest.param("a\x00b", id="nul"),
+        pytest.param("a\nb", id="newline"),
+        pytest.param("a\x7fb", id="del"),
+        pytest.param(42, id="not-a-string"),
+    ],
+)
+def test_handle_rejects_bad_values(value: object) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        AssetHandle(value)  # type: ignore[arg-type]
+    assert info.value.problems[0].field == "assetHandle"
+
+
+def test_handles_are_values() -> None:
+    assert AssetHandle("a") == AssetHandle("a")
+    assert len({AssetHandle("a"), AssetHandle("a"), AssetHandle("b")}) == 2
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        AssetHandle("a").value = "b"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("spelling", "label"), SET_TYPES.items())
+def test_the_eight_set_kinds_are_sets(spelling: str, label: str) -> None:
+    kind = AssetType.parse(spelling)
+    assert kind.is_set
+    assert kind.label == label
+
+
+def test_every_set_kind_of_the_exportjob_page_is_covered() -> None:
+    labels = {t.label for t in AssetType if t.is_set}
+    assert labels == set(SET_TYPES.values())
+
+
+@pytest.mark.parametrize(
+    "spelling", ["Image", "Pdf", "Video", "MasterVideo", "Template", "AnimatedGif", "PostScript"]
+)
+def test_ordinary_types_are_not_sets(spelling: str) -> None:
+    assert not AssetType.parse(spelling).is_set
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("image", AssetType.IMAGE),
+        ("IMAGESET", AssetType.IMAGE_SET),
+        ("eCatalog", AssetType.CATALOG),
+        ("SPINSET2D", AssetType.SPIN_SET),
+        ("MBR_SET", AssetType.MULTI_BITRATE_SET),
+        ("AdaptiveVideoSet", AssetType.MULTI_BITRATE_SET),
+        ("pdfsettings", AssetType.PDF_SETTINGS),
+    ],
+)
+def test_asset_types_parse_case_insensitively_with_aliases(
+    spelling: str, expected: AssetType
+) -> None:
+    assert AssetType.parse(spelling) is expected
+
+
+def test_unknown_asset_type_is_an_error_listing_the_choices() -> None:
+    with pytest.raises(ValueError, match="'Hologram' is not one of"):
+        AssetType.parse("Hologram")
+
+
+def test_asset_converts_and_validates() -> None:
+    asset = Asset(handle="h", type="imageset", name="n", file_name="f.jpg", company="c", size=3)
+    assert asset.handle == AssetHandle("h")
+    assert asset.type is AssetType.IMAGE_SET
+    with pytest.raises(ValueError, match="size"):
+        Asset(handle="h", type="Image", name="n", file_name="f.jpg", company="c", size=-1)
+    with pytest.raises(ValueError, match="company"):
+        Asset(handle="h", type="Image", name="n", file_name="f.jpg", company="")
+
+
+def test_job_defaults_and_conversions() -> None:
+    job = ExportJob(asset_handles=["a", AssetHandle("b")], fmt="CONVERT", is_modifier="&fmt=png")
+    assert job.asset_handles == (AssetHandle("a"), AssetHandle("b"))
+    assert job.fmt is ExportFormat.CONVERT
+    assert job.email_setting is EmailSetting.NONE
+    assert job.macro is None
+    assert job.client_id is None
+
+
+def test_empty_strings_mean_absent() -> None:
+    job = ExportJob(asset_handles=["a"], fmt="orig", is_modifier="", macro="", client_id="")
+    assert (job.is_modifier, job.macro, job.client_id) == (None, None, None)
+
+
+def test_duplicates_are_kept_as_submitted_and_exported_once() -> None:
+    job = ExportJob(asset_handles=["a", "b", "a", "c", "b"], fmt="orig")
+    assert [h.value for h in job.asset_handles] == ["a", "b", "a", "c", "b"]
+    assert [h.value for h in job.unique_handles] == ["a", "b", "c"]
+    assert [h.value for h in job.duplicate_handles] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        pytest.param({"asset_handles": [], "fmt": "orig"}, "assetHandleArray", id="no-handles"),
+        pytest.param(
+            {"asset_handles": "abc", "fmt": "orig"}, "assetHandleArray", id="string-not-list"
+        ),
+        pytest.param(
+            {"asset_handles": ["a"], "fmt": "orig", "is_modifier": "wid=1\n"},
+            "is_modifier",
+            id="control-in-modifier",
+        ),
+        pytest.param(
+            {"asset_handles": ["a"], "fmt": "orig", "client_id": "   "}, "clientId", id="blank-id"
+        ),
+    ],
+)
+def test_job_validation_names_the_field(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob(**kwargs)  # type: ignore[arg-type]
+    assert [p.field for p in info.value.problems] == [field]
+
+
+def test_bad_enum_values_raise_value_errors() -> None:
+    with pytest.raises(ValueError, match="not one of orig, convert"):
+        ExportJob(asset_handles=["a"], fmt="zip")
+    with pytest.raises(ValueError, match="ErrorAndWarning"):
+        ExportJob(asset_handles=["a"], fmt="orig", email_setting="Sometimes")
+
+
+SEED_IPS = {
+    "assetHandleArray": ["a|1|2", "a|1|3"],
+    "fmt": "convert",
+    "is_modifier": "&fmt=png",
+    "macro": "$test$",
+    "emailSetting": "ErrorAndWarning",
+    "clientId": "10.0.0.7",
+}
+
+
+def test_from_ips_reads_the_wire_names() -> None:
+    job = ExportJob.from_ips(SEED_IPS)
+    assert job.fmt is ExportFormat.CONVERT
+    assert job.email_setting is EmailSetting.ERROR_AND_WARNING
+    assert job.macro == "$test$"
+    assert job.client_id == "10.0.0.7"
+    assert job.to_ips() == SEED_IPS
+
+
+@pytest.mark.parametrize(
+    ("fmt", "setting"),
+    [("ORIG", "all"), ("Convert", "ERROR"), ("orig", "jobcompletion"), ("CONVERT", "none")],
+)
+def test_from_ips_enumerations_are_case_insensitive(fmt: str, setting: str) -> None:
+    job = ExportJob.from_ips({"assetHandleArray": ["a"], "fmt": fmt, "emailSetting": setting})
+    assert job.fmt.value == fmt.lower()
+    assert job.email_setting.value.lower() == setting.lower()
+
+
+def test_from_ips_accepts_the_soap_items_shape() -> None:
+    raw = {"assetHandleArray": {"items": ["x", "y"]}, "fmt": "orig", "emailSetting": "None"}
+    assert [h.value for h in ExportJob.from_ips(raw).asset_handles] == ["x", "y"]
+
+
+def test_from_ips_reports_every_problem_at_once() -> None:
+    raw = {
+        "assetHandleArray": ["ok", "", "bad\x00"],
+        "fmt": "zip",
+        "macro": 7,
+        "colour": "red",
+    }
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob.from_ips(raw)
+    fields = [p.field for p in info.value.problems]
+    assert fields == [
+        "colour",
+        "assetHandleArray[1]",
+        "assetHandleArray[2]",
+        "fmt",
+        "emailSetting",
+        "macro",
+    ]
+    assert "unknown field" in info.value.problems[0].message
+    assert "emailSetting: is required" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "message"),
+    [
+        ({"fmt": "orig", "emailSetting": "All"}, "assetHandleArray", "is required"),
+        ({"assetHandleArray": [], "fmt": "orig", "emailSetting": "All"}, "assetHandleArray", "empty"),
+        ({"assetHandleArray": "a", "fmt": "orig", "emailSetting": "All"}, "assetHandleArray", "list"),
+        ({"assetHandleArray": ["a"], "emailSetting": "All"}, "fmt", "is required"),
+    ],
+)
+def test_from_ips_missing_or_malformed_fields(raw: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob.from_ips(raw)
+    assert info.value.problems[0].field == field
+    assert message in info.value.problems[0].message
+
+
+def test_from_ips_rejects_a_non_mapping() -> None:
+    with pytest.raises(InvalidJobError):
+        ExportJob.from_ips(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=20
+).filter(str.strip)
+
+
+@given(
+    handles=st.lists(_text, min_size=1, max_size=5),
+    fmt=st.sampled_from(list(ExportFormat)),
+    setting=st.sampled_from(list(EmailSetting)),
+    modifier=st.none() | _text,
+    macro=st.none() | _text,
+    client=st.none() | _text,
+)
+def test_job_round_trips_through_json(
+    handles: list[str],
+    fmt: ExportFormat,
+    setting: EmailSetting,
+    modifier: str | None,
+    macro: str | None,
+    client: str | None,
+) -> None:
+    job = ExportJob(
+        asset_handles=handles,
+        fmt=fmt,
+        email_setting=setting,
+        is_modifier=modifier,
+        macro=macro,
+        client_id=client,
+    )
+    assert ExportJob.from_ips(json.loads(json.dumps(job.to_ips()))) == job
+
+
+def test_context_recipient_rule() -> None:
+    assert JobContext(company="c", user="u", submit_user="s").recipient == "u"
+    assert JobContext(company="c", submit_user="s").recipient == "s"
+    assert JobContext(company="c").recipient is None
+
+
+@pytest.mark.parametrize("locale", ["en", "en-US", "fr-CA"])
+def test_context_accepts_ips_locales(locale: str) -> None:
+    assert JobContext(company="c", locale=locale).locale == locale
+
+
+@pytest.mark.parametrize("locale", ["EN", "en_US", "en-us", "english", ""])
+def test_context_rejects_other_locales(locale: str) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        JobContext(company="c", locale=locale)
+    assert info.value.problems[0].field == "locale"
+
+
+def test_context_round_trips_through_ips_names() -> None:
+    raw = {
+        "companyHandle": "c|6",
+        "jobName": "Spring export",
+        "userHandle": "u|1",
+        "locale": "en-US",
+        "description": "for print",
+    }
+    ctx = JobContext.from_ips(raw)
+    assert ctx.company == "c|6"
+    assert ctx.to_ips() == raw
+
+
+def test_context_from_ips_reports_missing_and_unknown_fields() -> None:
+    with pytest.raises(InvalidJobError) as info:
+        JobContext.from_ips({"jobname": "x"})
+    assert {p.field for p in info.value.problems} == {"jobname", "companyHandle", "jobName"}
+
+
+def test_invalid_job_error_pickles_with_its_problems() -> None:
+    err = InvalidJobError([FieldProblem("fmt", "zip", "bad")])
+    back = pickle.loads(pickle.dumps(err))
+    assert isinstance(back, InvalidJobError)
+    assert back.problems == (FieldProblem("fmt", "zip", "bad"),)
+    assert str(back) == str(err)
