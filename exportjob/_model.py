@@ -383,6 +383,11 @@ class ExportJob:
             raise InvalidJobError(problems)
         return cls(**kwargs)
 
+    def _repr_html_(self) -> str:
+        from ._display import job_html  # noqa: PLC0415 - display code only when displayed
+
+        return job_html(self)
+
     def to_ips(self) -> RawExportJob:
         """Return the job as a JSON-compatible dict keyed by the IPS names (``from_ips`` reads it back)."""
         out: RawExportJob = {

@@ -83,6 +83,11 @@ class ExportPlan:
 
         return render_commands(self.commands)
 
+    def _repr_html_(self) -> str:
+        from ._display import plan_html  # noqa: PLC0415 - display code only when displayed
+
+        return plan_html(self)
+
 
 def resolve_job_request(
     job: ExportJob,

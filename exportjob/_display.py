@@ -1,0 +1,149 @@
+"""Rich display for Jupyter: bounded, escaped HTML tables for jobs, plans and job logs.
+
+Every string shown is user data (asset names, messages), so everything goes through ``html.escape``.
+Tables show a summary and the first ``MAX_ROWS`` rows, so a job of thousands of assets stays small.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._model import ExportJob
+    from ._plan import ExportPlan
+
+__all__ = ["MAX_ROWS", "html_table", "job_html", "plan_html", "plans_html", "thumbnail_img"]
+
+MAX_ROWS = 50
+THUMB_SIZE = 96
+
+_STYLE = (
+    "<style>"
+    ".exportjob table{border-collapse:collapse;font-size:12px}"
+    ".exportjob th,.exportjob td{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+    ".exportjob tr.error td{background:#fde2e1}"
+    ".exportjob tr.warning td{background:#fff4ce}"
+    ".exportjob .summary{margin:4px 0}"
+    "</style>"
+)
+
+
+def esc(value: object) -> str:
+    """Escape *value* for HTML (``None`` shows as an empty cell)."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def html_table(
+    headers: Sequence[str],
+    rows: Iterable[tuple[Sequence[str], str]],
+    *,
+    total: int,
+    max_rows: int = MAX_ROWS,
+    raw_columns: frozenset[int] = frozenset(),
+) -> str:
+    """Render at most *max_rows* rows (each ``(cells, css_class)``) and say how many were left out.
+
+    Cells are escaped except the columns in *raw_columns*, which hold HTML built here (thumbnails).
+    """
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body: list[str] = []
+    for i, (cells, css) in enumerate(rows):
+        if i >= max_rows:
+            break
+        tds = "".join(
+            f"<td>{cell if j in raw_columns else esc(cell)}</td>" for j, cell in enumerate(cells)
+        )
+        cls = f' class="{esc(css)}"' if css else ""
+        body.append(f"<tr{cls}>{tds}</tr>")
+    more = ""
+    if total > max_rows:
+        more = f'<div class="summary">… and {total - max_rows} more (showing the first {max_rows})</div>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+
+def wrap(title: str, summary: str, table: str) -> str:
+    """Wrap a titled block in the styled container."""
+    return (
+        f'{_STYLE}<div class="exportjob"><strong>{esc(title)}</strong>'
+        f'<div class="summary">{summary}</div>{table}</div>'
+    )
+
+
+def job_html(job: ExportJob) -> str:
+    """HTML for a job: its settings and its handles (bounded)."""
+    summary = (
+        f"fmt=<code>{esc(job.fmt.value)}</code> · is_modifier=<code>{esc(job.is_modifier)}</code> · "
+        f"macro=<code>{esc(job.macro)}</code> · emailSetting=<code>{esc(job.email_setting.value)}</code>"
+        f" · {len(job.asset_handles)} handle(s), {len(job.duplicate_handles)} duplicate(s)"
+    )
+    dups = set(job.duplicate_handles)
+    rows = (
+        ([str(i + 1), h.value, "duplicate" if h in dups else ""], "warning" if h in dups else "")
+        for i, h in enumerate(job.asset_handles)
+    )
+    table = html_table(["#", "asset handle", "note"], rows, total=len(job.asset_handles))
+    return wrap("ExportJob", summary, table)
+
+
+def _plan_row(plan: ExportPlan) -> tuple[list[str], str]:
+    fmt = plan.output_format.render() if plan.output_format is not None else "orig"
+    if plan.refusal is not None:
+        return (
+            [plan.handle.value, plan.asset.file_name, "", "", f"refused: {plan.refusal.message}"],
+            "error",
+        )
+    status = "; ".join(plan.warnings) if plan.warnings else "ok"
+    return (
+        [plan.handle.value, plan.asset.file_name, plan.output_name, fmt, status],
+        "warning" if plan.warnings else "",
+    )
+
+
+_PLAN_HEADERS = ["handle", "input", "output", "format", "status"]
+
+
+def plan_html(plan: ExportPlan) -> str:
+    """HTML for one plan."""
+    table = html_table(_PLAN_HEADERS, [_plan_row(plan)], total=1)
+    request = esc(plan.request) if plan.output_format is not None else "original, unchanged"
+    return wrap("ExportPlan", f"request: <code>{request}</code>", table)
+
+
+def plans_html(plans: Sequence[ExportPlan]) -> str:
+    """HTML for the plans of a job: counts and the first rows."""
+    refused = sum(1 for p in plans if not p.accepted)
+    warned = sum(1 for p in plans if p.accepted and p.warnings)
+    summary = f"{len(plans)} asset(s): {len(plans) - refused} accepted, {refused} refused, {warned} with warnings"
+    table = html_table(_PLAN_HEADERS, (_plan_row(p) for p in plans), total=len(plans))
+    return wrap("Export plans", summary, table)
+
+
+def thumbnail_img(data: bytes, size: int = THUMB_SIZE) -> str:
+    """An inline ``<img>`` thumbnail of an image file's bytes, or ``""`` if it is not an image."""
+    from PIL import Image  # noqa: PLC0415 - Pillow only when a thumbnail is drawn
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > 100_000_000:
+                return ""
+            im.thumbnail((size, size))
+            out = io.BytesIO()
+            im.convert("RGBA").save(out, "PNG")
+    except Exception:  # noqa: BLE001 - a thumbnail is decoration; any failure shows no image
+        return ""
+    encoded = base64.b64encode(out.getvalue()).decode()
+    return f'<img src="data:image/png;base64,{encoded}" alt="thumbnail"/>'
+
+
+def plain_lines(title: str, lines: Iterable[str], *, total: int, limit: int = 10) -> str:
+    """A bounded plain-text block for ``__repr__``-style summaries."""
+    shown = list(lines)[:limit]
+    extra = f"\n  … and {total - len(shown)} more" if total > len(shown) else ""
+    return title + "".join(f"\n  {line}" for line in shown) + extra
+
+
+ThumbnailSource = Callable[[str], bytes | None]
