@@ -80,10 +80,14 @@ def job_html(job: ExportJob) -> str:
         f"macro=<code>{esc(job.macro)}</code> · emailSetting=<code>{esc(job.email_setting.value)}</code>"
         f" · {len(job.asset_handles)} handle(s), {len(job.duplicate_handles)} duplicate(s)"
     )
-    dups = set(job.duplicate_handles)
+    seen: set[object] = set()
+    repeats: list[bool] = []
+    for h in job.asset_handles:
+        repeats.append(h in seen)
+        seen.add(h)
     rows = (
-        ([str(i + 1), h.value, "duplicate" if h in dups else ""], "warning" if h in dups else "")
-        for i, h in enumerate(job.asset_handles)
+        ([str(i + 1), h.value, "duplicate, skipped" if rep else ""], "warning" if rep else "")
+        for i, (h, rep) in enumerate(zip(job.asset_handles, repeats, strict=True))
     )
     table = html_table(["#", "asset handle", "note"], rows, total=len(job.asset_handles))
     return wrap("ExportJob", summary, table)

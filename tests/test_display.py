@@ -36,8 +36,13 @@ def test_plan_html_shows_refusals_as_errors_escaped() -> None:
 
 def test_plans_html_summarises_counts() -> None:
     assets = [
-        Asset(handle=f"h{i}", type="ImageSet" if i % 3 == 0 else "Image", name="n",
-              file_name=f"f{i}.jpg", company="c")
+        Asset(
+            handle=f"h{i}",
+            type="ImageSet" if i % 3 == 0 else "Image",
+            name="n",
+            file_name=f"f{i}.jpg",
+            company="c",
+        )
         for i in range(9)
     ]
     job = ExportJob(asset_handles=[a.handle for a in assets], fmt="orig", macro="$x$")

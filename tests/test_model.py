@@ -227,12 +227,22 @@ def test_from_ips_reports_every_problem_at_once() -> None:
     ("raw", "field", "message"),
     [
         ({"fmt": "orig", "emailSetting": "All"}, "assetHandleArray", "is required"),
-        ({"assetHandleArray": [], "fmt": "orig", "emailSetting": "All"}, "assetHandleArray", "empty"),
-        ({"assetHandleArray": "a", "fmt": "orig", "emailSetting": "All"}, "assetHandleArray", "list"),
+        (
+            {"assetHandleArray": [], "fmt": "orig", "emailSetting": "All"},
+            "assetHandleArray",
+            "empty",
+        ),
+        (
+            {"assetHandleArray": "a", "fmt": "orig", "emailSetting": "All"},
+            "assetHandleArray",
+            "list",
+        ),
         ({"assetHandleArray": ["a"], "emailSetting": "All"}, "fmt", "is required"),
     ],
 )
-def test_from_ips_missing_or_malformed_fields(raw: dict[str, object], field: str, message: str) -> None:
+def test_from_ips_missing_or_malformed_fields(
+    raw: dict[str, object], field: str, message: str
+) -> None:
     with pytest.raises(InvalidJobError) as info:
         ExportJob.from_ips(raw)
     assert info.value.problems[0].field == field

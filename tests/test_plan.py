@@ -57,7 +57,9 @@ def test_seed_example_macro_format_wins_over_modifier_format() -> None:
         pytest.param("&fmt=png", "$sized$", "fileToExport.png", "png", id="macro-without-fmt"),
     ],
 )
-def test_output_format_and_name(modifier: str | None, macro: str | None, name: str, fmt: str) -> None:
+def test_output_format_and_name(
+    modifier: str | None, macro: str | None, name: str, fmt: str
+) -> None:
     plan = plan_export(asset(), convert(modifier, macro), macros=MACROS)
     assert plan.output_name == name
     assert plan.output_format is not None
@@ -143,7 +145,13 @@ def test_plan_exports_gives_distinct_deterministic_names() -> None:
     ]
     job = ExportJob(asset_handles=[a.handle for a in assets], fmt="convert", is_modifier="&fmt=png")
     plans = plan_exports(assets, job)
-    assert [p.output_name for p in plans] == ["photo.png", "photo-2.png", "photo-3.png", "", "other.png"]
+    assert [p.output_name for p in plans] == [
+        "photo.png",
+        "photo-2.png",
+        "photo-3.png",
+        "",
+        "other.png",
+    ]
     assert any("photo-2.png" in w for w in plans[1].warnings)
     assert plans[0].warnings == ()
     assert plans == plan_exports(assets, job)
