@@ -39,7 +39,7 @@ from ._options import (
     UnsharpMask,
 )
 from ._plan import ExportPlan, Refusal, plan_export, plan_exports, resolve_job_request
-from ._syntax import Command
+from ._syntax import Command, parse_request, render_commands
 from .exceptions import (
     AssetError,
     AssetNotFoundError,
@@ -125,8 +125,10 @@ __all__ = [
     "UnsupportedAssetTypeError",
     "UnsupportedFormatError",
     "__version__",
+    "parse_request",
     "plan_export",
     "plan_exports",
+    "render_commands",
     "resolve_job_request",
     "resolve_request",
 ]

@@ -1,23 +1,187 @@
-"""The command table: which commands exist, which are refused, and their validation (stub)."""
+"""Resolving an ExportJob request: ``is_modifier`` then ``macro``, validated into ``RenderOptions``.
+
+The request is the ``is_modifier`` text followed by the macros named in the ``macro`` field, so a
+macro's commands override the same commands in ``is_modifier``. After expansion the last
+occurrence of each command wins; the winners are validated against the command table
+(``_command_table``). Refused commands raise wherever they occur, even when overridden.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
+from ._command_table import CommandSpec, Kind, lookup
 from ._macros import MacroLibrary
 from ._options import ConversionSettings, RenderOptions
-from ._syntax import Command
+from ._syntax import (
+    INVOCATION,
+    NAME,
+    Command,
+    RawModifier,
+    build_commands,
+    check_characters,
+    expand,
+    invoke,
+    split_modifiers,
+)
+from .exceptions import ModifierError, RefusedCommandError, UnknownCommandError
 
-__all__ = ["ResolvedRequest", "resolve_request"]
+__all__ = ["ResolvedRequest", "expand_macro_field", "resolve_commands", "resolve_request"]
+
+_MACRO_FIELD = "macro"
 
 
 @attrs.frozen
 class ResolvedRequest:
-    """A validated request: effective commands (last occurrence wins), typed options, warnings."""
+    """A validated request: effective commands (last occurrence wins), typed options, warnings.
+
+    ``commands`` holds the winning occurrence of each accepted command, in request order (dropped
+    unknown commands are not in it); ``warnings`` says what was accepted but dropped.
+
+    >>> macros = MacroLibrary({"test": "fmt=tif"})
+    >>> resolve_request("&fmt=png", "$test$", macros=macros).options.format.name
+    'tif'
+    """
 
     commands: tuple[Command, ...]
     options: RenderOptions
     warnings: tuple[str, ...] = ()
+
+
+def expand_macro_field(text: str, macros: MacroLibrary | None) -> tuple[RawModifier, ...]:
+    """Expand the ExportJob ``macro`` field: ``$name$`` or a bare ``name``, several joined by ``&``.
+
+    Raises:
+        ModifierError: the field holds anything but macro invocations (put commands in
+            ``is_modifier``), or whitespace.
+        UnknownMacroError: a named macro is not defined.
+    """
+    check_characters(text, origin=_MACRO_FIELD)
+    out: list[RawModifier] = []
+    for part in split_modifiers(text):
+        call = INVOCATION.fullmatch(part)
+        name = call.group(1) if call is not None else part
+        if NAME.fullmatch(name) is None:
+            raise ModifierError(
+                f"the macro field takes macro invocations ($name$ or name, joined by '&'), "
+                f"not {part!r}: put commands in is_modifier",
+                value=part,
+                origin=_MACRO_FIELD,
+            )
+        out.extend(invoke(name, macros, origin=f"the {_MACRO_FIELD} field"))
+    return tuple(out)
+
+
+def _located(error: ModifierError, command: Command) -> ModifierError:
+    return type(error)(
+        error.message,
+        command=command.name,
+        value=command.value,
+        position=command.position,
+        origin=command.origin,
+    )
+
+
+def _where(command: Command) -> str:
+    return f"position {command.position}, in {command.origin}"
+
+
+def _refuse(spec: CommandSpec, command: Command) -> None:
+    if spec.kind is Kind.REFUSED and command.value.lower() not in spec.allowed:
+        raise RefusedCommandError(
+            f"{spec.name}={command.value} is refused ({spec.note}): "
+            "an export never reads another image or resource",
+            command=command.name,
+            value=command.value,
+            position=command.position,
+            origin=command.origin,
+        )
+
+
+def _unknown(command: Command, spec: CommandSpec | None, settings: ConversionSettings) -> str:
+    what = (
+        "is not an Image Serving command"
+        if spec is None
+        else f"is an Image Serving command exportjob does not implement ({spec.note})"
+    )
+    if settings.unknown_commands == "error":
+        raise UnknownCommandError(
+            f"{command.name} {what}",
+            command=command.name,
+            value=command.value,
+            position=command.position,
+            origin=command.origin,
+        )
+    return f"{command.name}={command.value} ({_where(command)}) {what}: dropped"
+
+
+def _cross_checks(winners: dict[str, Command]) -> list[str]:
+    warnings: list[str] = []
+    fit = winners.get("fit")
+    if fit is not None and "wid" not in winners and "hei" not in winners:
+        raise _located(ModifierError("fit= needs wid= and/or hei="), fit)
+    if fit is not None and "scl" in winners:
+        warnings.append(f"fit={fit.value} ({_where(fit)}) is ignored: scl= is given")
+    for first, second in (("crop", "cropN"), ("op_usm", "op_usmR")):
+        if first in winners and second in winners:
+            early, late = sorted((winners[first], winners[second]), key=lambda c: c.position)
+            warnings.append(
+                f"{late.name} ({_where(late)}) overrides {early.name} ({_where(early)}): "
+                "they set the same option"
+            )
+    return warnings
+
+
+def resolve_commands(
+    commands: tuple[Command, ...], settings: ConversionSettings | None = None
+) -> ResolvedRequest:
+    """Validate parsed *commands* (all occurrences, in order) into a ``ResolvedRequest``.
+
+    Raises:
+        RefusedCommandError: a command that reads another image or resource, wherever it occurs.
+        UnknownCommandError: an unknown or unimplemented command (unless the settings say warn).
+        UnsupportedFormatError: an output format or palette this installation cannot write.
+        ModifierError: a malformed or out-of-range value; ``command``, ``value``, ``position``
+            and ``origin`` say which.
+    """
+    settings = settings or ConversionSettings()
+    winners: dict[str, Command] = {}
+    for command in commands:
+        spec = lookup(command.name)
+        if spec is not None:
+            _refuse(spec, command)
+        winners[command.name] = command
+    kept: list[Command] = []
+    warnings: list[str] = []
+    changes: dict[str, Any] = {}
+    for command in sorted(winners.values(), key=lambda c: c.position):
+        spec = lookup(command.name)
+        if spec is None or spec.kind is Kind.UNSUPPORTED:
+            warnings.append(_unknown(command, spec, settings))
+            continue
+        try:
+            if spec.parse is not None and spec.field is not None:
+                changes[spec.field] = spec.parse(command.value)
+            elif spec.check is not None:
+                reason = spec.check(command.value)
+                if reason is not None:
+                    warnings.append(
+                        f"{command.name}={command.value} ({_where(command)}) is ignored: {reason}"
+                    )
+        except ModifierError as exc:
+            raise _located(exc, command) from None
+        kept.append(command)
+    warnings.extend(_cross_checks({c.name: c for c in kept}))
+    options = RenderOptions(
+        bgc=settings.bkg_color,
+        qlt=settings.jpeg_quality,
+        res_mode=settings.res_mode,
+        default_pix=settings.default_pix,
+        max_pix=settings.max_pix,
+    )
+    return ResolvedRequest(tuple(kept), attrs.evolve(options, **changes), tuple(warnings))
 
 
 def resolve_request(
@@ -27,5 +191,24 @@ def resolve_request(
     macros: MacroLibrary | None = None,
     settings: ConversionSettings | None = None,
 ) -> ResolvedRequest:
-    """Resolve ``is_modifier`` followed by the ``macro`` invocation into a validated request."""
-    raise NotImplementedError
+    """Resolve ``is_modifier`` followed by the ``macro`` invocation into a validated request.
+
+    Args:
+        is_modifier: Image Serving modifier text (``&fmt=png&wid=400``); may invoke macros.
+        macro: macro invocations only: ``$name$`` (or ``name``), several joined by ``&``.
+        macros: the macro library both fields invoke.
+        settings: the defaults Image Serving keeps in catalog attributes, and the unknown-command
+            policy.
+
+    Raises:
+        ModifierError: a malformed request or value (see ``resolve_commands`` for the subclasses).
+        MacroError: an unknown macro (``UnknownMacroError``).
+
+    >>> resolve_request("wid=480&$view$", None, macros=MacroLibrary({"view": "wid=240"})).options.wid
+    240
+    """
+    modifiers = (
+        *expand(is_modifier or "", macros, origin="is_modifier"),
+        *expand_macro_field(macro or "", macros),
+    )
+    return resolve_commands(build_commands(modifiers), settings)

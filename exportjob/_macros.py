@@ -1,14 +1,274 @@
-"""Command macros: a case-insensitive table of named command strings (stub; the language work owns it)."""
+"""Command macros: named modifier text, expanded in place where ``$name$`` is a whole modifier.
+
+A definition is bound when it is defined: it may invoke only macros defined before it (spec
+section 3), so forward references and recursion are impossible, and redefining a macro later does
+not change the macros that already invoked it. Definitions come from code (a mapping, in order) or
+from the Image Serving catalog data-file format::
+
+    Name<TAB>Definition
+    thumb<TAB>wid=120&hei=120&fmt=png
+    view<TAB>$thumb$&wid=480
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Iterator, Mapping
+
+import attrs
+
+from ._syntax import (
+    INVOCATION,
+    NAME,
+    RawModifier,
+    build_commands,
+    expand,
+    split_modifiers,
+)
+from .exceptions import MacroDefinitionError, ModifierError, UnknownMacroError
 
 __all__ = ["MacroLibrary"]
 
+_BOM = b"\xef\xbb\xbf"
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_PLAIN = re.compile(r"[^\t\r\n]*")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_COLUMN = re.compile(r"\.?[A-Za-z0-9_\-]+")
+
+
+@attrs.frozen
+class _Macro:
+    name: str
+    definition: str
+    expansion: tuple[RawModifier, ...]
+    line: int | None
+
+
+def _at(line: int | None) -> str:
+    return "" if line is None else f"line {line}: "
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line, fields)`` per non-blank record: TAB-separated, CR/LF/CRLF, quoted fields."""
+    i, line, end = 0, 1, len(text)
+    while i < end:
+        start, fields = line, []
+        while True:
+            if text.startswith('"', i):
+                quoted = _QUOTED.match(text, i)
+                if quoted is None:
+                    raise MacroDefinitionError(f"{_at(line)}unterminated quoted field", line=line)
+                fields.append(quoted.group(1).replace('""', '"'))
+                line += len(_NEWLINE.findall(quoted.group(0)))
+                i = quoted.end()
+            else:
+                plain = _PLAIN.match(text, i)
+                assert plain is not None  # noqa: S101 - the pattern matches the empty string
+                fields.append(plain.group(0))
+                i = plain.end()
+            if i < end and text[i] == "\t":
+                i += 1
+                continue
+            if i < end and text[i] not in "\r\n":
+                raise MacroDefinitionError(
+                    f"{_at(line)}unexpected {text[i]!r} after a quoted field", line=line
+                )
+            i += 2 if text.startswith("\r\n", i) else 1
+            line += 1
+            break
+        if any(fields):
+            yield start, fields
+
+
+def _columns(header: list[str], line: int) -> tuple[int, int, list[str]]:
+    """Return the Name and Definition column indexes and the warnings about other columns."""
+    folded = [name.lower() for name in header]
+    for name in header:
+        if _COLUMN.fullmatch(name) is None:
+            raise MacroDefinitionError(f"{_at(line)}invalid column name {name!r}", line=line)
+    if len(set(folded)) != len(folded):
+        raise MacroDefinitionError(f"{_at(line)}column names must be unique", line=line)
+    if "name" not in folded or "definition" not in folded:
+        raise MacroDefinitionError(
+            f"{_at(line)}the header must name the columns Name and Definition", line=line
+        )
+    warnings = [
+        f"{_at(line)}unknown column {name!r} is ignored"
+        for name in header
+        if name.lower() not in {"name", "definition"} and not name.startswith(".")
+    ]
+    return folded.index("name"), folded.index("definition"), warnings
+
 
 class MacroLibrary:
-    """Named command macros, built in code or loaded from Image Serving macro definition text."""
+    """Named command macros, built in code or loaded from Image Serving macro definition text.
 
-    def __init__(self, definitions: Mapping[str, str] | None = None) -> None:
-        self._defs = {k.lower(): v for k, v in (definitions or {}).items()}
+    Names are ASCII letters, digits, ``-``, ``_`` and ``.``, matched case-insensitively. The
+    library does not change once built; ``with_macro`` returns a new one.
+
+    Args:
+        definitions: ``{name: definition}`` in order; each may invoke only the macros before it.
+        base: a library whose macros come first and may be invoked (the default catalog's).
+
+    Raises:
+        MacroDefinitionError: a bad name, a definition that is not modifier text, or one that
+            invokes a macro not defined before it.
+
+    >>> lib = MacroLibrary({"thumb": "wid=120&fmt=png", "view": "$thumb$&wid=480"})
+    >>> lib
+    <MacroLibrary with 2 macro(s): thumb, view>
+    >>> "VIEW" in lib, lib.definition("view")
+    (True, '$thumb$&wid=480')
+    """
+
+    __slots__ = ("_macros", "_warnings")
+
+    def __init__(
+        self, definitions: Mapping[str, str] | None = None, *, base: MacroLibrary | None = None
+    ) -> None:
+        self._macros: dict[str, _Macro] = {} if base is None else dict(base._macros)  # noqa: SLF001
+        self._warnings: list[str] = [] if base is None else list(base._warnings)  # noqa: SLF001
+        seen: dict[str, int | None] = {}
+        for name, definition in (definitions or {}).items():
+            self._define(name, definition, None, seen)
+
+    @classmethod
+    def from_text(cls, text: str | bytes, *, base: MacroLibrary | None = None) -> MacroLibrary:
+        r"""Load a macro definition file's content (tab-separated, a ``Name``/``Definition`` header).
+
+        Bytes starting with a UTF-8 BOM are UTF-8, other bytes ISO-8859-1. Columns named with a
+        leading ``.`` are ignored; other unknown columns are ignored with a warning. A name defined
+        twice: the later definition wins, with a warning. See ``docs/language.md``.
+
+        Raises:
+            MacroDefinitionError: bad file syntax or a bad definition; ``line`` says where.
+
+        >>> lib = MacroLibrary.from_text("Name\tDefinition\r\nsmall\twid=100\r\n")
+        >>> lib.names
+        ('small',)
+        """
+        if isinstance(text, bytes):
+            if text.startswith(_BOM):
+                try:
+                    text = text[len(_BOM) :].decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise MacroDefinitionError(
+                        f"a file with a UTF-8 BOM is not UTF-8: {exc}"
+                    ) from None
+            else:
+                text = text.decode("iso-8859-1")
+        library = cls(base=base)
+        records = _records(text.removeprefix("\ufeff"))
+        header = next(records, None)
+        if header is None:
+            raise MacroDefinitionError("the macro file is empty: it needs a Name/Definition header")
+        name_at, definition_at, warnings = _columns(header[1], header[0])
+        library._warnings.extend(warnings)
+        seen: dict[str, int | None] = {}
+        for line, fields in records:
+            if len(fields) > len(header[1]):
+                raise MacroDefinitionError(
+                    f"{_at(line)}{len(fields)} fields, but the header names {len(header[1])}",
+                    line=line,
+                )
+            fields.extend([""] * (len(header[1]) - len(fields)))
+            library._define(fields[name_at], fields[definition_at], line, seen)
+        return library
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], *, base: MacroLibrary | None = None
+    ) -> MacroLibrary:
+        """Load a macro definition file (see ``from_text``); ``OSError`` if it cannot be read."""
+        with open(path, "rb") as file:  # noqa: PTH123 - a plain read of a host-given path
+            return cls.from_text(file.read(), base=base)
+
+    def with_macro(self, name: str, definition: str) -> MacroLibrary:
+        """Return a new library with macro *name* (re)defined; it may invoke this library's macros.
+
+        >>> MacroLibrary().with_macro("small", "wid=100").names
+        ('small',)
+        """
+        library = MacroLibrary(base=self)
+        library._define(name, definition, None, {})
+        return library
+
+    def _define(
+        self, name: str, definition: str, line: int | None, seen: dict[str, int | None]
+    ) -> None:
+        where = _at(line)
+        if NAME.fullmatch(name) is None:
+            raise MacroDefinitionError(
+                f"{where}invalid macro name {name!r}: use ASCII letters, digits, '-', '_' and '.'",
+                macro=name,
+                line=line,
+            )
+        key = name.lower()
+        for part in split_modifiers(definition):
+            call = INVOCATION.fullmatch(part)
+            if call is not None and call.group(1).lower() == key:
+                raise MacroDefinitionError(
+                    f"{where}macro ${name}$ invokes itself", macro=name, line=line
+                )
+        try:
+            expansion = expand(definition, self, origin=f"macro ${name}$")
+            build_commands(expansion)
+        except UnknownMacroError as exc:
+            raise MacroDefinitionError(
+                f"{where}macro ${name}$ invokes ${exc.macro}$, which is not defined before it",
+                macro=name,
+                line=line,
+            ) from None
+        except ModifierError as exc:
+            raise MacroDefinitionError(
+                f"{where}macro ${name}$ is not valid modifier text: {exc.message}",
+                macro=name,
+                line=line,
+            ) from None
+        if not expansion:
+            raise MacroDefinitionError(
+                f"{where}macro ${name}$ defines no commands", macro=name, line=line
+            )
+        if key in seen:
+            first = "" if seen[key] is None else f" (first on line {seen[key]})"
+            self._warnings.append(
+                f"{where}macro ${name}$ is defined again{first}; the later one wins"
+            )
+        seen[key] = line
+        self._macros[key] = _Macro(name, definition, expansion, line)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._macros
+
+    def __len__(self) -> int:
+        return len(self._macros)
+
+    def __repr__(self) -> str:
+        names = list(self.names)
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        return f"<MacroLibrary with {len(names)} macro(s){': ' + shown if names else ''}>"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The macro names, as defined, in definition order."""
+        return tuple(m.name for m in self._macros.values())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What loading noticed and let pass: unknown columns, names defined twice."""
+        return tuple(self._warnings)
+
+    def _get(self, name: str) -> _Macro:
+        try:
+            return self._macros[name.lower()]
+        except KeyError:
+            raise UnknownMacroError(f"unknown macro ${name}$", macro=name) from None
+
+    def definition(self, name: str) -> str:
+        """Return the definition text of macro *name*; ``UnknownMacroError`` if it is not defined."""
+        return self._get(name).definition
+
+    def expansion(self, name: str) -> tuple[RawModifier, ...]:
+        """Return the raw modifiers macro *name* stands for, nested invocations expanded."""
+        return self._get(name).expansion

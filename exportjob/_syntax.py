@@ -1,13 +1,51 @@
 """The Image Serving request syntax: split, comments, macro expansion, custom variables, decoding.
 
-(Owned by the language work; ``Command`` is the shared type.)
+Processing order (spec section 1): split on raw ``&``; drop empty modifiers and ``.comments``; expand
+``$macro$`` invocations in place; split each modifier at its first ``=``; collect every ``$var=``
+definition (the last one wins); substitute ``$var$`` references in the raw values (no re-scan,
+undefined references stay literal); percent-decode each value once (``+`` is a space).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote
+
 import attrs
 
-__all__ = ["Command"]
+from ._command_table import canonical_name
+from .exceptions import ModifierError, UnknownMacroError
+
+if TYPE_CHECKING:
+    from ._macros import MacroLibrary
+
+__all__ = [
+    "INVOCATION",
+    "NAME",
+    "Command",
+    "RawModifier",
+    "build_commands",
+    "check_characters",
+    "expand",
+    "invoke",
+    "parse_request",
+    "render_commands",
+    "split_modifiers",
+]
+
+NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+"""A macro or variable name: ASCII letters, digits, ``-``, ``_`` and ``.``."""
+_COMMAND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+INVOCATION = re.compile(r"\$([^$=]*)\$")
+"""A whole modifier that invokes a macro: ``$name$``."""
+_REFERENCE = re.compile(r"\$([A-Za-z0-9_.\-]+)\$")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NO_SUBSTITUTION = frozenset({"layer", "effect"})
+# Kept literal when rendering: unreserved characters plus the separators values use.
+_SAFE = ",:/"
 
 
 @attrs.frozen
@@ -16,11 +54,191 @@ class Command:
 
     ``name`` is the canonical spelling from the command table (``wid``, ``resMode``, ``op_usm``) or,
     for an unknown command, the name as written; ``value`` is decoded (``""`` for a bare name);
-    ``position`` is the 1-based index in the expanded request; ``origin`` says where it came from
-    (``"is_modifier"`` or ``"macro $thumb$"``).
+    ``position`` is the 1-based index among the commands of the expanded request (comments,
+    variable definitions and invocations are not counted); ``origin`` says where it was written
+    (``"is_modifier"``, or ``"macro $thumb$"`` for a command in macro ``thumb``).
+
+    >>> parse_request("WID=400&bgc=ff0000")[0]
+    Command(name='wid', value='400', position=1, origin='request')
     """
 
     name: str
     value: str
     position: int = 0
     origin: str = "request"
+
+
+@attrs.frozen
+class RawModifier:
+    """One modifier of an expanded request, not yet decoded: a command or a ``$var=`` definition."""
+
+    text: str
+    origin: str
+
+
+def check_characters(text: str, *, origin: str) -> None:
+    """Raise ``ModifierError`` if *text* holds whitespace or a control character (spec section 1)."""
+    for offset, char in enumerate(text):
+        if char.isspace() or unicodedata.category(char) in {"Cc", "Cs"}:
+            raise ModifierError(
+                f"character {char!r} at offset {offset} is not allowed in a request: "
+                "whitespace and control characters must be percent-encoded (a space is %20)",
+                origin=origin,
+            )
+
+
+def split_modifiers(text: str) -> list[str]:
+    """Split raw request text on ``&``, dropping a leading ``?`` and empty modifiers.
+
+    >>> split_modifiers("?&wid=1&&.note&hei=2&")
+    ['wid=1', '.note', 'hei=2']
+    """
+    return [part for part in text.removeprefix("?").split("&") if part]
+
+
+def invoke(name: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawModifier, ...]:
+    """Return the modifiers macro *name* expands to; ``UnknownMacroError`` if it is not defined."""
+    if macros is None or name not in macros:
+        where = "no macro library was given" if macros is None else "the library does not define it"
+        raise UnknownMacroError(f"unknown macro ${name}$ in {origin}: {where}", macro=name)
+    return macros.expansion(name)
+
+
+def expand(text: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawModifier, ...]:
+    """Split *text*, drop comments and expand ``$macro$`` invocations in place.
+
+    Args:
+        text: raw request text (the query part, not decoded).
+        macros: the library invocations are looked up in; None means none is defined.
+        origin: where *text* comes from, recorded on each of its modifiers.
+
+    Raises:
+        ModifierError: *text* holds whitespace or a control character, or a malformed invocation.
+        UnknownMacroError: an invoked macro is not defined.
+    """
+    check_characters(text, origin=origin)
+    out: list[RawModifier] = []
+    for part in split_modifiers(text):
+        if part.startswith("."):
+            continue
+        call = INVOCATION.fullmatch(part)
+        if call is None:
+            out.append(RawModifier(part, origin))
+            continue
+        name = call.group(1)
+        if NAME.fullmatch(name) is None:
+            raise ModifierError(
+                f"malformed macro invocation {part!r}: a name is ASCII letters, digits, '-', '_' or '.'",
+                origin=origin,
+            )
+        out.extend(invoke(name, macros, origin=origin))
+    return tuple(out)
+
+
+def _decode(raw: str, *, name: str, position: int | None, origin: str) -> str:
+    bad = _BAD_PERCENT.search(raw)
+    if bad is not None:
+        raise ModifierError(
+            f"malformed percent-encoding at {raw[bad.start() : bad.start() + 3]!r}: write '%' as %25",
+            command=name,
+            value=raw,
+            position=position,
+            origin=origin,
+        )
+    try:
+        return unquote(raw.replace("+", " "), errors="strict")
+    except UnicodeDecodeError:
+        raise ModifierError(
+            "percent-encoded bytes are not UTF-8",
+            command=name,
+            value=raw,
+            position=position,
+            origin=origin,
+        ) from None
+
+
+def _substitute(raw: str, variables: dict[str, str]) -> str:
+    """Replace each ``$name$`` whose name is defined; scanning resumes after the substituted text."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        match = _REFERENCE.match(raw, i)
+        if match is not None and match.group(1).lower() in variables:
+            out.append(variables[match.group(1).lower()])
+            i = match.end()
+        else:
+            out.append(raw[i])
+            i += 1
+    return "".join(out)
+
+
+def build_commands(modifiers: Iterable[RawModifier]) -> tuple[Command, ...]:
+    """Turn expanded modifiers into decoded commands: variables collected, substituted, decoded.
+
+    Raises:
+        ModifierError: a malformed command name, variable definition or percent-encoding.
+    """
+    variables: dict[str, str] = {}
+    pending: list[tuple[str, str, RawModifier]] = []
+    for modifier in modifiers:
+        name, _, raw = modifier.text.partition("=")
+        position = len(pending) + 1
+        if name.startswith("$"):
+            var = name[1:]
+            if "=" not in modifier.text or NAME.fullmatch(var) is None:
+                raise ModifierError(
+                    f"malformed variable definition {modifier.text!r}: expected $name=value",
+                    origin=modifier.origin,
+                )
+            _decode(raw, name=name, position=None, origin=modifier.origin)
+            variables[var.lower()] = raw
+        elif _COMMAND_NAME.fullmatch(name) is None:
+            raise ModifierError(
+                f"malformed command name {name!r}: expected letters, digits and '_'",
+                command=name,
+                value=raw,
+                position=position,
+                origin=modifier.origin,
+            )
+        else:
+            pending.append((canonical_name(name), raw, modifier))
+    commands = []
+    for position, (name, raw, modifier) in enumerate(pending, start=1):
+        text = raw if name in _NO_SUBSTITUTION else _substitute(raw, variables)
+        value = _decode(text, name=name, position=position, origin=modifier.origin)
+        commands.append(Command(name, value, position, modifier.origin))
+    return tuple(commands)
+
+
+def parse_request(
+    text: str, macros: MacroLibrary | None = None, *, origin: str = "request"
+) -> tuple[Command, ...]:
+    """Parse an Image Serving modifier string into its commands, in request order.
+
+    Every occurrence is returned (the last one of a name wins later, when the request is
+    resolved). Comments and variable definitions are not commands and are not returned.
+
+    Args:
+        text: the query text, optionally starting with ``?`` or ``&``.
+        macros: the library ``$name$`` invocations are expanded from.
+        origin: recorded on the commands written in *text* (a macro's carry ``macro $name$``).
+
+    Raises:
+        ModifierError: malformed syntax, whitespace or a control character.
+        UnknownMacroError: an invoked macro is not defined.
+
+    >>> [(c.name, c.value) for c in parse_request("?$w=400&wid=$w$&.note&bgc=ff0000&qlt=80%2C1")]
+    [('wid', '400'), ('bgc', 'ff0000'), ('qlt', '80,1')]
+    """
+    return build_commands(expand(text, macros, origin=origin))
+
+
+def render_commands(commands: Iterable[Command]) -> str:
+    """Render commands as modifier text that parses back to the same names and values.
+
+    >>> render_commands([Command("wid", "400"), Command("text", "a&b c"), Command("op_invert", "")])
+    'wid=400&text=a%26b%20c&op_invert'
+    """
+    return "&".join(
+        c.name if c.value == "" else f"{c.name}={quote(c.value, safe=_SAFE)}" for c in commands
+    )
