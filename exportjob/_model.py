@@ -208,6 +208,18 @@ def _to_handle(value: str | AssetHandle) -> AssetHandle:
     return AssetHandle.of(value)
 
 
+def _to_type(value: str | AssetType) -> AssetType:
+    return AssetType.parse(value)
+
+
+def _to_fmt(value: str | ExportFormat) -> ExportFormat:
+    return ExportFormat.parse(value)
+
+
+def _to_email(value: str | EmailSetting) -> EmailSetting:
+    return EmailSetting.parse(value)
+
+
 def _optional_size(_inst: object, _attr: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         msg = f"size must be a non-negative int or None, got {value!r}"
@@ -238,7 +250,7 @@ class Asset:
     """
 
     handle: AssetHandle = attrs.field(converter=_to_handle)
-    type: AssetType = attrs.field(converter=AssetType.parse)
+    type: AssetType = attrs.field(converter=_to_type)
     name: str = attrs.field(validator=_name_validator)
     file_name: str = attrs.field(validator=_name_validator)
     company: str = attrs.field(validator=_text_validator)
@@ -272,11 +284,11 @@ class ExportJob:
     """
 
     asset_handles: tuple[AssetHandle, ...] = attrs.field(converter=_handles)
-    fmt: ExportFormat = attrs.field(converter=ExportFormat.parse)
+    fmt: ExportFormat = attrs.field(converter=_to_fmt)
     is_modifier: str | None = attrs.field(default=None, converter=_optional_text)
     macro: str | None = attrs.field(default=None, converter=_optional_text)
     email_setting: EmailSetting = attrs.field(
-        default=EmailSetting.NONE, converter=EmailSetting.parse
+        default=EmailSetting.NONE, converter=_to_email
     )
     client_id: str | None = attrs.field(default=None, converter=_optional_text)
 
