@@ -10,6 +10,18 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from ._commands import ResolvedRequest, resolve_request
+from ._engine import AssetProgress, ExportEngine, JobRun
+from ._joblog import (
+    AssetOutcome,
+    AssetStatus,
+    JobCounts,
+    JobLog,
+    JobReport,
+    JobState,
+    LogDetail,
+    LogType,
+    Severity,
+)
 from ._macros import MacroLibrary
 from ._model import (
     Asset,
@@ -22,6 +34,7 @@ from ._model import (
     RawExportJob,
     RawJobContext,
 )
+from ._names import check_name
 from ._options import (
     Color,
     Compression,
@@ -75,6 +88,9 @@ __all__ = [
     "AssetError",
     "AssetHandle",
     "AssetNotFoundError",
+    "AssetOutcome",
+    "AssetProgress",
+    "AssetStatus",
     "AssetStore",
     "AssetType",
     "Color",
@@ -86,6 +102,7 @@ __all__ = [
     "Converter",
     "Crop",
     "EmailSetting",
+    "ExportEngine",
     "ExportFormat",
     "ExportJob",
     "ExportJobError",
@@ -97,7 +114,14 @@ __all__ = [
     "ImageTooLargeError",
     "InvalidJobError",
     "JobContext",
+    "JobCounts",
+    "JobLog",
+    "JobReport",
+    "JobRun",
+    "JobState",
     "JobStoppedError",
+    "LogDetail",
+    "LogType",
     "MacroDefinitionError",
     "MacroError",
     "MacroLibrary",
@@ -116,6 +140,7 @@ __all__ = [
     "RenderOptions",
     "ResMode",
     "ResolvedRequest",
+    "Severity",
     "StoreReadError",
     "StoreWriteError",
     "UnknownCommandError",
@@ -125,6 +150,7 @@ __all__ = [
     "UnsupportedAssetTypeError",
     "UnsupportedFormatError",
     "__version__",
+    "check_name",
     "parse_request",
     "plan_export",
     "plan_exports",

@@ -1,0 +1,590 @@
+"""The job log: what happened to every asset of a job, as plain, JSON round-trippable data.
+
+Modelled on the IPS ``JobLog`` and ``JobLogDetail``: a job handle, names, times, per-file counters,
+``fatal_error``, one ``LogDetail`` per event (severity, asset handle, file name, code, message, log type),
+plus one ``AssetOutcome`` per asset so a user interface can show a table of what was exported.
+
+Counting rules (IPS leaves them undocumented, see docs/engine.md):
+
+- every submitted handle is counted once in ``total``; a repeated handle is counted in ``duplicate``;
+- each distinct handle ends in exactly one of ``success`` (exported), ``error`` (failed or refused) or
+  ``not_run`` (the job stopped before it), so ``success + error + not_run + duplicate == total``;
+- ``warning`` counts the distinct handles with at least one warning detail (a skipped duplicate is a
+  warning on its handle), whatever their outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+from attrs import AttrsInstance
+
+from ._model import AssetHandle, AssetType, EmailSetting, ExportFormat, _IpsEnum
+from .exceptions import FieldProblem, InvalidJobError
+
+__all__ = [
+    "AssetOutcome",
+    "AssetStatus",
+    "JobCounts",
+    "JobLog",
+    "JobReport",
+    "JobState",
+    "LogDetail",
+    "LogType",
+    "Severity",
+    "utc_now",
+]
+
+_T = TypeVar("_T", bound=AttrsInstance)
+_E = TypeVar("_E")
+_str = attrs.validators.instance_of(str)
+_opt_str = attrs.validators.optional(_str)
+
+#: The version of the ``to_dict`` form; ``from_dict`` refuses any other.
+LOG_FORMAT_VERSION = 1
+
+
+def utc_now() -> dt.datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Severity(_IpsEnum):
+    """How bad a log detail is. IPS encodes it in log type names; here it is a field of its own."""
+
+    INFO = "Info"
+    WARNING = "Warning"
+    ERROR = "Error"
+
+
+class LogType(_IpsEnum):
+    """The kind of a log detail.
+
+    IPS documents no export-specific log types; these follow its ``<Op>Success``/``<Op>Error``/
+    ``<Op>Warning`` pattern and reuse the generic ``DuplicateSkipped``, ``FileCancel`` and ``FatalError``.
+    """
+
+    EXPORT_SUCCESS = "ExportSuccess"
+    EXPORT_WARNING = "ExportWarning"
+    EXPORT_ERROR = "ExportError"
+    DUPLICATE_SKIPPED = "DuplicateSkipped"
+    FILE_CANCEL = "FileCancel"
+    FATAL_ERROR = "FatalError"
+    NOTIFICATION_WARNING = "NotificationWarning"
+
+
+class JobState(_IpsEnum):
+    """Where a job is: ``queued`` and ``running`` while it runs, then one of the final three.
+
+    ``completed`` means every asset was tried (some may have failed); ``stopped`` means ``stop()`` left
+    assets not run; ``failed`` means the engine itself hit a fatal error (``JobLog.fatal_error``).
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the job has ended."""
+        return self in {JobState.COMPLETED, JobState.FAILED, JobState.STOPPED}
+
+
+class AssetStatus(_IpsEnum):
+    """What became of one asset."""
+
+    EXPORTED = "exported"
+    FAILED = "failed"
+    REFUSED = "refused"
+    NOT_RUN = "not_run"
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """Return *value* in UTC; refuse naive datetimes (their time zone is unknown)."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        msg = f"timestamps must be timezone-aware datetimes, got {value!r}"
+        raise ValueError(msg)
+    return value.astimezone(dt.timezone.utc)
+
+
+def _severity(value: str | Severity) -> Severity:
+    return Severity.parse(value)
+
+
+def _log_type(value: str | LogType) -> LogType:
+    return LogType.parse(value)
+
+
+def _status(value: str | AssetStatus) -> AssetStatus:
+    return AssetStatus.parse(value)
+
+
+def _state(value: str | JobState) -> JobState:
+    return JobState.parse(value)
+
+
+def _fmt(value: str | ExportFormat) -> ExportFormat:
+    return ExportFormat.parse(value)
+
+
+def _email_setting(value: str | EmailSetting) -> EmailSetting:
+    return EmailSetting.parse(value)
+
+
+def _handle(value: str | AssetHandle) -> AssetHandle:
+    return AssetHandle.of(value)
+
+
+def _optional_handle(value: str | AssetHandle | None) -> AssetHandle | None:
+    return None if value is None else AssetHandle.of(value)
+
+
+def _optional_type(value: str | AssetType | None) -> AssetType | None:
+    return None if value is None else AssetType.parse(value)
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        msg = f"warnings must be a sequence of strings, got {value!r}"
+        raise ValueError(msg)
+    return tuple(value)
+
+
+def _non_negative(_inst: object, attr: attrs.Attribute[Any], value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        msg = f"{attr.name} must be a non-negative int, got {value!r}"
+        raise ValueError(msg)
+
+
+def _optional_non_negative(_inst: object, attr: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None:
+        _non_negative(_inst, attr, value)
+
+
+@attrs.frozen(kw_only=True)
+class LogDetail:
+    """One event of a job: an asset exported, a warning, an error, a skipped duplicate, ...
+
+    ``handle`` and ``file_name`` are ``None`` for job-level events (a failed notification, a fatal
+    error); ``code`` is the error class's stable code (``NOT_AUTHORIZED``) for errors and warnings.
+
+    >>> d = LogDetail(severity="error", log_type="ExportError", message="no such asset",
+    ...               code="ASSET_NOT_FOUND", handle="h9")
+    >>> d.severity, d.handle
+    (<Severity.ERROR: 'Error'>, AssetHandle('h9'))
+    """
+
+    severity: Severity = attrs.field(converter=_severity)
+    log_type: LogType = attrs.field(converter=_log_type)
+    message: str = attrs.field(validator=_str)
+    code: str | None = attrs.field(default=None, validator=_opt_str)
+    handle: AssetHandle | None = attrs.field(default=None, converter=_optional_handle)
+    file_name: str | None = attrs.field(default=None, validator=_opt_str)
+    output_name: str | None = attrs.field(default=None, validator=_opt_str)
+    location: str | None = attrs.field(default=None, validator=_opt_str)
+    created: dt.datetime = attrs.field(factory=utc_now, converter=_aware)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the detail as a JSON-compatible dict."""
+        return {
+            "severity": self.severity.value,
+            "log_type": self.log_type.value,
+            "message": self.message,
+            "code": self.code,
+            "handle": None if self.handle is None else self.handle.value,
+            "file_name": self.file_name,
+            "output_name": self.output_name,
+            "location": self.location,
+            "created": self.created.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> LogDetail:
+        """Read a detail written by ``to_dict``."""
+        return _build(cls, "detail", raw, times=("created",))
+
+    def __str__(self) -> str:
+        who = f"{self.handle} " if self.handle is not None else ""
+        name = f"({self.file_name}) " if self.file_name else ""
+        code = f"{self.code}: " if self.code else ""
+        return f"{self.severity.value.upper():7} {who}{name}{code}{self.message}"
+
+
+@attrs.frozen(kw_only=True)
+class AssetOutcome:
+    """What became of one asset: one row of the table a user interface shows.
+
+    ``output_format`` is the rendered ``fmt`` of a conversion (``"png,rgb"``) or ``None`` for an
+    original exported as it is; ``location`` is where the store says the export landed.
+    """
+
+    handle: AssetHandle = attrs.field(converter=_handle)
+    status: AssetStatus = attrs.field(converter=_status)
+    file_name: str | None = attrs.field(default=None, validator=_opt_str)
+    asset_type: AssetType | None = attrs.field(default=None, converter=_optional_type)
+    output_name: str | None = attrs.field(default=None, validator=_opt_str)
+    output_format: str | None = attrs.field(default=None, validator=_opt_str)
+    media_type: str | None = attrs.field(default=None, validator=_opt_str)
+    bytes_written: int = attrs.field(default=0, validator=_non_negative)
+    location: str | None = attrs.field(default=None, validator=_opt_str)
+    width: int | None = attrs.field(default=None, validator=_optional_non_negative)
+    height: int | None = attrs.field(default=None, validator=_optional_non_negative)
+    code: str | None = attrs.field(default=None, validator=_opt_str)
+    message: str | None = attrs.field(default=None, validator=_opt_str)
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    finished: dt.datetime = attrs.field(factory=utc_now, converter=_aware)
+
+    @property
+    def exported(self) -> bool:
+        """Whether the asset was exported."""
+        return self.status is AssetStatus.EXPORTED
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the outcome as a JSON-compatible dict."""
+        return {
+            "handle": self.handle.value,
+            "status": self.status.value,
+            "file_name": self.file_name,
+            "asset_type": None if self.asset_type is None else self.asset_type.value,
+            "output_name": self.output_name,
+            "output_format": self.output_format,
+            "media_type": self.media_type,
+            "bytes_written": self.bytes_written,
+            "location": self.location,
+            "width": self.width,
+            "height": self.height,
+            "code": self.code,
+            "message": self.message,
+            "warnings": list(self.warnings),
+            "finished": self.finished.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> AssetOutcome:
+        """Read an outcome written by ``to_dict``."""
+        return _build(cls, "outcome", raw, times=("finished",))
+
+
+@attrs.frozen
+class JobCounts:
+    """The job's counters, as the IPS job log keeps them (see the module docstring for the rules).
+
+    >>> JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5)
+    JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5)
+    """
+
+    success: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    warning: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    error: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    duplicate: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    not_run: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    total: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+
+    @classmethod
+    def tally(
+        cls,
+        outcomes: Iterable[AssetOutcome],
+        details: Iterable[LogDetail],
+        *,
+        duplicates: int,
+    ) -> JobCounts:
+        """Count *outcomes* (one per distinct handle), warning *details* and skipped *duplicates*."""
+        outcomes = list(outcomes)
+        by_status = dict.fromkeys(AssetStatus, 0)
+        for o in outcomes:
+            by_status[o.status] += 1
+        warned = {
+            d.handle for d in details if d.severity is Severity.WARNING and d.handle is not None
+        }
+        return cls(
+            success=by_status[AssetStatus.EXPORTED],
+            warning=len(warned),
+            error=by_status[AssetStatus.FAILED] + by_status[AssetStatus.REFUSED],
+            duplicate=duplicates,
+            not_run=by_status[AssetStatus.NOT_RUN],
+            total=len(outcomes) + duplicates,
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        """Return the counters as a dict."""
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> JobCounts:
+        """Read counters written by ``to_dict``."""
+        return _build(cls, "counts", raw)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.success} exported, {self.error} error(s), {self.warning} warning(s), "
+            f"{self.duplicate} duplicate(s), {self.not_run} not run, {self.total} total"
+        )
+
+
+def _details(value: Iterable[LogDetail]) -> tuple[LogDetail, ...]:
+    return _typed_tuple(value, LogDetail, "details")
+
+
+def _outcomes(value: Iterable[AssetOutcome]) -> tuple[AssetOutcome, ...]:
+    return _typed_tuple(value, AssetOutcome, "outcomes")
+
+
+def _typed_tuple(value: Iterable[_E], kind: type[_E], name: str) -> tuple[_E, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            msg = f"{name} must hold {kind.__name__} values, got {item!r}"
+            raise TypeError(msg)
+    return items
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class JobLog:
+    """The log of one job after it ran: identity, times, counters, details and per-asset outcomes.
+
+    ``to_dict`` gives JSON-compatible data and ``from_dict`` reads it back to an equal log.
+
+    >>> import datetime as dt
+    >>> t = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    >>> log = JobLog(job_handle="acme|export|1", job_name="export", company="acme", fmt="orig",
+    ...              state="completed", start=t, end=t, counts=JobCounts(total=0))
+    >>> log
+    <JobLog 'acme|export|1' completed: 0 exported, 0 error(s), 0 warning(s), 0 duplicate(s), 0 not run, 0 total>
+    >>> JobLog.from_dict(log.to_dict()) == log
+    True
+    """
+
+    job_handle: str = attrs.field(validator=_str)
+    job_name: str = attrs.field(validator=_str)
+    company: str = attrs.field(validator=_str)
+    fmt: ExportFormat = attrs.field(converter=_fmt)
+    state: JobState = attrs.field(converter=_state)
+    start: dt.datetime = attrs.field(converter=_aware)
+    end: dt.datetime = attrs.field(converter=_aware)
+    counts: JobCounts = attrs.field(validator=attrs.validators.instance_of(JobCounts))
+    user: str | None = attrs.field(default=None, validator=_opt_str)
+    submit_user: str | None = attrs.field(default=None, validator=_opt_str)
+    description: str | None = attrs.field(default=None, validator=_opt_str)
+    locale: str | None = attrs.field(default=None, validator=_opt_str)
+    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_email_setting)
+    fatal_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
+    outcomes: tuple[AssetOutcome, ...] = attrs.field(default=(), converter=_outcomes)
+
+    def __repr__(self) -> str:
+        return f"<JobLog {self.job_handle!r} {self.state.value}: {self.counts}>"
+
+    @property
+    def success_count(self) -> int:
+        """Assets exported (IPS ``fileSuccessCount``)."""
+        return self.counts.success
+
+    @property
+    def error_count(self) -> int:
+        """Assets failed or refused (IPS ``fileErrorCount``)."""
+        return self.counts.error
+
+    @property
+    def warning_count(self) -> int:
+        """Assets with at least one warning (IPS ``fileWarningCount``)."""
+        return self.counts.warning
+
+    @property
+    def duplicate_count(self) -> int:
+        """Repeated handles skipped (IPS ``fileDuplicateCount``)."""
+        return self.counts.duplicate
+
+    @property
+    def total_count(self) -> int:
+        """Handles submitted, repeats included (IPS ``totalFileCount``)."""
+        return self.counts.total
+
+    @property
+    def errors(self) -> tuple[LogDetail, ...]:
+        """The error details, in log order."""
+        return tuple(d for d in self.details if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[LogDetail, ...]:
+        """The warning details, in log order."""
+        return tuple(d for d in self.details if d.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the job ran without a single error (warnings allowed)."""
+        return not self.fatal_error and not self.errors
+
+    @property
+    def duration(self) -> dt.timedelta:
+        """How long the job ran."""
+        return self.end - self.start
+
+    def outcome(self, handle: str | AssetHandle) -> AssetOutcome:
+        """Return the outcome of *handle*; raise ``KeyError`` if the job did not include it."""
+        wanted = AssetHandle.of(handle)
+        for o in self.outcomes:
+            if o.handle == wanted:
+                return o
+        raise KeyError(wanted.value)
+
+    def details_for(self, handle: str | AssetHandle) -> tuple[LogDetail, ...]:
+        """Return the details about *handle*, in log order."""
+        wanted = AssetHandle.of(handle)
+        return tuple(d for d in self.details if d.handle == wanted)
+
+    def with_details(self, *extra: LogDetail) -> JobLog:
+        """Return a copy with *extra* details appended (counts follow the counting rules)."""
+        details = (*self.details, *extra)
+        counts = attrs.evolve(
+            self.counts,
+            warning=len(
+                {
+                    d.handle
+                    for d in details
+                    if d.severity is Severity.WARNING and d.handle is not None
+                }
+            ),
+        )
+        return attrs.evolve(self, details=details, counts=counts)
+
+    def summary(self) -> str:
+        """Return a one-line summary: job handle, state and counters."""
+        return f"{self.job_handle}: {self.state.value}, {self.counts}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the log as a JSON-compatible dict (``json.dumps`` it as it is)."""
+        return {
+            "version": LOG_FORMAT_VERSION,
+            "job_handle": self.job_handle,
+            "job_name": self.job_name,
+            "company": self.company,
+            "user": self.user,
+            "submit_user": self.submit_user,
+            "description": self.description,
+            "locale": self.locale,
+            "fmt": self.fmt.value,
+            "email_setting": self.email_setting.value,
+            "state": self.state.value,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "fatal_error": self.fatal_error,
+            "counts": self.counts.to_dict(),
+            "details": [d.to_dict() for d in self.details],
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> JobLog:
+        """Read a log written by ``to_dict``.
+
+        Raises:
+            InvalidJobError: the dict is not a job log of this version; ``problems`` names the field.
+        """
+        if not isinstance(raw, Mapping):
+            raise InvalidJobError([FieldProblem("jobLog", raw, "must be a mapping")])
+        version = raw.get("version")
+        if version != LOG_FORMAT_VERSION:
+            raise InvalidJobError(
+                [FieldProblem("version", version, f"must be {LOG_FORMAT_VERSION}")]
+            )
+        fields = {k: v for k, v in raw.items() if k != "version"}
+        fields["counts"] = JobCounts.from_dict(_mapping("counts", raw.get("counts")))
+        fields["details"] = tuple(
+            LogDetail.from_dict(_mapping(f"details[{i}]", d))
+            for i, d in enumerate(_list("details", raw.get("details", [])))
+        )
+        fields["outcomes"] = tuple(
+            AssetOutcome.from_dict(_mapping(f"outcomes[{i}]", o))
+            for i, o in enumerate(_list("outcomes", raw.get("outcomes", [])))
+        )
+        return _build(cls, "jobLog", fields, times=("start", "end"))
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class JobReport:
+    """What a ``Notifier`` is asked to deliver: one notification about one finished job.
+
+    ``details`` are the log details the notification covers under the job's email setting (every
+    error and warning for ``All``, errors for ``Error``, ...); ``body`` already lists them in plain
+    text. ``log`` is the whole job log, for hosts that attach or link it.
+    """
+
+    recipient: str = attrs.field(validator=_str)
+    subject: str = attrs.field(validator=_str)
+    body: str = attrs.field(validator=_str)
+    email_setting: EmailSetting = attrs.field(converter=_email_setting)
+    log: JobLog = attrs.field(validator=attrs.validators.instance_of(JobLog))
+    details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
+    locale: str | None = attrs.field(default=None, validator=_opt_str)
+
+    def __repr__(self) -> str:
+        return f"<JobReport to {self.recipient!r}: {self.subject!r}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-compatible dict."""
+        return {
+            "recipient": self.recipient,
+            "subject": self.subject,
+            "body": self.body,
+            "email_setting": self.email_setting.value,
+            "locale": self.locale,
+            "details": [d.to_dict() for d in self.details],
+            "log": self.log.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> JobReport:
+        """Read a report written by ``to_dict``."""
+        if not isinstance(raw, Mapping):
+            raise InvalidJobError([FieldProblem("jobReport", raw, "must be a mapping")])
+        fields = dict(raw)
+        fields["log"] = JobLog.from_dict(_mapping("log", raw.get("log")))
+        fields["details"] = tuple(
+            LogDetail.from_dict(_mapping(f"details[{i}]", d))
+            for i, d in enumerate(_list("details", raw.get("details", [])))
+        )
+        return _build(cls, "jobReport", fields)
+
+
+def _mapping(field: str, value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidJobError([FieldProblem(field, value, "must be a mapping")])
+    return value
+
+
+def _list(field: str, value: object) -> Sequence[Any]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise InvalidJobError([FieldProblem(field, value, "must be a list")])
+    return value
+
+
+def _build(cls: type[_T], what: str, raw: Mapping[str, Any], *, times: tuple[str, ...] = ()) -> _T:
+    """Build *cls* from *raw* (a ``to_dict`` form), reporting the offending field on failure."""
+    if not isinstance(raw, Mapping):
+        raise InvalidJobError([FieldProblem(what, raw, "must be a mapping")])
+    unknown = sorted(set(raw) - set(attrs.fields_dict(cls)))
+    if unknown:
+        raise InvalidJobError(
+            [FieldProblem(f"{what}.{k}", raw[k], "unknown field") for k in unknown]
+        )
+    kwargs = dict(raw)
+    for name in times:
+        value = kwargs.get(name)
+        if isinstance(value, str):
+            try:
+                kwargs[name] = dt.datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise InvalidJobError(
+                    [FieldProblem(f"{what}.{name}", value, "must be an ISO 8601 timestamp")]
+                ) from exc
+    try:
+        return cls(**kwargs)
+    except InvalidJobError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise InvalidJobError([FieldProblem(what, dict(raw), str(exc))]) from exc

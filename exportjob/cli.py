@@ -1,0 +1,327 @@
+"""The ``exportjob`` command: export a folder's assets, or run the demo.
+
+``exportjob export SRC_DIR --fmt orig|convert --out DIR [...]`` exports every asset of a folder (or the
+``--handle`` ones) with a ``DirectoryStore``; ``exportjob demo`` draws sample originals and converts
+them. Exit status: 0 when every asset was exported (warnings allowed), 1 when any asset failed or was
+refused, 2 for a usage error or an invalid job (nothing was exported), 130 when interrupted.
+See docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TextIO
+
+from ._engine import AssetProgress, ExportEngine, JobRun
+from ._joblog import JobLog
+from ._macros import MacroLibrary
+from ._model import AssetHandle, EmailSetting, ExportFormat, ExportJob, JobContext
+from .converters import CopyConverter
+from .exceptions import ExportJobError
+from .notifiers import LoggingNotifier
+from .protocols import Converter
+from .stores import DirectoryStore
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_ASSET_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"must be a whole number of at least 1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _email_setting(text: str) -> EmailSetting:
+    try:
+        return EmailSetting.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _default_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in this environment
+        return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``exportjob`` command."""
+    parser = argparse.ArgumentParser(
+        prog="exportjob",
+        description="Export digital-asset originals as they are, or converted by Image Serving "
+        "modifiers and macros.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    export = commands.add_parser(
+        "export",
+        help="export the assets of a folder",
+        description="Export every asset of SRC_DIR (or the --handle ones) into --out.",
+    )
+    export.add_argument("src", metavar="SRC_DIR", type=Path, help="the folder of originals")
+    export.add_argument(
+        "--fmt",
+        required=True,
+        choices=[f.value for f in ExportFormat],
+        help="orig: export the originals as they are; convert: apply --modifier and --macro",
+    )
+    export.add_argument("--modifier", help="an Image Serving modifier, e.g. '&fmt=png&wid=400'")
+    export.add_argument("--macro", help="a macro invocation, e.g. '$thumb$' (its fmt wins)")
+    export.add_argument("--macros", type=Path, metavar="FILE", help="a macro definition file")
+    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="the export folder")
+    export.add_argument(
+        "--handle",
+        action="append",
+        metavar="H",
+        help="export only this asset (its path under SRC_DIR); repeatable",
+    )
+    export.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help="the manifest (default: SRC_DIR/exportjob.json when it exists)",
+    )
+    export.add_argument(
+        "--company",
+        default="default",
+        help="the company the job is submitted as, and that owns assets the manifest does not "
+        "assign (default: %(default)s)",
+    )
+    export.add_argument("--job-name", default="export", help="the job's name (default: export)")
+    export.add_argument(
+        "--user", default=_default_user(), help="who is notified (default: your login name)"
+    )
+    export.add_argument(
+        "--email-setting",
+        type=_email_setting,
+        default=EmailSetting.NONE,
+        metavar="SETTING",
+        help="All, Error, ErrorAndWarning, JobCompletion or None (default); notifications are "
+        "logged to stderr",
+    )
+    export.add_argument("--workers", type=_positive, metavar="N", help="threads converting at once")
+    export.add_argument(
+        "--json", action="store_true", help="print the job log as JSON instead of a summary"
+    )
+    export.set_defaults(func=_export)
+
+    demo = commands.add_parser(
+        "demo",
+        help="draw sample originals and convert them",
+        description="Draw sample originals (photos, an image set, another company's banner) into "
+        "DIR/originals, convert them with '&fmt=png&wid=400' and the macro $web$ into "
+        "DIR/exports, and print the job log.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("exportjob-demo"),
+        metavar="DIR",
+        help="where to put the demo (default: ./exportjob-demo)",
+    )
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+class _TtyProgress:
+    """A one-line progress display, rewritten in place on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def __call__(self, event: AssetProgress) -> None:
+        width = len(str(event.total))
+        text = f"[{event.done:>{width}}/{event.total}] {event.outcome.status.value:8} {event.outcome.handle}"
+        self.stream.write("\r\x1b[K" + text[:120])
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def _logging_to(stream: TextIO) -> Iterator[None]:
+    """Send exportjob's log records (warnings, notifications) to *stream* while the command runs."""
+    logger = logging.getLogger("exportjob")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("exportjob: %(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def print_log(log: JobLog, out: TextIO, *, exports: Path | None = None) -> None:
+    """Print *log* as a summary followed by its warnings and errors."""
+    seconds = log.duration.total_seconds()
+    out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
+    out.write(f"  {log.counts}\n")
+    if exports is not None:
+        out.write(f"  exports in {exports}\n")
+    for title, details in (("Warnings", log.warnings), ("Errors", log.errors)):
+        if details:
+            out.write(f"{title}:\n")
+            out.writelines(f"  {detail}\n" for detail in details)
+
+
+def _run(engine: ExportEngine, job: ExportJob, context: JobContext) -> tuple[JobLog, bool]:
+    """Run *job*, stopping it cleanly on Ctrl-C; return the log and whether it was interrupted."""
+    run: JobRun = engine.submit(job, context)
+    try:
+        return run.result(), False
+    except KeyboardInterrupt:
+        run.stop()
+        return run.result(), True
+
+
+def _converter_for(fmt: ExportFormat) -> Converter | None:
+    # Originals need no decoding; conversions use the engine's default (Pillow).
+    return CopyConverter() if fmt is ExportFormat.ORIG else None
+
+
+def _error(err: TextIO, message: object) -> int:
+    err.write(f"exportjob: error: {message}\n")
+    return EXIT_USAGE
+
+
+def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        store = DirectoryStore(
+            args.src, args.out, manifest=args.manifest, default_company=args.company
+        )
+        macros = MacroLibrary.from_file(args.macros) if args.macros else None
+        handles = [AssetHandle(h) for h in args.handle] if args.handle else list(store.handles())
+        if not handles:
+            return _error(err, f"no assets in {store.source_dir}")
+        job = ExportJob(
+            asset_handles=handles,
+            fmt=args.fmt,
+            is_modifier=args.modifier,
+            macro=args.macro,
+            email_setting=args.email_setting,
+        )
+        context = JobContext(company=args.company, job_name=args.job_name, user=args.user)
+    except (ExportJobError, OSError) as exc:
+        return _error(err, exc)
+
+    interactive = err.isatty() and not args.json
+    progress = _TtyProgress(err) if interactive else None
+    executor = ThreadPoolExecutor(args.workers, "exportjob") if args.workers else None
+    try:
+        with ExportEngine(
+            store,
+            _converter_for(job.fmt),
+            notifier=LoggingNotifier(),
+            macros=macros,
+            executor=executor,
+            progress=progress,
+        ) as engine:
+            log, interrupted = _run(engine, job, context)
+    except ExportJobError as exc:  # an invalid modifier or macro: nothing was read
+        return _error(err, exc)
+    finally:
+        if progress is not None:
+            progress.clear()
+        if executor is not None:
+            executor.shutdown()
+
+    if args.json:
+        json.dump(log.to_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        print_log(log, out, exports=store.output_dir)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if log.ok else EXIT_ASSET_FAILED
+
+
+def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import _demo as demo  # noqa: PLC0415 - draws with Pillow; only this command needs it
+
+    root: Path = args.out.absolute()
+    originals, exports = root / "originals", root / "exports"
+    out.write(f"Drawing sample originals into {originals} ...\n")
+    sample = demo.write_originals(originals)
+    store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
+    job = ExportJob(
+        asset_handles=sample.handles,
+        fmt=ExportFormat.CONVERT,
+        is_modifier=demo.DEMO_MODIFIER,
+        macro=demo.DEMO_MACRO,
+        email_setting=EmailSetting.NONE,
+    )
+    context = JobContext(company=demo.DEMO_COMPANY, job_name="demo", user=_default_user())
+    macros = MacroLibrary(demo.DEMO_MACROS)
+    out.write(
+        f"Converting {len(sample.handles)} assets of company {demo.DEMO_COMPANY!r} with "
+        f"is_modifier={demo.DEMO_MODIFIER!r} and macro={demo.DEMO_MACRO!r} "
+        f"({demo.DEMO_MACRO} = {demo.DEMO_MACROS['web']!r}) ...\n"
+    )
+    progress = _TtyProgress(err) if err.isatty() else None
+    try:
+        with ExportEngine(store, macros=macros, progress=progress) as engine:
+            log, interrupted = _run(engine, job, context)
+    finally:
+        if progress is not None:
+            progress.clear()
+    log_path = root / "joblog.json"
+    log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    print_log(log, out)
+    out.write(
+        "\n"
+        f"The {sample.image_set!r} image set and {sample.foreign!r} (owned by another company) "
+        "are refused on purpose.\n"
+        f"Originals: {originals}\n"
+        f"Exports:   {exports}\n"
+        f"Job log:   {log_path}\n"
+        f"Next: exportjob export {originals} --fmt convert --modifier '&fmt=jpg&wid=200' "
+        f"--company {demo.DEMO_COMPANY} --out {root / 'thumbs'}\n"
+    )
+    if interrupted:
+        return EXIT_INTERRUPTED
+    expected = {"NOT_AUTHORIZED", "UNSUPPORTED_ASSET_TYPE"}
+    as_planned = log.counts.success == len(sample.photos) and all(
+        d.code in expected for d in log.errors
+    )
+    return EXIT_OK if as_planned and not log.fatal_error else EXIT_ASSET_FAILED
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the ``exportjob`` command with *argv* (``sys.argv[1:]`` if omitted); return the exit status."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    args = build_parser().parse_args(argv)
+    with _logging_to(err):
+        status: int = args.func(args, out, err)
+    return status

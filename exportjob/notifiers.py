@@ -1,0 +1,156 @@
+"""Notifiers a host can use as they are: ``LoggingNotifier`` and ``SmtpNotifier``.
+
+Both implement ``exportjob.protocols.Notifier``: they deliver one ``JobReport`` and decide nothing (the
+engine applies the job's ``emailSetting``). ``exportjob.testing.RecordingNotifier`` is the test double.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import TypeAlias
+
+from ._joblog import JobReport
+from .exceptions import NotifierError
+
+__all__ = ["AddressBook", "LoggingNotifier", "SmtpNotifier"]
+
+
+class LoggingNotifier:
+    """Deliver notifications to a standard-library logger (``exportjob.notify`` by default).
+
+    >>> import logging
+    >>> LoggingNotifier(level=logging.WARNING)
+    LoggingNotifier(logger='exportjob.notify', level='WARNING')
+    """
+
+    def __init__(self, logger: logging.Logger | None = None, level: int = logging.INFO) -> None:
+        self.logger = logger if logger is not None else logging.getLogger("exportjob.notify")
+        self.level = level
+
+    def __repr__(self) -> str:
+        return (
+            f"LoggingNotifier(logger={self.logger.name!r}, "
+            f"level={logging.getLevelName(self.level)!r})"
+        )
+
+    def notify(self, report: JobReport) -> None:
+        """Log *report*'s recipient, subject and body as one record."""
+        self.logger.log(
+            self.level,
+            "notification for %s: %s\n%s",
+            report.recipient,
+            report.subject,
+            report.body,
+            extra={"exportjob_job_handle": report.log.job_handle},
+        )
+
+
+#: Where a user's mail goes: a mapping from user handle to address, or a lookup function.
+AddressBook: TypeAlias = "Mapping[str, str] | Callable[[str], str | None]"
+
+
+class SmtpNotifier:
+    """Send each notification as a plain-text email, with the standard library's ``smtplib``.
+
+    Args:
+        host: the SMTP server.
+        port: its port (25, or 587 for submission with STARTTLS).
+        sender: the ``From`` address.
+        addresses: where a user's mail goes: a mapping from user handle to address, or a callable
+            returning the address (or ``None``). Without it the user handle is the address, which it
+            must then look like (``ann@example.com``).
+        starttls: upgrade the connection with STARTTLS before anything else is sent.
+        username: log in with this user (and *password*) after STARTTLS, if given.
+        password: the password for *username*.
+        timeout: seconds to wait for the server on each operation.
+        ssl_context: the TLS context for STARTTLS; the system's default trust store if omitted.
+
+    Every failure (no address for the user, a refused connection, a rejected recipient) raises
+    ``NotifierError``; the engine logs it and records a warning, and the export goes on.
+
+    >>> SmtpNotifier("mail.example.com", 587, sender="exports@example.com", starttls=True,
+    ...              username="exports", password="secret")
+    SmtpNotifier('mail.example.com', 587, sender='exports@example.com', starttls=True, username='exports')
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        sender: str,
+        addresses: AddressBook | None = None,
+        starttls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if (username is None) != (password is None):
+            msg = "give both username and password, or neither"
+            raise ValueError(msg)
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.addresses = addresses
+        self.starttls = starttls
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+
+    def __repr__(self) -> str:
+        return (
+            f"SmtpNotifier({self.host!r}, {self.port}, sender={self.sender!r}, "
+            f"starttls={self.starttls}, username={self.username!r})"
+        )
+
+    def address_of(self, user: str) -> str:
+        """Return the email address of *user*; raise ``NotifierError`` if there is none."""
+        if self.addresses is None:
+            address: str | None = user
+        elif isinstance(self.addresses, Mapping):
+            address = self.addresses.get(user)
+        else:
+            address = self.addresses(user)
+        if not address or "@" not in address:
+            raise NotifierError(f"no email address for user {user!r}")
+        return address
+
+    def message(self, report: JobReport) -> EmailMessage:
+        """Return the email that ``notify`` sends for *report*."""
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = self.address_of(report.recipient)
+        msg["Subject"] = report.subject
+        msg["Date"] = formatdate(localtime=False, usegmt=True)
+        msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        msg["X-Exportjob-Job-Handle"] = report.log.job_handle
+        msg.set_content(report.body)
+        if report.locale:  # after set_content, which clears Content-* headers
+            msg["Content-Language"] = report.locale
+        return msg
+
+    def notify(self, report: JobReport) -> None:
+        """Send *report* to its recipient's address.
+
+        Raises:
+            NotifierError: the user has no address, or the server could not be reached or refused.
+        """
+        msg = self.message(report)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+                if self.username is not None and self._password is not None:
+                    smtp.login(self.username, self._password)
+                smtp.send_message(msg)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise NotifierError(
+                f"could not send the notification to {msg['To']} via {self.host}:{self.port}: {exc}"
+            ) from exc

@@ -1,0 +1,265 @@
+"""The exportjob command: export and demo, exit statuses, the summary and the JSON log."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from exportjob._joblog import JobLog
+from exportjob.cli import main
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48), colour: str = "orange") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    (folder / "photos").mkdir(parents=True)
+    (folder / "photos" / "a.jpg").write_bytes(jpeg_bytes())
+    (folder / "photos" / "b.jpg").write_bytes(jpeg_bytes(colour="teal"))
+    (folder / "readme.txt").write_text("not an image\n")
+    return folder
+
+
+def cli(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main([str(a) for a in argv], stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_export_orig_copies_every_asset_and_exits_zero(src: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    status, stdout, stderr = cli("export", src, "--fmt", "orig", "--out", out)
+
+    assert status == 0, stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "b.jpg", "readme.txt"]
+    assert (out / "a.jpg").read_bytes() == (src / "photos" / "a.jpg").read_bytes()
+    assert "3 exported, 0 error(s)" in stdout
+    assert f"exports in {out}" in stdout
+    assert "\r" not in stderr  # no progress line when stderr is not a terminal
+
+
+def test_handles_select_assets_and_a_failure_exits_one(src: Path, tmp_path: Path) -> None:
+    status, stdout, _ = cli(
+        "export",
+        src,
+        "--fmt",
+        "orig",
+        "--out",
+        tmp_path / "o",
+        "--handle",
+        "photos/a.jpg",
+        "--handle",
+        "nope.jpg",
+    )
+    assert status == 1
+    assert "1 exported, 1 error(s)" in stdout
+    assert "Errors:\n  ERROR   nope.jpg ASSET_NOT_FOUND" in stdout
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["a.jpg"]
+
+
+def test_json_prints_the_job_log_only(src: Path, tmp_path: Path) -> None:
+    status, stdout, _ = cli(
+        "export",
+        src,
+        "--fmt",
+        "orig",
+        "--out",
+        tmp_path / "o",
+        "--json",
+        "--company",
+        "acme",
+        "--job-name",
+        "nightly",
+        "--user",
+        "ann",
+    )
+    log = JobLog.from_dict(json.loads(stdout))
+    assert status == 0
+    assert (log.company, log.job_name, log.user, log.counts.success) == (
+        "acme",
+        "nightly",
+        "ann",
+        3,
+    )
+    assert {o.handle.value for o in log.outcomes} == {"photos/a.jpg", "photos/b.jpg", "readme.txt"}
+
+
+def test_manifest_refusals_make_the_export_fail(src: Path, tmp_path: Path) -> None:
+    (src / "exportjob.json").write_text(
+        json.dumps(
+            {"assets": {"photos/b.jpg": {"company": "rival"}, "sets/s": {"type": "ImageSet"}}}
+        )
+    )
+    status, stdout, _ = cli("export", src, "--fmt", "orig", "--out", tmp_path / "o")
+    assert status == 1
+    assert "NOT_AUTHORIZED" in stdout
+    assert "UNSUPPORTED_ASSET_TYPE" in stdout
+    assert not (tmp_path / "o" / "b.jpg").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--modifier", "&wid=-3"], "wid", id="bad-modifier"),
+        pytest.param(["--macro", "$nope$"], "nope", id="unknown-macro"),
+        pytest.param(["--macros", "missing.txt"], "missing.txt", id="missing-macro-file"),
+    ],
+)
+def test_an_invalid_request_exits_two_and_writes_nothing(
+    src: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "o"
+    status, stdout, stderr = cli("export", src, "--fmt", "convert", "--out", out, *args)
+    assert status == 2
+    assert stderr.startswith("exportjob: error: ")
+    assert message in stderr
+    assert stdout == ""
+    assert not out.exists()
+
+
+def test_a_missing_source_or_an_empty_one_exits_two(tmp_path: Path) -> None:
+    status, _, stderr = cli("export", tmp_path / "nope", "--fmt", "orig", "--out", tmp_path / "o")
+    assert (status, "does not exist" in stderr) == (2, True)
+    (tmp_path / "empty").mkdir()
+    status, _, stderr = cli("export", tmp_path / "empty", "--fmt", "orig", "--out", tmp_path / "o")
+    assert (status, "no assets" in stderr) == (2, True)
+
+
+def test_usage_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["export", str(tmp_path), "--out", "o"],  # no --fmt
+        ["export", str(tmp_path), "--fmt", "zip", "--out", "o"],
+        ["export", str(tmp_path), "--fmt", "orig", "--out", "o", "--workers", "0"],
+        ["export", str(tmp_path), "--fmt", "orig", "--out", "o", "--email-setting", "Often"],
+        [],
+    ):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "Often" in capsys.readouterr().err
+
+
+def test_email_setting_notifications_go_to_stderr(src: Path, tmp_path: Path) -> None:
+    status, stdout, stderr = cli(
+        "export",
+        src,
+        "--fmt",
+        "orig",
+        "--out",
+        tmp_path / "o",
+        "--email-setting",
+        "JobCompletion",
+        "--user",
+        "ann",
+        "--workers",
+        "2",
+    )
+    assert status == 0
+    assert "exportjob: notification for ann: [exportjob] Export job 'export' completed" in stderr
+    assert "notification" not in stdout
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "exportjob", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert "export" in result.stdout
+    assert "demo" in result.stdout
+
+
+def test_export_convert_with_a_modifier_and_a_macro_file(src: Path, tmp_path: Path) -> None:
+    macros = tmp_path / "macros.txt"
+    macros.write_text("Name\tDefinition\nsmall\twid=16&fmt=gif\n")
+    out = tmp_path / "o"
+    status, stdout, _ = cli(
+        "export",
+        src,
+        "--fmt",
+        "convert",
+        "--modifier",
+        "&fmt=png&wid=32",
+        "--macros",
+        macros,
+        "--macro",
+        "$small$",
+        "--out",
+        out,
+        "--handle",
+        "photos/a.jpg",
+    )
+    assert status == 0, stdout
+    with Image.open(out / "a.gif") as img:
+        assert (img.format, img.width) == ("GIF", 16)
+
+
+def test_export_convert_of_a_non_image_fails_that_asset_only(src: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    status, stdout, _ = cli(
+        "export", src, "--fmt", "convert", "--modifier", "&fmt=png&wid=32", "--out", out
+    )
+    assert status == 1
+    assert "2 exported, 1 error(s)" in stdout
+    assert "readme.txt" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
+    with Image.open(out / "a.png") as img:
+        assert (img.format, img.size) == ("PNG", (32, 24))
+
+
+def test_demo_converts_the_samples_and_shows_both_refusals(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    status, stdout, stderr = cli("demo", "--out", root)
+
+    assert status == 0, stderr
+    exports = sorted(p.name for p in (root / "exports").iterdir())
+    assert exports == ["forest.png", "harbour.png", "mug.png", "sunset.png"]
+    for name in exports:
+        with Image.open(root / "exports" / name) as img:
+            assert (img.format, img.width) == ("PNG", 400)
+    assert "NOT_AUTHORIZED" in stdout
+    assert "UNSUPPORTED_ASSET_TYPE" in stdout
+    assert f"Exports:   {root / 'exports'}" in stdout
+    log = JobLog.from_dict(json.loads((root / "joblog.json").read_text()))
+    assert (log.counts.success, log.counts.error, log.counts.total) == (4, 2, 6)
+
+
+def test_demo_runs_again_over_its_own_folder(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    assert cli("demo", "--out", root)[0] == 0
+    assert cli("demo", "--out", root)[0] == 0
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_line_is_drawn_on_a_terminal_only(src: Path, tmp_path: Path) -> None:
+    out, err = io.StringIO(), Terminal()
+    status = main(
+        ["export", str(src), "--fmt", "orig", "--out", str(tmp_path / "o")], stdout=out, stderr=err
+    )
+    assert status == 0
+    text = err.getvalue()
+    assert "[3/3] exported" in text
+    assert text.endswith("\r\x1b[K")  # the line is cleared before the summary
+    assert "\r" not in out.getvalue()
+
+    err = Terminal()
+    main(
+        ["export", str(src), "--fmt", "orig", "--out", str(tmp_path / "j"), "--json"],
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert err.getvalue() == ""

@@ -1,0 +1,187 @@
+"""The emailSetting policy: whether a finished job notifies, whom, and what the notification says."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from exportjob import EmailSetting, ExportJob, JobContext, NotifierError
+from exportjob._email import build_report, notified_details, wants_notification
+from exportjob._engine import ExportEngine
+from exportjob._joblog import JobLog, LogType, Severity
+from exportjob.converters import CopyConverter
+from exportjob.stores import MemoryStore
+from exportjob.testing import RecordingNotifier
+
+JPEG = b"\xff\xd8\xff\xe0" + b"x" * 32
+
+#: The handles of three jobs: one clean, one with a warning only, one with an error.
+SCENARIOS = {
+    "clean": ["a|1"],
+    "warning": ["a|1", "a|1"],  # a skipped duplicate is a warning
+    "error": ["a|1", "a|missing"],
+}
+
+
+def make_store() -> MemoryStore:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", JPEG, file_name="one.jpg")
+    return store
+
+
+def run(
+    scenario: str,
+    setting: EmailSetting | str,
+    *,
+    notifier: RecordingNotifier | None = None,
+    context: JobContext | None = None,
+) -> JobLog:
+    job = ExportJob(asset_handles=SCENARIOS[scenario], fmt="orig", email_setting=setting)
+    with ExportEngine(make_store(), CopyConverter(), notifier=notifier) as engine:
+        return engine.run(job, context or JobContext(company="acme", user="ann"))
+
+
+@pytest.mark.parametrize(
+    ("setting", "notified_in"),
+    [
+        pytest.param(EmailSetting.NONE, set(), id="None-never"),
+        pytest.param(EmailSetting.ERROR, {"error"}, id="Error-on-errors"),
+        pytest.param(EmailSetting.ERROR_AND_WARNING, {"warning", "error"}, id="ErrorAndWarning"),
+        pytest.param(
+            EmailSetting.JOB_COMPLETION, {"clean", "warning", "error"}, id="JobCompletion"
+        ),
+        pytest.param(EmailSetting.ALL, {"clean", "warning", "error"}, id="All-always"),
+    ],
+)
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_each_setting_notifies_exactly_when_the_reference_says(
+    setting: EmailSetting, notified_in: set[str], scenario: str
+) -> None:
+    notifier = RecordingNotifier()
+    log = run(scenario, setting, notifier=notifier)
+
+    if scenario in notified_in:
+        report = notifier.assert_notified_once(recipient="ann", email_setting=setting)
+        assert report.log.job_handle == log.job_handle
+    else:
+        notifier.assert_not_notified()
+    assert not [d for d in log.details if d.log_type is LogType.NOTIFICATION_WARNING]
+
+
+@pytest.mark.parametrize(
+    ("setting", "severities"),
+    [
+        pytest.param(EmailSetting.ERROR, {Severity.ERROR}, id="Error-lists-errors"),
+        pytest.param(
+            EmailSetting.ERROR_AND_WARNING, {Severity.ERROR, Severity.WARNING}, id="ErrorAndWarning"
+        ),
+        pytest.param(EmailSetting.JOB_COMPLETION, set(), id="JobCompletion-summary-only"),
+        pytest.param(EmailSetting.ALL, {Severity.ERROR, Severity.WARNING}, id="All-lists-all"),
+    ],
+)
+def test_the_notification_lists_the_details_its_setting_covers(
+    setting: EmailSetting, severities: set[Severity]
+) -> None:
+    notifier = RecordingNotifier()
+    job = ExportJob(asset_handles=["a|1", "a|1", "a|missing"], fmt="orig", email_setting=setting)
+    with ExportEngine(make_store(), CopyConverter(), notifier=notifier) as engine:
+        engine.run(job, JobContext(company="acme", user="ann"))
+
+    report = notifier.last
+    assert {d.severity for d in report.details} == severities
+    assert ("ASSET_NOT_FOUND" in report.body) == (Severity.ERROR in severities)
+    assert ("DUPLICATE_HANDLE" in report.body) == (Severity.WARNING in severities)
+    assert "Exported:    1" in report.body
+    assert f"emailSetting={setting.value}" in report.body
+
+
+def test_subject_says_the_outcome_and_counts() -> None:
+    notifier = RecordingNotifier()
+    run("error", EmailSetting.ALL, notifier=notifier)
+    assert notifier.last.subject == (
+        "[exportjob] Export job 'export' completed with errors: 1 exported, 1 error(s), 0 warning(s)"
+    )
+    notifier.clear()
+    run("clean", EmailSetting.ALL, notifier=notifier)
+    assert "'export' completed: 1 exported" in notifier.last.subject
+
+
+def test_the_submitter_is_notified_when_the_job_names_no_user() -> None:
+    notifier = RecordingNotifier()
+    run(
+        "clean",
+        "JobCompletion",
+        notifier=notifier,
+        context=JobContext(company="acme", submit_user="sam@example.com", locale="fr-FR"),
+    )
+    report = notifier.assert_notified_once(recipient="sam@example.com")
+    assert report.locale == "fr-FR"
+
+
+def test_no_recipient_means_no_notification_and_a_warning() -> None:
+    notifier = RecordingNotifier()
+    log = run("clean", "All", notifier=notifier, context=JobContext(company="acme"))
+
+    notifier.assert_not_notified()
+    [warning] = log.warnings
+    assert (warning.code, warning.log_type, warning.handle) == (
+        "NO_RECIPIENT",
+        LogType.NOTIFICATION_WARNING,
+        None,
+    )
+    assert log.counts.warning == 0  # job-level warnings count no file
+    assert log.ok
+
+
+def test_no_notifier_means_a_warning_when_the_setting_asks_for_one() -> None:
+    log = run("clean", "JobCompletion")
+    assert [w.code for w in log.warnings] == ["NO_NOTIFIER"]
+    assert run("clean", "None").warnings == ()
+
+
+def test_a_failing_notifier_is_logged_with_its_traceback_and_never_fails_the_export(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notifier = RecordingNotifier(raises=NotifierError("smtp is down"))
+    with caplog.at_level(logging.ERROR, logger="exportjob"):
+        log = run("clean", "All", notifier=notifier)
+
+    assert notifier.attempts == 1
+    assert log.outcome("a|1").exported
+    [warning] = log.warnings
+    assert warning.code == "NOTIFIER_FAILED"
+    assert "smtp is down" in warning.message
+    records = [r for r in caplog.records if r.exc_info]
+    assert records
+    assert records[0].exc_info is not None
+    assert records[0].exc_info[0] is NotifierError
+
+
+def test_a_notifier_raising_anything_is_contained() -> None:
+    log = run("clean", "All", notifier=RecordingNotifier(raises=KeyError("boom")))
+    assert [w.code for w in log.warnings] == ["NOTIFIER_FAILED"]
+    assert "KeyError" in log.warnings[0].message
+
+
+# -- the policy functions on their own
+
+
+def test_policy_functions_agree_with_the_engine() -> None:
+    log = run("warning", "None")
+    assert [s.value for s in EmailSetting if wants_notification(s, log)] == [
+        "All",
+        "ErrorAndWarning",
+        "JobCompletion",
+    ]
+    assert notified_details(EmailSetting.ERROR, log) == ()
+    assert notified_details(EmailSetting.ALL, log) == log.warnings
+
+
+def test_error_setting_mentions_warnings_it_does_not_list() -> None:
+    log = run("error", "None")
+    log = log.with_details(*run("warning", "None").warnings)
+    report = build_report(EmailSetting.ERROR, log, "ann")
+    assert "(1 warning(s) not listed under emailSetting=Error.)" in report.body
+    assert [d.severity for d in report.details] == [Severity.ERROR]
+    assert "ASSET_NOT_FOUND" in report.body

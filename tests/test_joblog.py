@@ -1,0 +1,255 @@
+"""The job log as plain data: JSON round trips, validation of what is read back, the counting rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exportjob import EmailSetting, ExportFormat, ExportJob, InvalidJobError, JobContext
+from exportjob._engine import ExportEngine
+from exportjob._joblog import (
+    AssetOutcome,
+    AssetStatus,
+    JobCounts,
+    JobLog,
+    JobReport,
+    JobState,
+    LogDetail,
+    LogType,
+    Severity,
+)
+from exportjob._model import AssetType
+from exportjob.converters import CopyConverter
+from exportjob.stores import MemoryStore
+from exportjob.testing import RecordingNotifier
+
+T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+# -- strategies (local: the log's shapes are used nowhere else)
+
+texts = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
+    str.strip
+)
+optional_texts = st.none() | texts
+offsets = st.timedeltas(min_value=dt.timedelta(hours=-23), max_value=dt.timedelta(hours=23))
+timestamps = st.datetimes(
+    min_value=dt.datetime(1970, 1, 2),  # noqa: DTZ001 - hypothesis bounds are naive
+    timezones=st.builds(dt.timezone, offsets),
+)
+counts = st.integers(min_value=0, max_value=10_000)
+sizes = st.none() | st.integers(min_value=0, max_value=100_000)
+
+details = st.builds(
+    LogDetail,
+    severity=st.sampled_from(Severity),
+    log_type=st.sampled_from(LogType),
+    message=st.text(max_size=40),
+    code=optional_texts,
+    handle=optional_texts,
+    file_name=optional_texts,
+    output_name=optional_texts,
+    location=optional_texts,
+    created=timestamps,
+)
+outcomes = st.builds(
+    AssetOutcome,
+    handle=texts,
+    status=st.sampled_from(AssetStatus),
+    file_name=optional_texts,
+    asset_type=st.none() | st.sampled_from(AssetType),
+    output_name=optional_texts,
+    output_format=optional_texts,
+    media_type=optional_texts,
+    bytes_written=counts,
+    location=optional_texts,
+    width=sizes,
+    height=sizes,
+    code=optional_texts,
+    message=optional_texts,
+    warnings=st.lists(st.text(max_size=20), max_size=3).map(tuple),
+    finished=timestamps,
+)
+job_counts = st.builds(
+    JobCounts,
+    success=counts,
+    warning=counts,
+    error=counts,
+    duplicate=counts,
+    not_run=counts,
+    total=counts,
+)
+logs = st.builds(
+    JobLog,
+    job_handle=texts,
+    job_name=texts,
+    company=texts,
+    fmt=st.sampled_from(ExportFormat),
+    state=st.sampled_from(JobState),
+    start=timestamps,
+    end=timestamps,
+    counts=job_counts,
+    user=optional_texts,
+    submit_user=optional_texts,
+    description=optional_texts,
+    locale=optional_texts,
+    email_setting=st.sampled_from(EmailSetting),
+    fatal_error=st.booleans(),
+    details=st.lists(details, max_size=4).map(tuple),
+    outcomes=st.lists(outcomes, max_size=4).map(tuple),
+)
+reports = st.builds(
+    JobReport,
+    recipient=texts,
+    subject=texts,
+    body=texts,
+    email_setting=st.sampled_from(EmailSetting),
+    log=logs,
+    details=st.lists(details, max_size=3).map(tuple),
+    locale=optional_texts,
+)
+
+
+def through_json(data: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(data))
+
+
+@given(logs)
+def test_job_log_round_trips_through_json(log: JobLog) -> None:
+    data = log.to_dict()
+    back = JobLog.from_dict(through_json(data))
+    assert back == log
+    assert back.to_dict() == data
+
+
+@given(details)
+def test_detail_round_trips_through_json(detail: LogDetail) -> None:
+    assert LogDetail.from_dict(through_json(detail.to_dict())) == detail
+
+
+@given(outcomes)
+def test_outcome_round_trips_through_json(outcome: AssetOutcome) -> None:
+    assert AssetOutcome.from_dict(through_json(outcome.to_dict())) == outcome
+
+
+@given(reports)
+def test_report_round_trips_through_json(report: JobReport) -> None:
+    assert JobReport.from_dict(through_json(report.to_dict())) == report
+
+
+def test_a_real_jobs_log_and_report_round_trip() -> None:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", b"\xff\xd8\xff" + b"x" * 10, file_name="one.jpg")
+    store.add("a|set", type="ImageSet", file_name="set")
+    notifier = RecordingNotifier()
+    job = ExportJob(asset_handles=["a|1", "a|set", "a|1", "a|x"], fmt="orig", email_setting="All")
+    with ExportEngine(store, CopyConverter(), notifier=notifier) as engine:
+        log = engine.run(job, JobContext(company="acme", user="ann", description="d", locale="en"))
+
+    text = json.dumps(log.to_dict())
+    assert JobLog.from_dict(json.loads(text)) == log
+    report = notifier.last
+    assert JobReport.from_dict(through_json(report.to_dict())) == report
+
+
+# -- reading back refuses what is not a log
+
+
+def valid_log_dict() -> dict[str, Any]:
+    log = JobLog(
+        job_handle="j",
+        job_name="j",
+        company="c",
+        fmt="orig",
+        state="completed",
+        start=T0,
+        end=T0,
+        counts=JobCounts(total=1, success=1),
+        outcomes=[AssetOutcome(handle="h", status="exported", finished=T0)],
+        details=[LogDetail(severity="Info", log_type="ExportSuccess", message="ok", created=T0)],
+    )
+    return log.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        pytest.param({"version": 2}, "version", id="other-version"),
+        pytest.param({"colour": "red"}, "jobLog.colour", id="unknown-field"),
+        pytest.param({"start": "yesterday"}, "jobLog.start", id="bad-timestamp"),
+        pytest.param({"start": "2024-05-01T12:00:00"}, "jobLog", id="naive-timestamp"),
+        pytest.param({"state": "exploded"}, "jobLog", id="unknown-state"),
+        pytest.param({"counts": [1, 2]}, "counts", id="counts-not-a-mapping"),
+        pytest.param({"details": "none"}, "details", id="details-not-a-list"),
+        pytest.param({"fatal_error": "no"}, "jobLog", id="fatal-error-not-bool"),
+        pytest.param({"company": 5}, "jobLog", id="company-not-text"),
+    ],
+)
+def test_from_dict_names_the_field_that_is_wrong(change: dict[str, Any], field: str) -> None:
+    data = valid_log_dict() | change
+    with pytest.raises(InvalidJobError) as info:
+        JobLog.from_dict(data)
+    assert info.value.problems[0].field == field
+
+
+def test_from_dict_checks_nested_records() -> None:
+    data = valid_log_dict()
+    data["outcomes"][0]["bytes_written"] = -1
+    with pytest.raises(InvalidJobError, match="bytes_written"):
+        JobLog.from_dict(data)
+    data = valid_log_dict()
+    data["details"][0]["severity"] = "Catastrophe"
+    with pytest.raises(InvalidJobError, match="Catastrophe"):
+        JobLog.from_dict(data)
+
+
+def test_timestamps_must_be_timezone_aware() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        LogDetail(
+            severity="Info",
+            log_type="ExportSuccess",
+            message="m",
+            created=dt.datetime(2024, 1, 1),  # noqa: DTZ001 - the point of the test
+        )
+
+
+# -- counting rules and conveniences
+
+
+def test_tally_counts_outcomes_once_and_warned_handles_once() -> None:
+    outs = [
+        AssetOutcome(handle="a", status="exported"),
+        AssetOutcome(handle="b", status="failed"),
+        AssetOutcome(handle="c", status="refused"),
+        AssetOutcome(handle="d", status="not_run"),
+    ]
+    warn: dict[str, Any] = {"severity": "Warning", "log_type": "ExportWarning", "message": "w"}
+    dets = [
+        LogDetail(handle="a", **warn),
+        LogDetail(handle="a", **warn),
+        LogDetail(handle="b", **warn),
+        LogDetail(**warn),  # job-level: no file
+    ]
+    assert JobCounts.tally(outs, dets, duplicates=2) == JobCounts(
+        success=1, warning=2, error=2, duplicate=2, not_run=1, total=6
+    )
+
+
+def test_log_helpers() -> None:
+    log = JobLog.from_dict(valid_log_dict())
+    assert log.outcome("h").exported
+    with pytest.raises(KeyError):
+        log.outcome("nope")
+    assert log.details_for("h") == ()
+    assert log.duration == dt.timedelta(0)
+    assert log.summary() == (
+        "j: completed, 1 exported, 0 error(s), 0 warning(s), 0 duplicate(s), 0 not run, 1 total"
+    )
+    assert repr(log).startswith("<JobLog 'j' completed: 1 exported")
+    extra = LogDetail(severity="Warning", log_type="ExportWarning", message="w", handle="h")
+    assert log.with_details(extra).counts.warning == 1
+    assert str(extra) == "WARNING h w"

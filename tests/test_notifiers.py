@@ -1,0 +1,210 @@
+"""LoggingNotifier, and SmtpNotifier sending real mail to a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from exportjob import ExportJob, JobContext, NotifierError
+from exportjob._email import build_report
+from exportjob._engine import ExportEngine
+from exportjob._joblog import JobCounts, JobLog, JobReport
+from exportjob.converters import CopyConverter
+from exportjob.notifiers import LoggingNotifier, SmtpNotifier
+from exportjob.stores import MemoryStore
+
+T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def sample_report(recipient: str = "ann") -> JobReport:
+    log = JobLog(
+        job_handle="acme|nightly|1",
+        job_name="nightly",
+        company="acme",
+        fmt="orig",
+        state="completed",
+        start=T0,
+        end=T0,
+        counts=JobCounts(success=2, total=2),
+        email_setting="JobCompletion",
+    )
+    return build_report(log.email_setting, log, recipient, locale="en-GB")
+
+
+# -- a real SMTP server on loopback
+
+
+@attrs.define
+class Inbox:
+    """Collects what the server receives."""
+
+    envelopes: list[Any] = attrs.Factory(list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [
+            email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes
+        ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@attrs.frozen
+class Server:
+    inbox: Inbox
+    port: int
+
+
+def start(**kwargs: Any) -> tuple[Controller, Server]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return controller, Server(inbox, port)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Server]:
+    controller, server = start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+def test_smtp_notifier_delivers_subject_and_body_to_the_users_address(smtp: Server) -> None:
+    notifier = SmtpNotifier(
+        "127.0.0.1", smtp.port, sender="exports@example.com", addresses={"ann": "ann@example.org"}
+    )
+    report = sample_report()
+    notifier.notify(report)
+
+    [envelope] = smtp.inbox.envelopes
+    assert envelope.mail_from == "exports@example.com"
+    assert envelope.rcpt_tos == ["ann@example.org"]
+    [msg] = smtp.inbox.messages()
+    assert msg["To"] == "ann@example.org"
+    assert msg["Subject"] == report.subject
+    assert msg["X-Exportjob-Job-Handle"] == "acme|nightly|1"
+    assert msg["Content-Language"] == "en-GB"
+    body = msg.get_content()
+    assert "Job handle:  acme|nightly|1" in body
+    assert "Exported:    2" in body
+
+
+def test_an_engine_job_arrives_by_mail_with_its_errors(smtp: Server) -> None:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", b"\xff\xd8\xff" + b"x" * 10, file_name="one.jpg")
+    notifier = SmtpNotifier("127.0.0.1", smtp.port, sender="exports@example.com")
+    job = ExportJob(asset_handles=["a|1", "a|404"], fmt="orig", email_setting="Error")
+    with ExportEngine(store, CopyConverter(), notifier=notifier) as engine:
+        log = engine.run(job, JobContext(company="acme", user="ann@example.com"))
+
+    assert log.warnings == ()  # delivered: no notifier warning
+    [msg] = smtp.inbox.messages()
+    assert msg["To"] == "ann@example.com"
+    assert "completed with errors" in msg["Subject"]
+    assert "a|404 ASSET_NOT_FOUND" in msg.get_content()
+
+
+def test_address_book_may_be_a_function(smtp: Server) -> None:
+    notifier = SmtpNotifier(
+        "127.0.0.1", smtp.port, sender="x@example.com", addresses=lambda user: f"{user}@corp.test"
+    )
+    notifier.notify(sample_report("bob"))
+    assert smtp.inbox.envelopes[0].rcpt_tos == ["bob@corp.test"]
+
+
+def test_smtp_login_is_used_when_given() -> None:
+    seen: list[tuple[bytes, bytes]] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        seen.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret", handled=False)
+
+    controller, server = start(
+        authenticator=authenticator, auth_require_tls=False, auth_exclude_mechanism=["LOGIN"]
+    )
+    try:
+        good = SmtpNotifier(
+            "127.0.0.1",
+            server.port,
+            sender="x@example.com",
+            username="exports",
+            password="s3cret",  # noqa: S106 - a test server's
+        )
+        good.notify(sample_report("ann@example.com"))
+        bad = SmtpNotifier(
+            "127.0.0.1",
+            server.port,
+            sender="x@example.com",
+            username="exports",
+            password="wrong",  # noqa: S106
+        )
+        with pytest.raises(NotifierError, match="could not send"):
+            bad.notify(sample_report("ann@example.com"))
+    finally:
+        controller.stop()
+    assert seen == [(b"exports", b"s3cret"), (b"exports", b"wrong")]
+    assert len(server.inbox.envelopes) == 1
+
+
+def test_a_user_without_an_address_is_a_notifier_error() -> None:
+    notifier = SmtpNotifier("127.0.0.1", 1, sender="x@example.com", addresses={"ann": "a@x.org"})
+    with pytest.raises(NotifierError, match="no email address for user 'bob'"):
+        notifier.notify(sample_report("bob"))
+    with pytest.raises(NotifierError, match="no email address"):
+        SmtpNotifier("127.0.0.1", 1, sender="x@example.com").notify(sample_report("not-an-address"))
+
+
+def test_an_unreachable_server_is_a_notifier_error() -> None:
+    notifier = SmtpNotifier("127.0.0.1", free_port(), sender="x@example.com", timeout=5)
+    with pytest.raises(NotifierError, match="could not send") as info:
+        notifier.notify(sample_report("ann@example.com"))
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_smtp_notifier_repr_hides_the_password_and_checks_credentials() -> None:
+    secret = "pw"  # noqa: S105 - checked to stay out of the repr
+    notifier = SmtpNotifier("h", 587, sender="s@x", starttls=True, username="u", password=secret)
+    assert secret not in repr(notifier)
+    with pytest.raises(ValueError, match="both"):
+        SmtpNotifier("h", sender="s@x", username="u")
+
+
+def test_logging_notifier_logs_recipient_subject_and_body(caplog: pytest.LogCaptureFixture) -> None:
+    report = sample_report()
+    with caplog.at_level(logging.INFO, logger="exportjob.notify"):
+        LoggingNotifier().notify(report)
+    [record] = caplog.records
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith(f"notification for ann: {report.subject}\n")
+    assert "Exported:    2" in record.getMessage()
+
+
+def test_logging_notifier_uses_the_logger_and_level_given(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("host.mail")
+    with caplog.at_level(logging.DEBUG, logger="host.mail"):
+        LoggingNotifier(logger, logging.WARNING).notify(sample_report())
+    assert [(r.name, r.levelno) for r in caplog.records] == [("host.mail", logging.WARNING)]
