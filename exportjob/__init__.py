@@ -51,7 +51,7 @@ from ._options import (
     ResMode,
     UnsharpMask,
 )
-from ._plan import ExportPlan, Refusal, plan_export, plan_exports, resolve_job_request
+from ._plan import ExportPlan, JobPlan, Refusal, plan_export, plan_exports, resolve_job_request
 from ._syntax import Command, parse_request, render_commands
 from .exceptions import (
     AssetError,
@@ -116,6 +116,7 @@ __all__ = [
     "JobContext",
     "JobCounts",
     "JobLog",
+    "JobPlan",
     "JobReport",
     "JobRun",
     "JobState",

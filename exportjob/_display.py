@@ -13,12 +13,23 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._model import ExportJob
-    from ._plan import ExportPlan
+    from ._joblog import AssetOutcome, JobLog
+    from ._model import AssetHandle, ExportJob
+    from ._plan import ExportPlan, Refusal
 
-__all__ = ["MAX_ROWS", "html_table", "job_html", "plan_html", "plans_html", "thumbnail_img"]
+__all__ = [
+    "MAX_ROWS",
+    "MAX_THUMBNAILS",
+    "html_table",
+    "job_html",
+    "log_html",
+    "plan_html",
+    "plans_html",
+    "thumbnail_img",
+]
 
 MAX_ROWS = 50
+MAX_THUMBNAILS = 12
 THUMB_SIZE = 96
 
 _STYLE = (
@@ -117,13 +128,100 @@ def plan_html(plan: ExportPlan) -> str:
     return wrap("ExportPlan", f"request: <code>{request}</code>", table)
 
 
-def plans_html(plans: Sequence[ExportPlan]) -> str:
-    """HTML for the plans of a job: counts and the first rows."""
+def plans_html(
+    plans: Sequence[ExportPlan],
+    *,
+    failures: Sequence[tuple[AssetHandle, Refusal]] = (),
+) -> str:
+    """HTML for the plans of a job: counts, then the first rows (handles not found last)."""
     refused = sum(1 for p in plans if not p.accepted)
     warned = sum(1 for p in plans if p.accepted and p.warnings)
-    summary = f"{len(plans)} asset(s): {len(plans) - refused} accepted, {refused} refused, {warned} with warnings"
-    table = html_table(_PLAN_HEADERS, (_plan_row(p) for p in plans), total=len(plans))
+    summary = (
+        f"{len(plans)} asset(s): {len(plans) - refused} accepted, {refused} refused, "
+        f"{warned} with warnings"
+    )
+    if failures:
+        summary += f"; {len(failures)} handle(s) could not be described"
+    rows = [_plan_row(p) for p in plans[:MAX_ROWS]]
+    rows += [
+        ([h.value, "", "", "", f"{r.code}: {r.message}"], "error") for h, r in failures[:MAX_ROWS]
+    ]
+    table = html_table(_PLAN_HEADERS, rows, total=len(plans) + len(failures))
     return wrap("Export plans", summary, table)
+
+
+def _size(outcome: AssetOutcome) -> str:
+    if not outcome.exported:
+        return ""
+    dims = f"{outcome.width}x{outcome.height}, " if outcome.width and outcome.height else ""
+    return f"{dims}{outcome.bytes_written:,} B"
+
+
+def _outcome_row(outcome: AssetOutcome, thumb: str) -> tuple[list[str], str]:
+    status = outcome.status.value
+    if outcome.message:
+        status = f"{status}: {outcome.code}: {outcome.message}"
+    notes = "; ".join(outcome.warnings)
+    css = "error" if status.startswith(("failed", "refused")) else "warning" if notes else ""
+    return (
+        [
+            outcome.handle.value,
+            outcome.file_name or "",
+            outcome.output_name or "",
+            outcome.output_format or ("orig" if outcome.exported else ""),
+            _size(outcome),
+            f"{status} ({notes})" if notes else status,
+            thumb,
+        ],
+        css,
+    )
+
+
+def _thumbnails(log: JobLog) -> dict[int, str]:
+    source = log.thumbnail_source
+    if source is None:
+        return {}
+    thumbs: dict[int, str] = {}
+    for i, outcome in enumerate(log.outcomes[:MAX_ROWS]):
+        if len(thumbs) >= MAX_THUMBNAILS:
+            break
+        media = outcome.media_type or ""
+        if outcome.exported and outcome.output_name and media.startswith("image/"):
+            try:
+                data = source(outcome.output_name)
+            except Exception:  # noqa: BLE001, S112 - a thumbnail is decoration; show none
+                continue
+            thumbs[i] = thumbnail_img(data)
+    return thumbs
+
+
+def log_html(log: JobLog) -> str:
+    """HTML for a job log: summary counts, job-level problems, and the per-asset table."""
+    counts = log.counts
+    summary = (
+        f"state <strong>{esc(log.state.value)}</strong> · {counts.success} exported · "
+        f"{counts.error} error(s) · {counts.warning} warning(s) · {counts.duplicate} duplicate(s) · "
+        f"{counts.not_run} not run · {counts.total} total · "
+        f"{log.duration.total_seconds():.2f} s"
+    )
+    from ._joblog import Severity  # noqa: PLC0415 - avoids a cycle: _joblog imports this module lazily
+
+    job_level = [d for d in log.details if d.handle is None and d.severity is not Severity.INFO]
+    if job_level:
+        items = "".join(
+            f"<li>{esc(d.severity.value)}: {esc(d.code)}: {esc(d.message)}</li>"
+            for d in job_level[:10]
+        )
+        summary += f"<ul>{items}</ul>"
+    thumbs = _thumbnails(log)
+    rows = (_outcome_row(o, thumbs.get(i, "")) for i, o in enumerate(log.outcomes))
+    table = html_table(
+        ["handle", "input", "output", "format", "size", "status", "preview"],
+        rows,
+        total=len(log.outcomes),
+        raw_columns=frozenset({6}),
+    )
+    return wrap(f"JobLog {log.job_handle}", summary, table)
 
 
 def thumbnail_img(data: bytes, size: int = THUMB_SIZE) -> str:

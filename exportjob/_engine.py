@@ -38,7 +38,7 @@ from ._joblog import (
 from ._macros import MacroLibrary
 from ._model import AssetHandle, ExportJob, JobContext
 from ._options import ConversionSettings
-from ._plan import ExportPlan, dedupe_names, plan_export, resolve_job_request
+from ._plan import ExportPlan, JobPlan, Refusal, dedupe_names, plan_export, resolve_job_request
 from ._work import UNEXPECTED_ERROR, export_asset, failed_outcome, planned_outcome
 from .exceptions import ExportJobError, NotifierError, StoreReadError
 from .protocols import AssetStore, Converter, Notifier
@@ -341,7 +341,57 @@ class ExportEngine:
         thread.start()
         return run
 
+    def plan(
+        self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
+    ) -> JobPlan:
+        """Describe and plan every asset of *job* without reading any original: what ``run`` would do.
+
+        Raises the same job-level errors as ``run``. A handle the store cannot describe is listed
+        in ``JobPlan.failures`` with the outcome ``run`` would record.
+        """
+        prepared = self._prepare(job, context)
+        failures: list[AssetOutcome] = []
+        plans = self._plan_assets(prepared, failures.append, lambda: False)
+        return JobPlan(
+            plans=plans,
+            failures=tuple(
+                (o.handle, Refusal(o.code or UNEXPECTED_ERROR, o.message or "")) for o in failures
+            ),
+            duplicates=prepared.job.duplicate_handles,
+        )
+
     # -- internals
+
+    def _plan_assets(
+        self,
+        prepared: _Prepared,
+        on_failure: Callable[[AssetOutcome], object],
+        stop_requested: Callable[[], bool],
+    ) -> tuple[ExportPlan, ...]:
+        """Describe and plan each distinct handle; report describe failures to *on_failure*."""
+        job, context = prepared.job, prepared.context
+        plans: list[ExportPlan] = []
+        for handle in job.unique_handles:
+            if stop_requested():
+                break
+            try:
+                asset = self.store.describe(handle)
+            except Exception as exc:  # noqa: BLE001 - recorded as the asset's outcome
+                on_failure(_describe_failure(handle, exc))
+                continue
+            if asset.handle != handle:  # a store that normalises handles: keep the job's
+                asset = attrs.evolve(asset, handle=handle)
+            plans.append(
+                plan_export(
+                    asset,
+                    job,
+                    company=context.company,
+                    request=prepared.request,
+                    macros=self.macros,
+                    settings=self.settings,
+                )
+            )
+        return dedupe_names(plans)
 
     def _prepare(
         self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
@@ -386,6 +436,9 @@ class ExportEngine:
         except Exception as exc:  # a bug here must still end the job
             logger.exception("building the log of export job %s failed", run.job_handle)
             log = _bare_log(run, prepared, start, exc)
+        reader = getattr(self.store, "read_export", None)
+        if callable(reader):
+            log = attrs.evolve(log, thumbnail_source=reader)
         run._finish(log)  # noqa: SLF001
 
     def _process(self, run: JobRun, prepared: _Prepared, book: _Book) -> None:
@@ -394,30 +447,9 @@ class ExportEngine:
         Raises whatever the executor raised when it refused work, after collecting the assets
         already dispatched (the caller records it as the job's fatal error).
         """
-        job, context = prepared.job, prepared.context
-        plans: list[ExportPlan] = []
-        for handle in job.unique_handles:
-            if run.stop_requested:
-                break
-            try:
-                asset = self.store.describe(handle)
-            except Exception as exc:  # noqa: BLE001 - recorded as the asset's outcome
-                book.finish(_describe_failure(handle, exc))
-                continue
-            if asset.handle != handle:  # a store that normalises handles: keep the job's
-                asset = attrs.evolve(asset, handle=handle)
-            plans.append(
-                plan_export(
-                    asset,
-                    job,
-                    company=context.company,
-                    request=prepared.request,
-                    macros=self.macros,
-                    settings=self.settings,
-                )
-            )
+        plans = self._plan_assets(prepared, book.finish, lambda: run.stop_requested)
         accepted: list[ExportPlan] = []
-        for plan in dedupe_names(plans):
+        for plan in plans:
             book.plans[plan.handle] = plan
             if plan.refusal is None:
                 accepted.append(plan)

@@ -16,7 +16,7 @@ Counting rules (IPS leaves them undocumented, see docs/engine.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -375,9 +375,23 @@ class JobLog:
     fatal_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
     outcomes: tuple[AssetOutcome, ...] = attrs.field(default=(), converter=_outcomes)
+    #: Reads an export back by name, for the thumbnails of the rich display; set by the engine
+    #: when its store can (``read_export``). Not part of the data: not compared, not serialised.
+    thumbnail_source: Callable[[str], bytes] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
 
     def __repr__(self) -> str:
         return f"<JobLog {self.job_handle!r} {self.state.value}: {self.counts}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its data: the thumbnail source may be bound to a store that cannot travel.
+        return (JobLog.from_dict, (self.to_dict(),))
+
+    def _repr_html_(self) -> str:
+        from ._display import log_html  # noqa: PLC0415 - display code only when displayed
+
+        return log_html(self)
 
     @property
     def success_count(self) -> int:

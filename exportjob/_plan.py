@@ -6,7 +6,7 @@ refused plan carries its reason; an accepted one carries everything the converte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
@@ -19,7 +19,7 @@ from ._options import ConversionSettings, OutputFormat, RenderOptions
 from ._syntax import Command
 from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
 
-__all__ = ["ExportPlan", "Refusal", "plan_export", "plan_exports", "resolve_job_request"]
+__all__ = ["ExportPlan", "JobPlan", "Refusal", "plan_export", "plan_exports", "resolve_job_request"]
 
 
 @attrs.frozen
@@ -87,6 +87,46 @@ class ExportPlan:
         from ._display import plan_html  # noqa: PLC0415 - display code only when displayed
 
         return plan_html(self)
+
+
+@attrs.frozen(kw_only=True)
+class JobPlan:
+    """What a whole job would do, without reading any original: see ``ExportEngine.plan``.
+
+    A plan per described asset, the handles that could not be described, and the repeated handles
+    that are skipped. Iterating yields the plans.
+    """
+
+    plans: tuple[ExportPlan, ...]
+    failures: tuple[tuple[AssetHandle, Refusal], ...] = ()
+    duplicates: tuple[AssetHandle, ...] = ()
+
+    def __iter__(self) -> Iterator[ExportPlan]:
+        return iter(self.plans)
+
+    def __len__(self) -> int:
+        return len(self.plans)
+
+    @property
+    def accepted(self) -> tuple[ExportPlan, ...]:
+        """The plans that will be exported."""
+        return tuple(p for p in self.plans if p.accepted)
+
+    @property
+    def refused(self) -> tuple[ExportPlan, ...]:
+        """The plans that are refused (another company's asset, a set)."""
+        return tuple(p for p in self.plans if not p.accepted)
+
+    def __repr__(self) -> str:
+        return (
+            f"<JobPlan {len(self.accepted)} accepted, {len(self.refused)} refused, "
+            f"{len(self.failures)} not found, {len(self.duplicates)} duplicate(s)>"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._display import plans_html  # noqa: PLC0415 - display code only when displayed
+
+        return plans_html(self.plans, failures=self.failures)
 
 
 def resolve_job_request(

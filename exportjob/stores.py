@@ -432,6 +432,14 @@ class DirectoryStore:
         _sync_dir(self.output_dir)
         return str(final)
 
+    def read_export(self, name: str) -> bytes:
+        """Return the bytes of the export *name*; raise ``KeyError`` if there is none."""
+        check_name(name)
+        try:
+            return (self.output_dir / name).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(name) from None
+
     def exported(self) -> Iterator[Path]:
         """Yield the files in the output folder (temporary files excluded), sorted by name."""
         if not self.output_dir.is_dir():

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from exportjob import Asset, ExportJob, plan_export
+import pickle
+
+from exportjob import (
+    Asset,
+    ExportEngine,
+    ExportJob,
+    JobContext,
+    JobLog,
+    JobPlan,
+    MacroLibrary,
+    plan_export,
+)
 from exportjob._display import MAX_ROWS, plans_html
+from exportjob.converters import CopyConverter
+from exportjob.stores import MemoryStore
+from exportjob.testing import sample_jpeg, sample_png
 
 EVIL = '<script>alert("x")</script>'
 
@@ -49,3 +63,64 @@ def test_plans_html_summarises_counts() -> None:
     plans = [plan_export(a, job) for a in assets]
     out = plans_html(plans)
     assert "9 asset(s): 6 accepted, 3 refused, 6 with warnings" in out
+
+
+def _run_mixed_job() -> tuple[JobPlan, JobLog]:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", sample_jpeg(320, 200, seed=1), file_name="harbour.jpg")
+    store.add("a|2", sample_png(64, 64, seed=2), file_name=EVIL + ".png")
+    store.add("a|3", None, type="ImageSet", file_name="spring")
+    store.add("a|4", sample_jpeg(64, 64, seed=3), file_name="rival.jpg", company="rival")
+    job = ExportJob(
+        asset_handles=["a|1", "a|2", "a|3", "a|4", "a|5", "a|1"],
+        fmt="convert",
+        is_modifier="&wid=40",
+        macro="$web$",
+    )
+    engine = ExportEngine(store, macros=MacroLibrary({"web": "fmt=png"}))
+    with engine:
+        plan = engine.plan(job, JobContext(company="acme"))
+        log = engine.run(job, JobContext(company="acme"))
+    return plan, log
+
+
+def test_engine_plan_shows_what_run_would_do_without_reading_originals() -> None:
+    plan, log = _run_mixed_job()
+    assert repr(plan) == "<JobPlan 2 accepted, 2 refused, 1 not found, 1 duplicate(s)>"
+    out = plan._repr_html_()
+    assert "1 handle(s) could not be described" in out
+    assert "<script>" not in out
+    assert [p.output_name for p in plan.accepted] == [
+        o.output_name for o in log.outcomes if o.exported
+    ]
+
+
+def test_log_html_has_escaped_rows_and_inline_thumbnails_of_exports() -> None:
+    _, log = _run_mixed_job()
+    out = log._repr_html_()
+    assert out.count("<img") == 2
+    assert out.count('class="error"') == 3
+    assert "<script>" not in out
+    assert "&lt;script&gt;" in out
+    assert "40x" in out  # the converted size is shown
+
+
+def test_log_thumbnails_are_dropped_when_pickled_and_the_data_is_kept() -> None:
+    _, log = _run_mixed_job()
+    back = pickle.loads(pickle.dumps(log))
+    assert back == log
+    assert back.thumbnail_source is None
+    assert "<img" not in back._repr_html_()
+
+
+def test_log_html_is_bounded_for_big_jobs() -> None:
+
+    store = MemoryStore(default_company="acme")
+    for i in range(300):
+        store.add(f"h{i}", b"data", file_name=f"f{i}.bin")
+    job = ExportJob(asset_handles=[f"h{i}" for i in range(300)], fmt="orig")
+    with ExportEngine(store, converter=CopyConverter()) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    out = log._repr_html_()
+    assert f"and {300 - MAX_ROWS} more" in out
+    assert out.count("<tr") == MAX_ROWS + 1

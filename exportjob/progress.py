@@ -1,0 +1,82 @@
+"""Progress display for running jobs: a ``tqdm`` bar as an engine progress callback.
+
+``tqdm`` is optional (``pip install 'exportjob[tqdm]'``); it is imported when a bar is made, and
+``tqdm.auto`` picks the notebook widget in Jupyter and a text bar in a terminal.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._engine import AssetProgress
+
+__all__ = ["TqdmProgress"]
+
+
+def _tqdm_class(*, notebook: bool | None) -> Any:
+    try:
+        if notebook is None:
+            from tqdm.auto import tqdm  # noqa: PLC0415 - optional dependency
+        elif notebook:
+            from tqdm.notebook import tqdm  # noqa: PLC0415
+        else:
+            from tqdm.std import tqdm  # noqa: PLC0415
+    except ImportError as exc:
+        msg = "TqdmProgress needs tqdm: pip install 'exportjob[tqdm]'"
+        raise ImportError(msg) from exc
+    return tqdm
+
+
+class TqdmProgress:
+    """An engine progress callback that draws one ``tqdm`` bar per job, with error and warning counts.
+
+    Pass it as ``ExportEngine(..., progress=TqdmProgress())``. Extra keyword arguments go to ``tqdm``
+    (``file=``, ``disable=``, ...).
+
+    >>> import io
+    >>> TqdmProgress(file=io.StringIO())
+    <TqdmProgress with 0 open bar(s)>
+    """
+
+    def __init__(
+        self,
+        *,
+        desc: str = "export",
+        notebook: bool | None = None,
+        file: IO[str] | None = None,
+        **tqdm_kwargs: Any,
+    ) -> None:
+        self._tqdm = _tqdm_class(notebook=notebook)
+        self._desc = desc
+        self._kwargs = dict(tqdm_kwargs)
+        if file is not None:
+            self._kwargs["file"] = file
+        self._lock = threading.Lock()
+        self._bars: dict[str, Any] = {}
+        self._problems: dict[str, list[int]] = {}
+
+    def __repr__(self) -> str:
+        return f"<TqdmProgress with {len(self._bars)} open bar(s)>"
+
+    def __call__(self, event: AssetProgress) -> None:
+        """Advance the bar of ``event.job_handle`` to ``event.done`` of ``event.total``."""
+        with self._lock:
+            bar = self._bars.get(event.job_handle)
+            if bar is None:
+                bar = self._tqdm(total=event.total, desc=self._desc, unit="asset", **self._kwargs)
+                self._bars[event.job_handle] = bar
+                self._problems[event.job_handle] = [0, 0]
+            counts = self._problems[event.job_handle]
+            status = event.outcome.status.value
+            if status in {"failed", "refused"}:
+                counts[0] += 1
+            elif event.outcome.warnings:
+                counts[1] += 1
+            bar.set_postfix(errors=counts[0], warnings=counts[1], refresh=False)
+            bar.update(event.done - bar.n)
+            if event.done >= event.total:
+                bar.close()
+                del self._bars[event.job_handle]
+                del self._problems[event.job_handle]
