@@ -10,6 +10,9 @@ from sybil.parsers.rest import DocTestParser
 
 _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
+# exportjob's own suite uses its host fixtures as a host would; pytester checks the plugin itself.
+pytest_plugins = ["pytester", "exportjob.pytest_plugin"]
+
 pytest_collect_file = (
     Sybil(
         parsers=[PythonCodeBlockParser(doctest_optionflags=_FLAGS)],

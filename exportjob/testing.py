@@ -1,18 +1,173 @@
-"""The host test kit: test doubles for exportjob's plug-in points, used by exportjob's own tests too.
+"""The host test kit: what a host application needs to unit-test its integration with exportjob.
 
-``RecordingNotifier`` records every report it is asked to deliver (and can fail on purpose);
-``sample_jpeg`` and ``sample_png`` make photo-like originals in code. ``MemoryStore`` (in
-``exportjob.stores``) is the store double.
+- ``memory_store`` fills a ``MemoryStore`` from a short spec (``AssetSpec``), with images made in code;
+- ``sample_image``, ``sample_jpeg`` and ``sample_png`` make photo-like originals (and hostile ones);
+- ``RecordingNotifier`` records every report it is asked to deliver (and can fail on purpose);
+- ``FaultyStore`` wraps any store and makes chosen reads or writes fail, to test failure handling;
+- ``exportjob.pytest_plugin`` turns these into pytest fixtures.
+
+exportjob's own tests use this module as a host would.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import BinaryIO, Literal, cast
+
+import attrs
 
 from ._joblog import JobReport
-from ._model import EmailSetting
+from ._model import Asset, AssetHandle, AssetType, EmailSetting
+from .exceptions import StoreReadError, StoreWriteError
+from .protocols import AssetStore
+from .stores import MemoryStore
 
-__all__ = ["RecordingNotifier", "sample_jpeg", "sample_png"]
+__all__ = [
+    "AssetSpec",
+    "FaultyStore",
+    "RecordingNotifier",
+    "SampleKind",
+    "memory_store",
+    "sample_image",
+    "sample_jpeg",
+    "sample_png",
+]
+
+#: The kinds of original ``sample_image`` makes. ``corrupt``, ``truncated``, ``empty`` and ``text``
+#: are hostile inputs that a converter must refuse cleanly.
+SampleKind = Literal[
+    "jpeg",
+    "png",
+    "png-alpha",
+    "gif",
+    "tiff",
+    "webp",
+    "cmyk-jpeg",
+    "png16",
+    "corrupt",
+    "truncated",
+    "empty",
+    "text",
+]
+
+
+def sample_image(
+    kind: SampleKind = "jpeg", width: int = 64, height: int = 48, *, seed: int = 0
+) -> bytes:
+    r"""Return the bytes of an original of *kind*, the same for the same arguments.
+
+    >>> sample_image("png", 8, 8)[:4]
+    b'\x89PNG'
+    >>> sample_image("empty")
+    b''
+    """
+    from . import _samples  # noqa: PLC0415 - Pillow only when a sample is made
+
+    size = (width, height)
+    simple = {
+        "jpeg": ("JPEG", {"quality": 90}),
+        "png": ("PNG", {}),
+        "gif": ("GIF", {}),
+        "tiff": ("TIFF", {}),
+        "webp": ("WEBP", {"quality": 90}),
+    }
+    if kind in simple:
+        fmt, options = simple[kind]
+        return _samples.encode(_samples.photo(size, seed), fmt, **options)
+    if kind == "png-alpha":
+        return _samples.encode(_samples.rgba_with_transparency(size), "PNG")
+    if kind == "cmyk-jpeg":
+        return _samples.cmyk_jpeg(size)
+    if kind == "png16":
+        return _samples.png16(size)
+    if kind == "truncated":
+        data = sample_image("jpeg", width, height, seed=seed)
+        return data[: len(data) // 2]
+    if kind == "corrupt":
+        damaged = bytearray(sample_image("png", width, height, seed=seed))
+        damaged[40:60] = bytes(20)
+        return bytes(damaged)
+    if kind == "empty":
+        return b""
+    if kind == "text":
+        return b"this is not an image\n"
+    msg = f"unknown sample kind {kind!r}"
+    raise ValueError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class AssetSpec:
+    """One asset for ``memory_store``: its handle and, optionally, what to make of it.
+
+    *image* is a ``SampleKind`` (``None`` for a set, which has no file); *type* defaults to what
+    the bytes show (``ImageSet`` and the other set types need it); *file_name* defaults to the
+    handle plus the image's usual extension; *company* to the store's.
+    """
+
+    handle: str
+    image: SampleKind | None = "jpeg"
+    size: tuple[int, int] = (64, 48)
+    seed: int = 0
+    type: AssetType | str | None = None
+    file_name: str | None = None
+    company: str | None = None
+
+
+_EXTENSIONS = {
+    "jpeg": ".jpg",
+    "cmyk-jpeg": ".jpg",
+    "png": ".png",
+    "png-alpha": ".png",
+    "png16": ".png",
+    "gif": ".gif",
+    "tiff": ".tif",
+    "webp": ".webp",
+    "truncated": ".jpg",
+    "corrupt": ".png",
+    "empty": ".jpg",
+    "text": ".jpg",
+}
+
+
+def memory_store(
+    specs: Iterable[AssetSpec | str] | Mapping[str, SampleKind | None] = (),
+    *,
+    company: str = "acme",
+) -> MemoryStore:
+    """Return a ``MemoryStore`` of *company* filled from *specs*.
+
+    *specs* is a list of ``AssetSpec`` (or bare handles, made JPEG), or a mapping of handle to
+    sample kind (``None`` makes an image set).
+
+    >>> store = memory_store({"a|1": "jpeg", "a|2": "png", "set": None})
+    >>> [store.describe(AssetHandle(h)).type.value for h in ("a|1", "a|2", "set")]
+    ['Image', 'Image', 'ImageSet']
+    """
+    if isinstance(specs, Mapping):
+        items: list[AssetSpec | str] = [
+            AssetSpec(handle=h, image=kind, type=None if kind else AssetType.IMAGE_SET)
+            for h, kind in specs.items()
+        ]
+    else:
+        items = list(specs)
+    store = MemoryStore(default_company=company)
+    for item in items:
+        spec = AssetSpec(handle=item) if isinstance(item, str) else item
+        data = None if spec.image is None else sample_image(spec.image, *spec.size, seed=spec.seed)
+        if data is None and spec.type is None:
+            spec = attrs.evolve(spec, type=AssetType.IMAGE_SET)
+        safe = spec.handle.replace("|", "-").replace("/", "-")
+        ext = "" if spec.image is None else _EXTENSIONS[spec.image]
+        store.add(
+            spec.handle,
+            data,
+            type=spec.type,
+            file_name=spec.file_name if spec.file_name is not None else f"{safe}{ext}",
+            company=spec.company,
+        )
+    return store
 
 
 def sample_jpeg(width: int = 640, height: int = 480, *, seed: int = 0, quality: int = 90) -> bytes:
@@ -125,3 +280,85 @@ class RecordingNotifier:
         with self._lock:
             self._reports.clear()
             self._attempts = 0
+
+
+class _BrokenStream:
+    """An original whose stream fails after its first read (a disk or network error)."""
+
+    def __init__(self, inner: AbstractContextManager[BinaryIO]) -> None:
+        self._inner = inner
+        self._stream: BinaryIO | None = None
+        self._reads = 0
+
+    def __enter__(self) -> BinaryIO:
+        self._stream = self._inner.__enter__()
+        return cast("BinaryIO", self)
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.__exit__(None, None, None)
+
+    def read(self, size: int = -1) -> bytes:
+        self._reads += 1
+        if self._reads > 1 or self._stream is None:
+            raise OSError(5, "Input/output error (injected by FaultyStore)")
+        return self._stream.read(size)
+
+
+def _fail_midway(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    first = next(iterator, None)
+    if first is not None:
+        yield first
+    raise StoreWriteError(f"disk full while writing {name} (injected by FaultyStore)")
+
+
+class FaultyStore:
+    """Wrap any ``AssetStore`` and make chosen operations fail, to test how a host handles failures.
+
+    Handles in *fail_describe* and *fail_open* raise ``StoreReadError``; those in *fail_read* open
+    but fail mid-stream with an ``OSError``; export names in *fail_write* fail midway through the
+    write (the wrapped store must then leave nothing behind).
+
+    >>> store = FaultyStore(memory_store(["a"]), fail_open={"a"})
+    >>> store
+    <FaultyStore over <MemoryStore with 1 asset(s), 0 export(s)>>
+    """
+
+    def __init__(
+        self,
+        inner: AssetStore,
+        *,
+        fail_describe: Iterable[str] = (),
+        fail_open: Iterable[str] = (),
+        fail_read: Iterable[str] = (),
+        fail_write: Iterable[str] = (),
+    ) -> None:
+        self.inner = inner
+        self.fail_describe = frozenset(fail_describe)
+        self.fail_open = frozenset(fail_open)
+        self.fail_read = frozenset(fail_read)
+        self.fail_write = frozenset(fail_write)
+
+    def __repr__(self) -> str:
+        return f"<FaultyStore over {self.inner!r}>"
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        """Describe *handle*, or fail if it is in ``fail_describe``."""
+        if handle.value in self.fail_describe:
+            raise StoreReadError("the store is unreachable (injected)", handle=handle.value)
+        return self.inner.describe(handle)
+
+    def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
+        """Open *handle*, or fail at once (``fail_open``) or mid-stream (``fail_read``)."""
+        if handle.value in self.fail_open:
+            raise StoreReadError("the original is unreachable (injected)", handle=handle.value)
+        stream = self.inner.open_original(handle)
+        if handle.value in self.fail_read:
+            return _BrokenStream(stream)
+        return stream
+
+    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+        """Write *name*, or fail midway if it is in ``fail_write``."""
+        if name in self.fail_write:
+            return self.inner.write_export(name, _fail_midway(name, chunks))
+        return self.inner.write_export(name, chunks)

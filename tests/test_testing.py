@@ -8,10 +8,30 @@ import io
 import pytest
 from PIL import Image
 
-from exportjob import NotifierError
+from exportjob import (
+    AssetHandle,
+    AssetStatus,
+    AssetType,
+    ExportEngine,
+    ExportJob,
+    JobContext,
+    JobCounts,
+    JobLog,
+    JobReport,
+    NotifierError,
+)
 from exportjob._email import build_report
-from exportjob._joblog import JobCounts, JobLog, JobReport
-from exportjob.testing import RecordingNotifier, sample_jpeg, sample_png
+from exportjob.stores import MemoryStore
+from exportjob.testing import (
+    AssetSpec,
+    FaultyStore,
+    RecordingNotifier,
+    SampleKind,
+    memory_store,
+    sample_image,
+    sample_jpeg,
+    sample_png,
+)
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 
@@ -67,3 +87,105 @@ def test_samples_are_deterministic_images_of_the_size_asked(make: object, fmt: s
     assert data != make(40, 30, seed=1)
     with Image.open(io.BytesIO(data)) as img:
         assert (img.format, img.size) == (fmt, (40, 30))
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt"),
+    [
+        ("jpeg", "JPEG"),
+        ("png", "PNG"),
+        ("png-alpha", "PNG"),
+        ("gif", "GIF"),
+        ("tiff", "TIFF"),
+        ("webp", "WEBP"),
+        ("cmyk-jpeg", "JPEG"),
+        ("png16", "PNG"),
+    ],
+)
+def test_sample_image_kinds_are_real_images(kind: SampleKind, fmt: str) -> None:
+    data = sample_image(kind, 24, 16)
+    assert data == sample_image(kind, 24, 16)
+    with Image.open(io.BytesIO(data)) as img:
+        assert (img.format, img.size) == (fmt, (24, 16))
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "truncated", "empty", "text"])
+def test_hostile_samples_fail_conversion_cleanly(kind: SampleKind) -> None:
+    store = memory_store([AssetSpec(handle="bad", image=kind), "good"])
+    job = ExportJob(asset_handles=["bad", "good"], fmt="convert", is_modifier="&fmt=png&wid=8")
+    with ExportEngine(store) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    assert log.outcome("bad").status is AssetStatus.FAILED
+    assert log.outcome("bad").code in {"CONVERSION_FAILED", "IMAGE_TOO_LARGE"}
+    assert log.outcome("good").exported
+    assert set(store.exports) == {"good.png"}
+
+
+def test_memory_store_from_specs() -> None:
+    store = memory_store(
+        [
+            AssetSpec(handle="a|1", image="png", size=(10, 20), file_name="logo.png"),
+            AssetSpec(handle="s", image=None, type="SpinSet"),
+            AssetSpec(handle="r", company="rival"),
+            "plain",
+        ],
+        company="acme",
+    )
+    assert store.describe(AssetHandle("a|1")).file_name == "logo.png"
+    assert store.describe(AssetHandle("s")).type is AssetType.SPIN_SET
+    assert store.describe(AssetHandle("r")).company == "rival"
+    plain = store.describe(AssetHandle("plain"))
+    assert (plain.company, plain.file_name, plain.type) == ("acme", "plain.jpg", AssetType.IMAGE)
+
+
+def test_faulty_store_fails_exactly_the_chosen_operations() -> None:
+    inner = memory_store(["d", "o", "r", "w", "ok"])
+    store = FaultyStore(
+        inner, fail_describe={"d"}, fail_open={"o"}, fail_read={"r"}, fail_write={"w.jpg"}
+    )
+    job = ExportJob(asset_handles=["d", "o", "r", "w", "ok"], fmt="orig")
+    with ExportEngine(store) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    codes = {o.handle.value: o.code for o in log.outcomes}
+    assert codes == {
+        "d": "STORE_READ_FAILED",
+        "o": "STORE_READ_FAILED",
+        "r": "STORE_READ_FAILED",
+        "w": "STORE_WRITE_FAILED",
+        "ok": None,
+    }
+    assert set(inner.exports) == {"ok.jpg"}
+
+
+def test_fixtures_work_as_a_host_uses_them(
+    export_engine: ExportEngine,
+    export_store: MemoryStore,
+    recording_notifier: RecordingNotifier,
+    export_context: JobContext,
+) -> None:
+    export_store.add("h", sample_jpeg(32, 32), file_name="h.jpg")
+    job = ExportJob(asset_handles=["h", "missing"], fmt="orig", email_setting="Error")
+    log = export_engine.run(job, export_context)
+    assert log.counts.error == 1
+    recording_notifier.assert_notified_once(recipient="tester@example.com", email_setting="Error")
+
+
+def test_plugin_in_a_host_test_suite(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["exportjob.pytest_plugin"]')
+    pytester.makepyfile(
+        """
+        from exportjob import ExportJob
+        from exportjob.testing import sample_png
+
+        def test_host_export(export_engine, export_store, export_context, recording_notifier):
+            export_store.add("logo", sample_png(16, 16), file_name="logo.png")
+            job = ExportJob(asset_handles=["logo"], fmt="convert", is_modifier="&fmt=jpeg",
+                            email_setting="JobCompletion")
+            log = export_engine.run(job, export_context)
+            assert log.counts.success == 1
+            assert "logo.jpg" in export_store.exports
+            recording_notifier.assert_notified_once(email_setting="JobCompletion")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
