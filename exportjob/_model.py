@@ -287,9 +287,7 @@ class ExportJob:
     fmt: ExportFormat = attrs.field(converter=_to_fmt)
     is_modifier: str | None = attrs.field(default=None, converter=_optional_text)
     macro: str | None = attrs.field(default=None, converter=_optional_text)
-    email_setting: EmailSetting = attrs.field(
-        default=EmailSetting.NONE, converter=_to_email
-    )
+    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_to_email)
     client_id: str | None = attrs.field(default=None, converter=_optional_text)
 
     def __attrs_post_init__(self) -> None:
