@@ -1,0 +1,97 @@
+"""The typed public API, locked by mypy --strict (CI type-checks this file; it is not run).
+
+User-written classes that satisfy each Protocol, and ``assert_type`` on what the API returns.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import BinaryIO
+
+from typing_extensions import assert_type
+
+from exportjob import (
+    Asset,
+    AssetHandle,
+    AssetStore,
+    ConversionOutput,
+    Converter,
+    ExportEngine,
+    ExportJob,
+    ExportPlan,
+    JobContext,
+    JobLog,
+    JobPlan,
+    JobReport,
+    JobRun,
+    MacroLibrary,
+    Notifier,
+    OutputFormat,
+    RenderOptions,
+    ResolvedRequest,
+    plan_export,
+    resolve_request,
+)
+from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.stores import DirectoryStore, MemoryStore
+from exportjob.testing import RecordingNotifier
+
+
+class DictStore:
+    """A host's own store: only exportjob's value types are needed."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        return Asset(handle=handle, type="Image", name="n", file_name="n.jpg", company="acme")
+
+    def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
+        return io.BytesIO(self.files[handle.value])
+
+    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+        self.files[name] = b"".join(chunks)
+        return name
+
+
+class UpperConverter:
+    """A host's own converter."""
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        return ConversionOutput([source.read().upper()], plan.output_format)
+
+
+class PrintNotifier:
+    """A host's own notifier."""
+
+    def notify(self, report: JobReport) -> None:
+        print(report.recipient, report.subject)  # noqa: T201
+
+
+store: AssetStore = DictStore()
+converter: Converter = UpperConverter()
+notifier: Notifier = PrintNotifier()
+_stores: list[AssetStore] = [MemoryStore(), DirectoryStore("in", "out")]
+_converters: list[Converter] = [CopyConverter(), PillowConverter()]
+_notifiers: list[Notifier] = [RecordingNotifier()]
+
+job = ExportJob(asset_handles=["a"], fmt="convert", is_modifier="&fmt=png")
+context = JobContext(company="acme")
+assert_type(ExportJob.from_ips(job.to_ips()), ExportJob)
+assert_type(resolve_request("&wid=10", None), ResolvedRequest)
+assert_type(resolve_request("&wid=10", None).options, RenderOptions)
+
+asset = store.describe(AssetHandle("a"))
+plan = plan_export(asset, job, macros=MacroLibrary({"x": "wid=1"}), company="acme")
+assert_type(plan, ExportPlan)
+assert_type(plan.output_format, OutputFormat | None)
+
+with ExportEngine(store, converter, notifier=notifier) as engine:
+    assert_type(engine.plan(job, context), JobPlan)
+    assert_type(engine.run(job, context), JobLog)
+    run = engine.submit(job, context)
+    assert_type(run, JobRun)
+    assert_type(run.result(timeout=1.0), JobLog)
+    assert_type(run.progress, tuple[int, int])
