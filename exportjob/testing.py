@@ -142,8 +142,8 @@ def memory_store(
     sample kind (``None`` makes an image set).
 
     >>> store = memory_store({"a|1": "jpeg", "a|2": "png", "set": None})
-    >>> [store.describe(AssetHandle(h)).type.value for h in ("a|1", "a|2", "set")]
-    ['Image', 'Image', 'ImageSet']
+    >>> tuple(store.describe(AssetHandle(h)).type.value for h in ("a|1", "a|2", "set"))
+    ('Image', 'Image', 'ImageSet')
     """
     if isinstance(specs, Mapping):
         items: list[AssetSpec | str] = [
