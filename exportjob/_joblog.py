@@ -22,7 +22,16 @@ from typing import Any, TypeVar
 import attrs
 from attrs import AttrsInstance
 
-from ._model import AssetHandle, AssetType, EmailSetting, ExportFormat, _IpsEnum
+from ._model import (
+    AssetHandle,
+    AssetType,
+    EmailSetting,
+    ExportFormat,
+    _IpsEnum,
+    _to_email,
+    _to_fmt,
+    _to_handle,
+)
 from .exceptions import FieldProblem, InvalidJobError
 
 __all__ = [
@@ -128,18 +137,6 @@ def _state(value: str | JobState) -> JobState:
     return JobState.parse(value)
 
 
-def _fmt(value: str | ExportFormat) -> ExportFormat:
-    return ExportFormat.parse(value)
-
-
-def _email_setting(value: str | EmailSetting) -> EmailSetting:
-    return EmailSetting.parse(value)
-
-
-def _handle(value: str | AssetHandle) -> AssetHandle:
-    return AssetHandle.of(value)
-
-
 def _optional_handle(value: str | AssetHandle | None) -> AssetHandle | None:
     return None if value is None else AssetHandle.of(value)
 
@@ -223,7 +220,7 @@ class AssetOutcome:
     original exported as it is; ``location`` is where the store says the export landed.
     """
 
-    handle: AssetHandle = attrs.field(converter=_handle)
+    handle: AssetHandle = attrs.field(converter=_to_handle)
     status: AssetStatus = attrs.field(converter=_status)
     file_name: str | None = attrs.field(default=None, validator=_opt_str)
     asset_type: AssetType | None = attrs.field(default=None, converter=_optional_type)
@@ -362,7 +359,7 @@ class JobLog:
     job_handle: str = attrs.field(validator=_str)
     job_name: str = attrs.field(validator=_str)
     company: str = attrs.field(validator=_str)
-    fmt: ExportFormat = attrs.field(converter=_fmt)
+    fmt: ExportFormat = attrs.field(converter=_to_fmt)
     state: JobState = attrs.field(converter=_state)
     start: dt.datetime = attrs.field(converter=_aware)
     end: dt.datetime = attrs.field(converter=_aware)
@@ -371,7 +368,7 @@ class JobLog:
     submit_user: str | None = attrs.field(default=None, validator=_opt_str)
     description: str | None = attrs.field(default=None, validator=_opt_str)
     locale: str | None = attrs.field(default=None, validator=_opt_str)
-    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_email_setting)
+    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_to_email)
     fatal_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
     outcomes: tuple[AssetOutcome, ...] = attrs.field(default=(), converter=_outcomes)
@@ -531,7 +528,7 @@ class JobReport:
     recipient: str = attrs.field(validator=_str)
     subject: str = attrs.field(validator=_str)
     body: str = attrs.field(validator=_str)
-    email_setting: EmailSetting = attrs.field(converter=_email_setting)
+    email_setting: EmailSetting = attrs.field(converter=_to_email)
     log: JobLog = attrs.field(validator=attrs.validators.instance_of(JobLog))
     details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
     locale: str | None = attrs.field(default=None, validator=_opt_str)
