@@ -1,0 +1,198 @@
+"""Decoding originals: identify among the raster formats we accept, read the header, load one frame.
+
+The header is read without decoding pixels, so the converter can check the source size against its
+limit, and plan the whole conversion, before any pixel is decoded. Only raster formats Pillow reads
+natively are accepted: no EPS/PDF (Ghostscript would run the file), no SVG. The check is the
+converter's own; Pillow's global ``Image.MAX_IMAGE_PIXELS`` is neither read nor changed at opening.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import BinaryIO
+
+from PIL import Image, ImageFile
+
+from ..exceptions import ConversionError
+
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "ORIENTATION_TRANSPOSE",
+    "decode",
+    "open_header",
+    "oriented_size",
+    "peek_orientation",
+    "shrink_on_load",
+]
+
+# Pillow format ids tried, in this order, to identify an original.
+ACCEPTED_FORMATS = (
+    "JPEG",
+    "PNG",
+    "TIFF",
+    "GIF",
+    "WEBP",
+    "AVIF",
+    "JPEG2000",
+    "BMP",
+    "PSD",
+    "PPM",
+    "ICO",
+)
+
+ORIENTATION_TRANSPOSE: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_EXIF_ORIENTATION = 0x0112
+
+
+def open_header(stream: BinaryIO, handle: str | None) -> ImageFile.ImageFile:
+    """Identify *stream* and read its header (size, mode, metadata) without decoding pixels.
+
+    Raises:
+        ConversionError: the stream is empty, or is not an image in an accepted format.
+    """
+    if not _seekable(stream):
+        stream = io.BytesIO(stream.read())
+    stream.seek(0)
+    prefix = stream.read(16)
+    if not prefix:
+        raise ConversionError("the original is empty (0 bytes)", handle=handle)
+    Image.init()
+    damaged: tuple[str, Exception] | None = None
+    for name in ACCEPTED_FORMATS:
+        entry = Image.OPEN.get(name)
+        if entry is None:
+            continue
+        factory, accept = entry
+        accepted = True if accept is None else accept(prefix)
+        if isinstance(accepted, str) or not accepted:
+            continue
+        stream.seek(0)
+        try:
+            image = factory(stream, "")
+        except (SyntaxError, IndexError, TypeError, ValueError, EOFError, struct.error) as exc:
+            # As Image.open does: the plugin knew the prefix but not the file; try the next one.
+            damaged = damaged or (name, exc)
+            continue
+        return image
+    if damaged is not None:
+        plugin, failure = damaged
+        raise ConversionError(
+            f"the original looks like a {plugin} file but its header cannot be read "
+            f"(truncated or corrupt): {failure or type(failure).__name__}",
+            handle=handle,
+        ) from failure
+    kind = _describe(prefix)
+    raise ConversionError(
+        f"the original is not an image in a format the converter reads ({kind})", handle=handle
+    )
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _describe(prefix: bytes) -> str:
+    known = {
+        b"%PDF": "a PDF document",
+        b"%!PS": "a PostScript/EPS document",
+        b"\xc5\xd0\xd3\xc6": "a DOS EPS document",
+        b"<?xm": "an XML document (SVG is not read)",
+        b"<svg": "an SVG document (not read)",
+        b"PK\x03\x04": "a ZIP archive",
+    }
+    for magic, label in known.items():
+        if prefix.startswith(magic):
+            return label
+    return f"unrecognised data starting {prefix[:8].hex(' ')}"
+
+
+def peek_orientation(image: ImageFile.ImageFile) -> int | None:
+    """Return the EXIF orientation (1-8) from the header, or None if it is not known before decoding.
+
+    PNG may carry its eXIf chunk after the pixels; reading it would decode the image, so it is read
+    after decoding instead. Malformed EXIF counts as orientation 1: bad metadata never fails an asset.
+    """
+    if image.format == "PNG" and "exif" not in image.info:
+        return None
+    return _orientation(image)
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (SyntaxError, ValueError, TypeError, KeyError, IndexError, OSError, EOFError):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    """Return *size* as it is once *orientation* is applied (orientations 5-8 swap the sides)."""
+    return (size[1], size[0]) if orientation >= 5 else size
+
+
+Box = tuple[float, float, float, float]
+
+
+def shrink_on_load(image: ImageFile.ImageFile, reduction: int) -> Box:
+    """Ask a JPEG decoder to decode at 1/*reduction* scale (1, 2, 4 or 8); other formats ignore it.
+
+    Returns where the whole original lies in the image that will be decoded. At 1/8 a 1500-row
+    JPEG decodes to 188 rows of which the original covers 187.5: the last row is a partial block.
+    """
+    width, height = image.size
+    if reduction > 1 and image.format in {"JPEG", "MPO"}:
+        drafted = image.draft(None, (max(1, width // reduction), max(1, height // reduction)))
+        if drafted is not None:
+            return drafted[1]
+    return (0.0, 0.0, float(width), float(height))
+
+
+def _transpose_box(box: Box, size: tuple[int, int], method: Image.Transpose) -> Box:
+    """Map a rectangle of an image of *size* through a transposition (continuous coordinates)."""
+    x0, y0, x1, y1 = box
+    width, height = size
+    T = Image.Transpose  # noqa: N806 - a local alias for a long enum name
+    mapped = {
+        T.FLIP_LEFT_RIGHT: (width - x1, y0, width - x0, y1),
+        T.FLIP_TOP_BOTTOM: (x0, height - y1, x1, height - y0),
+        T.ROTATE_180: (width - x1, height - y1, width - x0, height - y0),
+        T.TRANSPOSE: (y0, x0, y1, x1),
+        T.ROTATE_90: (y0, width - x1, y1, width - x0),
+        T.ROTATE_270: (height - y1, x0, height - y0, x1),
+        T.TRANSVERSE: (height - y1, width - x1, height - y0, width - x0),
+    }
+    return mapped[method]
+
+
+def decode(
+    image: ImageFile.ImageFile, orientation: int | None, box: Box | None = None
+) -> tuple[Image.Image, int, Box]:
+    """Decode the first frame and bake in the EXIF orientation.
+
+    Animated GIF, WebP, APNG and multi-page TIFF give their first frame. Returns the decoded image,
+    the orientation applied (read now if the header did not have it), and where the original lies
+    in the decoded image (*box*, from ``shrink_on_load``, carried through the orientation).
+    """
+    image.load()
+    if box is None:
+        box = (0.0, 0.0, float(image.width), float(image.height))
+    if orientation is None:
+        orientation = _orientation(image)
+    decoded: Image.Image = image
+    transpose = ORIENTATION_TRANSPOSE.get(orientation)
+    if transpose is not None:
+        box = _transpose_box(box, image.size, transpose)
+        decoded = image.transpose(transpose)
+    return decoded, orientation, box

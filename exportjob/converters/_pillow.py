@@ -1,0 +1,266 @@
+"""``PillowConverter``: Image Serving conversions of originals with Pillow.
+
+The flow of one conversion, each step in its own module::
+
+    _decode   identify the original, read its header (no pixels yet)
+    _geometry plan every size from the header; fail over a limit before decoding
+    _decode   decode the first frame (shrunk on load when the reply is much smaller)
+    _render   crop, size, rotate, extend, flip, filters, view transform, sharpening
+    _output   pixel type, flattening onto bgc, palette
+    _encode   write the format in memory
+
+Foreign errors (Pillow, LittleCMS, codecs) are translated into ``ConversionError`` in one place,
+``PillowConverter.convert``.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import BinaryIO
+
+import attrs
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+from .._formats import FormatInfo, format_info, pillow_can_write
+from .._options import OutputFormat, PixelType, RenderOptions
+from .._plan import ExportPlan
+from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError
+from ..protocols import ConversionOutput
+from ._color import output_profile
+from ._copy import stream_chunks
+from ._decode import decode, open_header, oriented_size, peek_orientation, shrink_on_load
+from ._encode import encode, writer_options
+from ._geometry import Layout, check_layout, plan_layout
+from ._output import finish
+from ._render import held_resolution, render
+
+__all__ = ["Limits", "PillowConverter"]
+
+# What hostile or broken files make Pillow, its codecs and LittleCMS raise.
+_FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes UnidentifiedImageError and "image file is truncated"
+    ValueError,
+    SyntaxError,  # Pillow's "not a ... file"
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+    MemoryError,
+    RuntimeError,
+    ImageCms.PyCMSError,
+)
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        msg = f"{attribute.name} must be a positive int, got {value!r}"
+        raise ValueError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """Pixel limits that protect a converter from decompression bombs and oversized replies.
+
+    Args:
+        max_source_pixels: the largest original (width x height, from its header) that is decoded,
+            and the largest canvas ``crop``/``size``/``rotate``/``extend`` may build.
+        max_output_pixels: the largest reply (width x height); checked before rendering.
+
+    The source default is Pillow's own decompression-bomb threshold (``PIL.Image.MAX_IMAGE_PIXELS``,
+    about 89.5 megapixels), so Pillow never warns about an original this limit admits. A host that
+    raises it must raise ``PIL.Image.MAX_IMAGE_PIXELS`` too.
+
+    >>> Limits()
+    Limits(max_source_pixels=89478485, max_output_pixels=100000000)
+    >>> Limits(max_source_pixels=0)
+    Traceback (most recent call last):
+      ...
+    ValueError: max_source_pixels must be a positive int, got 0
+    """
+
+    max_source_pixels: int = attrs.field(default=89_478_485, validator=_positive)
+    max_output_pixels: int = attrs.field(default=100_000_000, validator=_positive)
+
+
+@attrs.frozen
+class PillowConverter:
+    """Converts originals as a plan's Image Serving commands say, with Pillow.
+
+    Args:
+        limits: the source and output pixel limits.
+        shrink_on_load: decode JPEGs at reduced scale, and hold intermediate images at twice the
+            reply's resolution, when the reply is much smaller than the original. ``False`` always
+            works at full resolution (slower; the reference the fast path is tested against).
+
+    A plan with no output format (``fmt=orig``) is streamed through unchanged. Otherwise the whole
+    output is encoded in memory before ``convert`` returns, so a failure never leaves a partial file.
+    Picklable: it holds nothing but its settings.
+
+    >>> import io
+    >>> from PIL import Image
+    >>> from exportjob import Asset, ExportFormat, ExportPlan, OutputFormat, RenderOptions
+    >>> original = io.BytesIO()
+    >>> Image.new("RGB", (400, 300), "red").save(original, "PNG")
+    >>> plan = ExportPlan(
+    ...     asset=Asset(handle="a|1", type="Image", name="a", file_name="a.png", company="c"),
+    ...     fmt=ExportFormat.CONVERT,
+    ...     output_name="a.jpg",
+    ...     output_format=OutputFormat("jpeg"),
+    ...     options=RenderOptions(format=OutputFormat("jpeg"), wid=200),
+    ... )
+    >>> out = PillowConverter().convert(original, plan)
+    >>> out.media_type, out.width, out.height
+    ('image/jpeg', 200, 150)
+    """
+
+    limits: Limits = attrs.field(factory=Limits)
+    shrink_on_load: bool = attrs.field(default=True, kw_only=True)
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        """Convert *source* as *plan* says; return the encoded output as one chunk.
+
+        Raises:
+            ImageTooLargeError: the original or the reply is over a limit (``MaxPix`` included).
+            ConversionError: the original cannot be read (empty, truncated, corrupt, not an image,
+                a format that is not read) or the plan asks for something this converter cannot
+                write. ``handle`` names the asset.
+        """
+        if plan.output_format is None:
+            return ConversionOutput(stream_chunks(source), None)
+        handle = plan.handle.value
+        try:
+            return self._convert(source, plan, plan.output_format, handle)
+        except ExportJobError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLargeError(f"the original is too large: {exc}", handle=handle) from exc
+        except UnidentifiedImageError as exc:
+            raise ConversionError(
+                f"the original is not an image in a format the converter reads: {exc}",
+                handle=handle,
+            ) from exc
+        except _FOREIGN_ERRORS as exc:
+            raise ConversionError(_describe(exc), handle=handle) from exc
+
+    def _convert(
+        self, source: BinaryIO, plan: ExportPlan, fmt: OutputFormat, handle: str
+    ) -> ConversionOutput:
+        info = _writable(fmt, handle)
+        options = plan.options or RenderOptions(format=fmt)
+        header = open_header(source, handle)
+        width, height = header.size
+        if width * height > self.limits.max_source_pixels:
+            raise ImageTooLargeError(
+                f"the original is {width}x{height} = {width * height} pixels, over the limit of "
+                f"{self.limits.max_source_pixels} source pixels",
+                handle=handle,
+            )
+        orientation = peek_orientation(header)
+        layout = self._layout((width, height), orientation or 1, options, handle)
+        reduction = _reduction(layout, options) if self.shrink_on_load else 1
+        valid = shrink_on_load(header, reduction)
+        decoded, applied, valid = decode(header, orientation, valid)
+        if orientation is None and applied >= 5:
+            # The orientation was only known after decoding (PNG eXIf after the pixels).
+            layout = self._layout((width, height), applied, options, handle)
+        rendered = render(
+            decoded,
+            valid,
+            layout,
+            options=options,
+            info=info,
+            pixel_type=fmt.pixel_type,
+            icc=decoded.info.get("icc_profile") or None,
+            fast=self.shrink_on_load,
+        )
+        finished = finish(rendered.image, info, options, fmt.pixel_type)
+        icc = output_profile(fmt.pixel_type, rendered.kept_profile) if options.icc_embed else None
+        writer = writer_options(
+            info,
+            fmt,
+            options.qlt,
+            icc=icc,
+            dpi=options.print_res or _source_dpi(decoded),
+            transparency=finished.transparency,
+        )
+        data = encode(finished.image, info, writer)
+        return ConversionOutput(
+            (data,),
+            fmt,
+            media_type=info.mime,
+            width=finished.image.width,
+            height=finished.image.height,
+        )
+
+    def _layout(
+        self, size: tuple[int, int], orientation: int, options: RenderOptions, handle: str
+    ) -> Layout:
+        layout = plan_layout(oriented_size(size, orientation), options)
+        check_layout(
+            layout,
+            max_pix=options.max_pix,
+            max_output_pixels=self.limits.max_output_pixels,
+            max_work_pixels=self.limits.max_source_pixels,
+            handle=handle,
+        )
+        return layout
+
+
+def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:
+    """Return the format's row, or raise ``ConversionError`` if this installation cannot write it."""
+    info = format_info(fmt.name)
+    if info is None or not pillow_can_write(fmt.name):
+        raise ConversionError(
+            f"fmt={fmt.render()}: this installation cannot write {fmt.name}", handle=handle
+        )
+    if fmt.pixel_type not in info.pixel_types:
+        raise ConversionError(
+            f"fmt={fmt.render()}: {fmt.name} has no {fmt.pixel_type.value} pixel type",
+            handle=handle,
+        )
+    if fmt.compression is not None and fmt.compression not in info.compressions:
+        raise ConversionError(
+            f"fmt={fmt.render()}: {fmt.name} does not take {fmt.compression.value} compression",
+            handle=handle,
+        )
+    if info.alpha and fmt.pixel_type is PixelType.CMYK:
+        raise ConversionError(
+            f"fmt={fmt.render()}: Pillow has no CMYK mode with alpha; use tif,cmyk or tif-alpha,rgb",
+            handle=handle,
+        )
+    return info
+
+
+def _reduction(layout: Layout, options: RenderOptions) -> int:
+    """The JPEG shrink-on-load factor: the largest of 8, 4, 2 that keeps the resolution needed."""
+    gap = held_resolution(options, layout)
+    if gap is None:
+        return 1
+    needed = layout.total_scale * gap
+    for factor in (8, 4, 2):
+        if needed <= 1 / factor:
+            return factor
+    return 1
+
+
+def _source_dpi(image: Image.Image) -> float | None:
+    """The resolution the original declares (JFIF, pHYs, TIFF tags), if it is a usable number."""
+    dpi = image.info.get("dpi")
+    try:
+        value = float(dpi[0])  # type: ignore[index]
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if math.isfinite(value) and 1 <= value <= 100_000 else None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return "not enough memory to convert the original"
+    if "truncated" in text.lower():
+        return f"the original is truncated: {text}"
+    return f"the original could not be converted ({type(exc).__name__}: {text})"
