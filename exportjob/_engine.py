@@ -377,12 +377,12 @@ class ExportEngine:
             try:
                 asset = self.store.describe(handle)
             except Exception as exc:  # noqa: BLE001 - recorded as the asset's outcome
-                on_failure(_describe_failure(handle, exc))
+                on_failure(_asset_failure(handle, exc, "describing"))
                 continue
             if asset.handle != handle:  # a store that normalises handles: keep the job's
                 asset = attrs.evolve(asset, handle=handle)
-            plans.append(
-                plan_export(
+            try:
+                plan = plan_export(
                     asset,
                     job,
                     company=context.company,
@@ -390,7 +390,10 @@ class ExportEngine:
                     macros=self.macros,
                     settings=self.settings,
                 )
-            )
+            except Exception as exc:  # noqa: BLE001 - one asset's plan never fails the job
+                on_failure(_asset_failure(handle, exc, "planning"))
+                continue
+            plans.append(plan)
         return dedupe_names(plans)
 
     def _prepare(
@@ -622,16 +625,17 @@ def _bare_log(run: JobRun, prepared: _Prepared, start: dt.datetime, fatal: Excep
     )
 
 
-def _describe_failure(handle: AssetHandle, exc: Exception) -> AssetOutcome:
+def _asset_failure(handle: AssetHandle, exc: Exception, stage: str) -> AssetOutcome:
+    """The outcome of an asset whose describing or planning raised *exc*."""
     if isinstance(exc, ExportJobError):
         code, message = exc.code, exc.message
     else:
-        logger.error("describing asset %s failed", handle, exc_info=exc)
+        logger.error("%s asset %s failed", stage, handle, exc_info=exc)
         text = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, OSError):
-            code, message = StoreReadError.code, f"could not describe the asset: {text}"
+            code, message = StoreReadError.code, f"{stage} the asset failed: {text}"
         else:
-            code, message = UNEXPECTED_ERROR, f"unexpected error describing the asset: {text}"
+            code, message = UNEXPECTED_ERROR, f"unexpected error {stage} the asset: {text}"
     return AssetOutcome(handle=handle, status=AssetStatus.FAILED, code=code, message=message)
 
 

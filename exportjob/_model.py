@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from typing_extensions import NotRequired, Self, TypedDict
@@ -213,11 +213,22 @@ def _to_type(value: str | AssetType) -> AssetType:
 
 
 def _to_fmt(value: str | ExportFormat) -> ExportFormat:
-    return ExportFormat.parse(value)
+    return _parse_field("fmt", ExportFormat, value)
 
 
 def _to_email(value: str | EmailSetting) -> EmailSetting:
-    return EmailSetting.parse(value)
+    return _parse_field("emailSetting", EmailSetting, value)
+
+
+_E = TypeVar("_E", bound=_IpsEnum)
+
+
+def _parse_field(field: str, kind: type[_E], value: str | _E) -> _E:
+    """Parse an enumerated job field, reporting a bad value as an ``InvalidJobError`` on *field*."""
+    try:
+        return kind.parse(value)
+    except ValueError as exc:
+        raise InvalidJobError([FieldProblem(field, value, str(exc))]) from None
 
 
 def _optional_size(_inst: object, _attr: attrs.Attribute[Any], value: int | None) -> None:
@@ -260,9 +271,14 @@ class Asset:
 
 def _handles(value: Iterable[str | AssetHandle] | str) -> tuple[AssetHandle, ...]:
     if isinstance(value, str):
-        msg = "asset_handles must be a sequence of handles, not a single string"
+        msg = "must be a sequence of handles, not a single string"
         raise InvalidJobError([FieldProblem("assetHandleArray", value, msg)])
-    return tuple(AssetHandle.of(v) for v in value)
+    try:
+        items = tuple(value)
+    except TypeError:
+        msg = f"must be a sequence of handles, not {type(value).__name__}"
+        raise InvalidJobError([FieldProblem("assetHandleArray", value, msg)]) from None
+    return tuple(AssetHandle.of(v) for v in items)
 
 
 def _optional_text(value: str | None) -> str | None:

@@ -32,6 +32,19 @@ def _is_reserved(name: str) -> bool:
     return split_name(name)[0].rstrip(" .").casefold() in _RESERVED or name in {".", ".."}
 
 
+def _plain_unicode(text: str) -> str:
+    # Lone surrogates (undecodable bytes in a file name) cannot be written: show them as U+FFFD.
+    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def check_name(name: str) -> str:
     """Return *name* if it is a plain, portable file name; raise ``UnsafeNameError`` otherwise.
 
@@ -39,6 +52,8 @@ def check_name(name: str) -> str:
     """
     if not isinstance(name, str) or not name:
         raise UnsafeNameError("an output name must be a non-empty string", name=str(name))
+    if _has_surrogates(name):
+        raise UnsafeNameError("an output name must be valid Unicode", name=name)
     if _FORBIDDEN.search(name):
         raise UnsafeNameError(
             "an output name must not contain path separators, control or reserved characters",
@@ -63,23 +78,29 @@ def _truncate(text: str, limit: int) -> str:
 def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset") -> str:
     """Make a safe file name from an asset's file name, optionally replacing its extension.
 
-    Directory parts are dropped (``../../etc/passwd`` -> ``passwd``), forbidden characters become
-    ``_``, reserved device names get a ``_`` prefix, and the result is at most 200 bytes.
+    Directory parts are dropped (``../../etc/passwd`` -> ``passwd``), forbidden characters and
+    undecodable bytes become ``_``, reserved device names get a ``_`` prefix, an empty stem becomes
+    *fallback* (made safe the same way), and the result is at most 200 bytes (an extension at most
+    50). It never raises: any string gives a name that ``check_name`` accepts.
 
     >>> safe_name("../photos/fileToExport.jpg", extension=".tiff")
     'fileToExport.tiff'
     """
-    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _FORBIDDEN.sub("_", base).strip().rstrip(" .")
-    stem, ext = split_name(base)
+    stem, ext = split_name(_clean(name))
     if extension is not None:
-        ext = extension
-    stem = stem.strip() or fallback
-    ext = _FORBIDDEN.sub("_", ext)
+        ext = _FORBIDDEN.sub("_", _plain_unicode(extension))
+    stem = stem.strip() or _FORBIDDEN.sub("_", _plain_unicode(fallback)).strip(" .") or "asset"
     if stem.rstrip(" .").casefold() in _RESERVED or stem in {".", ".."}:
         stem = f"_{stem}"
+    ext = _truncate(ext, MAX_NAME_BYTES // 4)
     stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()))
-    return check_name(f"{stem}{ext}".rstrip(" ."))
+    return check_name(f"{stem}{ext}".rstrip(" .") or "asset")
+
+
+def _clean(name: str) -> str:
+    """The last path component of *name*, valid Unicode, NFC, with forbidden characters as ``_``."""
+    base = unicodedata.normalize("NFC", _plain_unicode(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    return _FORBIDDEN.sub("_", base).strip().rstrip(" .")
 
 
 def distinct_names(names: Iterable[str]) -> list[str]:

@@ -270,8 +270,11 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     root: Path = args.out.absolute()
     originals, exports = root / "originals", root / "exports"
     out.write(f"Drawing sample originals into {originals} ...\n")
-    sample = demo.write_originals(originals)
-    store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
+    try:
+        sample = demo.write_originals(originals)
+        store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
+    except (ExportJobError, OSError) as exc:
+        return _error(err, f"cannot write the demo into {root}: {exc}")
     job = ExportJob(
         asset_handles=sample.handles,
         fmt=ExportFormat.CONVERT,
@@ -294,7 +297,10 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress is not None:
             progress.clear()
     log_path = root / "joblog.json"
-    log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    try:
+        log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except OSError as exc:
+        return _error(err, f"cannot write the job log {log_path}: {exc}")
     print_log(log, out)
     out.write(
         "\n"

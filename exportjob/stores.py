@@ -279,7 +279,8 @@ class DirectoryStore:
                     "partner/logo.png": {"company": "partner-co"}}}
 
     Every other asset belongs to *default_company*. Exports go to *output_dir* (created when first
-    written): into a temporary file there, flushed and fsynced, then renamed over the final name, so
+    written; it must not be *source_dir* itself, or exports would replace originals, and a
+    subfolder of *source_dir* is not read as originals): into a temporary file there, flushed and fsynced, then renamed over the final name, so
     a reader never sees part of a file; the temporary file is removed on any failure.
 
     A ``DirectoryStore`` is picklable: process pools and Dask workers that see the same folders can
@@ -299,6 +300,11 @@ class DirectoryStore:
         if not self.source_dir.is_dir():
             raise StoreReadError(f"the source folder {self.source_dir} does not exist")
         self._root = self.source_dir.resolve()
+        if self.output_dir.resolve() == self._root:
+            raise StoreWriteError(
+                f"the output folder {self.output_dir} is the source folder: "
+                "exports would replace the originals"
+            )
         if manifest is None:
             default = self.source_dir / MANIFEST_NAME
             self._manifest_path: Path | None = default if default.is_file() else None

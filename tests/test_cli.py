@@ -13,6 +13,7 @@ from PIL import Image
 
 from exportjob._joblog import JobLog
 from exportjob.cli import main
+from exportjob.testing import sample_jpeg
 
 
 def jpeg_bytes(size: tuple[int, int] = (64, 48), colour: str = "orange") -> bytes:
@@ -263,3 +264,24 @@ def test_a_progress_line_is_drawn_on_a_terminal_only(src: Path, tmp_path: Path) 
         stderr=err,
     )
     assert err.getvalue() == ""
+
+
+def test_demo_into_an_unwritable_place_is_a_clean_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    err = io.StringIO()
+    status = main(["demo", "--out", str(blocker / "demo")], stdout=io.StringIO(), stderr=err)
+    assert status == 2
+    assert err.getvalue().startswith("exportjob: error: cannot write the demo")
+
+
+def test_export_refuses_an_output_folder_that_is_the_source(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(sample_jpeg(16, 16))
+    err = io.StringIO()
+    status = main(
+        ["export", str(tmp_path), "--fmt", "orig", "--out", str(tmp_path)],
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert status == 2
+    assert "would replace the originals" in err.getvalue()

@@ -14,6 +14,7 @@ import attrs
 import pytest
 from PIL import Image
 
+import exportjob._engine as engine_module
 from exportjob import (
     Asset,
     AssetHandle,
@@ -26,6 +27,7 @@ from exportjob import (
     MacroLibrary,
     ModifierError,
     StoreWriteError,
+    UnsafeNameError,
 )
 from exportjob._engine import AssetProgress, ExportEngine, JobRun
 from exportjob._joblog import AssetStatus, JobLog, JobState, LogType, Severity
@@ -629,3 +631,34 @@ def test_a_job_whose_log_cannot_be_built_still_ends_failed(
     assert (job_run.status, log.fatal_error) == (JobState.FAILED, True)
     assert "AttributeError: a bug" in log.details[0].message
     assert (log.counts.not_run, log.counts.duplicate, log.counts.total) == (1, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        pytest.param(UnsafeNameError("bad name", name="x"), "UNSAFE_NAME", id="library-error"),
+        pytest.param(RuntimeError("bug"), "UNEXPECTED_ERROR", id="foreign-error"),
+    ],
+)
+def test_a_failure_planning_one_asset_fails_only_that_asset(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, code: str
+) -> None:
+    real = engine_module.plan_export
+
+    def flaky(asset: Any, *args: Any, **kwargs: Any) -> Any:
+        if asset.handle.value == "bad":
+            raise error
+        return real(asset, *args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "plan_export", flaky)
+    store = MemoryStore(default_company="acme")
+    store.add("good", b"g", file_name="good.bin")
+    store.add("bad", b"b", file_name="bad.bin")
+    with ExportEngine(store, CopyConverter()) as engine:
+        log = engine.run(
+            ExportJob(asset_handles=["good", "bad"], fmt="orig"), JobContext(company="acme")
+        )
+    assert not log.fatal_error
+    assert log.outcome("good").exported
+    assert (log.outcome("bad").status, log.outcome("bad").code) == (AssetStatus.FAILED, code)
+    assert store.opened == (AssetHandle("good"),)

@@ -329,3 +329,22 @@ def test_invalid_job_error_pickles_with_its_problems() -> None:
     assert isinstance(back, InvalidJobError)
     assert back.problems == (FieldProblem("fmt", "zip", "bad"),)
     assert str(back) == str(err)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        pytest.param({"asset_handles": None, "fmt": "orig"}, "assetHandleArray", id="none"),
+        pytest.param({"asset_handles": 5, "fmt": "orig"}, "assetHandleArray", id="int"),
+        pytest.param({"asset_handles": ["a"], "fmt": "zip"}, "fmt", id="bad-fmt"),
+        pytest.param(
+            {"asset_handles": ["a"], "fmt": "orig", "email_setting": "Daily"},
+            "emailSetting",
+            id="bad-email-setting",
+        ),
+    ],
+)
+def test_constructor_errors_are_invalid_job_errors(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob(**kwargs)  # type: ignore[arg-type]
+    assert [p.field for p in info.value.problems] == [field]

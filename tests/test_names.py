@@ -89,3 +89,44 @@ def test_distinct_names_are_distinct_deterministic_and_keep_firsts(names: list[s
 )
 def test_split_name(name: str, parts: tuple[str, str]) -> None:
     assert split_name(name) == parts
+
+
+@pytest.mark.parametrize(
+    ("name", "extension", "fallback", "expected"),
+    [
+        pytest.param("...", None, "Q1/Q2 report", "Q1_Q2 report", id="unsafe-fallback"),
+        pytest.param("", ".png", "a\x00b", "a_b.png", id="control-in-fallback"),
+        pytest.param("", ".png", " . ", "asset.png", id="blank-fallback"),
+        pytest.param("caf\udce9.jpg", None, "x", "caf_.jpg", id="surrogate"),
+        pytest.param("x.jpg", ".t\udce9f", "x", "x.t_f", id="surrogate-extension"),
+    ],
+)
+def test_safe_name_never_fails(
+    name: str, extension: str | None, fallback: str, expected: str
+) -> None:
+    assert safe_name(name, extension=extension, fallback=fallback) == expected
+
+
+def test_an_overlong_extension_is_cut_too() -> None:
+    out = safe_name("photo." + "x" * 210)
+    assert out.startswith("photo.xxx")
+    assert len(out.encode()) <= MAX_NAME_BYTES
+    assert check_name(out) == out
+
+
+def test_check_name_refuses_undecodable_names() -> None:
+    with pytest.raises(UnsafeNameError, match="valid Unicode"):
+        check_name("caf\udce9.png")
+
+
+_ANY_CHAR = st.characters(exclude_categories=())  # surrogates included: undecodable file names
+
+
+@given(
+    st.text(_ANY_CHAR, max_size=50),
+    st.text(_ANY_CHAR, max_size=300),
+    st.text(_ANY_CHAR, max_size=30),
+)
+def test_safe_name_never_raises(name: str, extension: str, fallback: str) -> None:
+    out = safe_name(name, extension=extension or None, fallback=fallback)
+    assert check_name(out) == out

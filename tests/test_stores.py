@@ -318,3 +318,10 @@ def test_files_whose_names_cannot_be_handles_are_not_listed(source: Path, tmp_pa
     store = DirectoryStore(source, tmp_path / "out")
     assert "photos/leaf.jpg" in {h.value for h in store.handles()}
     assert all("\n" not in h.value for h in store.handles())
+
+
+def test_directory_store_refuses_to_export_over_its_originals(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"original")
+    with pytest.raises(StoreWriteError, match="would replace the originals"):
+        DirectoryStore(tmp_path, tmp_path / ".")
+    assert (tmp_path / "a.jpg").read_bytes() == b"original"
