@@ -598,3 +598,11 @@ def test_exif_orientation_is_baked_in(orientation):
 def test_exif_orientation_counts_for_the_reply_size():
     image = convert(_samples.exif_oriented_jpeg(6), "png", wid=30)
     assert image.size == (30, 20)
+
+
+def test_a_tiny_positive_crop_n_is_one_pixel_not_the_whole_image():
+    plan = _samples.plan("png", crop=Crop(0.5, 0.5, 1e-7, 1e-7, normalized=True))
+    out = PillowConverter().convert(
+        io.BytesIO(_samples.encode(_samples.photo((64, 48)), "PNG")), plan
+    )
+    assert (out.width, out.height) == (1, 1)

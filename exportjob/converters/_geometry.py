@@ -169,8 +169,9 @@ def _crop_rect(source: Size, crop: Crop | None) -> tuple[int, int, int, int]:
         rect = (
             round_half_up(crop.x * width),
             round_half_up(crop.y * height),
-            round_half_up(crop.w * width),
-            round_half_up(crop.h * height),
+            # A positive fraction is at least one pixel (the parser turned zero into no crop).
+            max(1, round_half_up(crop.w * width)),
+            max(1, round_half_up(crop.h * height)),
         )
     else:
         rect = (
