@@ -19,9 +19,11 @@ from ._syntax import (
     INVOCATION,
     NAME,
     Command,
+    ExpansionBudget,
     RawModifier,
     build_commands,
     check_characters,
+    check_library,
     expand,
     invoke,
     split_modifiers,
@@ -50,14 +52,20 @@ class ResolvedRequest:
     warnings: tuple[str, ...] = ()
 
 
-def expand_macro_field(text: str, macros: MacroLibrary | None) -> tuple[RawModifier, ...]:
+def expand_macro_field(
+    text: str, macros: MacroLibrary | None, budget: ExpansionBudget | None = None
+) -> tuple[RawModifier, ...]:
     """Expand the ExportJob ``macro`` field: ``$name$`` or a bare ``name``, several joined by ``&``.
+
+    *budget* is shared with the request's ``is_modifier`` expansion (a fresh one by default).
 
     Raises:
         ModifierError: the field holds anything but macro invocations (put commands in
-            ``is_modifier``), or whitespace.
+            ``is_modifier``), or whitespace, or the expansion passes a cap.
         UnknownMacroError: a named macro is not defined.
     """
+    if budget is None:
+        budget = ExpansionBudget()
     check_characters(text, origin=_MACRO_FIELD)
     out: list[RawModifier] = []
     for part in split_modifiers(text):
@@ -70,7 +78,10 @@ def expand_macro_field(text: str, macros: MacroLibrary | None) -> tuple[RawModif
                 value=part,
                 origin=_MACRO_FIELD,
             )
-        out.extend(invoke(name, macros, origin=f"the {_MACRO_FIELD} field"))
+        origin = f"the {_MACRO_FIELD} field"
+        expansion = invoke(name, macros, origin=origin)
+        budget.take(expansion, origin=origin)
+        out.extend(expansion)
     return tuple(out)
 
 
@@ -201,14 +212,29 @@ def resolve_request(
             policy.
 
     Raises:
-        ModifierError: a malformed request or value (see ``resolve_commands`` for the subclasses).
+        ModifierError: a malformed request or value (see ``resolve_commands`` for the subclasses),
+            or an expanded request larger than ``MAX_EXPANDED_MODIFIERS`` modifiers or
+            ``MAX_EXPANDED_CHARS`` characters.
         MacroError: an unknown macro (``UnknownMacroError``).
+        TypeError: an argument of the wrong type (a programming error, not a bad request).
 
     >>> resolve_request("wid=480&$view$", None, macros=MacroLibrary({"view": "wid=240"})).options.wid
     240
     """
+    for parameter, text in (("is_modifier", is_modifier), ("macro", macro)):
+        if text is not None and not isinstance(text, str):
+            raise TypeError(
+                f"resolve_request: {parameter} must be a str or None, not {type(text).__name__}"
+            )
+    check_library("resolve_request", macros)
+    if settings is not None and not isinstance(settings, ConversionSettings):
+        raise TypeError(
+            "resolve_request: settings must be a ConversionSettings or None, "
+            f"not {type(settings).__name__}"
+        )
+    budget = ExpansionBudget()
     modifiers = (
-        *expand(is_modifier or "", macros, origin="is_modifier"),
-        *expand_macro_field(macro or "", macros),
+        *expand(is_modifier or "", macros, origin="is_modifier", budget=budget),
+        *expand_macro_field(macro or "", macros, budget),
     )
-    return resolve_commands(build_commands(modifiers), settings)
+    return resolve_commands(build_commands(modifiers, budget), settings)

@@ -8,6 +8,9 @@ from the Image Serving catalog data-file format::
     Name<TAB>Definition
     thumb<TAB>wid=120&hei=120&fmt=png
     view<TAB>$thumb$&wid=480
+
+A definition's full expansion is bounded like a request's (``MAX_EXPANDED_MODIFIERS`` and
+``MAX_EXPANDED_CHARS`` in ``_syntax``), checked while it is expanded.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import attrs
 from ._syntax import (
     INVOCATION,
     NAME,
+    ExpansionBudget,
     RawModifier,
     build_commands,
     expand,
@@ -112,8 +116,11 @@ class MacroLibrary:
         base: a library whose macros come first and may be invoked (the default catalog's).
 
     Raises:
-        MacroDefinitionError: a bad name, a definition that is not modifier text, or one that
-            invokes a macro not defined before it.
+        MacroDefinitionError: a bad name, a definition that is not modifier text, one that
+            invokes a macro not defined before it, or one that expands to more than
+            ``MAX_EXPANDED_MODIFIERS`` modifiers or ``MAX_EXPANDED_CHARS`` characters.
+        TypeError: *definitions* is not a mapping of ``str`` to ``str``, or *base* is not a
+            ``MacroLibrary``.
 
     >>> lib = MacroLibrary({"thumb": "wid=120&fmt=png", "view": "$thumb$&wid=480"})
     >>> lib
@@ -127,6 +134,15 @@ class MacroLibrary:
     def __init__(
         self, definitions: Mapping[str, str] | None = None, *, base: MacroLibrary | None = None
     ) -> None:
+        if definitions is not None and not isinstance(definitions, Mapping):
+            raise TypeError(
+                "MacroLibrary: definitions must be a mapping of names to definitions (or None), "
+                f"not {type(definitions).__name__}"
+            )
+        if base is not None and not isinstance(base, MacroLibrary):
+            raise TypeError(
+                f"MacroLibrary: base must be a MacroLibrary or None, not {type(base).__name__}"
+            )
         self._macros: dict[str, _Macro] = {} if base is None else dict(base._macros)  # noqa: SLF001
         self._warnings: list[str] = [] if base is None else list(base._warnings)  # noqa: SLF001
         seen: dict[str, int | None] = {}
@@ -143,11 +159,16 @@ class MacroLibrary:
 
         Raises:
             MacroDefinitionError: bad file syntax or a bad definition; ``line`` says where.
+            TypeError: *text* is neither ``str`` nor ``bytes``.
 
         >>> lib = MacroLibrary.from_text("Name\tDefinition\r\nsmall\twid=100\r\n")
         >>> lib.names
         ('small',)
         """
+        if not isinstance(text, str | bytes):
+            raise TypeError(
+                f"MacroLibrary.from_text: text must be a str or bytes, not {type(text).__name__}"
+            )
         if isinstance(text, bytes):
             if text.startswith(_BOM):
                 try:
@@ -198,6 +219,13 @@ class MacroLibrary:
         self, name: str, definition: str, line: int | None, seen: dict[str, int | None]
     ) -> None:
         where = _at(line)
+        if not isinstance(name, str):
+            raise TypeError(f"MacroLibrary: a macro name must be a str, not {type(name).__name__}")
+        if not isinstance(definition, str):
+            raise TypeError(
+                f"MacroLibrary: the definition of macro {name!r} must be a str, "
+                f"not {type(definition).__name__}"
+            )
         if NAME.fullmatch(name) is None:
             raise MacroDefinitionError(
                 f"{where}invalid macro name {name!r}: use ASCII letters, digits, '-', '_' and '.'",
@@ -211,9 +239,10 @@ class MacroLibrary:
                 raise MacroDefinitionError(
                     f"{where}macro ${name}$ invokes itself", macro=name, line=line
                 )
+        budget = ExpansionBudget()
         try:
-            expansion = expand(definition, self, origin=f"macro ${name}$")
-            build_commands(expansion)
+            expansion = expand(definition, self, origin=f"macro ${name}$", budget=budget)
+            build_commands(expansion, budget)
         except UnknownMacroError as exc:
             raise MacroDefinitionError(
                 f"{where}macro ${name}$ invokes ${exc.macro}$, which is not defined before it",
@@ -221,8 +250,9 @@ class MacroLibrary:
                 line=line,
             ) from None
         except ModifierError as exc:
+            problem = "is too large" if budget.exceeded else "is not valid modifier text"
             raise MacroDefinitionError(
-                f"{where}macro ${name}$ is not valid modifier text: {exc.message}",
+                f"{where}macro ${name}$ {problem}: {exc.message}",
                 macro=name,
                 line=line,
             ) from None

@@ -4,13 +4,18 @@ Processing order (spec section 1): split on raw ``&``; drop empty modifiers and 
 ``$macro$`` invocations in place; split each modifier at its first ``=``; collect every ``$var=``
 definition (the last one wins); substitute ``$var$`` references in the raw values (no re-scan,
 undefined references stay literal); percent-decode each value once (``+`` is a space).
+
+Expansion is bounded: an expanded request or macro holds at most ``MAX_EXPANDED_MODIFIERS``
+modifiers and ``MAX_EXPANDED_CHARS`` characters, and its values at most ``MAX_EXPANDED_CHARS``
+characters after variable substitution. The caps are checked as the expansion grows, so a
+definition that doubles at every level is refused after bounded work, never built first.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
@@ -24,11 +29,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INVOCATION",
+    "MAX_EXPANDED_CHARS",
+    "MAX_EXPANDED_MODIFIERS",
     "NAME",
     "Command",
+    "ExpansionBudget",
     "RawModifier",
     "build_commands",
     "check_characters",
+    "check_library",
     "expand",
     "invoke",
     "parse_request",
@@ -46,6 +55,11 @@ _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _NO_SUBSTITUTION = frozenset({"layer", "effect"})
 # Kept literal when rendering: unreserved characters plus the separators values use.
 _SAFE = ",:/"
+
+MAX_EXPANDED_MODIFIERS = 1000
+"""The most modifiers (commands and ``$var=`` definitions) an expanded request or macro may hold."""
+MAX_EXPANDED_CHARS = 64 * 1024
+"""The most characters an expanded request or macro may hold, and its values after substitution."""
 
 
 @attrs.frozen
@@ -76,6 +90,45 @@ class RawModifier:
     origin: str
 
 
+class ExpansionBudget:
+    """What one expansion (a request, or a macro definition) has produced so far, against the caps.
+
+    ``take`` is called before each piece is added, so the work done is bounded by the caps however
+    large the full expansion would be; ``exceeded`` says whether a cap was hit.
+    """
+
+    __slots__ = ("chars", "exceeded", "modifiers", "values")
+
+    def __init__(self) -> None:
+        self.modifiers = 0
+        self.chars = 0
+        self.values = 0
+        self.exceeded = False
+
+    def refuse(
+        self, message: str, *, origin: str, command: str | None = None, position: int | None = None
+    ) -> ModifierError:
+        """Record that a cap was hit and return the ``ModifierError`` to raise."""
+        self.exceeded = True
+        return ModifierError(message, command=command, position=position, origin=origin)
+
+    def take(self, modifiers: Sequence[RawModifier], *, origin: str) -> None:
+        """Count *modifiers* in; ``ModifierError`` if the expansion would pass a cap."""
+        count = self.modifiers + len(modifiers)
+        if count > MAX_EXPANDED_MODIFIERS:
+            raise self.refuse(
+                f"the expansion holds more than {MAX_EXPANDED_MODIFIERS} modifiers "
+                "(commands and variable definitions)",
+                origin=origin,
+            )
+        chars = self.chars + sum(len(modifier.text) for modifier in modifiers)
+        if chars > MAX_EXPANDED_CHARS:
+            raise self.refuse(
+                f"the expansion holds more than {MAX_EXPANDED_CHARS} characters", origin=origin
+            )
+        self.modifiers, self.chars = count, chars
+
+
 def check_characters(text: str, *, origin: str) -> None:
     """Raise ``ModifierError`` if *text* holds whitespace or a control character (spec section 1)."""
     for offset, char in enumerate(text):
@@ -96,6 +149,16 @@ def split_modifiers(text: str) -> list[str]:
     return [part for part in text.removeprefix("?").split("&") if part]
 
 
+def check_library(function: str, macros: object) -> None:
+    """Raise ``TypeError`` unless *macros* is a ``MacroLibrary`` or None."""
+    from ._macros import MacroLibrary  # noqa: PLC0415 - _macros imports this module
+
+    if macros is not None and not isinstance(macros, MacroLibrary):
+        raise TypeError(
+            f"{function}: macros must be a MacroLibrary or None, not {type(macros).__name__}"
+        )
+
+
 def invoke(name: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawModifier, ...]:
     """Return the modifiers macro *name* expands to; ``UnknownMacroError`` if it is not defined."""
     if macros is None or name not in macros:
@@ -104,18 +167,28 @@ def invoke(name: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawM
     return macros.expansion(name)
 
 
-def expand(text: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawModifier, ...]:
+def expand(
+    text: str,
+    macros: MacroLibrary | None,
+    *,
+    origin: str,
+    budget: ExpansionBudget | None = None,
+) -> tuple[RawModifier, ...]:
     """Split *text*, drop comments and expand ``$macro$`` invocations in place.
 
     Args:
         text: raw request text (the query part, not decoded).
         macros: the library invocations are looked up in; None means none is defined.
         origin: where *text* comes from, recorded on each of its modifiers.
+        budget: shared by the expansions of one request; a fresh one by default.
 
     Raises:
-        ModifierError: *text* holds whitespace or a control character, or a malformed invocation.
+        ModifierError: *text* holds whitespace or a control character, or a malformed invocation,
+            or the expansion passes ``MAX_EXPANDED_MODIFIERS`` or ``MAX_EXPANDED_CHARS``.
         UnknownMacroError: an invoked macro is not defined.
     """
+    if budget is None:
+        budget = ExpansionBudget()
     check_characters(text, origin=origin)
     out: list[RawModifier] = []
     for part in split_modifiers(text):
@@ -123,7 +196,9 @@ def expand(text: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawM
             continue
         call = INVOCATION.fullmatch(part)
         if call is None:
-            out.append(RawModifier(part, origin))
+            modifier = RawModifier(part, origin)
+            budget.take((modifier,), origin=origin)
+            out.append(modifier)
             continue
         name = call.group(1)
         if NAME.fullmatch(name) is None:
@@ -131,7 +206,9 @@ def expand(text: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawM
                 f"malformed macro invocation {part!r}: a name is ASCII letters, digits, '-', '_' or '.'",
                 origin=origin,
             )
-        out.extend(invoke(name, macros, origin=origin))
+        expansion = invoke(name, macros, origin=origin)
+        budget.take(expansion, origin=origin)
+        out.extend(expansion)
     return tuple(out)
 
 
@@ -157,27 +234,39 @@ def _decode(raw: str, *, name: str, position: int | None, origin: str) -> str:
         ) from None
 
 
-def _substitute(raw: str, variables: dict[str, str]) -> str:
-    """Replace each ``$name$`` whose name is defined; scanning resumes after the substituted text."""
+def _substitute(raw: str, variables: dict[str, str], room: int) -> str | None:
+    """Replace each ``$name$`` whose name is defined; scanning resumes after the substituted text.
+
+    Return None as soon as the result would be longer than *room* characters.
+    """
     out: list[str] = []
-    i = 0
+    i = size = 0
     while i < len(raw):
         match = _REFERENCE.match(raw, i)
         if match is not None and match.group(1).lower() in variables:
-            out.append(variables[match.group(1).lower()])
+            piece = variables[match.group(1).lower()]
             i = match.end()
         else:
-            out.append(raw[i])
+            piece = raw[i]
             i += 1
+        size += len(piece)
+        if size > room:
+            return None
+        out.append(piece)
     return "".join(out)
 
 
-def build_commands(modifiers: Iterable[RawModifier]) -> tuple[Command, ...]:
+def build_commands(
+    modifiers: Iterable[RawModifier], budget: ExpansionBudget | None = None
+) -> tuple[Command, ...]:
     """Turn expanded modifiers into decoded commands: variables collected, substituted, decoded.
 
     Raises:
-        ModifierError: a malformed command name, variable definition or percent-encoding.
+        ModifierError: a malformed command name, variable definition or percent-encoding, or
+            values longer than ``MAX_EXPANDED_CHARS`` in all after variable substitution.
     """
+    if budget is None:
+        budget = ExpansionBudget()
     variables: dict[str, str] = {}
     pending: list[tuple[str, str, RawModifier]] = []
     for modifier in modifiers:
@@ -204,7 +293,17 @@ def build_commands(modifiers: Iterable[RawModifier]) -> tuple[Command, ...]:
             pending.append((canonical_name(name), raw, modifier))
     commands = []
     for position, (name, raw, modifier) in enumerate(pending, start=1):
-        text = raw if name in _NO_SUBSTITUTION else _substitute(raw, variables)
+        room = MAX_EXPANDED_CHARS - budget.values
+        text = raw if name in _NO_SUBSTITUTION else _substitute(raw, variables, room)
+        if text is None or len(text) > room:
+            raise budget.refuse(
+                f"the values hold more than {MAX_EXPANDED_CHARS} characters after variable "
+                "substitution",
+                command=name,
+                position=position,
+                origin=modifier.origin,
+            )
+        budget.values += len(text)
         value = _decode(text, name=name, position=position, origin=modifier.origin)
         commands.append(Command(name, value, position, modifier.origin))
     return tuple(commands)
@@ -224,13 +323,19 @@ def parse_request(
         origin: recorded on the commands written in *text* (a macro's carry ``macro $name$``).
 
     Raises:
-        ModifierError: malformed syntax, whitespace or a control character.
+        ModifierError: malformed syntax, whitespace or a control character, or an expansion
+            larger than ``MAX_EXPANDED_MODIFIERS`` or ``MAX_EXPANDED_CHARS``.
         UnknownMacroError: an invoked macro is not defined.
+        TypeError: *text* is not a ``str`` or *macros* not a ``MacroLibrary`` (or None).
 
     >>> [(c.name, c.value) for c in parse_request("?$w=400&wid=$w$&.note&bgc=ff0000&qlt=80%2C1")]
     [('wid', '400'), ('bgc', 'ff0000'), ('qlt', '80,1')]
     """
-    return build_commands(expand(text, macros, origin=origin))
+    if not isinstance(text, str):
+        raise TypeError(f"parse_request: text must be a str, not {type(text).__name__}")
+    check_library("parse_request", macros)
+    budget = ExpansionBudget()
+    return build_commands(expand(text, macros, origin=origin, budget=budget), budget)
 
 
 def render_commands(commands: Iterable[Command]) -> str:

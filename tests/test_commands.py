@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -29,6 +31,7 @@ from exportjob._options import (
     ResMode,
     UnsharpMask,
 )
+from exportjob._syntax import MAX_EXPANDED_MODIFIERS
 from exportjob.exceptions import (
     ExportJobError,
     MacroError,
@@ -685,6 +688,52 @@ def test_docs_list_every_command_as_the_table_does() -> None:
     documented = re.findall(r"^\| `([A-Za-z_]+)` \|", tables, flags=re.MULTILINE)
     assert len(documented) == len(set(documented))
     assert set(documented) == {spec.name for spec in COMMANDS}
+
+
+# --- expansion caps and argument types -------------------------------------------------------
+
+# m8 holds 512 commands (m0 = 2 commands, each level invokes the one before twice).
+BIG = MacroLibrary({"m0": "wid=1&wid=2"} | {f"m{i}": f"$m{i - 1}$&$m{i - 1}$" for i in range(1, 9)})
+
+
+@pytest.mark.parametrize(
+    ("modifier", "macro", "origin"),
+    [
+        ("&".join(["$m8$"] * 100_000), None, "is_modifier"),
+        (None, "&".join(["m8"] * 100_000), "the macro field"),
+        ("$m8$", "$m8$", "the macro field"),  # the two fields share one cap
+    ],
+)
+def test_repeated_invocations_are_refused_quickly(
+    modifier: str | None, macro: str | None, origin: str
+) -> None:
+    start = time.perf_counter()
+    with pytest.raises(
+        ModifierError, match=f"more than {MAX_EXPANDED_MODIFIERS} modifiers"
+    ) as caught:
+        resolve_request(modifier, macro, macros=BIG)
+    assert time.perf_counter() - start < 2
+    assert caught.value.origin == origin
+
+
+def test_a_large_but_reasonable_request_resolves() -> None:
+    request = resolve_request("$m8$&hei=5", "m7", macros=BIG)  # 512 + 1 + 256 modifiers
+    assert (request.options.wid, request.options.hei) == (2, 5)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: resolve_request(123, None), "is_modifier must be a str or None, not int"),
+        (lambda: resolve_request([1], None), "is_modifier must be a str or None, not list"),
+        (lambda: resolve_request(None, 5), "macro must be a str or None, not int"),
+        (lambda: resolve_request("", None, macros={}), "macros must be a MacroLibrary or None"),
+        (lambda: resolve_request("", None, settings={}), "settings must be a ConversionSettings"),
+    ],
+)
+def test_wrong_argument_types_raise_a_clear_type_error(call: Any, match: str) -> None:
+    with pytest.raises(TypeError, match=f"^resolve_request: {match}"):
+        call()
 
 
 # --- properties ----------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import pickle
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 
 from exportjob._macros import MacroLibrary
-from exportjob._syntax import parse_request
+from exportjob._syntax import MAX_EXPANDED_CHARS, MAX_EXPANDED_MODIFIERS, parse_request
 from exportjob.exceptions import MacroDefinitionError, MacroError, UnknownMacroError
 from tests import strategies
 
@@ -242,6 +244,75 @@ def test_from_file(tmp_path: Path) -> None:
 def test_errors_are_macro_errors() -> None:
     with pytest.raises(MacroError):
         MacroLibrary.from_text("nothing useful")
+
+
+# --- expansion caps ------------------------------------------------------------------------
+
+
+def doubling(levels: int) -> dict[str, str]:
+    """``m0`` holds 2 commands and each ``m<i>`` invokes ``m<i-1>`` twice: 2**(i+1) commands."""
+    table = {"m0": "wid=1&wid=2"}
+    table.update({f"m{i}": f"$m{i - 1}$&$m{i - 1}$" for i in range(1, levels + 1)})
+    return table
+
+
+def test_an_expansion_bomb_defined_in_code_is_refused_quickly() -> None:
+    start = time.perf_counter()
+    with pytest.raises(MacroDefinitionError, match=r"macro \$m9\$ is too large") as caught:
+        MacroLibrary(doubling(40))
+    assert time.perf_counter() - start < 2
+    assert caught.value.macro == "m9"  # m9 would hold 1024 commands
+    assert str(MAX_EXPANDED_MODIFIERS) in caught.value.message
+    with pytest.raises(MacroDefinitionError, match="too large"):
+        MacroLibrary(doubling(8)).with_macro("m9", "$m8$&$m8$")
+
+
+def test_an_expansion_bomb_in_a_file_is_refused_quickly_with_its_line() -> None:
+    text = "Name\tDefinition\n" + "".join(f"{n}\t{d}\n" for n, d in doubling(24).items())
+    start = time.perf_counter()
+    with pytest.raises(
+        MacroDefinitionError, match=r"^line 11: macro \$m9\$ is too large"
+    ) as caught:
+        MacroLibrary.from_text(text)
+    assert time.perf_counter() - start < 2
+    assert (caught.value.macro, caught.value.line) == ("m9", 11)
+
+
+def test_a_definition_over_the_character_cap_is_refused() -> None:
+    with pytest.raises(MacroDefinitionError, match=f"more than {MAX_EXPANDED_CHARS} characters"):
+        MacroLibrary({"long": "wid=" + "1" * MAX_EXPANDED_CHARS})
+    # A variable substituted many times is capped after substitution too.
+    bomb = "$a=" + "x" * 30_000 + "&wid=" + "$a$" * 10_000
+    with pytest.raises(MacroDefinitionError, match="after variable substitution"):
+        MacroLibrary({"subst": bomb})
+
+
+def test_large_but_reasonable_macros_still_work() -> None:
+    library = MacroLibrary(doubling(8))  # m8: 512 commands through 8 levels of nesting
+    assert len(library.expansion("m8")) == 512
+    exact = "&".join(f"wid={i}" for i in range(1, MAX_EXPANDED_MODIFIERS + 1))
+    library = library.with_macro("exact", exact)  # exactly at the cap
+    assert len(library.expansion("exact")) == MAX_EXPANDED_MODIFIERS
+    assert expanded(library, "exact")[-1] == ("wid", str(MAX_EXPANDED_MODIFIERS))
+    with pytest.raises(MacroDefinitionError, match="too large"):
+        library.with_macro("over", exact + "&hei=1")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: MacroLibrary({"a": None}), "definition of macro 'a' must be a str, not NoneType"),
+        (lambda: MacroLibrary({1: "wid=1"}), "macro name must be a str, not int"),
+        (lambda: MacroLibrary("wid=1"), "definitions must be a mapping .* not str"),
+        (lambda: MacroLibrary(base={}), "base must be a MacroLibrary or None, not dict"),
+        (lambda: MacroLibrary.from_text(None), "text must be a str or bytes, not NoneType"),
+        (lambda: MacroLibrary.from_text(3), "text must be a str or bytes, not int"),
+        (lambda: MacroLibrary().with_macro("a", b"wid=1"), "must be a str, not bytes"),
+    ],
+)
+def test_wrong_argument_types_raise_a_clear_type_error(call: Any, match: str) -> None:
+    with pytest.raises(TypeError, match=match):
+        call()
 
 
 # --- properties ----------------------------------------------------------------------------

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from exportjob._macros import MacroLibrary
-from exportjob._syntax import Command, parse_request, render_commands
+from exportjob._syntax import (
+    MAX_EXPANDED_CHARS,
+    MAX_EXPANDED_MODIFIERS,
+    Command,
+    parse_request,
+    render_commands,
+)
 from exportjob.exceptions import ExportJobError, MacroError, ModifierError, UnknownMacroError
 from tests import strategies
 
@@ -200,6 +208,41 @@ def test_unknown_macro_raises(macros: MacroLibrary | None) -> None:
         parse_request("wid=1&$a$", macros)
     assert info.value.macro == "a"
     assert isinstance(info.value, LookupError)
+
+
+def test_an_expanded_request_is_capped() -> None:
+    # Variable definitions count, comments do not.
+    at_cap = "&".join(["wid=1"] * (MAX_EXPANDED_MODIFIERS - 1)) + "&.comments&$v=2&.are_free"
+    assert len(parse_request(at_cap)) == MAX_EXPANDED_MODIFIERS - 1
+    with pytest.raises(ModifierError, match=f"more than {MAX_EXPANDED_MODIFIERS} modifiers"):
+        parse_request(at_cap + "&wid=2")
+    with pytest.raises(ModifierError, match=f"more than {MAX_EXPANDED_CHARS} characters"):
+        parse_request("text=" + "a" * MAX_EXPANDED_CHARS)
+    macros = MacroLibrary({"half": "&".join(["wid=1"] * 600)})
+    with pytest.raises(ModifierError, match="modifiers") as caught:
+        parse_request("$half$&$half$", macros, origin="is_modifier")
+    assert caught.value.origin == "is_modifier"
+
+
+def test_variable_substitution_is_capped() -> None:
+    value = "x" * 30_000
+    assert parse_request(f"$a={value}&text=$a$$a$")[0].value == value * 2
+    with pytest.raises(ModifierError, match="after variable substitution") as caught:
+        parse_request(f"$a={value}&text=" + "$a$" * 10_000)
+    assert (caught.value.command, caught.value.position) == ("text", 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: parse_request(123), "text must be a str, not int"),
+        (lambda: parse_request(b"wid=1"), "text must be a str, not bytes"),
+        (lambda: parse_request("wid=1", {}), "macros must be a MacroLibrary or None, not dict"),
+    ],
+)
+def test_wrong_argument_types_raise_a_clear_type_error(call: Any, match: str) -> None:
+    with pytest.raises(TypeError, match=f"^parse_request: {match}"):
+        call()
 
 
 @pytest.mark.parametrize(
