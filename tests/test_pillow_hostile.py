@@ -6,15 +6,16 @@ import io
 import pickle
 import random
 import struct
+import time
 import zlib
 
 import attrs
 import pytest
-from PIL import Image
+from PIL import IcoImagePlugin, Image, WebPImagePlugin
 
 from exportjob import ConversionError, ExportJobError, ImageTooLargeError, _samples
 from exportjob.converters import Limits, PillowConverter
-from exportjob.converters._decode import ACCEPTED_FORMATS
+from exportjob.converters._decode import ACCEPTED_FORMATS, _ico_sizes
 
 
 def convert(data: bytes, fmt: str = "png", converter: PillowConverter | None = None, **options):
@@ -230,3 +231,206 @@ def test_only_raster_formats_are_read():
 def test_other_raster_formats_are_read(fmt):
     data = _samples.encode(_samples.photo((32, 32)), fmt)
     assert Image.open(io.BytesIO(convert(data))).size == (32, 32)
+
+
+# ------------------------------------------------------------------ ICO: sizes read before Pillow decodes
+
+
+def ico(*images: bytes, side: int = 256) -> bytes:
+    """An ICO whose directory says *side* x *side* for every entry, whatever the embedded images are."""
+    offset = 6 + 16 * len(images)
+    directory = b""
+    for image in images:
+        directory += struct.pack(
+            "<BBBBHHII", side % 256, side % 256, 0, 0, 1, 32, len(image), offset
+        )
+        offset += len(image)
+    return struct.pack("<HHH", 0, 1, len(images)) + directory + b"".join(images)
+
+
+def png_ihdr(width: int, height: int) -> bytes:
+    return png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+
+
+def dib(width: int, height: int, header_size: int = 40) -> bytes:
+    """A DIB header (no pixels) for an icon of *width* x *height*: its height counts the AND mask."""
+    if header_size == 12:
+        return struct.pack("<IHHHH", 12, width, height * 2, 1, 32)
+    return struct.pack("<IIiHHIIiiII", header_size, width, height * 2, 1, 32, 0, 0, 0, 0, 0, 0)
+
+
+def small_png() -> bytes:
+    return _samples.encode(Image.new("RGBA", (16, 16), "red"), "PNG")
+
+
+@pytest.fixture
+def no_ico_decoding(monkeypatch):
+    """Fail the test if Pillow's ICO plugin starts decoding (it does so inside ``_open``)."""
+
+    def load(self):
+        raise AssertionError("the ICO plugin decoded an image")
+
+    monkeypatch.setattr(IcoImagePlugin.IcoImageFile, "load", load)
+
+
+LIMITED = PillowConverter(Limits(max_source_pixels=1_000_000))
+
+
+@pytest.mark.usefixtures("no_ico_decoding")
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(ico(b"\x89PNG\r\n\x1a\n" + png_ihdr(4000, 4000)), id="png"),
+        pytest.param(
+            ico(small_png(), b"\x89PNG\r\n\x1a\n" + png_ihdr(4000, 4000)), id="second-entry"
+        ),
+        pytest.param(
+            ico(b"\x89PNG\r\n\x1a\n" + png_ihdr(16, 16) + png_ihdr(4000, 4000)),
+            id="png-second-ihdr",
+        ),
+        pytest.param(
+            ico(
+                b"\x89PNG\r\n\x1a\n"
+                + png_ihdr(16, 16)
+                + png_chunk(b"tEXt", b"a\0b")
+                + png_ihdr(2_000_000, 1)
+            ),
+            id="png-ihdr-after-a-chunk",
+        ),
+        pytest.param(ico(dib(4000, 4000)), id="dib"),
+        pytest.param(ico(dib(4000, 4000, header_size=124)), id="dib-v5"),
+        pytest.param(ico(dib(2_000_000, 1)), id="dib-wide"),
+    ],
+)
+def test_ico_embedded_images_are_checked_before_pillow_decodes_them(data):
+    with pytest.raises(ImageTooLargeError, match="inside the ICO file") as info:
+        convert(data, converter=LIMITED)
+    assert info.value.handle == "sample|1"
+
+
+def test_ico_dib_core_header_is_read():
+    # A 12-byte core header: 16-bit sides, at most 65535 x 32767 after the mask is taken off.
+    with pytest.raises(ImageTooLargeError, match="4000x4000"):
+        convert(ico(dib(4000, 4000, header_size=12)), converter=LIMITED)
+
+
+def test_ico_under_the_limit_still_converts():
+    data = ico(small_png(), side=16)
+    assert Image.open(io.BytesIO(convert(data, converter=LIMITED))).size == (16, 16)
+
+
+def ico_sharing_one_chunk_chain(count: int, chain: bytes) -> bytes:
+    """An ICO of *count* entries, each a PNG signature and a chunk whose length jumps onto *chain*."""
+    heads = 6 + 16 * count  # where the first entry's PNG starts
+    directory = b"".join(
+        struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, 16, heads + 16 * index)
+        for index in range(count)
+    )
+    pngs = b"".join(
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I4s", 16 * (count - index - 1), b"skIp")
+        for index in range(count)
+    )
+    return struct.pack("<HHH", 0, 1, count) + directory + pngs + bytes(4) + chain
+
+
+def test_ico_entries_sharing_one_long_chunk_chain_are_read_once():
+    # 4000 entries whose PNGs all lead into one chain of 20 000 chunks: 80 million chunk reads if
+    # every entry followed the chain itself.
+    chain = png_chunk(b"tEXt", b"") * 20_000 + png_ihdr(4000, 4000) + png_chunk(b"IEND", b"")
+    data = ico_sharing_one_chunk_chain(4000, chain)
+    assert _ico_sizes(io.BytesIO(data)) == [(4000, 4000)] * 4000
+    started = time.perf_counter()
+    with pytest.raises(ImageTooLargeError):
+        convert(data, converter=LIMITED)
+    assert time.perf_counter() - started < 5
+
+
+# ------------------------------------------------------------------ WebP: canvas size read before opening
+
+
+def webp_claiming(width: int, height: int, kind: str) -> bytes:
+    """A real 16x16 WebP whose header claims *width* x *height* (VP8, VP8L or VP8X)."""
+    image = Image.new("RGBA" if kind == "VP8X" else "RGB", (16, 16), (10, 20, 30, 128))
+    data = bytearray(
+        _samples.encode(
+            image, "WEBP", lossless=kind != "VP8 ", exif=b"Exif\0\0MM" if kind == "VP8X" else b""
+        )
+    )
+    assert data[12:16] == kind.encode()
+    if kind == "VP8 ":
+        data[26:30] = struct.pack("<HH", width, height)
+    elif kind == "VP8L":
+        data[21:25] = struct.pack("<I", (width - 1) | (height - 1) << 14 | (data[24] >> 4) << 28)
+    else:
+        data[24:30] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["VP8 ", "VP8L", "VP8X"])
+def test_webp_canvas_is_checked_before_the_decoder_allocates_it(kind, monkeypatch):
+    def decoder(data):
+        raise AssertionError("the WebP decoder was created")
+
+    monkeypatch.setattr(WebPImagePlugin._webp, "WebPAnimDecoder", decoder)
+    with pytest.raises(ImageTooLargeError, match="4000x4000"):
+        convert(webp_claiming(4000, 4000, kind), converter=LIMITED)
+
+
+# ------------------------------------------------------------------ JPEG data too short for its size
+
+
+@pytest.mark.parametrize("side", [900, 9000])
+def test_jpeg_claiming_more_than_its_data_holds_is_refused(side):
+    data = bytearray(_samples.encode(_samples.photo((16, 16)), "JPEG"))
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", side, side)
+    with pytest.raises(ConversionError, match="too short for its claimed size") as info:
+        convert(bytes(data))
+    assert type(info.value) is ConversionError
+    assert info.value.handle == "sample|1"
+
+
+def test_jpeg_data_is_counted_from_the_scan_not_the_metadata():
+    # A big EXIF block before the scan does not make up for the missing image data.
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 60_000  # ImageDescription
+    data = bytearray(jpeg_with_header(16, 16))
+    padded = bytearray(
+        _samples.encode(Image.new("RGB", (16, 16), "red"), "JPEG", exif=exif.tobytes())
+    )
+    sof = padded.find(b"\xff\xc0")
+    padded[sof + 5 : sof + 9] = struct.pack(">HH", 2000, 2000)
+    assert len(padded) > len(data) + 60_000
+    with pytest.raises(ConversionError, match="too short"):
+        convert(bytes(padded))
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+@pytest.mark.parametrize("quality", [1, 100])
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+@pytest.mark.parametrize("size", [(1, 1), (8, 8), (17, 3), (1, 3000), (2000, 2000)])
+def test_uniform_jpegs_the_most_compressible_are_not_refused(mode, quality, progressive, size):
+    colour = {"L": 128, "RGB": (200, 30, 40), "CMYK": (10, 20, 30, 40)}[mode]
+    data = _samples.encode(
+        Image.new(mode, size, colour),
+        "JPEG",
+        quality=quality,
+        progressive=progressive,
+        optimize=True,
+    )
+    assert Image.open(io.BytesIO(convert(data))).size == size
+    # Shrink-on-load (draft) decodes a reduced image: the check uses the frame header's size.
+    assert convert(data, wid=max(1, size[0] // 8))
+
+
+# A 2000x2000 uniform gray JPEG, arithmetic-coded (jpegtran -arithmetic): 125 bytes for 62 500
+# blocks. Arithmetic coding has no useful lower bound, so such files are not checked.
+ARITHMETIC_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300100b0c0e0c0a100e0d0e1211101318281a1816"
+    "16183123251d283a333d3c3933383740485c4e404457453738506d51575f626768673e4d71797064785c6567"
+    "63ffc9000b0807d007d001011100ffcc000600101005ffda0008010100003f001eb780ffd9"
+)
+
+
+def test_arithmetic_coded_jpegs_are_not_held_to_the_huffman_floor():
+    assert Image.open(io.BytesIO(convert(ARITHMETIC_JPEG, wid=100))).size == (100, 100)

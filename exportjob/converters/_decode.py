@@ -4,6 +4,11 @@ The header is read without decoding pixels, so the converter can check the sourc
 limit, and plan the whole conversion, before any pixel is decoded. Only raster formats Pillow reads
 natively are accepted: no EPS/PDF (Ghostscript would run the file), no SVG. The check is the
 converter's own; Pillow's global ``Image.MAX_IMAGE_PIXELS`` is neither read nor changed at opening.
+
+Two plugins do more than read a header when they open a file, so their sizes are read here first,
+before the plugin sees the stream: Pillow's ICO plugin decodes the embedded image inside ``_open``,
+and its WebP plugin allocates the canvas (two buffers of width x height x 4 bytes) there. Every other
+accepted plugin (JPEG/MPO, PNG, TIFF, GIF, AVIF, JPEG 2000, BMP, PSD, PPM) only parses headers.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from typing import BinaryIO
 
 from PIL import Image, ImageFile
 
-from ..exceptions import ConversionError
+from ..exceptions import ConversionError, ImageTooLargeError
 
 __all__ = [
     "ACCEPTED_FORMATS",
     "ORIENTATION_TRANSPOSE",
+    "check_source_size",
     "decode",
     "open_header",
     "oriented_size",
@@ -53,16 +59,18 @@ ORIENTATION_TRANSPOSE: dict[int, Image.Transpose] = {
 _EXIF_ORIENTATION = 0x0112
 
 
-def open_header(stream: BinaryIO, handle: str | None) -> ImageFile.ImageFile:
-    """Identify *stream* and read its header (size, mode, metadata) without decoding pixels.
+def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> ImageFile.ImageFile:
+    """Identify *stream*, read its header (size, mode, metadata) and vet it, without decoding pixels.
 
     Raises:
-        ConversionError: the stream is empty, or is not an image in an accepted format.
+        ImageTooLargeError: the image is over *max_pixels* (width x height), or an ICO embeds one.
+        ConversionError: the stream is empty, is not an image in an accepted format, or is a JPEG
+            whose data is too short for the size its header claims.
     """
     if not _seekable(stream):
         stream = io.BytesIO(stream.read())
     stream.seek(0)
-    prefix = stream.read(16)
+    prefix = stream.read(32)
     if not prefix:
         raise ConversionError("the original is empty (0 bytes)", handle=handle)
     Image.init()
@@ -72,9 +80,10 @@ def open_header(stream: BinaryIO, handle: str | None) -> ImageFile.ImageFile:
         if entry is None:
             continue
         factory, accept = entry
-        accepted = True if accept is None else accept(prefix)
+        accepted = True if accept is None else accept(prefix[:16])
         if isinstance(accepted, str) or not accepted:
             continue
+        _check_before_opening(name, stream, prefix, max_pixels, handle)
         stream.seek(0)
         try:
             image = factory(stream, "")
@@ -82,6 +91,9 @@ def open_header(stream: BinaryIO, handle: str | None) -> ImageFile.ImageFile:
             # As Image.open does: the plugin knew the prefix but not the file; try the next one.
             damaged = damaged or (name, exc)
             continue
+        check_source_size(image.size, max_pixels, handle)
+        if image.format in {"JPEG", "MPO"}:
+            _check_jpeg_data(image, stream, handle)
         return image
     if damaged is not None:
         plugin, failure = damaged
@@ -94,6 +106,228 @@ def open_header(stream: BinaryIO, handle: str | None) -> ImageFile.ImageFile:
     raise ConversionError(
         f"the original is not an image in a format the converter reads ({kind})", handle=handle
     )
+
+
+def check_source_size(
+    size: tuple[int, int], max_pixels: int, handle: str | None, where: str = ""
+) -> None:
+    """Raise ``ImageTooLargeError`` if an image of *size* is over *max_pixels* source pixels."""
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"the original{where} is {width}x{height} = {width * height} pixels, over the limit "
+            f"of {max_pixels} source pixels",
+            handle=handle,
+        )
+
+
+def _check_before_opening(
+    name: str, stream: BinaryIO, prefix: bytes, max_pixels: int, handle: str | None
+) -> None:
+    """Check the sizes a plugin would act on inside ``_open``, before the plugin sees the stream."""
+    if name == "ICO":
+        for size in _ico_sizes(stream):
+            check_source_size(size, max_pixels, handle, where=" (an image inside the ICO file)")
+    elif name == "WEBP":
+        canvas = _webp_size(prefix)
+        if canvas is not None:
+            check_source_size(canvas, max_pixels, handle)
+
+
+# ------------------------------------------------------------------ ICO
+
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Chunks where Pillow's PNG reader stops reading the header (pixel data or the end).
+_PNG_HEADER_END = frozenset({b"IDAT", b"fdAT", b"IEND"})
+# The DIB header sizes Pillow's BMP reader takes a 32-bit width and height from.
+_DIB_HEADERS = frozenset({40, 52, 56, 64, 108, 124})
+
+
+def _ico_sizes(stream: BinaryIO) -> list[tuple[int, int]]:
+    """The size of every image an ICO file embeds, read from the PNG or DIB headers themselves.
+
+    The directory's own sizes (at most 256) are not trusted: Pillow decodes what the entry points at,
+    whatever its size. Entries that cannot be read are left to Pillow, which fails on them without
+    decoding. Never raises; reads a few bytes per entry (PNG chunk chains are followed once however
+    many entries point into them).
+    """
+    stream.seek(4)
+    count_bytes = stream.read(2)
+    if len(count_bytes) < 2:
+        return []
+    (count,) = struct.unpack("<H", count_bytes)
+    offsets: list[int] = []
+    for _ in range(count):
+        entry = stream.read(16)
+        if len(entry) < 16:
+            break
+        offsets.append(struct.unpack_from("<I", entry, 12)[0])
+    sizes: list[tuple[int, int]] = []
+    walked: dict[int, tuple[int, int] | None] = {}
+    for offset in offsets:
+        stream.seek(offset)
+        magic = stream.read(8)
+        size = (
+            _png_size(stream, offset + 8, walked)
+            if magic == _PNG_MAGIC
+            else _dib_size(magic, stream)
+        )
+        if size is not None:
+            sizes.append(size)
+    return sizes
+
+
+def _png_size(
+    stream: BinaryIO, position: int, walked: dict[int, tuple[int, int] | None]
+) -> tuple[int, int] | None:
+    """The size the last IHDR chunk before the pixel data declares (Pillow keeps the last one).
+
+    *walked* maps the chunk positions already followed to their answer, so a hostile file whose
+    entries all point into one long chunk chain is still read once.
+    """
+    path: list[tuple[int, tuple[int, int] | None]] = []
+    found: tuple[int, int] | None = None
+    while True:
+        if position in walked:
+            found = walked[position]
+            break
+        stream.seek(position)
+        head = stream.read(8)
+        if len(head) < 8 or head[4:] in _PNG_HEADER_END:
+            break
+        length, kind = struct.unpack(">I4s", head)
+        size = None
+        if kind == b"IHDR" and length >= 13:
+            body = stream.read(8)
+            if len(body) == 8:
+                width, height = struct.unpack(">II", body)
+                size = (width, height)
+        path.append((position, size))
+        position += 12 + length  # length, type, data, CRC
+    for chunk, size in reversed(path):
+        found = found or size  # a later IHDR wins
+        walked[chunk] = found
+    return found
+
+
+def _dib_size(start: bytes, stream: BinaryIO) -> tuple[int, int] | None:
+    """The size of a DIB embedded in an ICO, as Pillow reads it (the height counts the AND mask)."""
+    if len(start) < 8:
+        return None
+    (header_size,) = struct.unpack_from("<I", start)
+    if header_size == 12:
+        width, height = struct.unpack_from("<HH", start, 4)
+    elif header_size in _DIB_HEADERS:
+        rest = stream.read(4)
+        if len(rest) < 4:
+            return None
+        width, height = struct.unpack("<II", start[4:] + rest)
+        if height >> 24 == 0xFF:  # top-down: Pillow takes 2**32 - height
+            height = 2**32 - height
+    else:
+        return None
+    return (width, height // 2)
+
+
+def _webp_size(prefix: bytes) -> tuple[int, int] | None:
+    """The canvas size from a WebP file's first 30 bytes (VP8, VP8L or VP8X), without decoding."""
+    if len(prefix) < 30:
+        return None
+    chunk = prefix[12:16]
+    if chunk == b"VP8 " and prefix[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack_from("<HH", prefix, 26)
+        return (width & 0x3FFF, height & 0x3FFF)
+    if chunk == b"VP8L" and prefix[20] == 0x2F:
+        (bits,) = struct.unpack_from("<I", prefix, 21)
+        return ((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+    if chunk == b"VP8X":
+        width = int.from_bytes(prefix[24:27], "little") + 1
+        height = int.from_bytes(prefix[27:30], "little") + 1
+        return (width, height)
+    return None
+
+
+# ------------------------------------------------------------------ JPEG
+
+# Frame markers of arithmetic-coded JPEGs (SOF9-11, SOF13-15): no useful lower bound on their size.
+_ARITHMETIC_FRAMES = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_NOT_FRAMES = frozenset({0xC4, 0xC8, 0xCC})  # DHT, JPG, DAC share the SOFn range
+# Bits of entropy-coded data per 8x8 block of every component, at least: see _check_jpeg_data.
+_JPEG_MIN_BITS_PER_BLOCK = 0.5
+
+
+def _check_jpeg_data(image: ImageFile.ImageFile, stream: BinaryIO, handle: str | None) -> None:
+    """Refuse a Huffman-coded JPEG whose data is far too short for the size its frame header claims.
+
+    libjpeg decodes such a file as a success: it warns "premature end of data segment" and fills the
+    rest with grey, and Pillow has no way to surface that warning. A Huffman-coded scan spends at
+    least one bit on the DC coefficient of every 8x8 block of every component (a uniform image, the
+    most compressible, measures 2.0 bits per block with libjpeg's encoder and 1.0 with a progressive
+    script without DC refinement), so data under half a bit per block cannot hold the image. The data
+    is counted from the first scan to the end of the file, which can only overcount.
+    """
+    layers: list[tuple[int, int, int, int]] = getattr(image, "layer", [])
+    width, height = image.size
+    if not layers or any(h <= 0 or v <= 0 for _, h, v, _ in layers):
+        return
+    h_max = max(h for _, h, _, _ in layers)
+    v_max = max(v for _, _, v, _ in layers)
+    blocks = sum(
+        -(-width * h // (h_max * 8)) * -(-height * v // (v_max * 8)) for _, h, v, _ in layers
+    )
+    position = stream.tell()
+    try:
+        frame, scan = _jpeg_scan_start(stream)
+        length = stream.seek(0, io.SEEK_END)
+    finally:
+        stream.seek(position)
+    if frame in _ARITHMETIC_FRAMES:
+        return
+    data = length - scan
+    if data * 8 < blocks * _JPEG_MIN_BITS_PER_BLOCK:
+        raise ConversionError(
+            f"JPEG data is too short for its claimed size: corrupt or truncated ({data} bytes of "
+            f"image data for {width}x{height} pixels in {blocks} blocks)",
+            handle=handle,
+        )
+
+
+def _jpeg_scan_start(stream: BinaryIO) -> tuple[int | None, int]:
+    """The last frame marker before the first scan, and where that scan's data starts.
+
+    Follows the marker segments as Pillow does (junk between segments and fill bytes are skipped).
+    If the segments cannot be followed, the scan is taken to start at 0: the whole file counts.
+    """
+    stream.seek(2)
+    frame: int | None = None
+    while True:
+        byte = stream.read(1)
+        if not byte:
+            return frame, 0
+        if byte != b"\xff":
+            continue
+        marker = stream.read(1)
+        while marker == b"\xff":
+            marker = stream.read(1)
+        if not marker:
+            return frame, 0
+        code = marker[0]
+        if code in {0x00, 0x01} or 0xD0 <= code <= 0xD8:
+            continue  # stuffed byte, TEM, RSTn, SOI: no length
+        if code == 0xD9:
+            return frame, 0
+        length_bytes = stream.read(2)
+        if len(length_bytes) < 2:
+            return frame, 0
+        (length,) = struct.unpack(">H", length_bytes)
+        if length < 2:
+            return frame, 0
+        if 0xC0 <= code <= 0xCF and code not in _NOT_FRAMES:
+            frame = code
+        stream.seek(length - 2, io.SEEK_CUR)
+        if code == 0xDA:
+            return frame, stream.tell()
 
 
 def _seekable(stream: BinaryIO) -> bool:

@@ -2,7 +2,8 @@
 
 The flow of one conversion, each step in its own module::
 
-    _decode   identify the original, read its header (no pixels yet)
+    _decode   identify the original, read its header (no pixels yet); refuse it over the source
+              limit, or if it is a JPEG whose data is far too short for the size it claims
     _geometry plan every size from the header; fail over a limit before decoding
     _decode   decode the first frame (shrunk on load when the reply is much smaller)
     _render   crop, size, rotate, extend, flip, filters, view transform, sharpening
@@ -151,14 +152,9 @@ class PillowConverter:
     ) -> ConversionOutput:
         info = _writable(fmt, handle)
         options = plan.options or RenderOptions(format=fmt)
-        header = open_header(source, handle)
+        # Refuses an original over max_source_pixels (ImageTooLargeError) before any pixel is decoded.
+        header = open_header(source, handle, max_pixels=self.limits.max_source_pixels)
         width, height = header.size
-        if width * height > self.limits.max_source_pixels:
-            raise ImageTooLargeError(
-                f"the original is {width}x{height} = {width * height} pixels, over the limit of "
-                f"{self.limits.max_source_pixels} source pixels",
-                handle=handle,
-            )
         orientation = peek_orientation(header)
         layout = self._layout((width, height), orientation or 1, options, handle)
         reduction = _reduction(layout, options) if self.shrink_on_load else 1
