@@ -20,7 +20,6 @@ The tree::
     │   ├── StoreReadError (OSError)
     │   └── StoreWriteError (OSError)
     ├── UnsafeNameError (ValueError)          an output name that could escape the export folder
-    ├── JobStoppedError                       the result of a job that was stopped was asked for
     └── NotifierError                         a notifier could not deliver (logged, never fails a job)
 
 Every error is picklable with its attributes, since work units cross process and Dask boundaries.
@@ -39,7 +38,6 @@ __all__ = [
     "FieldProblem",
     "ImageTooLargeError",
     "InvalidJobError",
-    "JobStoppedError",
     "MacroDefinitionError",
     "MacroError",
     "ModifierError",
@@ -255,16 +253,6 @@ class UnsafeNameError(ExportJobError, ValueError):
 
     def __init__(self, message: str, *, name: str = "") -> None:
         self.name = name
-        super().__init__(message)
-
-
-class JobStoppedError(ExportJobError):
-    """The job was stopped; its partial log is in ``log``."""
-
-    code = "JOB_STOPPED"
-
-    def __init__(self, message: str, *, log: object = None) -> None:
-        self.log = log
         super().__init__(message)
 
 
