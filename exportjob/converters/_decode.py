@@ -64,8 +64,9 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
 
     Raises:
         ImageTooLargeError: the image is over *max_pixels* (width x height), or an ICO embeds one.
-        ConversionError: the stream is empty, is not an image in an accepted format, or is a JPEG
-            whose data is too short for the size its header claims.
+        ConversionError: the stream is empty, is not an image in an accepted format, is a JPEG
+            whose data is too short for the size its header claims, is an arithmetic-coded JPEG,
+            or is a JPEG 2000 codestream with a tile missing or cut short.
     """
     if not _seekable(stream):
         stream = io.BytesIO(stream.read())
@@ -94,6 +95,8 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
         check_source_size(image.size, max_pixels, handle)
         if image.format in {"JPEG", "MPO"}:
             _check_jpeg_data(image, stream, handle)
+        elif image.format == "JPEG2000":
+            _check_jpeg2000_tiles(stream, handle)
         return image
     if damaged is not None:
         plugin, failure = damaged
@@ -250,7 +253,7 @@ def _webp_size(prefix: bytes) -> tuple[int, int] | None:
 
 # ------------------------------------------------------------------ JPEG
 
-# Frame markers of arithmetic-coded JPEGs (SOF9-11, SOF13-15): no useful lower bound on their size.
+# Frame markers of arithmetic-coded JPEGs (SOF9-11, SOF13-15): refused (no useful floor on their size).
 _ARITHMETIC_FRAMES = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _NOT_FRAMES = frozenset({0xC4, 0xC8, 0xCC})  # DHT, JPG, DAC share the SOFn range
 # Bits of entropy-coded data per 8x8 block of every component, at least: see _check_jpeg_data.
@@ -258,15 +261,32 @@ _JPEG_MIN_BITS_PER_BLOCK = 0.5
 
 
 def _check_jpeg_data(image: ImageFile.ImageFile, stream: BinaryIO, handle: str | None) -> None:
-    """Refuse a Huffman-coded JPEG whose data is far too short for the size its frame header claims.
+    """Refuse an arithmetic-coded JPEG, or a Huffman-coded one too short for its claimed size.
 
-    libjpeg decodes such a file as a success: it warns "premature end of data segment" and fills the
+    libjpeg decodes a short file as a success: it warns "premature end of data segment" and fills the
     rest with grey, and Pillow has no way to surface that warning. A Huffman-coded scan spends at
     least one bit on the DC coefficient of every 8x8 block of every component (a uniform image, the
     most compressible, measures 2.0 bits per block with libjpeg's encoder and 1.0 with a progressive
     script without DC refinement), so data under half a bit per block cannot hold the image. The data
     is counted from the first scan to the end of the file, which can only overcount.
+
+    Arithmetic coding has no such floor (a uniform 2000x2000 image fits in 125 bytes), so a damaged
+    arithmetic-coded file could not be told from a complete one; browsers do not read them and
+    originals essentially never use them, so they are refused as an unsupported source format.
     """
+    position = stream.tell()
+    try:
+        frame, scan = _jpeg_scan_start(stream)
+        length = stream.seek(0, io.SEEK_END)
+    finally:
+        stream.seek(position)
+    if frame in _ARITHMETIC_FRAMES:
+        raise ConversionError(
+            "the original is an arithmetic-coded JPEG, which the converter does not read (a "
+            "damaged one cannot be told from a complete one, and browsers do not read them either); "
+            "re-encode it as a standard Huffman-coded JPEG, e.g. jpegtran -optimize",
+            handle=handle,
+        )
     layers: list[tuple[int, int, int, int]] = getattr(image, "layer", [])
     width, height = image.size
     if not layers or any(h <= 0 or v <= 0 for _, h, v, _ in layers):
@@ -276,14 +296,6 @@ def _check_jpeg_data(image: ImageFile.ImageFile, stream: BinaryIO, handle: str |
     blocks = sum(
         -(-width * h // (h_max * 8)) * -(-height * v // (v_max * 8)) for _, h, v, _ in layers
     )
-    position = stream.tell()
-    try:
-        frame, scan = _jpeg_scan_start(stream)
-        length = stream.seek(0, io.SEEK_END)
-    finally:
-        stream.seek(position)
-    if frame in _ARITHMETIC_FRAMES:
-        return
     data = length - scan
     if data * 8 < blocks * _JPEG_MIN_BITS_PER_BLOCK:
         raise ConversionError(
@@ -328,6 +340,131 @@ def _jpeg_scan_start(stream: BinaryIO) -> tuple[int | None, int]:
         stream.seek(length - 2, io.SEEK_CUR)
         if code == 0xDA:
             return frame, stream.tell()
+
+
+# ------------------------------------------------------------------ JPEG 2000
+
+_J2K_SOC_SIZ = b"\xff\x4f\xff\x51"
+_J2K_SOT = b"\xff\x90"
+_J2K_EOC = b"\xff\xd9"
+# The standard numbers tiles with 16 bits; OpenJPEG refuses a grid of more tiles by itself.
+_J2K_MAX_TILES = 65_535
+
+
+def _check_jpeg2000_tiles(stream: BinaryIO, handle: str | None) -> None:
+    """Refuse a JPEG 2000 codestream with a tile missing, or a tile-part running past its end.
+
+    OpenJPEG decodes both as a success: a missing tile is left black, a cut tile-part is read as
+    far as it goes (it only warns, and Pillow does not surface its warnings). The SIZ marker fixes
+    the tile grid, and a tile's data is carried in tile-parts, each starting with an SOT marker
+    that gives the tile's index and the tile-part's length; a tile with no tile-part has no data at
+    all. So the tile-parts are followed from one SOT to the next (a few bytes read for each) and
+    every tile index must be seen. This is a structural check, not a data floor: compressed data
+    can be arbitrarily small (a uniform tile), and a tile-part that is present but damaged is
+    decoded as OpenJPEG sees fit.
+    """
+    position = stream.tell()
+    try:
+        problem = _jpeg2000_tile_problem(stream)
+    finally:
+        stream.seek(position)
+    if problem is not None:
+        raise ConversionError(
+            f"JPEG 2000 codestream is incomplete: corrupt or truncated ({problem})", handle=handle
+        )
+
+
+def _jpeg2000_tile_problem(stream: BinaryIO) -> str | None:
+    """What is missing from the codestream, or None if every tile is there.
+
+    None too if there is no SIZ marker or tile grid to read: OpenJPEG then fails on it by itself.
+    Tile-parts are followed until one is not where the previous one's length says, or has length 0
+    (the last one, up to the EOC marker); the tiles not seen by then count as missing.
+    """
+    end = stream.seek(0, io.SEEK_END)
+    start = 0
+    stream.seek(0)
+    if stream.read(4) != _J2K_SOC_SIZ:
+        found = _jp2_codestream(stream, end)
+        if found is None:
+            return None
+        start, end = found
+    stream.seek(start + 4)
+    siz = stream.read(38)
+    if len(siz) < 38:
+        return None
+    width, height, x_offset, y_offset, tile_width, tile_height, tile_x, tile_y = struct.unpack_from(
+        ">8I", siz, 4
+    )
+    if tile_width == 0 or tile_height == 0 or width <= tile_x or height <= tile_y:
+        return None
+    columns = -(-(width - tile_x) // tile_width)
+    rows = -(-(height - tile_y) // tile_height)
+    tiles = columns * rows
+    if tiles > _J2K_MAX_TILES:
+        return None
+    (siz_length,) = struct.unpack_from(">H", siz)
+    sot = _first_sot(stream, start + 4 + siz_length, end)
+    seen: set[int] = set()
+    while sot is not None and sot + 12 <= end:
+        stream.seek(sot)
+        head = stream.read(12)
+        if head[:2] != _J2K_SOT:
+            break
+        tile, length = struct.unpack_from(">HI", head, 4)
+        seen.add(tile)
+        if length == 0:  # the last tile-part, up to the EOC marker
+            break
+        if sot + length > end:
+            return f"tile {tile} ends {sot + length - end} bytes past the end of the data"
+        sot += length
+    missing = tiles - len({tile for tile in seen if tile < tiles})
+    if missing:
+        return (
+            f"{missing} of the {tiles} tiles its {width - x_offset}x{height - y_offset} "
+            f"size needs are missing"
+        )
+    return None
+
+
+def _first_sot(stream: BinaryIO, position: int, end: int) -> int | None:
+    """Where the first SOT marker is, following the main header's marker segments from *position*."""
+    while position + 4 <= end:
+        stream.seek(position)
+        head = stream.read(4)
+        if head[:2] == _J2K_SOT:
+            return position
+        if head[0] != 0xFF or head[:2] == _J2K_EOC:
+            return None
+        (length,) = struct.unpack_from(">H", head, 2)
+        if length < 2:
+            return None
+        position += 2 + length
+    return None
+
+
+def _jp2_codestream(stream: BinaryIO, end: int) -> tuple[int, int] | None:
+    """Where the JP2 file's contiguous codestream box (jp2c) starts and ends, if it has one."""
+    position = 0
+    while position + 8 <= end:
+        stream.seek(position)
+        head = stream.read(8)
+        (length,) = struct.unpack_from(">I", head)
+        header = 8
+        if length == 1:
+            extended = stream.read(8)
+            if len(extended) < 8:
+                return None
+            (length,) = struct.unpack(">Q", extended)
+            header = 16
+        elif length == 0:
+            length = end - position
+        if length < header:
+            return None
+        if head[4:] == b"jp2c":
+            return position + header, min(position + length, end)
+        position += length
+    return None
 
 
 def _seekable(stream: BinaryIO) -> bool:
