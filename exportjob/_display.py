@@ -204,12 +204,18 @@ def log_html(log: JobLog) -> str:
         f"{counts.not_run} not run · {counts.total} total · "
         f"{log.duration.total_seconds():.2f} s"
     )
-    from ._joblog import Severity  # noqa: PLC0415 - avoids a cycle: _joblog imports this module lazily
+    from ._joblog import LogType, Severity  # noqa: PLC0415 - _joblog imports this module lazily
 
-    job_level = [d for d in log.details if d.handle is None and d.severity is not Severity.INFO]
+    # Problems no asset row shows: job-level ones, and the repeats of duplicate handles.
+    job_level = [
+        d
+        for d in log.details
+        if d.severity is not Severity.INFO
+        and (d.handle is None or d.log_type is LogType.DUPLICATE_SKIPPED)
+    ]
     if job_level:
         items = "".join(
-            f"<li>{esc(d.severity.value)}: {esc(d.code)}: {esc(d.message)}</li>"
+            f"<li>{esc(d.severity.value)}: {esc(d.code or d.log_type.value)}: {esc(d.message)}</li>"
             for d in job_level[:10]
         )
         summary += f"<ul>{items}</ul>"

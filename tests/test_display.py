@@ -103,6 +103,7 @@ def test_log_html_has_escaped_rows_and_inline_thumbnails_of_exports() -> None:
     assert "<script>" not in out
     assert "&lt;script&gt;" in out
     assert "40x" in out  # the converted size is shown
+    assert "DUPLICATE_HANDLE: a|1 is listed more than once" in out
 
 
 def test_log_thumbnails_are_dropped_when_pickled_and_the_data_is_kept() -> None:
