@@ -127,16 +127,14 @@ def render_region(
         return canvas
     if inside:
         return _resize(im, size, box, res_mode, reducing_gap)
-    canvas = blank(im.mode, size, fill)
     if cx1 <= cx0 or cy1 <= cy0:
-        return canvas
-    scale_x, scale_y = size[0] / (x1 - x0), size[1] / (y1 - y0)
-    dx0, dy0 = round((cx0 - x0) * scale_x), round((cy0 - y0) * scale_y)
-    dx1, dy1 = round((cx1 - x0) * scale_x), round((cy1 - y0) * scale_y)
-    part_size = (max(1, dx1 - dx0), max(1, dy1 - dy0))
-    part = _resize(im, part_size, (cx0, cy0, cx1, cy1), res_mode, reducing_gap)
-    canvas.paste(with_alpha(part) if fill is None else part, (dx0, dy0))
-    return canvas
+        return blank(im.mode, size, fill)
+    # Pad the image with the fill (or transparency) out to the whole rectangle, then resample once:
+    # the edge between image and margin keeps its sub-pixel position, and nothing else is read.
+    left, top = math.floor(x0), math.floor(y0)
+    padded = blank(im.mode, (math.ceil(x1) - left, math.ceil(y1) - top), fill)
+    padded.paste(with_alpha(im) if fill is None else im, (-left, -top))
+    return _resize(padded, size, (x0 - left, y0 - top, x1 - left, y1 - top), res_mode, reducing_gap)
 
 
 @attrs.frozen
@@ -168,17 +166,34 @@ class Work:
         """Whether the image is exactly the layer (no pending crop)."""
         return self.box == (0.0, 0.0, float(self.image.width), float(self.image.height))
 
+    def clipped(self) -> Work:
+        """Cut the image down to the pixels the layer's rectangle touches.
+
+        After a crop, resampling (whose filter reads neighbouring pixels) and a later ``extend``
+        must never see what the crop removed: outside the cut image there is only transparency.
+        """
+        x0, y0, x1, y1 = snap(self.box)
+        width, height = self.image.size
+        left, top = max(0, math.floor(x0)), max(0, math.floor(y0))
+        right, bottom = min(width, math.ceil(x1)), min(height, math.ceil(y1))
+        if (left, top, right, bottom) == (0, 0, width, height) or right <= left or bottom <= top:
+            return self
+        image = self.image.crop((left, top, right, bottom))
+        box = (x0 - left, y0 - top, x1 - left, y1 - top)
+        return Work(image, box, self.logical, self.working)
+
     def extended(self, margins: tuple[int, int, int, int], logical: Size) -> Work:
         """Add (or, negative, remove) logical margins around the layer: the rectangle grows or shrinks.
 
-        Nothing is resampled: what the larger rectangle adds lies outside the image (transparent).
+        Nothing is resampled: what the larger rectangle adds lies outside the image (transparent),
+        and what a negative margin removes is cut from the image, so no later step sees it.
         """
         x0, y0, x1, y1 = self.box
         kx = (x1 - x0) / self.logical[0]
         ky = (y1 - y0) / self.logical[1]
         left, top, right, bottom = margins
         box = (x0 - left * kx, y0 - top * ky, x1 + right * kx, y1 + bottom * ky)
-        return Work(self.image, box, logical, self.working)
+        return Work(self.image, box, logical, self.working).clipped()
 
     def map_box(self, rect: Box) -> Box:
         """Map a rectangle in logical pixels to the image's pixels."""

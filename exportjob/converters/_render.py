@@ -323,7 +323,9 @@ def render(
     kx = (valid[2] - valid[0]) / layer.source[0]
     ky = (valid[3] - valid[1]) / layer.source[1]
     x, y, w, h = layer.crop
-    work = Work(decoded, (vx + x * kx, vy + y * ky, vx + (x + w) * kx, vy + (y + h) * ky), (w, h))
+    work = Work(
+        decoded, (vx + x * kx, vy + y * ky, vx + (x + w) * kx, vy + (y + h) * ky), (w, h)
+    ).clipped()
     if decoded.mode not in _RESAMPLABLE or "transparency" in decoded.info:
         work = pipeline.working(work)
     for step in (
