@@ -7,11 +7,13 @@ import email
 import email.policy
 import logging
 import socket
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -208,3 +210,47 @@ def test_logging_notifier_uses_the_logger_and_level_given(caplog: pytest.LogCapt
     with caplog.at_level(logging.DEBUG, logger="host.mail"):
         LoggingNotifier(logger, logging.WARNING).notify(sample_report())
     assert [(r.name, r.levelno) for r in caplog.records] == [("host.mail", logging.WARNING)]
+
+
+def test_starttls_upgrades_the_connection_before_logging_in() -> None:
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    logins: list[tuple[bytes, bool]] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        logins.append((data.login, session.ssl is not None))
+        return AuthResult(success=True, handled=False)
+
+    controller, server = start(
+        tls_context=server_tls,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_exclude_mechanism=["LOGIN"],
+    )
+    try:
+        SmtpNotifier(
+            "127.0.0.1",
+            server.port,
+            sender="exports@example.com",
+            starttls=True,
+            ssl_context=client_tls,
+            username="exports",
+            password="s3cret",  # noqa: S106 - a test server's
+        ).notify(sample_report("ann@example.com"))
+        plain = SmtpNotifier("127.0.0.1", server.port, sender="exports@example.com")
+        with pytest.raises(NotifierError, match="could not send"):  # the server insists on TLS
+            plain.notify(sample_report("ann@example.com"))
+        untrusting = SmtpNotifier(
+            "127.0.0.1", server.port, sender="exports@example.com", starttls=True
+        )
+        with pytest.raises(NotifierError, match="CERTIFICATE_VERIFY_FAILED"):  # not a trusted CA
+            untrusting.notify(sample_report("ann@example.com"))
+    finally:
+        controller.stop()
+    assert logins == [(b"exports", True)]
+    assert [m["To"] for m in server.inbox.messages()] == ["ann@example.com"]
