@@ -33,8 +33,8 @@ from pathlib import Path
 
 from PIL import Image, features
 
-from exportjob import _samples
 from exportjob.converters import PillowConverter
+from exportjob.testing import images
 
 try:
     import pyvips
@@ -47,20 +47,20 @@ def build_originals(quick: bool) -> list[tuple[str, bytes]]:
     big = (3000, 2000) if quick else (6000, 4000)
     mid = (2000, 1500) if quick else (4000, 3000)
     started = time.perf_counter()
-    photo = _samples.photo(big, seed=11)
+    photo = images.photo(big, seed=11)
     mp = big[0] * big[1] / 1e6
     originals = [
-        (f"JPEG q92 {mp:.0f} MP", _samples.encode(photo, "JPEG", quality=92)),
-        (f"JPEG q75 {mp:.0f} MP", _samples.encode(photo, "JPEG", quality=75)),
-        (f"TIFF raw {mp:.0f} MP", _samples.encode(photo, "TIFF")),
+        (f"JPEG q92 {mp:.0f} MP", images.encode(photo, "JPEG", quality=92)),
+        (f"JPEG q75 {mp:.0f} MP", images.encode(photo, "JPEG", quality=75)),
+        (f"TIFF raw {mp:.0f} MP", images.encode(photo, "TIFF")),
     ]
     del photo
     gc.collect()
-    smaller = _samples.photo(mid, seed=12)
+    smaller = images.photo(mid, seed=12)
     mp = mid[0] * mid[1] / 1e6
     originals += [
-        (f"PNG {mp:.0f} MP", _samples.encode(smaller, "PNG", compress_level=6)),
-        (f"TIFF LZW {mp:.0f} MP", _samples.encode(smaller, "TIFF", compression="tiff_lzw")),
+        (f"PNG {mp:.0f} MP", images.encode(smaller, "PNG", compress_level=6)),
+        (f"TIFF LZW {mp:.0f} MP", images.encode(smaller, "TIFF", compression="tiff_lzw")),
     ]
     print(f"built {len(originals)} originals in {time.perf_counter() - started:.1f} s")
     return originals
@@ -68,7 +68,7 @@ def build_originals(quick: bool) -> list[tuple[str, bytes]]:
 
 def contenders(data: bytes, width: int) -> dict[str, Callable[[], bytes]]:
     converter = PillowConverter()
-    plan = _samples.plan("jpeg", wid=width)
+    plan = images.plan("jpeg", wid=width)
 
     def exportjob() -> bytes:
         return b"".join(converter.convert(io.BytesIO(data), plan))
@@ -113,16 +113,16 @@ def quality(data: bytes, width: int) -> dict[str, float]:
     height = round(full.height * width / full.width)
     reference = full.resize((width, height), Image.Resampling.LANCZOS)
     del full
-    out = PillowConverter().convert(io.BytesIO(data), _samples.plan("png", wid=width))
+    out = PillowConverter().convert(io.BytesIO(data), images.plan("png", wid=width))
     scores = {
-        "exportjob": _samples.psnr(Image.open(io.BytesIO(b"".join(out))).convert("RGB"), reference)
+        "exportjob": images.psnr(Image.open(io.BytesIO(b"".join(out))).convert("RGB"), reference)
     }
     scores["naive"] = float("inf")  # it is the reference
     if pyvips is not None:
         png = pyvips.Image.thumbnail_buffer(data, width).write_to_buffer(".png")
         vips = Image.open(io.BytesIO(png)).convert("RGB")
         if vips.size == reference.size:
-            scores["pyvips"] = _samples.psnr(vips, reference)
+            scores["pyvips"] = images.psnr(vips, reference)
     return scores
 
 
@@ -134,17 +134,17 @@ def sweep(quick: bool, rounds: int) -> None:
     defaults = (_render.DRAFT_GAP, _render.REDUCING_GAP)
     print("D = DRAFT_GAP (JPEG), R = REDUCING_GAP (TIFF): PSNR against a full Lanczos, median time")
     for size in sizes:
-        photo = _samples.photo(size, seed=11)
+        photo = images.photo(size, seed=11)
         for label, data, knob, values in (
             (
                 f"JPEG q92 {size[0]}",
-                _samples.encode(photo, "JPEG", quality=92),
+                images.encode(photo, "JPEG", quality=92),
                 "DRAFT_GAP",
                 (1.0, 1.5, 2.0),
             ),
             (
                 f"TIFF raw {size[0]}",
-                _samples.encode(photo, "TIFF"),
+                images.encode(photo, "TIFF"),
                 "REDUCING_GAP",
                 (1.5, 2.0, 3.0),
             ),
@@ -157,8 +157,8 @@ def sweep(quick: bool, rounds: int) -> None:
                 for value in values:
                     setattr(_render, knob, value)
                     converter = PillowConverter()
-                    png = converter.convert(io.BytesIO(data), _samples.plan("png", wid=width))
-                    score = _samples.psnr(Image.open(io.BytesIO(b"".join(png))), reference)
+                    png = converter.convert(io.BytesIO(data), images.plan("png", wid=width))
+                    score = images.psnr(Image.open(io.BytesIO(b"".join(png))), reference)
                     runs = {"x": contenders(data, width)["exportjob"]}
                     seconds = time_interleaved(runs, rounds)["x"]
                     cells.append(f"{knob[0]}{value}: {score:4.1f}dB {seconds * 1000:4.0f}ms")

@@ -12,14 +12,21 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import attrs
+
+from ._records import LogType, Severity
+
 if TYPE_CHECKING:
-    from ._joblog import AssetOutcome, JobLog
+    from ._log import JobLog
     from ._model import AssetHandle, ExportJob
-    from ._plan import ExportPlan, Refusal
+    from ._records import AssetOutcome
+    from .plans import ExportPlan, Refusal
+    from .protocols import ExportReader
 
 __all__ = [
     "MAX_ROWS",
     "MAX_THUMBNAILS",
+    "LogView",
     "html_table",
     "job_html",
     "log_html",
@@ -177,9 +184,8 @@ def _outcome_row(outcome: AssetOutcome, thumb: str) -> tuple[list[str], str]:
     )
 
 
-def _thumbnails(log: JobLog) -> dict[int, str]:
-    source = log.thumbnail_source
-    if source is None:
+def _thumbnails(log: JobLog, reader: ExportReader | None) -> dict[int, str]:
+    if reader is None:
         return {}
     thumbs: dict[int, str] = {}
     for i, outcome in enumerate(log.outcomes[:MAX_ROWS]):
@@ -188,15 +194,18 @@ def _thumbnails(log: JobLog) -> dict[int, str]:
         media = outcome.media_type or ""
         if outcome.exported and outcome.output_name and media.startswith("image/"):
             try:
-                data = source(outcome.output_name)
+                data = reader.read_export(outcome.output_name)
             except Exception:  # noqa: BLE001, S112 - a thumbnail is decoration; show none
                 continue
             thumbs[i] = thumbnail_img(data)
     return thumbs
 
 
-def log_html(log: JobLog) -> str:
-    """HTML for a job log: summary counts, job-level problems, and the per-asset table."""
+def log_html(log: JobLog, reader: ExportReader | None = None) -> str:
+    """HTML for a job log: summary counts, job-level problems, and the per-asset table.
+
+    With a *reader* (the store the job wrote to), converted outputs are shown as thumbnails.
+    """
     counts = log.counts
     summary = (
         f"state <strong>{esc(log.state.value)}</strong> · {counts.success} exported · "
@@ -204,7 +213,6 @@ def log_html(log: JobLog) -> str:
         f"{counts.not_run} not run · {counts.total} total · "
         f"{log.duration.total_seconds():.2f} s"
     )
-    from ._joblog import LogType, Severity  # noqa: PLC0415 - _joblog imports this module lazily
 
     # Problems no asset row shows: job-level ones, and the repeats of duplicate handles.
     job_level = [
@@ -219,7 +227,7 @@ def log_html(log: JobLog) -> str:
             for d in job_level[:10]
         )
         summary += f"<ul>{items}</ul>"
-    thumbs = _thumbnails(log)
+    thumbs = _thumbnails(log, reader)
     rows = (_outcome_row(o, thumbs.get(i, "")) for i, o in enumerate(log.outcomes))
     table = html_table(
         ["handle", "input", "output", "format", "size", "status", "preview"],
@@ -255,3 +263,17 @@ def plain_lines(title: str, lines: Iterable[str], *, total: int, limit: int = 10
 
 
 ThumbnailSource = Callable[[str], bytes | None]
+
+
+@attrs.frozen
+class LogView:
+    """A job log shown with thumbnails of its outputs, read back through *reader* (the job's store).
+
+    ``JobRun`` displays as one; build one for a log read back from JSON: ``LogView(log, store)``.
+    """
+
+    log: JobLog
+    reader: ExportReader | None = None
+
+    def _repr_html_(self) -> str:
+        return log_html(self.log, self.reader)

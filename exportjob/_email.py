@@ -19,10 +19,19 @@ submitter (``JobContext.recipient``).
 
 from __future__ import annotations
 
-from ._joblog import JobLog, JobReport, JobState, LogDetail, Severity
-from ._model import EmailSetting
+import logging
 
-__all__ = ["build_report", "notified_details", "wants_notification"]
+from ._assembly import job_warning
+from ._codes import NO_NOTIFIER, NO_RECIPIENT
+from ._log import JobLog, JobReport
+from ._model import EmailSetting, JobContext
+from ._records import JobState, LogDetail, Severity
+from .exceptions import NotifierError
+from .protocols import Notifier
+
+__all__ = ["build_report", "notified_details", "notify", "wants_notification"]
+
+logger = logging.getLogger("exportjob.engine")
 
 _SUBJECT_PREFIX = "[exportjob]"
 
@@ -31,7 +40,7 @@ def wants_notification(setting: EmailSetting, log: JobLog) -> bool:
     """Return whether a job that ended with *log* notifies its user under *setting*.
 
     >>> import datetime as dt
-    >>> from exportjob._joblog import JobCounts
+    >>> from exportjob.joblog import JobCounts
     >>> t = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
     >>> clean = JobLog(job_handle="j", job_name="j", company="c", fmt="orig", state="completed",
     ...                start=t, end=t, counts=JobCounts(success=1, total=1))
@@ -122,3 +131,43 @@ def build_report(
         details=details,
         locale=locale,
     )
+
+
+def notify(notifier: Notifier | None, log: JobLog, context: JobContext) -> JobLog:
+    """Notify the job's recipient if its email setting asks to; return *log* with any warning.
+
+    A missing recipient, a missing notifier and a failed delivery are warnings on the log
+    (``NO_RECIPIENT``, ``NO_NOTIFIER``, ``NOTIFIER_FAILED``); they never fail the job.
+    """
+    setting = log.email_setting
+    if not wants_notification(setting, log):
+        return log
+    recipient = context.recipient
+    if recipient is None:
+        return log.with_details(
+            job_warning(
+                NO_RECIPIENT,
+                f"emailSetting={setting.value} asks for a notification, but the job names "
+                "neither a user nor a submitter; none was sent",
+            )
+        )
+    if notifier is None:
+        return log.with_details(
+            job_warning(
+                NO_NOTIFIER,
+                f"emailSetting={setting.value} asks for a notification to {recipient}, "
+                "but the engine has no notifier; none was sent",
+            )
+        )
+    report = build_report(setting, log, recipient, locale=context.locale)
+    try:
+        notifier.notify(report)
+    except Exception as exc:
+        logger.exception("the notifier %r failed for job %s", notifier, log.job_handle)
+        return log.with_details(
+            job_warning(
+                NotifierError.code,
+                f"the notification to {recipient} failed: {type(exc).__name__}: {exc}",
+            )
+        )
+    return log

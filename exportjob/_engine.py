@@ -10,11 +10,10 @@ notification, and the log is the result.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from types import TracebackType
 from typing import Any
@@ -22,157 +21,23 @@ from typing import Any
 import attrs
 from typing_extensions import Self
 
-from ._commands import ResolvedRequest
-from ._email import build_report, wants_notification
-from ._joblog import (
-    AssetOutcome,
-    AssetStatus,
-    JobCounts,
-    JobLog,
-    JobState,
-    LogDetail,
-    LogType,
-    Severity,
-    utc_now,
-)
-from ._macros import MacroLibrary
+from ._assembly import JobIdentity, assemble_log, bare_log
+from ._codes import WORKER_FAILED
+from ._email import notify
+from ._failures import Stage, classify
+from ._log import JobLog
 from ._model import AssetHandle, ExportJob, JobContext
-from ._options import ConversionSettings
-from ._plan import ExportPlan, JobPlan, Refusal, dedupe_names, plan_export, resolve_job_request
-from ._work import UNEXPECTED_ERROR, export_asset, failed_outcome, planned_outcome
-from .exceptions import ExportJobError, NotifierError, StoreReadError
-from .protocols import AssetStore, Converter, Notifier
+from ._records import AssetOutcome, JobState, utc_now
+from ._run import AssetProgress, JobRun, ProgressCallback
+from ._work import export_asset
+from .language import MacroLibrary, ResolvedRequest
+from .options import ConversionSettings
+from .plans import ExportPlan, JobPlan, Planner, Refusal, resolve_job_request
+from .protocols import AssetStore, Converter, ExportReader, Notifier
 
-__all__ = ["WORKER_FAILED", "AssetProgress", "ExportEngine", "JobRun", "ProgressCallback"]
+__all__ = ["ExportEngine"]
 
 logger = logging.getLogger("exportjob.engine")
-
-#: The code of an asset whose work unit never returned (the executor or a worker failed).
-WORKER_FAILED = "WORKER_FAILED"
-
-#: Codes of the details the engine writes itself (errors from plug-ins carry their class's code).
-PLAN_WARNING = "PLAN_WARNING"
-DUPLICATE_HANDLE = "DUPLICATE_HANDLE"
-NOT_RUN = "NOT_RUN"
-NO_RECIPIENT = "NO_RECIPIENT"
-NO_NOTIFIER = "NO_NOTIFIER"
-FATAL_ERROR = "FATAL_ERROR"
-
-
-@attrs.frozen
-class AssetProgress:
-    """One asset of a job finished: the record a progress callback receives.
-
-    ``done`` counts finished assets (exported, failed or refused) out of ``total`` distinct handles.
-    """
-
-    job_handle: str
-    done: int
-    total: int
-    outcome: AssetOutcome
-
-
-#: A progress callback: called in the job's coordinating thread once per finished asset.
-ProgressCallback = Callable[[AssetProgress], object]
-
-
-class JobRun:
-    """A submitted job: its state, its progress, a way to stop it, and its log when it ends.
-
-    ``result()`` returns the ``JobLog`` whatever the final state: ``completed``; ``stopped`` (the
-    assets that did not run are in the log with status ``not_run``); ``failed`` (the engine hit a
-    fatal error: ``log.fatal_error`` is true and a ``FatalError`` detail says why).
-    """
-
-    def __init__(self, job_handle: str, job: ExportJob, context: JobContext) -> None:
-        self.job_handle = job_handle
-        self.job = job
-        self.context = context
-        self._lock = threading.Lock()
-        self._state = JobState.QUEUED
-        self._done = 0
-        self._total = len(job.unique_handles)
-        self._stop = threading.Event()
-        self._finished = threading.Event()
-        self._pending: set[Future[AssetOutcome]] = set()
-        self._log: JobLog | None = None
-
-    def __repr__(self) -> str:
-        done, total = self.progress
-        return f"<JobRun {self.job_handle!r} {self.status.value} {done}/{total}>"
-
-    @property
-    def status(self) -> JobState:
-        """``queued``, ``running``, then ``completed``, ``stopped`` or ``failed``."""
-        with self._lock:
-            return self._state
-
-    @property
-    def progress(self) -> tuple[int, int]:
-        """``(done, total)``: finished assets and distinct handles of the job."""
-        with self._lock:
-            return self._done, self._total
-
-    @property
-    def stop_requested(self) -> bool:
-        """Whether ``stop()`` was called."""
-        return self._stop.is_set()
-
-    def stop(self) -> None:
-        """Stop the job: start no more assets; those in flight finish (or are abandoned).
-
-        Assets not yet started are recorded as not run. Idempotent; does not wait (``result()``
-        does).
-        """
-        self._stop.set()
-        with self._lock:
-            pending = list(self._pending)
-        for future in pending:
-            future.cancel()
-
-    def done(self) -> bool:
-        """Whether the job has ended."""
-        return self._finished.is_set()
-
-    def result(self, timeout: float | None = None) -> JobLog:
-        """Wait for the job to end and return its log.
-
-        Raises:
-            TimeoutError: the job did not end within *timeout* seconds.
-        """
-        if not self._finished.wait(timeout):
-            msg = f"job {self.job_handle} did not end within {timeout} seconds"
-            raise TimeoutError(msg)
-        assert self._log is not None  # noqa: S101 - set before _finished
-        return self._log
-
-    # -- engine side
-
-    def _set_state(self, state: JobState) -> None:
-        with self._lock:
-            self._state = state
-
-    def _track(self, future: Future[AssetOutcome]) -> None:
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._untrack)
-        if self._stop.is_set():  # stop() may have copied the pending set before this one joined
-            future.cancel()
-
-    def _untrack(self, future: Future[AssetOutcome]) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def _advance(self) -> tuple[int, int]:
-        with self._lock:
-            self._done += 1
-            return self._done, self._total
-
-    def _finish(self, log: JobLog) -> None:
-        with self._lock:
-            self._log = log
-            self._state = log.state
-        self._finished.set()
 
 
 @attrs.frozen
@@ -354,9 +219,7 @@ class ExportEngine:
         plans = self._plan_assets(prepared, failures.append, lambda: False)
         return JobPlan(
             plans=plans,
-            failures=tuple(
-                (o.handle, Refusal(o.code or UNEXPECTED_ERROR, o.message or "")) for o in failures
-            ),
+            failures=tuple((o.handle, Refusal(o.code or "", o.message or "")) for o in failures),
             duplicates=prepared.job.duplicate_handles,
         )
 
@@ -369,32 +232,31 @@ class ExportEngine:
         stop_requested: Callable[[], bool],
     ) -> tuple[ExportPlan, ...]:
         """Describe and plan each distinct handle; report describe failures to *on_failure*."""
-        job, context = prepared.job, prepared.context
+        job = prepared.job
+        planner = Planner(job, prepared.request, company=prepared.context.company)
         plans: list[ExportPlan] = []
         for handle in job.unique_handles:
             if stop_requested():
                 break
-            try:
-                asset = self.store.describe(handle)
-            except Exception as exc:  # noqa: BLE001 - recorded as the asset's outcome
-                on_failure(_asset_failure(handle, exc, "describing"))
-                continue
+            plan = self._plan_one(planner, handle)
+            if isinstance(plan, AssetOutcome):
+                on_failure(plan)
+            else:
+                plans.append(plan)
+        return tuple(plans)
+
+    def _plan_one(self, planner: Planner, handle: AssetHandle) -> ExportPlan | AssetOutcome:
+        """Describe and plan *handle*; a failure is the asset's failed outcome, never raised."""
+        stage = Stage.DESCRIBING
+        try:
+            asset = self.store.describe(handle)
             if asset.handle != handle:  # a store that normalises handles: keep the job's
                 asset = attrs.evolve(asset, handle=handle)
-            try:
-                plan = plan_export(
-                    asset,
-                    job,
-                    company=context.company,
-                    request=prepared.request,
-                    macros=self.macros,
-                    settings=self.settings,
-                )
-            except Exception as exc:  # noqa: BLE001 - one asset's plan never fails the job
-                on_failure(_asset_failure(handle, exc, "planning"))
-                continue
-            plans.append(plan)
-        return dedupe_names(plans)
+            stage = Stage.PLANNING
+            return planner.plan(asset)
+        except Exception as exc:  # noqa: BLE001 - one asset's failure never fails the job
+            code, message = classify(stage, exc, handle.value)
+            return AssetOutcome.for_failure(handle, code, message)
 
     def _prepare(
         self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
@@ -412,7 +274,8 @@ class ExportEngine:
         stamp = utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         ctx = prepared.context
         handle = f"{ctx.company}|{ctx.job_name}|{stamp}-{next(self._ids)}"
-        return JobRun(handle, prepared.job, ctx)
+        reader = self.store if isinstance(self.store, ExportReader) else None
+        return JobRun(handle, prepared.job, ctx, reader=reader)
 
     def _execute_tracked(self, run: JobRun, prepared: _Prepared) -> None:
         try:
@@ -424,7 +287,7 @@ class ExportEngine:
     def _execute(self, run: JobRun, prepared: _Prepared) -> None:
         """Run the job in the calling thread; always finish *run*, with a log."""
         run._set_state(JobState.RUNNING)  # noqa: SLF001
-        start = utc_now()
+        identity = JobIdentity(run.job_handle, prepared.job, prepared.context, utc_now())
         book = _Book(run, self.progress)
         fatal: BaseException | None = None
         try:
@@ -434,14 +297,17 @@ class ExportEngine:
             fatal = exc
             run.stop()  # abandon whatever is still queued
         try:
-            log = self._make_log(run, prepared, book, start, fatal)
-            log = self._notify(log, prepared)
+            log = assemble_log(
+                identity,
+                book.outcomes,
+                planned=book.plans,
+                stopped=run.stop_requested,
+                fatal=fatal,
+            )
+            log = notify(self.notifier, log, prepared.context)
         except Exception as exc:  # a bug here must still end the job
             logger.exception("building the log of export job %s failed", run.job_handle)
-            log = _bare_log(run, prepared, start, exc)
-        reader = getattr(self.store, "read_export", None)
-        if callable(reader):
-            log = attrs.evolve(log, thumbnail_source=reader)
+            log = bare_log(identity, exc)
         run._finish(log)  # noqa: SLF001
 
     def _process(self, run: JobRun, prepared: _Prepared, book: _Book) -> None:
@@ -454,19 +320,10 @@ class ExportEngine:
         accepted: list[ExportPlan] = []
         for plan in plans:
             book.plans[plan.handle] = plan
-            if plan.refusal is None:
+            if plan.accepted:
                 accepted.append(plan)
             else:
-                book.finish(
-                    planned_outcome(
-                        plan,
-                        AssetStatus.REFUSED,
-                        output_name=None,
-                        output_format=None,
-                        code=plan.refusal.code,
-                        message=plan.refusal.message,
-                    )
-                )
+                book.finish(AssetOutcome.for_refusal(plan))
         futures: dict[Future[AssetOutcome], ExportPlan] = {}
         refused: Exception | None = None
         for plan in accepted:
@@ -488,215 +345,9 @@ class ExportEngine:
                 outcome = future.result()
             except Exception as exc:
                 logger.exception("the work unit of %s failed", plan.handle)
-                outcome = failed_outcome(
+                outcome = AssetOutcome.for_failure(
                     plan, WORKER_FAILED, f"the work unit failed: {type(exc).__name__}: {exc}"
                 )
             book.finish(outcome)
         if refused is not None:
             raise refused
-
-    def _make_log(
-        self,
-        run: JobRun,
-        prepared: _Prepared,
-        book: _Book,
-        start: dt.datetime,
-        fatal: BaseException | None,
-    ) -> JobLog:
-        job, ctx = prepared.job, prepared.context
-        why = "the job failed" if fatal is not None else "the job was stopped"
-        outcomes: list[AssetOutcome] = []
-        for handle in job.unique_handles:
-            outcome = book.outcomes.get(handle)
-            if outcome is None:
-                plan = book.plans.get(handle)
-                outcome = (
-                    planned_outcome(
-                        plan, AssetStatus.NOT_RUN, code=NOT_RUN, message=f"not run: {why}"
-                    )
-                    if plan is not None
-                    else AssetOutcome(
-                        handle=handle,
-                        status=AssetStatus.NOT_RUN,
-                        code=NOT_RUN,
-                        message=f"not run: {why}",
-                    )
-                )
-            outcomes.append(outcome)
-        by_handle = {o.handle: o for o in outcomes}
-        details = list(_asset_details(job.asset_handles, by_handle))
-        if fatal is not None:
-            code = fatal.code if isinstance(fatal, ExportJobError) else FATAL_ERROR
-            details.append(
-                LogDetail(
-                    severity=Severity.ERROR,
-                    log_type=LogType.FATAL_ERROR,
-                    code=code,
-                    message=f"the job stopped on a fatal error: {type(fatal).__name__}: {fatal}",
-                )
-            )
-        if fatal is not None:
-            state = JobState.FAILED
-        elif run.stop_requested and any(o.status is AssetStatus.NOT_RUN for o in outcomes):
-            state = JobState.STOPPED
-        else:
-            state = JobState.COMPLETED
-        return JobLog(
-            job_handle=run.job_handle,
-            job_name=ctx.job_name,
-            company=ctx.company,
-            user=ctx.user,
-            submit_user=ctx.submit_user,
-            description=ctx.description,
-            locale=ctx.locale,
-            fmt=job.fmt,
-            email_setting=job.email_setting,
-            state=state,
-            start=start,
-            end=utc_now(),
-            fatal_error=fatal is not None,
-            counts=JobCounts.tally(outcomes, details, duplicates=len(job.duplicate_handles)),
-            details=details,
-            outcomes=outcomes,
-        )
-
-    def _notify(self, log: JobLog, prepared: _Prepared) -> JobLog:
-        setting, ctx = prepared.job.email_setting, prepared.context
-        if not wants_notification(setting, log):
-            return log
-        recipient = ctx.recipient
-        if recipient is None:
-            return log.with_details(
-                _job_warning(
-                    NO_RECIPIENT,
-                    f"emailSetting={setting.value} asks for a notification, but the job names "
-                    "neither a user nor a submitter; none was sent",
-                )
-            )
-        if self.notifier is None:
-            return log.with_details(
-                _job_warning(
-                    NO_NOTIFIER,
-                    f"emailSetting={setting.value} asks for a notification to {recipient}, "
-                    "but the engine has no notifier; none was sent",
-                )
-            )
-        report = build_report(setting, log, recipient, locale=ctx.locale)
-        try:
-            self.notifier.notify(report)
-        except Exception as exc:
-            logger.exception("the notifier %r failed for job %s", self.notifier, log.job_handle)
-            return log.with_details(
-                _job_warning(
-                    NotifierError.code,
-                    f"the notification to {recipient} failed: {type(exc).__name__}: {exc}",
-                )
-            )
-        return log
-
-
-def _bare_log(run: JobRun, prepared: _Prepared, start: dt.datetime, fatal: Exception) -> JobLog:
-    """Return the simplest log of a job whose proper log could not be built."""
-    job, ctx = prepared.job, prepared.context
-    outcomes = [
-        AssetOutcome(handle=h, status=AssetStatus.NOT_RUN, code=NOT_RUN, message="unknown")
-        for h in job.unique_handles
-    ]
-    details = [
-        LogDetail(
-            severity=Severity.ERROR,
-            log_type=LogType.FATAL_ERROR,
-            code=FATAL_ERROR,
-            message=f"the job log could not be built: {type(fatal).__name__}: {fatal}",
-        )
-    ]
-    return JobLog(
-        job_handle=run.job_handle,
-        job_name=ctx.job_name,
-        company=ctx.company,
-        fmt=job.fmt,
-        state=JobState.FAILED,
-        start=start,
-        end=utc_now(),
-        counts=JobCounts.tally(outcomes, details, duplicates=len(job.duplicate_handles)),
-        fatal_error=True,
-        details=details,
-        outcomes=outcomes,
-    )
-
-
-def _asset_failure(handle: AssetHandle, exc: Exception, stage: str) -> AssetOutcome:
-    """The outcome of an asset whose describing or planning raised *exc*."""
-    if isinstance(exc, ExportJobError):
-        code, message = exc.code, exc.message
-    else:
-        logger.error("%s asset %s failed", stage, handle, exc_info=exc)
-        text = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, OSError):
-            code, message = StoreReadError.code, f"{stage} the asset failed: {text}"
-        else:
-            code, message = UNEXPECTED_ERROR, f"unexpected error {stage} the asset: {text}"
-    return AssetOutcome(handle=handle, status=AssetStatus.FAILED, code=code, message=message)
-
-
-def _job_warning(code: str, message: str) -> LogDetail:
-    return LogDetail(
-        severity=Severity.WARNING,
-        log_type=LogType.NOTIFICATION_WARNING,
-        code=code,
-        message=message,
-    )
-
-
-def _asset_details(
-    submitted: Iterable[AssetHandle], outcomes: Mapping[AssetHandle, AssetOutcome]
-) -> Iterable[LogDetail]:
-    """Yield the details of every submitted handle, in job order (repeats as ``DuplicateSkipped``)."""
-    seen: set[AssetHandle] = set()
-    for handle in submitted:
-        o = outcomes[handle]
-        common: dict[str, Any] = {"handle": handle, "file_name": o.file_name, "created": o.finished}
-        if handle in seen:
-            yield LogDetail(
-                severity=Severity.WARNING,
-                log_type=LogType.DUPLICATE_SKIPPED,
-                code=DUPLICATE_HANDLE,
-                message=f"{handle} is listed more than once in the job; it is exported once",
-                **common,
-            )
-            continue
-        seen.add(handle)
-        for warning in o.warnings:
-            yield LogDetail(
-                severity=Severity.WARNING,
-                log_type=LogType.EXPORT_WARNING,
-                code=PLAN_WARNING,
-                message=warning,
-                output_name=o.output_name,
-                **common,
-            )
-        if o.status is AssetStatus.EXPORTED:
-            yield LogDetail(
-                severity=Severity.INFO,
-                log_type=LogType.EXPORT_SUCCESS,
-                message=f"exported as {o.output_name} ({o.bytes_written} bytes)",
-                output_name=o.output_name,
-                location=o.location,
-                **common,
-            )
-        elif o.status is AssetStatus.NOT_RUN:
-            yield LogDetail(
-                severity=Severity.INFO,
-                log_type=LogType.FILE_CANCEL,
-                code=o.code,
-                message=o.message or "not run",
-                **common,
-            )
-        else:
-            yield LogDetail(
-                severity=Severity.ERROR,
-                log_type=LogType.EXPORT_ERROR,
-                code=o.code,
-                message=o.message or "failed",
-                **common,
-            )

@@ -6,7 +6,7 @@ import functools
 
 import attrs
 
-from ._options import Compression, PixelType
+from .options import Compression, PixelType
 
 __all__ = ["FORMATS", "FormatInfo", "format_info", "pillow_can_write"]
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from .exceptions import UnsafeNameError
 
-__all__ = ["check_name", "distinct_names", "safe_name", "split_name"]
+__all__ = ["NameBook", "check_name", "distinct_names", "safe_name", "split_name"]
 
 MAX_NAME_BYTES = 200
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -103,6 +103,32 @@ def _clean(name: str) -> str:
     return _FORBIDDEN.sub("_", base).strip().rstrip(" .")
 
 
+class NameBook:
+    """Output names claimed so far in one export area, made distinct case-insensitively.
+
+    ``claim`` returns the name itself the first time and ``stem-2.ext``, ``stem-3.ext``... after
+    that, skipping any name already claimed, so names depend only on the order of the claims.
+    """
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+
+    def claim(self, name: str) -> str:
+        """Claim *name*, or the first free numbered variant of it, and return what was claimed."""
+        key = name.casefold()
+        if key not in self._used:
+            self._used.add(key)
+            return name
+        stem, ext = split_name(name)
+        stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()) - 8)
+        n = 2
+        while f"{stem}-{n}{ext}".casefold() in self._used:
+            n += 1
+        candidate = f"{stem}-{n}{ext}"
+        self._used.add(candidate.casefold())
+        return candidate
+
+
 def distinct_names(names: Iterable[str]) -> list[str]:
     """Return *names* made distinct, case-insensitively, by ``-2``, ``-3``... suffixes, in order.
 
@@ -111,24 +137,5 @@ def distinct_names(names: Iterable[str]) -> list[str]:
     >>> distinct_names(["a.jpg", "b.jpg", "A.jpg", "a.jpg"])
     ['a.jpg', 'b.jpg', 'A-2.jpg', 'a-3.jpg']
     """
-    wanted = list(names)
-    taken = {n.casefold() for n in wanted}
-    used: set[str] = set()
-    out: list[str] = []
-    for name in wanted:
-        key = name.casefold()
-        if key not in used:
-            used.add(key)
-            out.append(name)
-            continue
-        stem, ext = split_name(name)
-        n = 2
-        while True:
-            candidate = f"{_truncate(stem, MAX_NAME_BYTES - len(ext.encode()) - 8)}-{n}{ext}"
-            ckey = candidate.casefold()
-            if ckey not in used and ckey not in taken:
-                break
-            n += 1
-        used.add(ckey)
-        out.append(candidate)
-    return out
+    book = NameBook()
+    return [book.claim(name) for name in names]

@@ -20,12 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
-from ._engine import AssetProgress, ExportEngine, JobRun
-from ._joblog import JobLog
-from ._macros import MacroLibrary
+from ._engine import ExportEngine
+from ._log import JobLog
 from ._model import AssetHandle, EmailSetting, ExportFormat, ExportJob, JobContext
+from ._run import AssetProgress, JobRun
 from .converters import CopyConverter
 from .exceptions import ExportJobError
+from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
 from .protocols import Converter
 from .stores import DirectoryStore

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TypeAlias
 
-from ._joblog import JobReport
+from ._log import JobReport
 from .exceptions import NotifierError
 
 __all__ = ["AddressBook", "LoggingNotifier", "SmtpNotifier"]

@@ -10,7 +10,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._engine import AssetProgress
+    from ._run import AssetProgress
 
 __all__ = ["TqdmProgress"]
 

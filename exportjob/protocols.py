@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 import attrs
 
 if TYPE_CHECKING:
-    from ._joblog import JobReport
+    from ._log import JobReport
     from ._model import Asset, AssetHandle
-    from ._options import OutputFormat
-    from ._plan import ExportPlan
+    from .options import OutputFormat
+    from .plans import ExportPlan
 
-__all__ = ["AssetStore", "ConversionOutput", "Converter", "Notifier"]
+__all__ = ["AssetStore", "ConversionOutput", "Converter", "ExportReader", "Notifier"]
 
 
-@runtime_checkable
 class AssetStore(Protocol):
     """Where originals are read and exports are written.
 
@@ -41,6 +40,19 @@ class AssetStore(Protocol):
 
     def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
         """Write the export file *name* from *chunks*, atomically; return where it landed."""
+        ...
+
+
+@runtime_checkable
+class ExportReader(Protocol):
+    """Optional: a store that can read an export back by name (``MemoryStore``, ``DirectoryStore``).
+
+    The engine checks for it with ``isinstance`` (hence ``runtime_checkable``): a ``JobRun`` of a store
+    that is one shows thumbnails of its outputs when displayed in a notebook.
+    """
+
+    def read_export(self, name: str) -> bytes:
+        """Return the bytes of the export *name*; ``KeyError`` or ``OSError`` if there is none."""
         ...
 
 

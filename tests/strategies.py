@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from exportjob._command_table import COMMANDS, lookup
-from exportjob._syntax import Command
+from exportjob.language import Command
+from exportjob.language._vocabulary import COMMANDS, lookup
 
 # Characters that matter to the syntax, plus ordinary ones, plus anything at all.
 _SYNTAX_CHARS = "&=$%.+?,#0123456789abcdefxgrkABCDEF_-"

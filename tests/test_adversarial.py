@@ -17,18 +17,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from exportjob import (
-    ExportEngine,
-    ExportJob,
-    ExportJobError,
-    JobContext,
-    UnsafeNameError,
-    check_name,
-    resolve_request,
-)
+from exportjob import ExportEngine, ExportJob, ExportJobError, JobContext
 from exportjob.cli import main as cli_main
 from exportjob.converters import Limits, PillowConverter
-from exportjob.stores import MemoryStore
+from exportjob.exceptions import UnsafeNameError
+from exportjob.language import resolve_request
+from exportjob.stores import MemoryStore, check_name
 from exportjob.testing import sample_jpeg, sample_png
 
 
@@ -124,7 +118,8 @@ def test_bug_macro_expansion_bomb_is_refused_quickly() -> None:
     """A 25-line macro library that doubles at every line raises MacroDefinitionError, never hangs."""
     script = textwrap.dedent(
         """
-        from exportjob import MacroDefinitionError, MacroLibrary
+        from exportjob import MacroLibrary
+        from exportjob.exceptions import MacroDefinitionError
         lines = ["Name\\tDefinition", "m0\\twid=1&wid=2"]
         lines += [f"m{i}\\t$m{i - 1}$&$m{i - 1}$" for i in range(1, 25)]
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from exportjob._joblog import JobLog
+from exportjob import JobLog
 from exportjob.cli import main
 from exportjob.testing import sample_jpeg
 

@@ -9,15 +9,20 @@ import attrs
 import pytest
 from hypothesis import given
 
-from exportjob import _parsers
-from exportjob._command_table import COMMANDS, Kind, canonical_name, lookup
-from exportjob._commands import ResolvedRequest, resolve_request
-from exportjob._macros import MacroLibrary
-from exportjob._options import (
+from exportjob import ConversionSettings, ExportJobError, MacroError, MacroLibrary, ModifierError
+from exportjob.exceptions import (
+    RefusedCommandError,
+    UnknownCommandError,
+    UnknownMacroError,
+    UnsupportedFormatError,
+)
+from exportjob.language import MAX_EXPANDED_MODIFIERS, ResolvedRequest, resolve_request
+from exportjob.language import _arguments as _parsers
+from exportjob.language._vocabulary import COMMANDS, Kind, canonical_name, lookup
+from exportjob.options import (
     Color,
     ColorizeOp,
     Compression,
-    ConversionSettings,
     Crop,
     Fit,
     FitMode,
@@ -30,16 +35,6 @@ from exportjob._options import (
     RenderOptions,
     ResMode,
     UnsharpMask,
-)
-from exportjob._syntax import MAX_EXPANDED_MODIFIERS
-from exportjob.exceptions import (
-    ExportJobError,
-    MacroError,
-    ModifierError,
-    RefusedCommandError,
-    UnknownCommandError,
-    UnknownMacroError,
-    UnsupportedFormatError,
 )
 from tests import strategies
 
@@ -753,7 +748,7 @@ def test_any_request_resolves_or_raises_a_library_error(modifier: str, macro: st
 
 @given(strategies.well_formed_requests)
 def test_resolving_the_rendered_commands_gives_the_same_options(modifier: str) -> None:
-    from exportjob._syntax import render_commands  # noqa: PLC0415
+    from exportjob.language._syntax import render_commands  # noqa: PLC0415
 
     try:
         request = resolve_request(modifier, None, settings=WARN)

@@ -12,8 +12,9 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat, JpegImagePlugin
 
-from exportjob import Asset, ConversionSettings, ExportJob, ImageTooLargeError, plan_export
+from exportjob import Asset, ConversionSettings, ExportJob, plan_exports
 from exportjob.converters import PillowConverter
+from exportjob.exceptions import ImageTooLargeError
 
 YELLOW, CYAN, RED, BLUE = (255, 255, 0), (0, 255, 255), (255, 0, 0), (0, 0, 255)
 BLACK, WHITE, GREEN = (0, 0, 0), (255, 255, 255), (0, 255, 0)
@@ -43,7 +44,7 @@ def convert_bytes(
     image.save(source, "PNG")
     job = ExportJob(asset_handles=["h"], fmt="convert", is_modifier=modifier)
     asset = Asset(handle="h", type="Image", name="f", file_name="f.png", company="c")
-    plan = plan_export(asset, job, settings=settings)
+    plan = plan_exports([asset], job, settings=settings)[0]
     return b"".join(PillowConverter().convert(io.BytesIO(source.getvalue()), plan))
 
 
@@ -134,7 +135,7 @@ def test_max_pix_fails_before_decoding():
     Image.new("RGB", (400, 300)).save(source, "PNG")
     job = ExportJob(asset_handles=["h"], fmt="convert", is_modifier="fmt=png")
     asset = Asset(handle="h", type="Image", name="f", file_name="f.png", company="c")
-    plan = plan_export(asset, job, settings=ConversionSettings(max_pix=(100, 100)))
+    plan = plan_exports([asset], job, settings=ConversionSettings(max_pix=(100, 100)))[0]
     with pytest.raises(ImageTooLargeError):
         PillowConverter().convert(io.BytesIO(source.getvalue()[:60]), plan)
 

@@ -9,10 +9,16 @@ from pathlib import Path
 
 import distributed
 
-from exportjob import AssetHandle, ExportJob, JobContext
-from exportjob._engine import ExportEngine
-from exportjob._joblog import AssetStatus, JobLog, JobState
-from exportjob._plan import plan_export
+from exportjob import (
+    AssetHandle,
+    AssetStatus,
+    ExportEngine,
+    ExportJob,
+    JobContext,
+    JobLog,
+    JobState,
+    plan_exports,
+)
 from exportjob._work import export_asset
 from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore, MemoryStore
@@ -44,7 +50,7 @@ def check(log: JobLog, store: DirectoryStore, count: int) -> None:
 def test_work_unit_and_its_arguments_pickle(tmp_path: Path) -> None:
     store = make_folder(tmp_path, 2)
     asset = store.describe(AssetHandle("asset-01.bin"))
-    plan = plan_export(asset, ExportJob(asset_handles=["asset-01.bin"], fmt="orig"))
+    plan = plan_exports([asset], ExportJob(asset_handles=["asset-01.bin"], fmt="orig"))[0]
     fn, *args = pickle.loads(pickle.dumps((export_asset, store, CopyConverter(), plan)))
     outcome = fn(*args)
     assert outcome.status is AssetStatus.EXPORTED

@@ -12,10 +12,11 @@ from exportjob import (
     JobLog,
     JobPlan,
     MacroLibrary,
-    plan_export,
+    plan_exports,
 )
 from exportjob._display import MAX_ROWS, plans_html
 from exportjob.converters import CopyConverter
+from exportjob.joblog import LogView
 from exportjob.stores import MemoryStore
 from exportjob.testing import sample_jpeg, sample_png
 
@@ -41,7 +42,7 @@ def test_job_html_is_bounded_for_thousands_of_assets() -> None:
 
 def test_plan_html_shows_refusals_as_errors_escaped() -> None:
     asset = Asset(handle="h", type="ImageSet", name=EVIL, file_name=EVIL + ".jpg", company="c")
-    plan = plan_export(asset, ExportJob(asset_handles=["h"], fmt="orig"))
+    plan = plan_exports([asset], ExportJob(asset_handles=["h"], fmt="orig"))[0]
     out = plan._repr_html_()
     assert 'class="error"' in out
     assert "image set" in out
@@ -60,12 +61,17 @@ def test_plans_html_summarises_counts() -> None:
         for i in range(9)
     ]
     job = ExportJob(asset_handles=[a.handle for a in assets], fmt="orig", macro="$x$")
-    plans = [plan_export(a, job) for a in assets]
+    plans = [plan_exports([a], job)[0] for a in assets]
     out = plans_html(plans)
     assert "9 asset(s): 6 accepted, 3 refused, 6 with warnings" in out
 
 
 def _run_mixed_job() -> tuple[JobPlan, JobLog]:
+    plan, log, _ = _run_mixed_job_in_store()
+    return plan, log
+
+
+def _run_mixed_job_in_store() -> tuple[JobPlan, JobLog, MemoryStore]:
     store = MemoryStore(default_company="acme")
     store.add("a|1", sample_jpeg(320, 200, seed=1), file_name="harbour.jpg")
     store.add("a|2", sample_png(64, 64, seed=2), file_name=EVIL + ".png")
@@ -81,7 +87,7 @@ def _run_mixed_job() -> tuple[JobPlan, JobLog]:
     with engine:
         plan = engine.plan(job, JobContext(company="acme"))
         log = engine.run(job, JobContext(company="acme"))
-    return plan, log
+    return plan, log, store
 
 
 def test_engine_plan_shows_what_run_would_do_without_reading_originals() -> None:
@@ -96,8 +102,8 @@ def test_engine_plan_shows_what_run_would_do_without_reading_originals() -> None
 
 
 def test_log_html_has_escaped_rows_and_inline_thumbnails_of_exports() -> None:
-    _, log = _run_mixed_job()
-    out = log._repr_html_()
+    _, log, store = _run_mixed_job_in_store()
+    out = LogView(log, store)._repr_html_()
     assert out.count("<img") == 2
     assert out.count('class="error"') == 3
     assert "<script>" not in out
@@ -106,12 +112,24 @@ def test_log_html_has_escaped_rows_and_inline_thumbnails_of_exports() -> None:
     assert "DUPLICATE_HANDLE: a|1 is listed more than once" in out
 
 
-def test_log_thumbnails_are_dropped_when_pickled_and_the_data_is_kept() -> None:
-    _, log = _run_mixed_job()
+def test_a_log_is_data_and_shows_thumbnails_only_through_its_store() -> None:
+    _, log, store = _run_mixed_job_in_store()
     back = pickle.loads(pickle.dumps(log))
     assert back == log
-    assert back.thumbnail_source is None
     assert "<img" not in back._repr_html_()
+    assert LogView(back, store)._repr_html_().count("<img") == 2
+
+
+def test_a_finished_job_run_displays_its_log_with_thumbnails() -> None:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", sample_jpeg(320, 200, seed=1), file_name="harbour.jpg")
+    job = ExportJob(asset_handles=["a|1"], fmt="convert", is_modifier="&wid=40&fmt=png")
+    with ExportEngine(store) as engine:
+        run = engine.submit(job, JobContext(company="acme"))
+        run.result(timeout=60)
+    out = run._repr_html_()
+    assert out.count("<img") == 1
+    assert "harbour.png" in out
 
 
 def test_log_html_is_bounded_for_big_jobs() -> None:

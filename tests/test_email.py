@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from exportjob import EmailSetting, ExportJob, JobContext, NotifierError
+from exportjob import EmailSetting, ExportEngine, ExportJob, JobContext, JobLog
 from exportjob._email import build_report, notified_details, wants_notification
-from exportjob._engine import ExportEngine
-from exportjob._joblog import JobLog, LogType, Severity
 from exportjob.converters import CopyConverter
+from exportjob.exceptions import NotifierError
+from exportjob.joblog import LogType, Severity
 from exportjob.stores import MemoryStore
 from exportjob.testing import RecordingNotifier
 

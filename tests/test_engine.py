@@ -14,24 +14,27 @@ import attrs
 import pytest
 from PIL import Image
 
-import exportjob._engine as engine_module
 from exportjob import (
     Asset,
     AssetHandle,
+    AssetProgress,
+    AssetStatus,
     ConversionError,
     ConversionOutput,
+    ExportEngine,
     ExportJob,
     ExportPlan,
     JobContext,
+    JobLog,
+    JobRun,
+    JobState,
     MacroError,
     MacroLibrary,
     ModifierError,
-    StoreWriteError,
-    UnsafeNameError,
 )
-from exportjob._engine import AssetProgress, ExportEngine, JobRun
-from exportjob._joblog import AssetStatus, JobLog, JobState, LogType, Severity
 from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.exceptions import StoreWriteError, UnsafeNameError
+from exportjob.joblog import LogType, Severity
 from exportjob.stores import MemoryStore
 from exportjob.testing import RecordingNotifier, sample_jpeg
 
@@ -614,16 +617,24 @@ def test_a_store_that_normalises_handles_keeps_the_jobs_handle() -> None:
     assert inner.exports == {"Leaves.jpg": JPEG}
 
 
-def test_a_job_whose_log_cannot_be_built_still_ends_failed(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def broken(*args: Any, **kwargs: Any) -> JobLog:
+class UnprintableError(RuntimeError):
+    """An exception whose text cannot be made: the job's fatal-error detail cannot be written."""
+
+    def __str__(self) -> str:
         raise AttributeError("a bug")
 
-    monkeypatch.setattr(ExportEngine, "_make_log", broken)
+
+class RefusingUnprintably(Executor):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        raise UnprintableError
+
+
+def test_a_job_whose_log_cannot_be_built_still_ends_failed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with (
         caplog.at_level(logging.ERROR, logger="exportjob"),
-        ExportEngine(make_store(), CopyConverter()) as engine,
+        ExportEngine(make_store(), CopyConverter(), executor=RefusingUnprintably()) as engine,
     ):
         job_run = engine.submit(ExportJob(asset_handles=["a|1", "a|1"], fmt="orig"), ACME)
         log = job_run.result(timeout=60)
@@ -633,6 +644,17 @@ def test_a_job_whose_log_cannot_be_built_still_ends_failed(
     assert (log.counts.not_run, log.counts.duplicate, log.counts.total) == (1, 1, 2)
 
 
+class BrokenDescription:
+    """What a broken store returns from ``describe``: reading it raises *error*."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    @property
+    def handle(self) -> AssetHandle:
+        raise self.error
+
+
 @pytest.mark.parametrize(
     ("error", "code"),
     [
@@ -640,18 +662,14 @@ def test_a_job_whose_log_cannot_be_built_still_ends_failed(
         pytest.param(RuntimeError("bug"), "UNEXPECTED_ERROR", id="foreign-error"),
     ],
 )
-def test_a_failure_planning_one_asset_fails_only_that_asset(
-    monkeypatch: pytest.MonkeyPatch, error: Exception, code: str
+def test_a_broken_description_of_one_asset_fails_only_that_asset(
+    error: Exception, code: str
 ) -> None:
-    real = engine_module.plan_export
+    class Store(MemoryStore):
+        def describe(self, handle: AssetHandle) -> Any:
+            return BrokenDescription(error) if handle.value == "bad" else super().describe(handle)
 
-    def flaky(asset: Any, *args: Any, **kwargs: Any) -> Any:
-        if asset.handle.value == "bad":
-            raise error
-        return real(asset, *args, **kwargs)
-
-    monkeypatch.setattr(engine_module, "plan_export", flaky)
-    store = MemoryStore(default_company="acme")
+    store = Store(default_company="acme")
     store.add("good", b"g", file_name="good.bin")
     store.add("bad", b"b", file_name="bad.bin")
     with ExportEngine(store, CopyConverter()) as engine:

@@ -8,10 +8,9 @@ import pickle
 import pytest
 
 import exportjob.exceptions as exc_mod
+from exportjob import ExportJobError, ModifierError
 from exportjob.exceptions import (
     AssetNotFoundError,
-    ExportJobError,
-    ModifierError,
     NotAuthorizedError,
     StoreWriteError,
     UnsupportedAssetTypeError,

@@ -10,21 +10,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exportjob import EmailSetting, ExportFormat, ExportJob, InvalidJobError, JobContext
-from exportjob._engine import ExportEngine
-from exportjob._joblog import (
+from exportjob import (
     AssetOutcome,
     AssetStatus,
-    JobCounts,
+    AssetType,
+    EmailSetting,
+    ExportEngine,
+    ExportFormat,
+    ExportJob,
+    InvalidJobError,
+    JobContext,
     JobLog,
-    JobReport,
     JobState,
-    LogDetail,
-    LogType,
-    Severity,
 )
-from exportjob._model import AssetType
 from exportjob.converters import CopyConverter
+from exportjob.joblog import JobCounts, JobReport, LogDetail, LogType, Severity
 from exportjob.stores import MemoryStore
 from exportjob.testing import RecordingNotifier
 

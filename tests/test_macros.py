@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from exportjob._macros import MacroLibrary
-from exportjob._syntax import MAX_EXPANDED_CHARS, MAX_EXPANDED_MODIFIERS, parse_request
-from exportjob.exceptions import MacroDefinitionError, MacroError, UnknownMacroError
+from exportjob import MacroError, MacroLibrary
+from exportjob.exceptions import MacroDefinitionError, UnknownMacroError
+from exportjob.language import MAX_EXPANDED_CHARS, MAX_EXPANDED_MODIFIERS, parse_request
 from tests import strategies
 
 

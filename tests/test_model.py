@@ -17,10 +17,10 @@ from exportjob import (
     EmailSetting,
     ExportFormat,
     ExportJob,
-    FieldProblem,
     InvalidJobError,
     JobContext,
 )
+from exportjob.exceptions import FieldProblem
 
 SET_TYPES = {
     "ImageSet": "image set",

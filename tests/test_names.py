@@ -66,7 +66,7 @@ def test_check_name_refuses_unsafe_names(name: str) -> None:
         (["a.jpg", "b.jpg"], ["a.jpg", "b.jpg"]),
         (["a.jpg", "a.jpg", "a.jpg"], ["a.jpg", "a-2.jpg", "a-3.jpg"]),
         (["a.jpg", "A.JPG"], ["a.jpg", "A-2.JPG"]),
-        (["a.jpg", "a.jpg", "a-2.jpg"], ["a.jpg", "a-3.jpg", "a-2.jpg"]),
+        (["a.jpg", "a.jpg", "a-2.jpg"], ["a.jpg", "a-2.jpg", "a-2-2.jpg"]),
         (["noext", "noext"], ["noext", "noext-2"]),
     ],
 )

@@ -17,11 +17,11 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from exportjob import ExportJob, JobContext, NotifierError
+from exportjob import ExportEngine, ExportJob, JobContext, JobLog
 from exportjob._email import build_report
-from exportjob._engine import ExportEngine
-from exportjob._joblog import JobCounts, JobLog, JobReport
 from exportjob.converters import CopyConverter
+from exportjob.exceptions import NotifierError
+from exportjob.joblog import JobCounts, JobReport
 from exportjob.notifiers import LoggingNotifier, SmtpNotifier
 from exportjob.stores import MemoryStore
 

@@ -7,10 +7,11 @@ import io
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
-from exportjob import Color, Quality, _samples
 from exportjob.converters import PillowConverter
 from exportjob.converters._color import srgb_profile
 from exportjob.converters._icc import gray_profile
+from exportjob.options import Color, Quality
+from exportjob.testing import images
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)
@@ -22,7 +23,7 @@ BLACK = (0, 0, 0)
 
 
 def convert(data: bytes, fmt: str = "png", **options) -> Image.Image:
-    out = PillowConverter().convert(io.BytesIO(data), _samples.plan(fmt, **options))
+    out = PillowConverter().convert(io.BytesIO(data), images.plan(fmt, **options))
     return Image.open(io.BytesIO(b"".join(out)))
 
 
@@ -41,9 +42,9 @@ QUADRANTS = {(16, 16): CYAN, (48, 16): MAGENTA, (16, 48): YELLOW, (48, 48): BLAC
 @pytest.mark.parametrize(
     "original",
     [
-        pytest.param(_samples.cmyk_jpeg(), id="adobe-cmyk-jpeg"),
-        pytest.param(_samples.ycck_jpeg(), id="ycck-jpeg"),
-        pytest.param(_samples.encode(_samples.cmyk_image(), "TIFF"), id="cmyk-tiff"),
+        pytest.param(images.cmyk_jpeg(), id="adobe-cmyk-jpeg"),
+        pytest.param(images.ycck_jpeg(), id="ycck-jpeg"),
+        pytest.param(images.encode(images.cmyk_image(), "TIFF"), id="cmyk-tiff"),
     ],
 )
 def test_cmyk_originals_become_the_right_rgb(original):
@@ -55,14 +56,14 @@ def test_cmyk_originals_become_the_right_rgb(original):
 
 def test_cmyk_profile_is_used_to_convert_to_srgb():
     # In this profile cyan ink prints magenta: the converter must go through the profile.
-    image = convert(_samples.cmyk_jpeg(icc=_samples.swapped_cmyk_profile()))
+    image = convert(images.cmyk_jpeg(icc=images.swapped_cmyk_profile()))
     assert close(image.getpixel((16, 16)), MAGENTA)
     assert close(image.getpixel((48, 16)), CYAN)
 
 
 def test_cmyk_stays_cmyk_for_cmyk_output_and_keeps_its_profile():
-    profile = _samples.swapped_cmyk_profile()
-    image = convert(_samples.cmyk_jpeg(icc=profile), "tif,cmyk,lzw", icc_embed=True)
+    profile = images.swapped_cmyk_profile()
+    image = convert(images.cmyk_jpeg(icc=profile), "tif,cmyk,lzw", icc_embed=True)
     assert image.mode == "CMYK"
     assert close(image.getpixel((16, 16)), (255, 0, 0, 0))
     assert close(image.getpixel((48, 48)), (0, 0, 0, 255))
@@ -71,7 +72,7 @@ def test_cmyk_stays_cmyk_for_cmyk_output_and_keeps_its_profile():
 
 def test_cmyk_output_from_rgb_has_no_profile_to_embed():
     image = convert(
-        _samples.encode(Image.new("RGB", (8, 8), RED), "PNG"), "jpeg,cmyk", icc_embed=True
+        images.encode(Image.new("RGB", (8, 8), RED), "PNG"), "jpeg,cmyk", icc_embed=True
     )
     assert image.mode == "CMYK"
     assert "icc_profile" not in image.info
@@ -80,14 +81,14 @@ def test_cmyk_output_from_rgb_has_no_profile_to_embed():
 
 def test_rgb_profile_is_honoured():
     # Red and blue primaries are swapped in this profile: stored red is sRGB blue.
-    original = _samples.tagged(Image.new("RGB", (8, 8), RED), "PNG", _samples.swapped_rgb_profile())
+    original = images.tagged(Image.new("RGB", (8, 8), RED), "PNG", images.swapped_rgb_profile())
     assert close(convert(original).getpixel((4, 4)), BLUE, tolerance=2)
 
 
 def test_adobe_rgb_original_is_converted_like_littlecms_does():
-    pixels = _samples.photo((64, 48))
-    profile = _samples.adobe_rgb_profile()
-    image = convert(_samples.tagged(pixels, "PNG", profile))
+    pixels = images.photo((64, 48))
+    profile = images.adobe_rgb_profile()
+    image = convert(images.tagged(pixels, "PNG", profile))
     expected = ImageCms.profileToProfile(
         pixels,
         ImageCms.ImageCmsProfile(io.BytesIO(profile)),
@@ -95,25 +96,25 @@ def test_adobe_rgb_original_is_converted_like_littlecms_does():
         renderingIntent=ImageCms.Intent.PERCEPTUAL,
         flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
     )
-    assert _samples.psnr(image, expected) > 50
-    assert _samples.psnr(image, pixels) < 40  # the profile made a visible difference
+    assert images.psnr(image, expected) > 50
+    assert images.psnr(image, pixels) < 40  # the profile made a visible difference
 
 
 def test_srgb_tagged_original_is_left_as_is():
-    pixels = _samples.photo((64, 48))
-    image = convert(_samples.tagged(pixels, "PNG", srgb_profile()))
-    assert _samples.psnr(image, pixels) == float("inf")
+    pixels = images.photo((64, 48))
+    image = convert(images.tagged(pixels, "PNG", srgb_profile()))
+    assert images.psnr(image, pixels) == float("inf")
 
 
 def test_unreadable_profile_is_ignored():
     pixels = Image.new("RGB", (8, 8), RED)
-    image = convert(_samples.tagged(pixels, "PNG", b"not a profile at all" * 10))
+    image = convert(images.tagged(pixels, "PNG", b"not a profile at all" * 10))
     assert image.getpixel((4, 4)) == RED
 
 
 def test_rgba_with_profile_keeps_its_alpha():
-    pixels = _samples.rgba_with_transparency()
-    image = convert(_samples.tagged(pixels, "PNG", _samples.adobe_rgb_profile()), "png-alpha")
+    pixels = images.rgba_with_transparency()
+    image = convert(images.tagged(pixels, "PNG", images.adobe_rgb_profile()), "png-alpha")
     assert image.getpixel((60, 4))[3] == 0
     assert image.getpixel((4, 4))[3] == 255
 
@@ -130,32 +131,32 @@ def test_rgba_with_profile_keeps_its_alpha():
     ],
 )
 def test_icc_embed_writes_the_output_profile(fmt, description):
-    original = _samples.tagged(_samples.photo((32, 24)), "PNG", _samples.adobe_rgb_profile())
+    original = images.tagged(images.photo((32, 24)), "PNG", images.adobe_rgb_profile())
     image = convert(original, fmt, icc_embed=True)
     assert description in profile_description(image)
 
 
 @pytest.mark.parametrize("fmt", ["gif", "webp", "avif", "jpeg2000"])
 def test_icc_embed_is_ignored_where_the_format_takes_no_profile(fmt):
-    image = convert(_samples.encode(_samples.photo((32, 24)), "PNG"), fmt, icc_embed=True)
+    image = convert(images.encode(images.photo((32, 24)), "PNG"), fmt, icc_embed=True)
     assert "icc_profile" not in image.info or not image.info["icc_profile"]
 
 
 def test_without_icc_embed_no_profile_is_written_even_if_the_source_had_one():
-    original = _samples.tagged(_samples.photo((32, 24)), "JPEG", _samples.adobe_rgb_profile())
+    original = images.tagged(images.photo((32, 24)), "JPEG", images.adobe_rgb_profile())
     assert "icc_profile" not in convert(original, "jpeg").info
 
 
 def test_gray_source_profile_is_kept_for_gray_output():
     profile = gray_profile("Dot gain 20% (sample)", 1.8)
-    original = _samples.tagged(Image.new("L", (8, 8), 90), "PNG", profile)
+    original = images.tagged(Image.new("L", (8, 8), 90), "PNG", profile)
     image = convert(original, "png,gray", icc_embed=True)
     assert image.info["icc_profile"] == profile
     assert image.getpixel((4, 4)) == 90
 
 
 def test_16_bit_gray_is_scaled_not_clipped():
-    image = convert(_samples.png16((256, 4)), "png,gray")
+    image = convert(images.png16((256, 4)), "png,gray")
     assert image.mode == "L"
     row = [image.getpixel((x, 0)) for x in range(256)]
     assert row[0] == 0
@@ -171,13 +172,13 @@ def test_16_bit_gray_is_scaled_not_clipped():
 def test_32_bit_gray_modes_are_reduced(mode, expected):
     value = 32896 if mode == "I" else 128 / 255
     image = Image.new(mode, (4, 4), value)
-    image = convert(_samples.encode(image, "TIFF"), "png,gray")
+    image = convert(images.encode(image, "TIFF"), "png,gray")
     assert image.getpixel((1, 1)) == expected
 
 
 def test_gray_with_alpha_is_flattened_onto_bgc():
     image = convert(
-        _samples.encode(_samples.la_image(), "PNG"),
+        images.encode(images.la_image(), "PNG"),
         "jpeg,gray",
         bgc=Color("gray", (0,)),
         qlt=_quality(100),
@@ -187,26 +188,26 @@ def test_gray_with_alpha_is_flattened_onto_bgc():
 
 
 def test_gray_with_alpha_stays_la_in_alpha_formats():
-    image = convert(_samples.encode(_samples.la_image(), "PNG"), "png-alpha,gray")
+    image = convert(images.encode(images.la_image(), "PNG"), "png-alpha,gray")
     assert image.mode == "LA"
     assert image.getpixel((10, 10)) == (200, 255)
     assert image.getpixel((50, 10))[1] == 0
 
 
 def test_palette_with_transparency():
-    image = convert(_samples.encode(_samples.palette_with_transparency(), "PNG"), "png-alpha")
+    image = convert(images.encode(images.palette_with_transparency(), "PNG"), "png-alpha")
     assert image.getpixel((2, 2))[3] == 0
     assert image.getpixel((30, 2)) == (0, 200, 0, 255)
 
 
 def test_gif_key_colour_transparency_is_read():
-    original = _samples.encode(_samples.palette_with_transparency(), "GIF")
+    original = images.encode(images.palette_with_transparency(), "GIF")
     image = convert(original, "png-alpha")
     assert image.getpixel((2, 2))[3] == 0
 
 
 def test_one_bit_images():
-    image = convert(_samples.encode(_samples.one_bit(), "PNG"), "png,gray")
+    image = convert(images.encode(images.one_bit(), "PNG"), "png,gray")
     assert image.mode == "L"
     assert image.getpixel((2, 2)) == 0
     assert image.getpixel((30, 2)) == 255
@@ -215,8 +216,8 @@ def test_one_bit_images():
 @pytest.mark.parametrize(
     "original",
     [
-        pytest.param(_samples.animated_gif(), id="gif"),
-        pytest.param(_samples.animated_webp(), id="webp"),
+        pytest.param(images.animated_gif(), id="gif"),
+        pytest.param(images.animated_webp(), id="webp"),
     ],
 )
 def test_animated_originals_give_their_first_frame(original):
@@ -225,7 +226,7 @@ def test_animated_originals_give_their_first_frame(original):
 
 
 def test_partly_transparent_pixels_blend_onto_bgc():
-    image = convert(_samples.encode(_samples.rgba_with_transparency(), "PNG"), "png")
+    image = convert(images.encode(images.rgba_with_transparency(), "PNG"), "png")
     assert image.getpixel((60, 4)) == (255, 255, 255)  # transparent: bgc (white)
     assert close(
         image.getpixel((10, 60)), (127, 127, 255), tolerance=1
@@ -250,13 +251,13 @@ def test_partly_transparent_pixels_blend_onto_bgc():
     ],
 )
 def test_bgc_belongs_to_the_output_colour_space(bgc, fmt, expected):
-    image = convert(_samples.encode(_samples.rgba_with_transparency(), "PNG"), fmt, bgc=bgc)
+    image = convert(images.encode(images.rgba_with_transparency(), "PNG"), fmt, bgc=bgc)
     assert image.getpixel((60, 4)) == expected
 
 
 def test_cmyk_letterbox_uses_the_cmyk_bgc():
     image = convert(
-        _samples.cmyk_jpeg(),
+        images.cmyk_jpeg(),
         "jpeg,cmyk",
         wid=64,
         hei=80,
@@ -275,13 +276,13 @@ def test_cmyk_letterbox_uses_the_cmyk_bgc():
     ],
 )
 def test_pixel_types(fmt, mode, value):
-    image = convert(_samples.encode(Image.new("RGB", (8, 8), RED), "PNG"), fmt)
+    image = convert(images.encode(Image.new("RGB", (8, 8), RED), "PNG"), fmt)
     assert image.mode == mode
     assert image.getpixel((4, 4)) == value
 
 
 def test_gray_source_to_rgb_output_replicates():
-    image = convert(_samples.encode(Image.new("L", (8, 8), 77), "PNG"), "png")
+    image = convert(images.encode(Image.new("L", (8, 8), 77), "PNG"), "png")
     assert image.getpixel((4, 4)) == (77, 77, 77)
 
 
@@ -289,24 +290,22 @@ def test_metadata_is_stripped():
     exif = Image.Exif()
     exif[0x013B] = "Somebody"  # Artist
     exif[0x0112] = 1
-    original = _samples.encode(
-        _samples.photo((32, 24)), "JPEG", exif=exif.tobytes(), comment=b"secret"
-    )
+    original = images.encode(images.photo((32, 24)), "JPEG", exif=exif.tobytes(), comment=b"secret")
     image = convert(original, "jpeg")
     assert not image.getexif()
     assert "comment" not in image.info
-    png = convert(_samples.encode(_samples.photo((32, 24)), "PNG", pnginfo=_text_chunk()), "png")
+    png = convert(images.encode(images.photo((32, 24)), "PNG", pnginfo=_text_chunk()), "png")
     assert "Secret" not in png.info
 
 
 @pytest.mark.parametrize(("fmt", "dpi"), [("jpeg", (300, 300)), ("tif", (300.0, 300.0))])
 def test_source_dpi_is_kept(fmt, dpi):
-    original = _samples.encode(_samples.photo((32, 24)), "JPEG", dpi=(300, 300))
+    original = images.encode(images.photo((32, 24)), "JPEG", dpi=(300, 300))
     assert convert(original, fmt).info["dpi"] == dpi
 
 
 def test_png_dpi_round_trip():
-    original = _samples.encode(_samples.photo((32, 24)), "JPEG", dpi=(300, 300))
+    original = images.encode(images.photo((32, 24)), "JPEG", dpi=(300, 300))
     assert convert(original, "png").info["dpi"] == pytest.approx((300, 300), abs=0.01)
 
 
@@ -314,14 +313,14 @@ def test_png_dpi_round_trip():
     ("fmt", "dpi"), [("jpeg", (72, 72)), ("tif", (72.0, 72.0)), ("png", (72, 72))]
 )
 def test_print_res_overrides_the_source_dpi(fmt, dpi):
-    original = _samples.encode(_samples.photo((32, 24)), "JPEG", dpi=(300, 300))
+    original = images.encode(images.photo((32, 24)), "JPEG", dpi=(300, 300))
     assert convert(original, fmt, print_res=72.0).info["dpi"] == pytest.approx(dpi, abs=0.01)
 
 
 def test_print_res_sets_the_pdf_page_size():
     out = PillowConverter().convert(
-        io.BytesIO(_samples.encode(Image.new("RGB", (300, 150)), "PNG")),
-        _samples.plan("pdf", print_res=150.0),
+        io.BytesIO(images.encode(Image.new("RGB", (300, 150)), "PNG")),
+        images.plan("pdf", print_res=150.0),
     )
     data = b"".join(out)
     assert b"/MediaBox [ 0 0 144.0 72.0 ]" in data  # 300 px at 150 dpi = 2 in = 144 pt
@@ -340,10 +339,10 @@ def _text_chunk():
 def test_16_bit_tiff_is_scaled():
     ramp = Image.new("I;16", (4, 1))
     ramp.putdata([0, 20000, 40000, 65535])
-    image = convert(_samples.encode(ramp, "TIFF"), "png,gray")
+    image = convert(images.encode(ramp, "TIFF"), "png,gray")
     assert [image.getpixel((x, 0)) for x in range(4)] == [0, 78, 156, 255]
 
 
 def test_cie_lab_originals_are_converted_to_srgb():
     lab = Image.new("LAB", (8, 8), (128, 128, 128))  # L* 50, a* = b* = 0: middle gray
-    assert close(convert(_samples.encode(lab, "TIFF")).getpixel((4, 4)), (119, 119, 119), 1)
+    assert close(convert(images.encode(lab, "TIFF")).getpixel((4, 4)), (119, 119, 119), 1)

@@ -15,12 +15,12 @@ import io
 import pytest
 from PIL import Image, ImageStat
 
-from exportjob import Color, Crop, Fit, FitMode, Flip, UnsharpMask, _samples
-from exportjob._options import NoiseOp, RenderOptions
 from exportjob.converters import PillowConverter
 from exportjob.converters import _pillow as pillow_module
 from exportjob.converters._geometry import plan_layout
 from exportjob.converters._pillow import _reduction
+from exportjob.options import Color, Crop, Fit, FitMode, Flip, NoiseOp, RenderOptions, UnsharpMask
+from exportjob.testing import images
 
 FAST = PillowConverter()
 FULL = PillowConverter(shrink_on_load=False)
@@ -30,16 +30,16 @@ PIPELINE_FLOOR = 40.0
 
 @functools.cache
 def original(kind: str) -> bytes:
-    photo = _samples.photo((2000, 1500), seed=7)
+    photo = images.photo((2000, 1500), seed=7)
     if kind == "jpeg":
-        return _samples.encode(photo, "JPEG", quality=92)
+        return images.encode(photo, "JPEG", quality=92)
     if kind == "png":
-        return _samples.encode(photo, "PNG", compress_level=1)
-    return _samples.encode(photo, "TIFF")
+        return images.encode(photo, "PNG", compress_level=1)
+    return images.encode(photo, "TIFF")
 
 
 def convert(converter: PillowConverter, kind: str, **options) -> Image.Image:
-    out = converter.convert(io.BytesIO(original(kind)), _samples.plan("png", **options))
+    out = converter.convert(io.BytesIO(original(kind)), images.plan("png", **options))
     return Image.open(io.BytesIO(b"".join(out)))
 
 
@@ -57,7 +57,7 @@ def convert(converter: PillowConverter, kind: str, **options) -> Image.Image:
 def test_fast_thumbnails_match_full_decoding(kind, options):
     fast, full = convert(FAST, kind, **options), convert(FULL, kind, **options)
     assert fast.size == full.size
-    assert _samples.psnr(fast, full) >= THUMBNAIL_FLOOR
+    assert images.psnr(fast, full) >= THUMBNAIL_FLOOR
 
 
 @pytest.mark.parametrize(
@@ -88,15 +88,15 @@ def test_fast_pipelines_match_full_decoding(kind, options):
         convert(FULL, kind, wid=200, **options),
     )
     assert fast.size == full.size
-    assert _samples.psnr(fast, full) >= PIPELINE_FLOOR
+    assert images.psnr(fast, full) >= PIPELINE_FLOOR
 
 
 def test_fast_noise_is_as_strong_as_full_resolution_noise():
-    flat = _samples.encode(Image.new("RGB", (1600, 1200), (128, 128, 128)), "JPEG", quality=95)
+    flat = images.encode(Image.new("RGB", (1600, 1200), (128, 128, 128)), "JPEG", quality=95)
     options = RenderOptions(wid=400, op_noise=NoiseOp(40))
 
     def deviation(converter: PillowConverter) -> float:
-        plan = _samples.plan("png", wid=options.wid, op_noise=options.op_noise)
+        plan = images.plan("png", wid=options.wid, op_noise=options.op_noise)
         out = converter.convert(io.BytesIO(flat), plan)
         return ImageStat.Stat(Image.open(io.BytesIO(b"".join(out)))).stddev[0]
 
@@ -139,28 +139,28 @@ def test_jpeg_thumbnails_are_shrunk_on_load(monkeypatch):
         return real(image, factor)
 
     monkeypatch.setattr(pillow_module, "shrink_on_load", spy)
-    out = FAST.convert(io.BytesIO(original("jpeg")), _samples.plan("png", wid=200))
+    out = FAST.convert(io.BytesIO(original("jpeg")), images.plan("png", wid=200))
     assert seen == [4]  # 2000 -> 200: 1/8 would leave 1.25x to the filter, under DRAFT_GAP (1.5)
     assert (out.width, out.height) == (200, 150)
     seen.clear()
-    FULL.convert(io.BytesIO(original("jpeg")), _samples.plan("png", wid=200))
+    FULL.convert(io.BytesIO(original("jpeg")), images.plan("png", wid=200))
     assert seen == [1]  # full resolution
 
 
 def test_full_size_conversions_do_not_resample():
-    source = _samples.photo((320, 240))
-    out = FAST.convert(io.BytesIO(_samples.encode(source, "PNG")), _samples.plan("png"))
-    assert _samples.psnr(Image.open(io.BytesIO(b"".join(out))), source) == float("inf")
+    source = images.photo((320, 240))
+    out = FAST.convert(io.BytesIO(images.encode(source, "PNG")), images.plan("png"))
+    assert images.psnr(Image.open(io.BytesIO(b"".join(out))), source) == float("inf")
 
 
 @pytest.mark.parametrize("orientation", [2, 3, 5, 6, 7, 8])
 def test_shrink_on_load_with_exif_orientation_and_partial_blocks(orientation):
     # 1996 x 1500 is not a multiple of 8: the 1/8 decode has a partial last block on two sides,
     # which the orientation moves to the top or the left.
-    data = _samples.exif_oriented_jpeg(orientation, (1996, 1500))
-    plan = _samples.plan("png", wid=120)
+    data = images.exif_oriented_jpeg(orientation, (1996, 1500))
+    plan = images.plan("png", wid=120)
     fast, full = (
         Image.open(io.BytesIO(b"".join(c.convert(io.BytesIO(data), plan)))) for c in (FAST, FULL)
     )
     assert fast.size == full.size == (120, 90)
-    assert _samples.psnr(fast, full) >= THUMBNAIL_FLOOR
+    assert images.psnr(fast, full) >= THUMBNAIL_FLOOR

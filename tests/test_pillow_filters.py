@@ -7,13 +7,13 @@ import io
 import pytest
 from PIL import Image, ImageStat
 
-from exportjob import Color, ResMode, UnsharpMask, _samples
-from exportjob._options import ColorizeOp, NoiseOp
 from exportjob.converters import PillowConverter
+from exportjob.options import Color, ColorizeOp, NoiseOp, ResMode, UnsharpMask
+from exportjob.testing import images
 
 
 def convert_bytes(data: bytes, fmt: str = "png", **options) -> bytes:
-    out = PillowConverter().convert(io.BytesIO(data), _samples.plan(fmt, **options))
+    out = PillowConverter().convert(io.BytesIO(data), images.plan(fmt, **options))
     return b"".join(out)
 
 
@@ -22,13 +22,13 @@ def convert(data: bytes, fmt: str = "png", **options) -> Image.Image:
 
 
 def solid(colour, size=(16, 16), mode="RGB") -> bytes:
-    return _samples.encode(Image.new(mode, size, colour), "PNG")
+    return images.encode(Image.new(mode, size, colour), "PNG")
 
 
 def step_edge(size=(40, 20)) -> bytes:
     image = Image.new("L", size, 60)
     image.paste(190, (size[0] // 2, 0, size[0], size[1]))
-    return _samples.encode(image.convert("RGB"), "PNG")
+    return images.encode(image.convert("RGB"), "PNG")
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_colorize_output_is_rgb_even_for_gray_originals():
 
 def test_invert_leaves_alpha_alone():
     image = convert(
-        _samples.encode(_samples.rgba_with_transparency(), "PNG"), "png-alpha", op_invert=True
+        images.encode(images.rgba_with_transparency(), "PNG"), "png-alpha", op_invert=True
     )
     assert image.getpixel((4, 4)) == (0, 255, 255, 255)
     assert image.getpixel((4, 60)) == (255, 255, 0, 128)
@@ -134,9 +134,7 @@ def test_blur_softens_an_edge_without_dark_borders():
 
 
 def test_blur_keeps_the_colour_of_semi_transparent_pixels():
-    image = convert(
-        _samples.encode(_samples.rgba_with_transparency(), "PNG"), "png-alpha", op_blur=4.0
-    )
+    image = convert(images.encode(images.rgba_with_transparency(), "PNG"), "png-alpha", op_blur=4.0)
     red, green, _blue, alpha = image.getpixel((33, 10))
     assert 0 < alpha < 255
     assert red > 245
@@ -153,18 +151,18 @@ def test_blur_radius_is_in_composite_pixels():
 def test_grow_dilates_and_erodes(grow, white_pixels):
     image = Image.new("L", (11, 11), 0)
     image.putpixel((5, 5), 255)
-    result = convert(_samples.encode(image, "PNG"), "png,gray", op_grow=grow)
+    result = convert(images.encode(image, "PNG"), "png,gray", op_grow=grow)
     assert result.histogram()[255] == white_pixels
 
 
 def test_grow_mask_changes_alpha_only():
     image = Image.new("RGBA", (21, 21), (255, 0, 0, 0))
     image.paste((255, 0, 0, 255), (8, 8, 13, 13))
-    grown = convert(_samples.encode(image, "PNG"), "png-alpha", op_grow_mask=2)
+    grown = convert(images.encode(image, "PNG"), "png-alpha", op_grow_mask=2)
     alpha = grown.getchannel("A")
     assert alpha.getbbox() == (6, 6, 15, 15)
     assert grown.getpixel((10, 10)) == (255, 0, 0, 255)
-    shrunk = convert(_samples.encode(image, "PNG"), "png-alpha", op_grow_mask_r=-1)
+    shrunk = convert(images.encode(image, "PNG"), "png-alpha", op_grow_mask_r=-1)
     assert shrunk.getchannel("A").getbbox() == (9, 9, 12, 12)
 
 
@@ -225,13 +223,13 @@ def test_usm_radius_scales_with_the_image_but_usm_r_does_not():
     plain = convert(source, wid=40)
     scaled = convert(source, wid=40, op_usm=UnsharpMask(amount=3.0, radius=2.0))
     raw = convert(source, wid=40, op_usm=UnsharpMask(amount=3.0, radius=2.0, scaled=False))
-    assert _samples.psnr(scaled, plain) > _samples.psnr(raw, plain)
+    assert images.psnr(scaled, plain) > images.psnr(raw, plain)
 
 
 def test_monochrome_usm_sharpens_luma_only():
     image = Image.new("RGB", (40, 20), (200, 40, 40))
     image.paste((40, 40, 200), (20, 0, 40, 20))
-    source = _samples.encode(image, "PNG")
+    source = images.encode(image, "PNG")
     colour = convert(source, op_usm=UnsharpMask(amount=3.0, radius=2.0))
     mono = convert(source, op_usm=UnsharpMask(amount=3.0, radius=2.0, monochrome=True))
     assert colour.tobytes() != mono.tobytes()
@@ -252,12 +250,12 @@ def test_sharpening_happens_after_scaling_and_not_on_the_padding():
 
 @pytest.mark.parametrize("res_mode", list(ResMode))
 def test_every_res_mode_scales(res_mode):
-    image = convert(_samples.encode(_samples.photo((200, 150)), "PNG"), wid=50, res_mode=res_mode)
+    image = convert(images.encode(images.photo((200, 150)), "PNG"), wid=50, res_mode=res_mode)
     assert image.size == (50, 38)
 
 
 def test_res_modes_differ():
-    source = _samples.encode(_samples.photo((200, 150)), "PNG")
+    source = images.encode(images.photo((200, 150)), "PNG")
     results = {mode: convert_bytes(source, wid=50, res_mode=mode) for mode in ResMode}
     assert results[ResMode.BILIN] != results[ResMode.SHARP2]
     assert results[ResMode.BICUB] != results[ResMode.BISHARP]

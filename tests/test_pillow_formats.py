@@ -9,16 +9,18 @@ import attrs
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from exportjob import ConversionError, Quality, Quantize, _samples
+from exportjob import ConversionError
 from exportjob.converters import Limits, PillowConverter
 from exportjob.converters._palette import WEB_PALETTE
+from exportjob.options import Quality, Quantize
+from exportjob.testing import images
 
-PHOTO = _samples.encode(_samples.photo((96, 64)), "PNG")
-RGBA = _samples.encode(_samples.rgba_with_transparency((64, 64)), "PNG")
+PHOTO = images.encode(images.photo((96, 64)), "PNG")
+RGBA = images.encode(images.rgba_with_transparency((64, 64)), "PNG")
 
 
 def convert_bytes(data: bytes, fmt: str, **options) -> bytes:
-    out = PillowConverter().convert(io.BytesIO(data), _samples.plan(fmt, **options))
+    out = PillowConverter().convert(io.BytesIO(data), images.plan(fmt, **options))
     assert isinstance(out.chunks, tuple)  # encoded whole before convert() returned
     return b"".join(out)
 
@@ -60,7 +62,7 @@ def convert(data: bytes, fmt: str, **options) -> Image.Image:
     ],
 )
 def test_every_writable_format(fmt, pillow_format, mode, mime):
-    plan = _samples.plan(fmt, wid=32)
+    plan = images.plan(fmt, wid=32)
     out = PillowConverter().convert(io.BytesIO(RGBA), plan)
     image = Image.open(io.BytesIO(b"".join(out)))
     assert (image.format, image.mode, image.size) == (pillow_format, mode, (32, 32))
@@ -90,12 +92,12 @@ def test_tiff_compressions(compression, tag):
 )
 def test_lossless_formats_keep_every_pixel(fmt):
     image = convert(PHOTO, fmt)
-    assert _samples.psnr(image.convert("RGB"), Image.open(io.BytesIO(PHOTO))) == float("inf")
+    assert images.psnr(image.convert("RGB"), Image.open(io.BytesIO(PHOTO))) == float("inf")
 
 
 def test_lossless_avif_is_near_lossless():
     image = convert(PHOTO, "avif,,lossless")
-    assert _samples.psnr(image, Image.open(io.BytesIO(PHOTO))) > 40
+    assert images.psnr(image, Image.open(io.BytesIO(PHOTO))) > 40
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "tif,,jpeg", "webp", "avif", "jpeg2000", "pdf"])
@@ -108,7 +110,7 @@ def test_qlt_sets_the_quality_of_lossy_formats(fmt):
 @pytest.mark.parametrize(("quality", "floor"), [(80, 35.0), (95, 40.0)])
 def test_jpeg2000_quality_maps_to_a_psnr_target(quality, floor):
     image = convert(PHOTO, "jpeg2000", qlt=Quality(quality))
-    assert _samples.psnr(image, Image.open(io.BytesIO(PHOTO))) >= floor
+    assert images.psnr(image, Image.open(io.BytesIO(PHOTO))) >= floor
 
 
 def test_qlt_chroma_flag_disables_chroma_downsampling():
@@ -155,7 +157,7 @@ def test_forced_colours_are_in_the_palette():
 
 
 def test_dither_off_maps_to_the_nearest_colour():
-    gradient = _samples.encode(_samples.gradient((256, 16), "L").convert("RGB"), "PNG")
+    gradient = images.encode(images.gradient((256, 16), "L").convert("RGB"), "PNG")
     bitonal = Quantize(colors=2, forced=((0, 0, 0), (255, 255, 255)))
     dithered = convert(gradient, "gif", quantize=bitonal).convert("L")
     nearest = convert(
@@ -185,14 +187,14 @@ def test_gif_alpha_bitonal_example_from_the_reference():
     ("alpha", "transparent"), [(0, True), (127, True), (128, False), (255, False)]
 )
 def test_gif_alpha_thresholds_alpha_at_half(alpha, transparent):
-    original = _samples.encode(Image.new("RGBA", (8, 8), (200, 30, 30, alpha)), "PNG")
+    original = images.encode(Image.new("RGBA", (8, 8), (200, 30, 30, alpha)), "PNG")
     image = convert(original, "gif-alpha")
     assert (image.getpixel((4, 4)) == image.info.get("transparency")) is transparent
 
 
 @pytest.mark.parametrize("fmt", ["gif-alpha", "png8-alpha"])
 def test_palette_alpha_formats_keep_at_most_255_colours_plus_the_key(fmt):
-    image = convert(_samples.encode(_samples.photo((64, 64)).convert("RGBA"), "PNG"), fmt)
+    image = convert(images.encode(images.photo((64, 64)).convert("RGBA"), "PNG"), fmt)
     colours = image.getcolors()
     assert len(colours) <= 256
     rgba = convert(RGBA, fmt).convert("RGBA")
@@ -241,7 +243,7 @@ def test_outputs_are_reproducible(fmt):
 
 def test_reproducible_across_a_pickled_converter():
     converter = pickle.loads(pickle.dumps(PillowConverter(Limits(max_source_pixels=10**7))))
-    plan = _samples.plan("jpeg", wid=40)
+    plan = images.plan("jpeg", wid=40)
     direct = b"".join(PillowConverter().convert(io.BytesIO(PHOTO), plan))
     assert b"".join(converter.convert(io.BytesIO(PHOTO), plan)) == direct
 
@@ -265,7 +267,7 @@ def test_formats_this_installation_cannot_write_are_conversion_errors(fmt, messa
 
 def test_fmt_orig_is_a_verbatim_copy_without_decoding():
     data = b"not an image, but an original all the same" * 1000
-    plan = _samples.plan("jpeg")
+    plan = images.plan("jpeg")
     plan = attrs.evolve(plan, output_format=None, options=None)
     out = PillowConverter().convert(io.BytesIO(data), plan)
     assert out.format is None

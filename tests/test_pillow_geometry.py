@@ -7,17 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from exportjob import (
-    Color,
-    ConversionError,
-    Crop,
-    Fit,
-    FitMode,
-    Flip,
-    ImageTooLargeError,
-    RenderOptions,
-    _samples,
-)
+from exportjob import ConversionError
 from exportjob.converters import Limits, PillowConverter
 from exportjob.converters._geometry import (
     check_layout,
@@ -27,6 +17,9 @@ from exportjob.converters._geometry import (
     rotated_size,
     round_half_up,
 )
+from exportjob.exceptions import ImageTooLargeError
+from exportjob.options import Color, Crop, Fit, FitMode, Flip, RenderOptions
+from exportjob.testing import images
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)
@@ -35,7 +28,7 @@ WHITE = (255, 255, 255)
 
 
 def convert(data: bytes, fmt: str = "png", converter: PillowConverter | None = None, **options):
-    out = (converter or PillowConverter()).convert(io.BytesIO(data), _samples.plan(fmt, **options))
+    out = (converter or PillowConverter()).convert(io.BytesIO(data), images.plan(fmt, **options))
     image = Image.open(io.BytesIO(b"".join(out)))
     assert (out.width, out.height) == image.size
     return image
@@ -46,10 +39,10 @@ def close(actual, expected, tolerance=12):
 
 
 def solid(colour, size=(400, 300), fmt="PNG"):
-    return _samples.encode(Image.new("RGB", size, colour), fmt)
+    return images.encode(Image.new("RGB", size, colour), fmt)
 
 
-MARKER = _samples.encode(_samples.marker_image((60, 40)), "PNG")
+MARKER = images.encode(images.marker_image((60, 40)), "PNG")
 
 
 # -- pure math ---------------------------------------------------------------------------------
@@ -573,21 +566,21 @@ def test_reply_sizes_on_real_pixels(options, size):
 
 
 def test_maxpix_fails_before_decoding():
-    truncated = _samples.encode(_samples.photo((400, 300)), "JPEG")[:2000]
+    truncated = images.encode(images.photo((400, 300)), "JPEG")[:2000]
     with pytest.raises(ImageTooLargeError, match="MaxPix") as info:
         convert(truncated, wid=200, max_pix=(100, 100))
     assert info.value.handle == "sample|1"
 
 
 def test_output_pixel_limit_fails_before_decoding():
-    truncated = _samples.encode(_samples.photo((400, 300)), "JPEG")[:2000]
+    truncated = images.encode(images.photo((400, 300)), "JPEG")[:2000]
     with pytest.raises(ImageTooLargeError, match="output pixels"):
         convert(truncated, converter=PillowConverter(Limits(max_output_pixels=1000)), wid=200)
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_is_baked_in(orientation):
-    image = convert(_samples.exif_oriented_jpeg(orientation), "png")
+    image = convert(images.exif_oriented_jpeg(orientation), "png")
     assert image.size == (60, 40)
     assert close(image.getpixel((3, 3)), RED)
     assert close(image.getpixel((56, 3)), GREEN)
@@ -596,13 +589,11 @@ def test_exif_orientation_is_baked_in(orientation):
 
 
 def test_exif_orientation_counts_for_the_reply_size():
-    image = convert(_samples.exif_oriented_jpeg(6), "png", wid=30)
+    image = convert(images.exif_oriented_jpeg(6), "png", wid=30)
     assert image.size == (30, 20)
 
 
 def test_a_tiny_positive_crop_n_is_one_pixel_not_the_whole_image():
-    plan = _samples.plan("png", crop=Crop(0.5, 0.5, 1e-7, 1e-7, normalized=True))
-    out = PillowConverter().convert(
-        io.BytesIO(_samples.encode(_samples.photo((64, 48)), "PNG")), plan
-    )
+    plan = images.plan("png", crop=Crop(0.5, 0.5, 1e-7, 1e-7, normalized=True))
+    out = PillowConverter().convert(io.BytesIO(images.encode(images.photo((64, 48)), "PNG")), plan)
     assert (out.width, out.height) == (1, 1)

@@ -13,13 +13,15 @@ import attrs
 import pytest
 from PIL import IcoImagePlugin, Image, WebPImagePlugin
 
-from exportjob import ConversionError, ExportJobError, ImageTooLargeError, _samples
+from exportjob import ConversionError, ExportJobError
 from exportjob.converters import Limits, PillowConverter
 from exportjob.converters._decode import ACCEPTED_FORMATS, _ico_sizes
+from exportjob.exceptions import ImageTooLargeError
+from exportjob.testing import images
 
 
 def convert(data: bytes, fmt: str = "png", converter: PillowConverter | None = None, **options):
-    out = (converter or PillowConverter()).convert(io.BytesIO(data), _samples.plan(fmt, **options))
+    out = (converter or PillowConverter()).convert(io.BytesIO(data), images.plan(fmt, **options))
     return b"".join(out)
 
 
@@ -40,14 +42,14 @@ def png_with_header(width: int, height: int) -> bytes:
 
 def jpeg_with_header(width: int, height: int) -> bytes:
     """A small JPEG whose SOF segment is patched to claim *width* x *height*."""
-    data = bytearray(_samples.encode(Image.new("RGB", (16, 16), "red"), "JPEG"))
+    data = bytearray(images.encode(Image.new("RGB", (16, 16), "red"), "JPEG"))
     sof = data.find(b"\xff\xc0")
     data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
 
 
-PHOTO_JPEG = _samples.encode(_samples.photo((320, 240)), "JPEG", quality=90)
-PHOTO_PNG = _samples.encode(_samples.photo((320, 240)), "PNG")
+PHOTO_JPEG = images.encode(images.photo((320, 240)), "JPEG", quality=90)
+PHOTO_PNG = images.encode(images.photo((320, 240)), "PNG")
 
 
 @pytest.mark.parametrize(
@@ -72,14 +74,14 @@ PHOTO_PNG = _samples.encode(_samples.photo((320, 240)), "PNG")
         pytest.param(PHOTO_JPEG[: len(PHOTO_JPEG) // 2], "truncated", id="truncated-jpeg"),
         pytest.param(PHOTO_PNG[: len(PHOTO_PNG) // 2], "truncated", id="truncated-png"),
         pytest.param(PHOTO_PNG[:40], "looks like a PNG", id="png-header-only"),
-        pytest.param(_samples.animated_gif()[:60], "looks like a GIF", id="truncated-gif"),
+        pytest.param(images.animated_gif()[:60], "looks like a GIF", id="truncated-gif"),
         pytest.param(
-            _samples.encode(_samples.photo((64, 48)), "TIFF")[:200],
+            images.encode(images.photo((64, 48)), "TIFF")[:200],
             "truncated",
             id="truncated-tiff",
         ),
         pytest.param(
-            _samples.encode(_samples.photo((64, 48)), "WEBP")[:100],
+            images.encode(images.photo((64, 48)), "WEBP")[:100],
             "could not be converted",
             id="truncated-webp",
         ),
@@ -139,7 +141,10 @@ def test_pillow_global_limit_is_neither_the_mechanism_nor_changed(monkeypatch):
     [
         pytest.param({"extend": (0, 0, 0, 500_000)}, id="extend"),
         pytest.param({"size": (100_000, 100_000)}, id="size"),
-        pytest.param({"crop": __import__("exportjob").Crop(0, 0, 100_000, 100_000)}, id="crop"),
+        pytest.param(
+            {"crop": __import__("exportjob.options").options.Crop(0, 0, 100_000, 100_000)},
+            id="crop",
+        ),
     ],
 )
 def test_commands_cannot_build_giant_canvases(options):
@@ -148,9 +153,7 @@ def test_commands_cannot_build_giant_canvases(options):
 
 
 def test_wrong_extension_does_not_matter():
-    plan = attrs.evolve(
-        _samples.plan("png"), asset=_samples.plan("png", file_name="photo.jpg").asset
-    )
+    plan = attrs.evolve(images.plan("png"), asset=images.plan("png", file_name="photo.jpg").asset)
     out = PillowConverter().convert(io.BytesIO(PHOTO_PNG), plan)
     assert Image.open(io.BytesIO(b"".join(out))).size == (320, 240)
 
@@ -174,14 +177,14 @@ class _Pipe(io.RawIOBase):
 
 
 def test_non_seekable_streams_are_read():
-    out = PillowConverter().convert(_Pipe(PHOTO_JPEG), _samples.plan("png", wid=32))  # type: ignore[arg-type]
+    out = PillowConverter().convert(_Pipe(PHOTO_JPEG), images.plan("png", wid=32))  # type: ignore[arg-type]
     assert out.width == 32
 
 
 def test_bad_exif_orientation_counts_as_upright():
     exif = Image.Exif()
     exif[0x0112] = 9
-    data = _samples.encode(_samples.photo((40, 30)), "JPEG", exif=exif.tobytes())
+    data = images.encode(images.photo((40, 30)), "JPEG", exif=exif.tobytes())
     assert Image.open(io.BytesIO(convert(data))).size == (40, 30)
 
 
@@ -229,7 +232,7 @@ def test_only_raster_formats_are_read():
 
 @pytest.mark.parametrize("fmt", ["BMP", "PPM", "ICO"])
 def test_other_raster_formats_are_read(fmt):
-    data = _samples.encode(_samples.photo((32, 32)), fmt)
+    data = images.encode(images.photo((32, 32)), fmt)
     assert Image.open(io.BytesIO(convert(data))).size == (32, 32)
 
 
@@ -260,7 +263,7 @@ def dib(width: int, height: int, header_size: int = 40) -> bytes:
 
 
 def small_png() -> bytes:
-    return _samples.encode(Image.new("RGBA", (16, 16), "red"), "PNG")
+    return images.encode(Image.new("RGBA", (16, 16), "red"), "PNG")
 
 
 @pytest.fixture
@@ -352,7 +355,7 @@ def webp_claiming(width: int, height: int, kind: str) -> bytes:
     """A real 16x16 WebP whose header claims *width* x *height* (VP8, VP8L or VP8X)."""
     image = Image.new("RGBA" if kind == "VP8X" else "RGB", (16, 16), (10, 20, 30, 128))
     data = bytearray(
-        _samples.encode(
+        images.encode(
             image, "WEBP", lossless=kind != "VP8 ", exif=b"Exif\0\0MM" if kind == "VP8X" else b""
         )
     )
@@ -381,7 +384,7 @@ def test_webp_canvas_is_checked_before_the_decoder_allocates_it(kind, monkeypatc
 
 @pytest.mark.parametrize("side", [900, 9000])
 def test_jpeg_claiming_more_than_its_data_holds_is_refused(side):
-    data = bytearray(_samples.encode(_samples.photo((16, 16)), "JPEG"))
+    data = bytearray(images.encode(images.photo((16, 16)), "JPEG"))
     sof = data.find(b"\xff\xc0")
     data[sof + 5 : sof + 9] = struct.pack(">HH", side, side)
     with pytest.raises(ConversionError, match="too short for its claimed size") as info:
@@ -396,7 +399,7 @@ def test_jpeg_data_is_counted_from_the_scan_not_the_metadata():
     exif[0x010E] = "x" * 60_000  # ImageDescription
     data = bytearray(jpeg_with_header(16, 16))
     padded = bytearray(
-        _samples.encode(Image.new("RGB", (16, 16), "red"), "JPEG", exif=exif.tobytes())
+        images.encode(Image.new("RGB", (16, 16), "red"), "JPEG", exif=exif.tobytes())
     )
     sof = padded.find(b"\xff\xc0")
     padded[sof + 5 : sof + 9] = struct.pack(">HH", 2000, 2000)
@@ -411,7 +414,7 @@ def test_jpeg_data_is_counted_from_the_scan_not_the_metadata():
 @pytest.mark.parametrize("size", [(1, 1), (8, 8), (17, 3), (1, 3000), (2000, 2000)])
 def test_uniform_jpegs_the_most_compressible_are_not_refused(mode, quality, progressive, size):
     colour = {"L": 128, "RGB": (200, 30, 40), "CMYK": (10, 20, 30, 40)}[mode]
-    data = _samples.encode(
+    data = images.encode(
         Image.new(mode, size, colour),
         "JPEG",
         quality=quality,
@@ -464,7 +467,7 @@ def gif_frame_claiming(data: bytes, width: int, height: int) -> bytes:
 
 
 def animated_photo_gif(interlace: bool) -> bytes:
-    frames = [_samples.photo((64, 48), seed=seed).convert("P") for seed in range(3)]
+    frames = [images.photo((64, 48), seed=seed).convert("P") for seed in range(3)]
     out = io.BytesIO()
     frames[0].save(
         out, "GIF", save_all=True, append_images=frames[1:], interlace=interlace, duration=100
@@ -476,13 +479,13 @@ def animated_photo_gif(interlace: bool) -> bytes:
 @pytest.mark.parametrize(
     "original",
     [
-        pytest.param(_samples.encode(_samples.photo((64, 48)), "GIF", interlace=0), id="photo"),
+        pytest.param(images.encode(images.photo((64, 48)), "GIF", interlace=0), id="photo"),
         pytest.param(
-            _samples.encode(_samples.photo((64, 48)), "GIF", interlace=1), id="photo-interlaced"
+            images.encode(images.photo((64, 48)), "GIF", interlace=1), id="photo-interlaced"
         ),
-        pytest.param(_samples.encode(Image.new("P", (64, 48), 3), "GIF"), id="uniform"),
+        pytest.param(images.encode(Image.new("P", (64, 48), 3), "GIF"), id="uniform"),
         pytest.param(
-            _samples.encode(_samples.photo((64, 48)), "GIF", transparency=0), id="transparent"
+            images.encode(images.photo((64, 48)), "GIF", transparency=0), id="transparent"
         ),
         pytest.param(animated_photo_gif(interlace=False), id="animated"),
         pytest.param(animated_photo_gif(interlace=True), id="animated-interlaced"),
@@ -499,7 +502,7 @@ def test_gif_frame_claiming_more_than_its_data_is_refused(original, converter):
 
 def test_gif_screen_larger_than_its_frame_is_a_valid_gif_and_converts():
     # The logical screen is the canvas; a frame may cover part of it (GIF89a). Not a corruption.
-    data = bytearray(_samples.encode(_samples.photo((64, 48)), "GIF"))
+    data = bytearray(images.encode(images.photo((64, 48)), "GIF"))
     data[6:10] = struct.pack("<HH", 640, 480)
     assert Image.open(io.BytesIO(convert(bytes(data)))).size == (640, 480)
 
@@ -508,7 +511,7 @@ def test_gif_screen_larger_than_its_frame_is_a_valid_gif_and_converts():
 
 
 def jpeg2000(image: Image.Image, *, jp2: bool = True, **options) -> bytes:
-    return _samples.encode(image, "JPEG2000", no_jp2=not jp2, **options)
+    return images.encode(image, "JPEG2000", no_jp2=not jp2, **options)
 
 
 def j2k_claiming(data: bytes, width: int, height: int, *, tiles: bool = False) -> bytes:
@@ -530,7 +533,7 @@ def j2k_claiming(data: bytes, width: int, height: int, *, tiles: bool = False) -
 @pytest.mark.parametrize("tile_size", [None, (16, 16)], ids=["one-tile", "tiled"])
 def test_jpeg2000_claiming_more_tiles_than_it_holds_is_refused(jp2, lossless, tile_size):
     original = jpeg2000(
-        _samples.photo((64, 48)), jp2=jp2, irreversible=not lossless, tile_size=tile_size
+        images.photo((64, 48)), jp2=jp2, irreversible=not lossless, tile_size=tile_size
     )
     assert Image.open(io.BytesIO(convert(original))).size == (64, 48)
     with pytest.raises(ConversionError, match="JPEG 2000 codestream is incomplete") as info:
@@ -541,7 +544,7 @@ def test_jpeg2000_claiming_more_tiles_than_it_holds_is_refused(jp2, lossless, ti
 
 
 def test_jpeg2000_with_a_tile_left_out_is_refused():
-    data = jpeg2000(_samples.photo((64, 64)), jp2=False, tile_size=(32, 32))
+    data = jpeg2000(images.photo((64, 64)), jp2=False, tile_size=(32, 32))
     second = data.find(b"\xff\x90", data.find(b"\xff\x90") + 2)
     (length,) = struct.unpack_from(">I", data, second + 6)
     with pytest.raises(ConversionError, match="1 of the 4 tiles"):
@@ -550,7 +553,7 @@ def test_jpeg2000_with_a_tile_left_out_is_refused():
 
 @pytest.mark.parametrize("jp2", [True, False], ids=["jp2", "j2k"])
 def test_truncated_jpeg2000_is_refused(jp2):
-    data = jpeg2000(_samples.photo((320, 240)), jp2=jp2)
+    data = jpeg2000(images.photo((320, 240)), jp2=jp2)
     with pytest.raises(ConversionError, match="past the end of the data"):
         convert(data[: len(data) * 3 // 4])
 
@@ -577,6 +580,6 @@ def test_uniform_jpeg2000_the_most_compressible_is_not_refused(
 def test_jpeg2000_with_its_tile_grid_patched_too_is_refused():
     # One tile claiming the larger size: every tile is there. OpenJPEG reads the packets against
     # the wrong geometry and decodes noise without an error; no structural check can tell.
-    original = jpeg2000(_samples.photo((64, 48)), jp2=False)
+    original = jpeg2000(images.photo((64, 48)), jp2=False)
     with pytest.raises(ConversionError):
         convert(j2k_claiming(original, 640, 480, tiles=True))

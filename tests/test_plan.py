@@ -7,15 +7,13 @@ import pytest
 from exportjob import (
     Asset,
     AssetType,
-    Compression,
     ExportFormat,
     ExportJob,
     MacroLibrary,
     ModifierError,
-    PixelType,
-    plan_export,
     plan_exports,
 )
+from exportjob.options import Compression, PixelType
 
 MACROS = MacroLibrary({"test": "fmt=tif", "thumb": "wid=200&fmt=png&qlt=90", "sized": "wid=300"})
 
@@ -34,7 +32,7 @@ def convert(modifier: str | None = None, macro: str | None = None) -> ExportJob:
 
 
 def test_seed_example_macro_format_wins_over_modifier_format() -> None:
-    plan = plan_export(asset(), convert("&fmt=png", "$test$"), macros=MACROS)
+    plan = plan_exports([asset()], convert("&fmt=png", "$test$"), macros=MACROS)[0]
     assert plan.accepted
     assert plan.output_name == "fileToExport.tiff"
     assert plan.output_format is not None
@@ -60,14 +58,14 @@ def test_seed_example_macro_format_wins_over_modifier_format() -> None:
 def test_output_format_and_name(
     modifier: str | None, macro: str | None, name: str, fmt: str
 ) -> None:
-    plan = plan_export(asset(), convert(modifier, macro), macros=MACROS)
+    plan = plan_exports([asset()], convert(modifier, macro), macros=MACROS)[0]
     assert plan.output_name == name
     assert plan.output_format is not None
     assert plan.output_format.name == fmt
 
 
 def test_commands_after_the_macro_are_the_macros_own() -> None:
-    plan = plan_export(asset(), convert("&wid=999&qlt=50", "$thumb$"), macros=MACROS)
+    plan = plan_exports([asset()], convert("&wid=999&qlt=50", "$thumb$"), macros=MACROS)[0]
     assert plan.options is not None
     assert plan.options.wid == 200
     assert plan.options.qlt.quality == 90
@@ -75,21 +73,21 @@ def test_commands_after_the_macro_are_the_macros_own() -> None:
 
 
 def test_pixel_type_and_compression_are_resolved() -> None:
-    plan = plan_export(asset(), convert("&fmt=tif,cmyk,lzw"), macros=MACROS)
+    plan = plan_exports([asset()], convert("&fmt=tif,cmyk,lzw"), macros=MACROS)[0]
     assert plan.output_format is not None
     assert plan.output_format.pixel_type is PixelType.CMYK
     assert plan.output_format.compression is Compression.LZW
 
 
 def test_convert_with_neither_modifier_nor_macro_is_jpeg_with_a_warning() -> None:
-    plan = plan_export(asset(file_name="a.png"), convert())
+    plan = plan_exports([asset(file_name="a.png")], convert())[0]
     assert plan.output_name == "a.jpg"
     assert any("default JPEG" in w for w in plan.warnings)
 
 
 def test_orig_keeps_the_original_name_and_warns_about_ignored_fields() -> None:
     job = ExportJob(asset_handles=["h1"], fmt="orig", is_modifier="&fmt=png", macro="$test$")
-    plan = plan_export(asset(file_name="Autumn Leaves.JPG"), job)
+    plan = plan_exports([asset(file_name="Autumn Leaves.JPG")], job)[0]
     assert plan.accepted
     assert plan.output_name == "Autumn Leaves.JPG"
     assert plan.output_format is None
@@ -101,14 +99,14 @@ def test_orig_keeps_the_original_name_and_warns_about_ignored_fields() -> None:
 
 def test_orig_does_not_parse_the_modifier() -> None:
     job = ExportJob(asset_handles=["h1"], fmt="orig", is_modifier="&src=elsewhere")
-    assert plan_export(asset(), job).accepted
+    assert plan_exports([asset()], job)[0].accepted
 
 
 @pytest.mark.parametrize("kind", [t for t in AssetType if t.is_set], ids=lambda t: t.value)
 @pytest.mark.parametrize("fmt", ["orig", "convert"])
 def test_set_assets_are_refused_naming_the_type(kind: AssetType, fmt: str) -> None:
     job = ExportJob(asset_handles=["h1"], fmt=fmt)
-    plan = plan_export(asset(kind=kind), job)
+    plan = plan_exports([asset(kind=kind)], job)[0]
     assert not plan.accepted
     assert plan.refusal is not None
     assert plan.refusal.code == "UNSUPPORTED_ASSET_TYPE"
@@ -117,22 +115,22 @@ def test_set_assets_are_refused_naming_the_type(kind: AssetType, fmt: str) -> No
 
 
 def test_assets_of_another_company_are_refused_before_anything_else() -> None:
-    plan = plan_export(asset(company="rival", kind="ImageSet"), convert(), company="acme")
+    plan = plan_exports([asset(company="rival", kind="ImageSet")], convert(), company="acme")[0]
     assert plan.refusal is not None
     assert plan.refusal.code == "NOT_AUTHORIZED"
 
 
 def test_same_company_is_authorized() -> None:
-    assert plan_export(asset(company="acme"), convert(), company="acme").accepted
+    assert plan_exports([asset(company="acme")], convert(), company="acme")[0].accepted
 
 
 def test_no_company_means_no_authorization_check() -> None:
-    assert plan_export(asset(company="rival"), convert()).accepted
+    assert plan_exports([asset(company="rival")], convert())[0].accepted
 
 
 def test_a_bad_modifier_is_a_job_level_error() -> None:
     with pytest.raises(ModifierError):
-        plan_export(asset(), convert("&wid=-5"))
+        plan_exports([asset()], convert("&wid=-5"))[0]
 
 
 def test_plan_exports_gives_distinct_deterministic_names() -> None:
@@ -167,7 +165,7 @@ def test_plan_exports_orig_names_collide_case_insensitively() -> None:
     "file_name", ["../../../etc/passwd", "/etc/shadow", "..\\..\\boot.ini", "a\x00b", "CON"]
 )
 def test_hostile_file_names_stay_inside_the_export_folder(file_name: str) -> None:
-    plan = plan_export(asset(file_name=file_name), convert("&fmt=png"))
+    plan = plan_exports([asset(file_name=file_name)], convert("&fmt=png"))[0]
     assert "/" not in plan.output_name
     assert "\\" not in plan.output_name
     assert "\x00" not in plan.output_name

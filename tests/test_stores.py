@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from exportjob import (
-    AssetHandle,
+from exportjob import AssetHandle, AssetType
+from exportjob.exceptions import (
     AssetNotFoundError,
-    AssetStore,
-    AssetType,
     StoreReadError,
     StoreWriteError,
     UnsafeNameError,
@@ -59,7 +57,6 @@ def test_memory_store_describes_opens_and_keeps_exports() -> None:
     store.add("a|1", JPEG, file_name="Autumn Leaves.jpg")
     asset = store.describe(AssetHandle("a|1"))
 
-    assert isinstance(store, AssetStore)
     assert (asset.type, asset.name, asset.company, asset.size) == (
         AssetType.IMAGE,
         "Autumn Leaves",

@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exportjob._macros import MacroLibrary
-from exportjob._syntax import (
+from exportjob import ExportJobError, MacroError, MacroLibrary, ModifierError
+from exportjob.exceptions import UnknownMacroError
+from exportjob.language import (
     MAX_EXPANDED_CHARS,
     MAX_EXPANDED_MODIFIERS,
     Command,
     parse_request,
     render_commands,
 )
-from exportjob.exceptions import ExportJobError, MacroError, ModifierError, UnknownMacroError
 from tests import strategies
 
 

@@ -15,12 +15,11 @@ from exportjob import (
     ExportEngine,
     ExportJob,
     JobContext,
-    JobCounts,
     JobLog,
-    JobReport,
-    NotifierError,
 )
 from exportjob._email import build_report
+from exportjob.exceptions import NotifierError
+from exportjob.joblog import JobCounts, JobReport
 from exportjob.stores import MemoryStore
 from exportjob.testing import (
     AssetSpec,

@@ -11,11 +11,19 @@ from typing import BinaryIO
 import attrs
 import pytest
 
-from exportjob import Asset, AssetHandle, ExportFormat, ExportJob, ExportPlan, JobContext, Refusal
-from exportjob._engine import ExportEngine
-from exportjob._joblog import AssetStatus
+from exportjob import (
+    Asset,
+    AssetHandle,
+    AssetStatus,
+    ExportEngine,
+    ExportFormat,
+    ExportJob,
+    ExportPlan,
+    JobContext,
+)
 from exportjob._work import export_asset
 from exportjob.converters import CopyConverter
+from exportjob.plans import Refusal
 from exportjob.stores import MemoryStore
 
 ASSET = Asset(handle="h", type="Pdf", name="doc", file_name="doc.pdf", company="acme")

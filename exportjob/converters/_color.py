@@ -14,7 +14,7 @@ import threading
 
 from PIL import Image, ImageCms
 
-from .._options import PixelType, RenderOptions
+from ..options import PixelType, RenderOptions
 from ._icc import gray_profile, srgb_curve
 
 __all__ = [

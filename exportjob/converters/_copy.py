@@ -7,8 +7,8 @@ from typing import BinaryIO
 
 import attrs
 
-from .._plan import ExportPlan
 from ..exceptions import ConversionError
+from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 
 __all__ = ["CHUNK_SIZE", "CopyConverter", "stream_chunks"]

@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image
 
 from .._formats import FormatInfo
-from .._options import Compression, OutputFormat, PixelType, Quality
+from ..options import Compression, OutputFormat, PixelType, Quality
 
 __all__ = ["encode", "jpeg2000_psnr", "writer_options"]
 

@@ -16,7 +16,7 @@ import statistics
 
 from PIL import Image, ImageChops, ImageFilter
 
-from .._options import ColorizeOp, NoiseOp, RenderOptions
+from ..options import ColorizeOp, NoiseOp, RenderOptions
 from ._geometry import round_half_up
 
 __all__ = ["grow_mask", "has_stage_c", "sharpen", "stage_c"]

@@ -13,8 +13,8 @@ import math
 
 import attrs
 
-from .._options import Crop, FitMode, RenderOptions
 from ..exceptions import ConversionError, ImageTooLargeError
+from ..options import Crop, FitMode, RenderOptions
 
 __all__ = [
     "LayerGeometry",
@@ -312,7 +312,7 @@ def plan_view(composite: Size, options: RenderOptions) -> ViewGeometry:
 def plan_layout(source: Size, options: RenderOptions) -> Layout:
     """Compute every size of the conversion of a *source* of that size (after EXIF orientation).
 
-    >>> from exportjob import RenderOptions
+    >>> from exportjob.options import RenderOptions
     >>> layout = plan_layout((4000, 3000), RenderOptions(wid=400))
     >>> layout.view.reply
     (400, 300)

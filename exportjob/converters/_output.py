@@ -11,7 +11,7 @@ import attrs
 from PIL import Image
 
 from .._formats import FormatInfo
-from .._options import Color, PixelType, RenderOptions
+from ..options import Color, PixelType, RenderOptions
 from ._color import split_alpha, to_output
 from ._palette import quantize
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageStat
 
-from .._options import Quantize
+from ..options import Quantize
 
 __all__ = ["WEB_PALETTE", "quantize"]
 

@@ -25,9 +25,9 @@ import attrs
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from .._formats import FormatInfo, format_info, pillow_can_write
-from .._options import OutputFormat, PixelType, RenderOptions
-from .._plan import ExportPlan
 from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError
+from ..options import OutputFormat, PixelType, RenderOptions
+from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 from ._color import output_profile
 from ._copy import stream_chunks
@@ -104,7 +104,8 @@ class PillowConverter:
 
     >>> import io
     >>> from PIL import Image
-    >>> from exportjob import Asset, ExportFormat, ExportPlan, OutputFormat, RenderOptions
+    >>> from exportjob import Asset, ExportFormat, ExportPlan
+    >>> from exportjob.options import OutputFormat, RenderOptions
     >>> original = io.BytesIO()
     >>> Image.new("RGB", (400, 300), "red").save(original, "PNG")
     >>> plan = ExportPlan(

@@ -14,7 +14,7 @@ import math
 import attrs
 from PIL import Image, ImageFilter
 
-from .._options import ResMode
+from ..options import ResMode
 from ._geometry import size_at_least_one
 
 __all__ = [

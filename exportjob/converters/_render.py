@@ -20,7 +20,7 @@ import attrs
 from PIL import Image
 
 from .._formats import FormatInfo
-from .._options import Flip, PixelType, RenderOptions
+from ..options import Flip, PixelType, RenderOptions
 from ._color import family, to_working, working_family
 from ._filters import grow_mask, has_stage_c, sharpen, stage_c
 from ._geometry import Layout, quarter_turns, rotated_size

@@ -24,17 +24,15 @@ from exportjob import (
     JobContext,
     JobLog,
     JobPlan,
-    JobReport,
     JobRun,
     MacroLibrary,
     Notifier,
-    OutputFormat,
-    RenderOptions,
-    ResolvedRequest,
-    plan_export,
-    resolve_request,
+    plan_exports,
 )
 from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.joblog import JobReport
+from exportjob.language import ResolvedRequest, resolve_request
+from exportjob.options import OutputFormat, RenderOptions
 from exportjob.stores import DirectoryStore, MemoryStore
 from exportjob.testing import RecordingNotifier
 
@@ -84,7 +82,7 @@ assert_type(resolve_request("&wid=10", None), ResolvedRequest)
 assert_type(resolve_request("&wid=10", None).options, RenderOptions)
 
 asset = store.describe(AssetHandle("a"))
-plan = plan_export(asset, job, macros=MacroLibrary({"x": "wid=1"}), company="acme")
+plan = plan_exports([asset], job, macros=MacroLibrary({"x": "wid=1"}), company="acme")[0]
 assert_type(plan, ExportPlan)
 assert_type(plan.output_format, OutputFormat | None)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from . import _parsers as p
-from ._colors import parse_color
+from . import _arguments as p
+from ._color_syntax import parse_color
 from ._values import fields, flag, integer, keyword, real
 
 __all__ = ["COMMANDS", "CommandSpec", "Kind", "canonical_name", "lookup"]

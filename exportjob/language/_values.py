@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import TypeVar
 
-from .exceptions import ModifierError
+from ..exceptions import ModifierError
 
 __all__ = ["fields", "flag", "integer", "keyword", "real"]
 

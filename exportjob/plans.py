@@ -6,20 +6,28 @@ refused plan carries its reason; an accepted one carries everything the converte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 import attrs
 
-from ._commands import ResolvedRequest, resolve_request
 from ._formats import format_info
-from ._macros import MacroLibrary
 from ._model import Asset, AssetHandle, ExportFormat, ExportJob
-from ._names import distinct_names, safe_name, split_name
-from ._options import ConversionSettings, OutputFormat, RenderOptions
-from ._syntax import Command
+from ._names import NameBook, safe_name, split_name
 from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
+from .language._macros import MacroLibrary
+from .language._resolve import ResolvedRequest, resolve_request
+from .language._syntax import Command, render_commands
+from .options import ConversionSettings, OutputFormat, RenderOptions
 
-__all__ = ["ExportPlan", "JobPlan", "Refusal", "plan_export", "plan_exports", "resolve_job_request"]
+__all__ = [
+    "ExportPlan",
+    "JobPlan",
+    "Planner",
+    "Refusal",
+    "plan_export",
+    "plan_exports",
+    "resolve_job_request",
+]
 
 
 @attrs.frozen
@@ -79,8 +87,6 @@ class ExportPlan:
     @property
     def request(self) -> str:
         """The effective Image Serving request, rendered (``""`` for ``fmt=orig``)."""
-        from ._syntax import render_commands  # noqa: PLC0415 - avoids a cycle at import
-
         return render_commands(self.commands)
 
     def _repr_html_(self) -> str:
@@ -152,29 +158,29 @@ def _refused(asset: Asset, job: ExportJob, error: AssetError) -> ExportPlan:
 def plan_export(
     asset: Asset,
     job: ExportJob,
+    request: ResolvedRequest | None,
     *,
     company: str | None = None,
-    request: ResolvedRequest | None = None,
-    macros: MacroLibrary | None = None,
-    settings: ConversionSettings | None = None,
 ) -> ExportPlan:
-    """Plan the export of one *asset* under *job*.
+    """Plan the export of one *asset* under *job*, from the job's resolved *request*.
+
+    The output name is the asset's own (made safe); ``Planner`` makes names distinct within a job.
 
     Args:
         asset: what the store knows of the asset.
         job: the export job.
+        request: the job's request from ``resolve_job_request`` (None for ``fmt=orig``).
         company: the submitting company; an asset of another company is refused as not authorized.
             ``None`` skips the check (planning outside a submission, for example in a notebook).
-        request: the job's resolved request (from ``resolve_job_request``); resolved here if omitted.
-        macros: the macro library for the job's ``macro`` and any invocations in ``is_modifier``.
-        settings: defaults for what Image Serving keeps in catalog attributes.
 
     Raises:
-        ModifierError: the job's modifier or macro is invalid (a job-level error, not per asset).
+        ValueError: *request* is None for a ``fmt=convert`` job.
 
+    >>> from exportjob.language import MacroLibrary
     >>> job = ExportJob(asset_handles=["h"], fmt="convert", is_modifier="&fmt=png", macro="$test$")
+    >>> request = resolve_job_request(job, macros=MacroLibrary({"test": "fmt=tif"}))
     >>> asset = Asset(handle="h", type="Image", name="f", file_name="fileToExport.jpg", company="c")
-    >>> plan_export(asset, job, macros=MacroLibrary({"test": "fmt=tif"})).output_name
+    >>> plan_export(asset, job, request).output_name
     'fileToExport.tiff'
     """
     if company is not None and asset.company != company:
@@ -208,9 +214,9 @@ def plan_export(
             output_name=safe_name(asset.file_name, fallback=asset.name),
             warnings=warnings,
         )
-
     if request is None:
-        request = resolve_request(job.is_modifier, job.macro, macros=macros, settings=settings)
+        msg = "a fmt=convert job is planned from its resolved request (resolve_job_request)"
+        raise ValueError(msg)
     warnings = request.warnings
     if job.is_modifier is None and job.macro is None:
         warnings = (
@@ -231,6 +237,43 @@ def plan_export(
     )
 
 
+class Planner:
+    """The one planner of a job: plans its assets one by one, in job order, with distinct names.
+
+    ``plan_exports`` and the engine both plan through it, so a plan shown in a notebook is the plan
+    the engine runs. Names are made distinct as assets are planned (see ``NameBook``): the first
+    asset keeps its name, the same job order always gives the same names.
+    """
+
+    def __init__(
+        self, job: ExportJob, request: ResolvedRequest | None, *, company: str | None = None
+    ) -> None:
+        self.job = job
+        self.request = request
+        self.company = company
+        self._names = NameBook()
+
+    def plan(self, asset: Asset) -> ExportPlan:
+        """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
+        plan = plan_export(asset, self.job, self.request, company=self.company)
+        if not plan.accepted:
+            return plan
+        name = self._names.claim(plan.output_name)
+        if name == plan.output_name:
+            return plan
+        return attrs.evolve(
+            plan,
+            output_name=name,
+            warnings=(
+                *plan.warnings,
+                (
+                    f"output name {plan.output_name!r} is taken by another asset of this job; "
+                    f"written as {name!r}"
+                ),
+            ),
+        )
+
+
 def plan_exports(
     assets: Iterable[Asset],
     job: ExportJob,
@@ -239,36 +282,11 @@ def plan_exports(
     macros: MacroLibrary | None = None,
     settings: ConversionSettings | None = None,
 ) -> tuple[ExportPlan, ...]:
-    """Plan every asset of a job, with distinct, deterministic output names (first keeps its name).
+    """Plan every asset of a job, in order, with distinct, deterministic output names.
 
     The request is resolved once; it raises ``ModifierError`` or ``MacroError`` if it is invalid.
     """
-    assets = list(assets)
-    request = resolve_job_request(job, macros=macros, settings=settings)
-    plans = [
-        plan_export(a, job, company=company, request=request, macros=macros, settings=settings)
-        for a in assets
-    ]
-    return dedupe_names(plans)
-
-
-def dedupe_names(plans: Sequence[ExportPlan]) -> tuple[ExportPlan, ...]:
-    """Give accepted plans distinct output names; a renamed plan gets a warning saying so."""
-    accepted = [i for i, p in enumerate(plans) if p.accepted]
-    names = distinct_names(plans[i].output_name for i in accepted)
-    out = list(plans)
-    for i, name in zip(accepted, names, strict=True):
-        plan = plans[i]
-        if name != plan.output_name:
-            out[i] = attrs.evolve(
-                plan,
-                output_name=name,
-                warnings=(
-                    *plan.warnings,
-                    (
-                        f"output name {plan.output_name!r} is taken by another asset of this job; "
-                        f"written as {name!r}"
-                    ),
-                ),
-            )
-    return tuple(out)
+    planner = Planner(
+        job, resolve_job_request(job, macros=macros, settings=settings), company=company
+    )
+    return tuple(planner.plan(a) for a in assets)

@@ -18,11 +18,11 @@ from typing import BinaryIO, Literal, cast
 
 import attrs
 
-from ._joblog import JobReport
-from ._model import Asset, AssetHandle, AssetType, EmailSetting
-from .exceptions import StoreReadError, StoreWriteError
-from .protocols import AssetStore
-from .stores import MemoryStore
+from .._log import JobReport
+from .._model import Asset, AssetHandle, AssetType, EmailSetting
+from ..exceptions import StoreReadError, StoreWriteError
+from ..protocols import AssetStore
+from ..stores import MemoryStore
 
 __all__ = [
     "AssetSpec",
@@ -63,7 +63,7 @@ def sample_image(
     >>> sample_image("empty")
     b''
     """
-    from . import _samples  # noqa: PLC0415 - Pillow only when a sample is made
+    from . import images  # noqa: PLC0415 - Pillow only when a sample is made
 
     size = (width, height)
     simple = {
@@ -75,13 +75,13 @@ def sample_image(
     }
     if kind in simple:
         fmt, options = simple[kind]
-        return _samples.encode(_samples.photo(size, seed), fmt, **options)
+        return images.encode(images.photo(size, seed), fmt, **options)
     if kind == "png-alpha":
-        return _samples.encode(_samples.rgba_with_transparency(size), "PNG")
+        return images.encode(images.rgba_with_transparency(size), "PNG")
     if kind == "cmyk-jpeg":
-        return _samples.cmyk_jpeg(size)
+        return images.cmyk_jpeg(size)
     if kind == "png16":
-        return _samples.png16(size)
+        return images.png16(size)
     if kind == "truncated":
         data = sample_image("jpeg", width, height, seed=seed)
         return data[: len(data) // 2]
@@ -176,9 +176,9 @@ def sample_jpeg(width: int = 640, height: int = 480, *, seed: int = 0, quality: 
     >>> sample_jpeg(64, 48)[:3]
     b'\xff\xd8\xff'
     """
-    from . import _samples  # noqa: PLC0415 - Pillow only when a sample is made
+    from . import images  # noqa: PLC0415 - Pillow only when a sample is made
 
-    return _samples.encode(_samples.photo((width, height), seed), "JPEG", quality=quality)
+    return images.encode(images.photo((width, height), seed), "JPEG", quality=quality)
 
 
 def sample_png(width: int = 640, height: int = 480, *, seed: int = 0) -> bytes:
@@ -187,9 +187,9 @@ def sample_png(width: int = 640, height: int = 480, *, seed: int = 0) -> bytes:
     >>> sample_png(8, 8)[:4]
     b'\x89PNG'
     """
-    from . import _samples  # noqa: PLC0415
+    from . import images  # noqa: PLC0415
 
-    return _samples.encode(_samples.photo((width, height), seed), "PNG")
+    return images.encode(images.photo((width, height), seed), "PNG")
 
 
 class RecordingNotifier:

@@ -16,16 +16,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote, unquote
 
 import attrs
 
-from ._command_table import canonical_name
-from .exceptions import ModifierError, UnknownMacroError
-
-if TYPE_CHECKING:
-    from ._macros import MacroLibrary
+from ..exceptions import ModifierError, UnknownMacroError
+from ._vocabulary import canonical_name
 
 __all__ = [
     "INVOCATION",
@@ -34,13 +31,12 @@ __all__ = [
     "NAME",
     "Command",
     "ExpansionBudget",
+    "MacroLookup",
     "RawModifier",
     "build_commands",
     "check_characters",
-    "check_library",
     "expand",
     "invoke",
-    "parse_request",
     "render_commands",
     "split_modifiers",
 ]
@@ -72,7 +68,7 @@ class Command:
     variable definitions and invocations are not counted); ``origin`` says where it was written
     (``"is_modifier"``, or ``"macro $thumb$"`` for a command in macro ``thumb``).
 
-    >>> parse_request("WID=400&bgc=ff0000")[0]
+    >>> Command("wid", "400", 1)
     Command(name='wid', value='400', position=1, origin='request')
     """
 
@@ -149,17 +145,19 @@ def split_modifiers(text: str) -> list[str]:
     return [part for part in text.removeprefix("?").split("&") if part]
 
 
-def check_library(function: str, macros: object) -> None:
-    """Raise ``TypeError`` unless *macros* is a ``MacroLibrary`` or None."""
-    from ._macros import MacroLibrary  # noqa: PLC0415 - _macros imports this module
+class MacroLookup(Protocol):
+    """What the syntax layer needs of a macro library: membership and a bound expansion."""
 
-    if macros is not None and not isinstance(macros, MacroLibrary):
-        raise TypeError(
-            f"{function}: macros must be a MacroLibrary or None, not {type(macros).__name__}"
-        )
+    def __contains__(self, name: object) -> bool:
+        """Whether macro *name* is defined."""
+        ...
+
+    def expansion(self, name: str) -> tuple[RawModifier, ...]:
+        """The modifiers macro *name* expands to (its invocations already expanded)."""
+        ...
 
 
-def invoke(name: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawModifier, ...]:
+def invoke(name: str, macros: MacroLookup | None, *, origin: str) -> tuple[RawModifier, ...]:
     """Return the modifiers macro *name* expands to; ``UnknownMacroError`` if it is not defined."""
     if macros is None or name not in macros:
         where = "no macro library was given" if macros is None else "the library does not define it"
@@ -169,7 +167,7 @@ def invoke(name: str, macros: MacroLibrary | None, *, origin: str) -> tuple[RawM
 
 def expand(
     text: str,
-    macros: MacroLibrary | None,
+    macros: MacroLookup | None,
     *,
     origin: str,
     budget: ExpansionBudget | None = None,
@@ -307,35 +305,6 @@ def build_commands(
         value = _decode(text, name=name, position=position, origin=modifier.origin)
         commands.append(Command(name, value, position, modifier.origin))
     return tuple(commands)
-
-
-def parse_request(
-    text: str, macros: MacroLibrary | None = None, *, origin: str = "request"
-) -> tuple[Command, ...]:
-    """Parse an Image Serving modifier string into its commands, in request order.
-
-    Every occurrence is returned (the last one of a name wins later, when the request is
-    resolved). Comments and variable definitions are not commands and are not returned.
-
-    Args:
-        text: the query text, optionally starting with ``?`` or ``&``.
-        macros: the library ``$name$`` invocations are expanded from.
-        origin: recorded on the commands written in *text* (a macro's carry ``macro $name$``).
-
-    Raises:
-        ModifierError: malformed syntax, whitespace or a control character, or an expansion
-            larger than ``MAX_EXPANDED_MODIFIERS`` or ``MAX_EXPANDED_CHARS``.
-        UnknownMacroError: an invoked macro is not defined.
-        TypeError: *text* is not a ``str`` or *macros* not a ``MacroLibrary`` (or None).
-
-    >>> [(c.name, c.value) for c in parse_request("?$w=400&wid=$w$&.note&bgc=ff0000&qlt=80%2C1")]
-    [('wid', '400'), ('bgc', 'ff0000'), ('qlt', '80,1')]
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"parse_request: text must be a str, not {type(text).__name__}")
-    check_library("parse_request", macros)
-    budget = ExpansionBudget()
-    return build_commands(expand(text, macros, origin=origin, budget=budget), budget)
 
 
 def render_commands(commands: Iterable[Command]) -> str:

@@ -4,10 +4,10 @@ Every function is deterministic (same arguments, same pixels and bytes) and impo
 through the converter modules, so the host test kit, the demo, the benchmarks and exportjob's own
 tests share them. Images come back as ``PIL.Image.Image``; encoded originals as ``bytes``.
 
->>> from exportjob import _samples
->>> _samples.photo((64, 48)).size
+>>> from exportjob.testing import images
+>>> images.photo((64, 48)).size
 (64, 48)
->>> _samples.encode(_samples.gradient((8, 8)), "PNG")[:4]
+>>> images.encode(images.gradient((8, 8)), "PNG")[:4]
 b'\x89PNG'
 """
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import Image
 
-    from ._plan import ExportPlan
+    from ..plans import ExportPlan
 
 __all__ = [
     "adobe_rgb_profile",
@@ -266,7 +266,7 @@ def animated_webp(
 
 def adobe_rgb_profile() -> bytes:
     """An Adobe RGB (1998)-like profile: wide-gamut primaries, gamma 563/256."""
-    from .converters._icc import ADOBE_RGB_D50, rgb_profile  # noqa: PLC0415
+    from ..converters._icc import ADOBE_RGB_D50, rgb_profile  # noqa: PLC0415
 
     return rgb_profile("Adobe RGB (1998)-like (exportjob sample)", ADOBE_RGB_D50, 563 / 256)
 
@@ -276,7 +276,7 @@ def swapped_rgb_profile() -> bytes:
 
     A test instrument: if a converter honours the profile, red pixels come out blue.
     """
-    from .converters._icc import SRGB_D50, rgb_profile, srgb_curve  # noqa: PLC0415
+    from ..converters._icc import SRGB_D50, rgb_profile, srgb_curve  # noqa: PLC0415
 
     red, green, blue = SRGB_D50
     return rgb_profile("Swapped red/blue (exportjob sample)", (blue, green, red), srgb_curve())
@@ -284,7 +284,7 @@ def swapped_rgb_profile() -> bytes:
 
 def swapped_cmyk_profile() -> bytes:
     """A CMYK profile in which the cyan and magenta inks are swapped (cyan ink prints magenta)."""
-    from .converters._icc import cmyk_profile  # noqa: PLC0415
+    from ..converters._icc import cmyk_profile  # noqa: PLC0415
 
     def ink(corner: tuple[int, int, int, int]) -> tuple[float, float, float]:
         cyan, magenta, yellow, black = corner
@@ -313,10 +313,10 @@ def plan(
     >>> p.output_format.render(), p.options.wid, p.output_name
     ('tif,gray,lzw', 10, 'sample.tiff')
     """
-    from ._formats import format_info  # noqa: PLC0415
-    from ._model import Asset, ExportFormat  # noqa: PLC0415
-    from ._options import Compression, OutputFormat, PixelType, RenderOptions  # noqa: PLC0415
-    from ._plan import ExportPlan  # noqa: PLC0415
+    from .._formats import format_info  # noqa: PLC0415
+    from .._model import Asset, ExportFormat  # noqa: PLC0415
+    from ..options import Compression, OutputFormat, PixelType, RenderOptions  # noqa: PLC0415
+    from ..plans import ExportPlan  # noqa: PLC0415
 
     name, _, rest = fmt.partition(",")
     pixel_type, _, compression = rest.partition(",")

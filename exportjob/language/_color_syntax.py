@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from ._options import Color
-from .exceptions import ModifierError
+from ..exceptions import ModifierError
+from ..options import Color
 
 __all__ = ["parse_color"]
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 
 import attrs
 
+from ..exceptions import MacroDefinitionError, ModifierError, UnknownMacroError
 from ._syntax import (
     INVOCATION,
     NAME,
@@ -30,9 +31,8 @@ from ._syntax import (
     expand,
     split_modifiers,
 )
-from .exceptions import MacroDefinitionError, ModifierError, UnknownMacroError
 
-__all__ = ["MacroLibrary"]
+__all__ = ["MacroLibrary", "check_library"]
 
 _BOM = b"\xef\xbb\xbf"
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
@@ -302,3 +302,11 @@ class MacroLibrary:
     def expansion(self, name: str) -> tuple[RawModifier, ...]:
         """Return the raw modifiers macro *name* stands for, nested invocations expanded."""
         return self._get(name).expansion
+
+
+def check_library(function: str, macros: object) -> None:
+    """Raise ``TypeError`` unless *macros* is a ``MacroLibrary`` or None."""
+    if macros is not None and not isinstance(macros, MacroLibrary):
+        raise TypeError(
+            f"{function}: macros must be a MacroLibrary or None, not {type(macros).__name__}"
+        )

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from ._colors import parse_color
-from ._formats import FORMATS, format_info, pillow_can_write
-from ._options import (
+from .._formats import FORMATS, format_info, pillow_can_write
+from ..exceptions import ModifierError, UnsupportedFormatError
+from ..options import (
     ColorizeOp,
     Compression,
     Crop,
@@ -26,8 +26,8 @@ from ._options import (
     ResMode,
     UnsharpMask,
 )
+from ._color_syntax import parse_color
 from ._values import fields, flag, integer, keyword, real
-from .exceptions import ModifierError, UnsupportedFormatError
 
 __all__ = [
     "parse_align",

@@ -3,7 +3,7 @@
 The request is the ``is_modifier`` text followed by the macros named in the ``macro`` field, so a
 macro's commands override the same commands in ``is_modifier``. After expansion the last
 occurrence of each command wins; the winners are validated against the command table
-(``_command_table``). Refused commands raise wherever they occur, even when overridden.
+(``_vocabulary``). Refused commands raise wherever they occur, even when overridden.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import attrs
 
-from ._command_table import CommandSpec, Kind, lookup
-from ._macros import MacroLibrary
-from ._options import ConversionSettings, RenderOptions
+from ..exceptions import ModifierError, RefusedCommandError, UnknownCommandError
+from ..options import ConversionSettings, RenderOptions
+from ._macros import MacroLibrary, check_library
 from ._syntax import (
     INVOCATION,
     NAME,
@@ -23,14 +23,19 @@ from ._syntax import (
     RawModifier,
     build_commands,
     check_characters,
-    check_library,
     expand,
     invoke,
     split_modifiers,
 )
-from .exceptions import ModifierError, RefusedCommandError, UnknownCommandError
+from ._vocabulary import CommandSpec, Kind, lookup
 
-__all__ = ["ResolvedRequest", "expand_macro_field", "resolve_commands", "resolve_request"]
+__all__ = [
+    "ResolvedRequest",
+    "expand_macro_field",
+    "parse_request",
+    "resolve_commands",
+    "resolve_request",
+]
 
 _MACRO_FIELD = "macro"
 
@@ -238,3 +243,32 @@ def resolve_request(
         *expand_macro_field(macro or "", macros, budget),
     )
     return resolve_commands(build_commands(modifiers, budget), settings)
+
+
+def parse_request(
+    text: str, macros: MacroLibrary | None = None, *, origin: str = "request"
+) -> tuple[Command, ...]:
+    """Parse an Image Serving modifier string into its commands, in request order.
+
+    Every occurrence is returned (the last one of a name wins later, when the request is
+    resolved). Comments and variable definitions are not commands and are not returned.
+
+    Args:
+        text: the query text, optionally starting with ``?`` or ``&``.
+        macros: the library ``$name$`` invocations are expanded from.
+        origin: recorded on the commands written in *text* (a macro's carry ``macro $name$``).
+
+    Raises:
+        ModifierError: malformed syntax, whitespace or a control character, or an expansion
+            larger than ``MAX_EXPANDED_MODIFIERS`` or ``MAX_EXPANDED_CHARS``.
+        UnknownMacroError: an invoked macro is not defined.
+        TypeError: *text* is not a ``str`` or *macros* not a ``MacroLibrary`` (or None).
+
+    >>> [(c.name, c.value) for c in parse_request("?$w=400&wid=$w$&.note&bgc=ff0000&qlt=80%2C1")]
+    [('wid', '400'), ('bgc', 'ff0000'), ('qlt', '80,1')]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_request: text must be a str, not {type(text).__name__}")
+    check_library("parse_request", macros)
+    budget = ExpansionBudget()
+    return build_commands(expand(text, macros, origin=origin, budget=budget), budget)

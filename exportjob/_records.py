@@ -1,4 +1,4 @@
-"""The job log: what happened to every asset of a job, as plain, JSON round-trippable data.
+"""The records of a job log: severities, log types, states, statuses, details, outcomes, counts.
 
 Modelled on the IPS ``JobLog`` and ``JobLogDetail``: a job handle, names, times, per-file counters,
 ``fatal_error``, one ``LogDetail`` per event (severity, asset handle, file name, code, message, log type),
@@ -16,30 +16,27 @@ Counting rules (IPS leaves them undocumented, see docs/engine.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
 from attrs import AttrsInstance
 
+from ._codes import NOT_RUN
 from ._model import (
     AssetHandle,
     AssetType,
-    EmailSetting,
-    ExportFormat,
     _IpsEnum,
-    _to_email,
-    _to_fmt,
     _to_handle,
 )
 from .exceptions import FieldProblem, InvalidJobError
+from .plans import ExportPlan
 
 __all__ = [
+    "LOG_FORMAT_VERSION",
     "AssetOutcome",
     "AssetStatus",
     "JobCounts",
-    "JobLog",
-    "JobReport",
     "JobState",
     "LogDetail",
     "LogType",
@@ -48,7 +45,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T", bound=AttrsInstance)
-_E = TypeVar("_E")
 _str = attrs.validators.instance_of(str)
 _opt_str = attrs.validators.optional(_str)
 
@@ -236,6 +232,80 @@ class AssetOutcome:
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     finished: dt.datetime = attrs.field(factory=utc_now, converter=_aware)
 
+    @classmethod
+    def for_export(
+        cls,
+        plan: ExportPlan,
+        *,
+        output_format: str | None,
+        media_type: str,
+        bytes_written: int,
+        location: str,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> AssetOutcome:
+        """The outcome of *plan* exported: what was written, how big, and where it landed."""
+        return cls(
+            handle=plan.handle,
+            status=AssetStatus.EXPORTED,
+            file_name=plan.asset.file_name,
+            asset_type=plan.asset.type,
+            output_name=plan.output_name,
+            output_format=output_format,
+            media_type=media_type,
+            bytes_written=bytes_written,
+            location=location,
+            width=width,
+            height=height,
+            warnings=plan.warnings,
+        )
+
+    @classmethod
+    def for_failure(
+        cls, subject: ExportPlan | AssetHandle, code: str, message: str
+    ) -> AssetOutcome:
+        """The outcome of an asset that failed with the error *code*.
+
+        *subject* is the asset's plan, or only its handle when it failed before it was planned.
+        """
+        return cls._unexported(subject, AssetStatus.FAILED, code, message)
+
+    @classmethod
+    def for_refusal(cls, plan: ExportPlan) -> AssetOutcome:
+        """The outcome of a refused *plan* (another company's asset, a set): its refusal's code."""
+        if plan.refusal is None:
+            msg = f"the plan for {plan.handle} was accepted, not refused"
+            raise ValueError(msg)
+        return cls._unexported(plan, AssetStatus.REFUSED, plan.refusal.code, plan.refusal.message)
+
+    @classmethod
+    def for_not_run(cls, subject: ExportPlan | AssetHandle, why: str) -> AssetOutcome:
+        """The outcome of an asset the job never ran (``NOT_RUN``), saying *why*."""
+        return cls._unexported(subject, AssetStatus.NOT_RUN, NOT_RUN, f"not run: {why}")
+
+    @classmethod
+    def _unexported(
+        cls, subject: ExportPlan | AssetHandle, status: AssetStatus, code: str, message: str
+    ) -> AssetOutcome:
+        if isinstance(subject, AssetHandle):
+            return cls(handle=subject, status=status, code=code, message=message)
+        accepted = subject.refusal is None
+        return cls(
+            handle=subject.handle,
+            status=status,
+            file_name=subject.asset.file_name,
+            asset_type=subject.asset.type,
+            output_name=(subject.output_name or None) if accepted else None,
+            output_format=(
+                None
+                if subject.output_format is None or not accepted
+                else subject.output_format.render()
+            ),
+            code=code,
+            message=message,
+            warnings=subject.warnings,
+        )
+
     @property
     def exported(self) -> bool:
         """Whether the asset was exported."""
@@ -321,245 +391,6 @@ class JobCounts:
             f"{self.success} exported, {self.error} error(s), {self.warning} warning(s), "
             f"{self.duplicate} duplicate(s), {self.not_run} not run, {self.total} total"
         )
-
-
-def _details(value: Iterable[LogDetail]) -> tuple[LogDetail, ...]:
-    return _typed_tuple(value, LogDetail, "details")
-
-
-def _outcomes(value: Iterable[AssetOutcome]) -> tuple[AssetOutcome, ...]:
-    return _typed_tuple(value, AssetOutcome, "outcomes")
-
-
-def _typed_tuple(value: Iterable[_E], kind: type[_E], name: str) -> tuple[_E, ...]:
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, kind):
-            msg = f"{name} must hold {kind.__name__} values, got {item!r}"
-            raise TypeError(msg)
-    return items
-
-
-@attrs.frozen(kw_only=True, repr=False)
-class JobLog:
-    """The log of one job after it ran: identity, times, counters, details and per-asset outcomes.
-
-    ``to_dict`` gives JSON-compatible data and ``from_dict`` reads it back to an equal log.
-
-    >>> import datetime as dt
-    >>> t = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-    >>> log = JobLog(job_handle="acme|export|1", job_name="export", company="acme", fmt="orig",
-    ...              state="completed", start=t, end=t, counts=JobCounts(total=0))
-    >>> log
-    <JobLog 'acme|export|1' completed: 0 exported, 0 error(s), 0 warning(s), 0 duplicate(s), 0 not run, 0 total>
-    >>> JobLog.from_dict(log.to_dict()) == log
-    True
-    """
-
-    job_handle: str = attrs.field(validator=_str)
-    job_name: str = attrs.field(validator=_str)
-    company: str = attrs.field(validator=_str)
-    fmt: ExportFormat = attrs.field(converter=_to_fmt)
-    state: JobState = attrs.field(converter=_state)
-    start: dt.datetime = attrs.field(converter=_aware)
-    end: dt.datetime = attrs.field(converter=_aware)
-    counts: JobCounts = attrs.field(validator=attrs.validators.instance_of(JobCounts))
-    user: str | None = attrs.field(default=None, validator=_opt_str)
-    submit_user: str | None = attrs.field(default=None, validator=_opt_str)
-    description: str | None = attrs.field(default=None, validator=_opt_str)
-    locale: str | None = attrs.field(default=None, validator=_opt_str)
-    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_to_email)
-    fatal_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
-    outcomes: tuple[AssetOutcome, ...] = attrs.field(default=(), converter=_outcomes)
-    #: Reads an export back by name, for the thumbnails of the rich display; set by the engine
-    #: when its store can (``read_export``). Not part of the data: not compared, not serialised.
-    thumbnail_source: Callable[[str], bytes] | None = attrs.field(
-        default=None, eq=False, repr=False
-    )
-
-    def __repr__(self) -> str:
-        return f"<JobLog {self.job_handle!r} {self.state.value}: {self.counts}>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as its data: the thumbnail source may be bound to a store that cannot travel.
-        return (JobLog.from_dict, (self.to_dict(),))
-
-    def _repr_html_(self) -> str:
-        from ._display import log_html  # noqa: PLC0415 - display code only when displayed
-
-        return log_html(self)
-
-    @property
-    def success_count(self) -> int:
-        """Assets exported (IPS ``fileSuccessCount``)."""
-        return self.counts.success
-
-    @property
-    def error_count(self) -> int:
-        """Assets failed or refused (IPS ``fileErrorCount``)."""
-        return self.counts.error
-
-    @property
-    def warning_count(self) -> int:
-        """Assets with at least one warning (IPS ``fileWarningCount``)."""
-        return self.counts.warning
-
-    @property
-    def duplicate_count(self) -> int:
-        """Repeated handles skipped (IPS ``fileDuplicateCount``)."""
-        return self.counts.duplicate
-
-    @property
-    def total_count(self) -> int:
-        """Handles submitted, repeats included (IPS ``totalFileCount``)."""
-        return self.counts.total
-
-    @property
-    def errors(self) -> tuple[LogDetail, ...]:
-        """The error details, in log order."""
-        return tuple(d for d in self.details if d.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[LogDetail, ...]:
-        """The warning details, in log order."""
-        return tuple(d for d in self.details if d.severity is Severity.WARNING)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the job ran without a single error (warnings allowed)."""
-        return not self.fatal_error and not self.errors
-
-    @property
-    def duration(self) -> dt.timedelta:
-        """How long the job ran."""
-        return self.end - self.start
-
-    def outcome(self, handle: str | AssetHandle) -> AssetOutcome:
-        """Return the outcome of *handle*; raise ``KeyError`` if the job did not include it."""
-        wanted = AssetHandle.of(handle)
-        for o in self.outcomes:
-            if o.handle == wanted:
-                return o
-        raise KeyError(wanted.value)
-
-    def details_for(self, handle: str | AssetHandle) -> tuple[LogDetail, ...]:
-        """Return the details about *handle*, in log order."""
-        wanted = AssetHandle.of(handle)
-        return tuple(d for d in self.details if d.handle == wanted)
-
-    def with_details(self, *extra: LogDetail) -> JobLog:
-        """Return a copy with *extra* details appended (counts follow the counting rules)."""
-        details = (*self.details, *extra)
-        counts = attrs.evolve(
-            self.counts,
-            warning=len(
-                {
-                    d.handle
-                    for d in details
-                    if d.severity is Severity.WARNING and d.handle is not None
-                }
-            ),
-        )
-        return attrs.evolve(self, details=details, counts=counts)
-
-    def summary(self) -> str:
-        """Return a one-line summary: job handle, state and counters."""
-        return f"{self.job_handle}: {self.state.value}, {self.counts}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the log as a JSON-compatible dict (``json.dumps`` it as it is)."""
-        return {
-            "version": LOG_FORMAT_VERSION,
-            "job_handle": self.job_handle,
-            "job_name": self.job_name,
-            "company": self.company,
-            "user": self.user,
-            "submit_user": self.submit_user,
-            "description": self.description,
-            "locale": self.locale,
-            "fmt": self.fmt.value,
-            "email_setting": self.email_setting.value,
-            "state": self.state.value,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "fatal_error": self.fatal_error,
-            "counts": self.counts.to_dict(),
-            "details": [d.to_dict() for d in self.details],
-            "outcomes": [o.to_dict() for o in self.outcomes],
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> JobLog:
-        """Read a log written by ``to_dict``.
-
-        Raises:
-            InvalidJobError: the dict is not a job log of this version; ``problems`` names the field.
-        """
-        if not isinstance(raw, Mapping):
-            raise InvalidJobError([FieldProblem("jobLog", raw, "must be a mapping")])
-        version = raw.get("version")
-        if version != LOG_FORMAT_VERSION:
-            raise InvalidJobError(
-                [FieldProblem("version", version, f"must be {LOG_FORMAT_VERSION}")]
-            )
-        fields = {k: v for k, v in raw.items() if k != "version"}
-        fields["counts"] = JobCounts.from_dict(_mapping("counts", raw.get("counts")))
-        fields["details"] = tuple(
-            LogDetail.from_dict(_mapping(f"details[{i}]", d))
-            for i, d in enumerate(_list("details", raw.get("details", [])))
-        )
-        fields["outcomes"] = tuple(
-            AssetOutcome.from_dict(_mapping(f"outcomes[{i}]", o))
-            for i, o in enumerate(_list("outcomes", raw.get("outcomes", [])))
-        )
-        return _build(cls, "jobLog", fields, times=("start", "end"))
-
-
-@attrs.frozen(kw_only=True, repr=False)
-class JobReport:
-    """What a ``Notifier`` is asked to deliver: one notification about one finished job.
-
-    ``details`` are the log details the notification covers under the job's email setting (every
-    error and warning for ``All``, errors for ``Error``, ...); ``body`` already lists them in plain
-    text. ``log`` is the whole job log, for hosts that attach or link it.
-    """
-
-    recipient: str = attrs.field(validator=_str)
-    subject: str = attrs.field(validator=_str)
-    body: str = attrs.field(validator=_str)
-    email_setting: EmailSetting = attrs.field(converter=_to_email)
-    log: JobLog = attrs.field(validator=attrs.validators.instance_of(JobLog))
-    details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
-    locale: str | None = attrs.field(default=None, validator=_opt_str)
-
-    def __repr__(self) -> str:
-        return f"<JobReport to {self.recipient!r}: {self.subject!r}>"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the report as a JSON-compatible dict."""
-        return {
-            "recipient": self.recipient,
-            "subject": self.subject,
-            "body": self.body,
-            "email_setting": self.email_setting.value,
-            "locale": self.locale,
-            "details": [d.to_dict() for d in self.details],
-            "log": self.log.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> JobReport:
-        """Read a report written by ``to_dict``."""
-        if not isinstance(raw, Mapping):
-            raise InvalidJobError([FieldProblem("jobReport", raw, "must be a mapping")])
-        fields = dict(raw)
-        fields["log"] = JobLog.from_dict(_mapping("log", raw.get("log")))
-        fields["details"] = tuple(
-            LogDetail.from_dict(_mapping(f"details[{i}]", d))
-            for i, d in enumerate(_list("details", raw.get("details", [])))
-        )
-        return _build(cls, "jobReport", fields)
 
 
 def _mapping(field: str, value: object) -> Mapping[str, Any]:

@@ -1,0 +1,199 @@
+"""Job-log assembly: from the outcomes of a job's assets to its ``JobLog``, with no threads involved.
+
+The engine collects one ``AssetOutcome`` per distinct handle; this module turns them into the log's
+details (in job order, repeats as ``DuplicateSkipped``), counts and final state, and builds the bare
+log of a job whose proper log could not be built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+
+import attrs
+
+from ._codes import DUPLICATE_HANDLE, FATAL_ERROR, PLAN_WARNING
+from ._log import JobLog
+from ._model import AssetHandle, ExportJob, JobContext
+from ._records import (
+    AssetOutcome,
+    AssetStatus,
+    JobCounts,
+    JobState,
+    LogDetail,
+    LogType,
+    Severity,
+    utc_now,
+)
+from .exceptions import ExportJobError
+from .plans import ExportPlan
+
+__all__ = ["JobIdentity", "assemble_log", "bare_log", "job_warning"]
+
+
+@attrs.frozen
+class JobIdentity:
+    """What a log says about the job itself: its handle, the job and its context, when it started."""
+
+    job_handle: str
+    job: ExportJob
+    context: JobContext
+    start: dt.datetime
+
+
+def assemble_log(
+    identity: JobIdentity,
+    outcomes: Mapping[AssetHandle, AssetOutcome],
+    *,
+    planned: Mapping[AssetHandle, ExportPlan] | None = None,
+    stopped: bool = False,
+    fatal: BaseException | None = None,
+) -> JobLog:
+    """Build the log of a job from its *outcomes* (one per distinct handle, in any order).
+
+    A handle without an outcome was never run: it is recorded ``not_run``, with what its plan in
+    *planned* says of it if it got that far. The state is ``failed`` with a *fatal* error,
+    ``stopped`` when the job was *stopped* with assets left, else ``completed``.
+    """
+    planned = planned or {}
+    job, ctx = identity.job, identity.context
+    why = "the job failed" if fatal is not None else "the job was stopped"
+    ordered = [
+        outcomes.get(handle) or AssetOutcome.for_not_run(planned.get(handle) or handle, why)
+        for handle in job.unique_handles
+    ]
+    by_handle = {o.handle: o for o in ordered}
+    details = list(asset_details(job.asset_handles, by_handle))
+    if fatal is not None:
+        code = fatal.code if isinstance(fatal, ExportJobError) else FATAL_ERROR
+        details.append(
+            LogDetail(
+                severity=Severity.ERROR,
+                log_type=LogType.FATAL_ERROR,
+                code=code,
+                message=f"the job stopped on a fatal error: {type(fatal).__name__}: {fatal}",
+            )
+        )
+    if fatal is not None:
+        state = JobState.FAILED
+    elif stopped and any(o.status is AssetStatus.NOT_RUN for o in ordered):
+        state = JobState.STOPPED
+    else:
+        state = JobState.COMPLETED
+    return JobLog(
+        job_handle=identity.job_handle,
+        job_name=ctx.job_name,
+        company=ctx.company,
+        user=ctx.user,
+        submit_user=ctx.submit_user,
+        description=ctx.description,
+        locale=ctx.locale,
+        fmt=job.fmt,
+        email_setting=job.email_setting,
+        state=state,
+        start=identity.start,
+        end=utc_now(),
+        fatal_error=fatal is not None,
+        counts=JobCounts.tally(ordered, details, duplicates=len(job.duplicate_handles)),
+        details=details,
+        outcomes=ordered,
+    )
+
+
+def bare_log(identity: JobIdentity, fatal: BaseException) -> JobLog:
+    """Return the simplest log of a job whose proper log could not be built."""
+    job, ctx = identity.job, identity.context
+    outcomes = [AssetOutcome.for_not_run(h, "unknown") for h in job.unique_handles]
+    details = [
+        LogDetail(
+            severity=Severity.ERROR,
+            log_type=LogType.FATAL_ERROR,
+            code=FATAL_ERROR,
+            message=f"the job log could not be built: {type(fatal).__name__}: {fatal}",
+        )
+    ]
+    return JobLog(
+        job_handle=identity.job_handle,
+        job_name=ctx.job_name,
+        company=ctx.company,
+        fmt=job.fmt,
+        state=JobState.FAILED,
+        start=identity.start,
+        end=utc_now(),
+        counts=JobCounts.tally(outcomes, details, duplicates=len(job.duplicate_handles)),
+        fatal_error=True,
+        details=details,
+        outcomes=outcomes,
+    )
+
+
+def job_warning(code: str, message: str) -> LogDetail:
+    """A job-level warning detail (a notification that was not sent, ...)."""
+    return LogDetail(
+        severity=Severity.WARNING,
+        log_type=LogType.NOTIFICATION_WARNING,
+        code=code,
+        message=message,
+    )
+
+
+def asset_details(
+    submitted: Iterable[AssetHandle], outcomes: Mapping[AssetHandle, AssetOutcome]
+) -> Iterator[LogDetail]:
+    """Yield the details of every submitted handle, in job order (repeats as ``DuplicateSkipped``)."""
+    seen: set[AssetHandle] = set()
+    for handle in submitted:
+        o = outcomes[handle]
+        if handle in seen:
+            yield LogDetail(
+                severity=Severity.WARNING,
+                log_type=LogType.DUPLICATE_SKIPPED,
+                code=DUPLICATE_HANDLE,
+                message=f"{handle} is listed more than once in the job; it is exported once",
+                handle=handle,
+                file_name=o.file_name,
+                created=o.finished,
+            )
+            continue
+        seen.add(handle)
+        yield from _outcome_details(o)
+
+
+def _outcome_details(o: AssetOutcome) -> Iterator[LogDetail]:
+    for warning in o.warnings:
+        yield _detail(o, Severity.WARNING, LogType.EXPORT_WARNING, warning, code=PLAN_WARNING)
+    if o.status is AssetStatus.EXPORTED:
+        yield _detail(
+            o,
+            Severity.INFO,
+            LogType.EXPORT_SUCCESS,
+            f"exported as {o.output_name} ({o.bytes_written} bytes)",
+            location=o.location,
+        )
+    elif o.status is AssetStatus.NOT_RUN:
+        yield _detail(o, Severity.INFO, LogType.FILE_CANCEL, o.message or "not run", code=o.code)
+    else:
+        yield _detail(o, Severity.ERROR, LogType.EXPORT_ERROR, o.message or "failed", code=o.code)
+
+
+def _detail(
+    o: AssetOutcome,
+    severity: Severity,
+    log_type: LogType,
+    message: str,
+    *,
+    code: str | None = None,
+    location: str | None = None,
+) -> LogDetail:
+    exported_or_warned = log_type in {LogType.EXPORT_SUCCESS, LogType.EXPORT_WARNING}
+    return LogDetail(
+        severity=severity,
+        log_type=log_type,
+        code=code,
+        message=message,
+        handle=o.handle,
+        file_name=o.file_name,
+        output_name=o.output_name if exported_or_warned else None,
+        location=location,
+        created=o.finished,
+    )

@@ -1,0 +1,150 @@
+"""A submitted job as its host sees it: ``JobRun`` (state, progress, stop, result) and progress records."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import attrs
+
+from ._log import JobLog
+from ._model import ExportJob, JobContext
+from ._records import AssetOutcome, JobState
+from .protocols import ExportReader
+
+__all__ = ["AssetProgress", "JobRun", "ProgressCallback"]
+
+
+@attrs.frozen
+class AssetProgress:
+    """One asset of a job finished: the record a progress callback receives.
+
+    ``done`` counts finished assets (exported, failed or refused) out of ``total`` distinct handles.
+    """
+
+    job_handle: str
+    done: int
+    total: int
+    outcome: AssetOutcome
+
+
+#: A progress callback: called in the job's coordinating thread once per finished asset.
+ProgressCallback = Callable[[AssetProgress], object]
+
+
+class JobRun:
+    """A submitted job: its state, its progress, a way to stop it, and its log when it ends.
+
+    ``result()`` returns the ``JobLog`` whatever the final state: ``completed``; ``stopped`` (the
+    assets that did not run are in the log with status ``not_run``); ``failed`` (the engine hit a
+    fatal error: ``log.fatal_error`` is true and a ``FatalError`` detail says why).
+    """
+
+    def __init__(
+        self,
+        job_handle: str,
+        job: ExportJob,
+        context: JobContext,
+        *,
+        reader: ExportReader | None = None,
+    ) -> None:
+        self.job_handle = job_handle
+        self._reader = reader
+        self.job = job
+        self.context = context
+        self._lock = threading.Lock()
+        self._state = JobState.QUEUED
+        self._done = 0
+        self._total = len(job.unique_handles)
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+        self._pending: set[Future[AssetOutcome]] = set()
+        self._log: JobLog | None = None
+
+    def __repr__(self) -> str:
+        done, total = self.progress
+        return f"<JobRun {self.job_handle!r} {self.status.value} {done}/{total}>"
+
+    def _repr_html_(self) -> str:
+        # The one delegation of a value to the display module (it imports this module's types).
+        from ._display import LogView, html_table  # noqa: PLC0415 - display code only when displayed
+
+        if self.done():
+            return LogView(self.result(), self._reader)._repr_html_()
+        done, total = self.progress
+        row = ([self.job_handle, self.status.value, f"{done}/{total}"], "")
+        return html_table(["job", "state", "done"], [row], total=1)
+
+    @property
+    def status(self) -> JobState:
+        """``queued``, ``running``, then ``completed``, ``stopped`` or ``failed``."""
+        with self._lock:
+            return self._state
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """``(done, total)``: finished assets and distinct handles of the job."""
+        with self._lock:
+            return self._done, self._total
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Stop the job: start no more assets; those in flight finish (or are abandoned).
+
+        Assets not yet started are recorded as not run. Idempotent; does not wait (``result()``
+        does).
+        """
+        self._stop.set()
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.cancel()
+
+    def done(self) -> bool:
+        """Whether the job has ended."""
+        return self._finished.is_set()
+
+    def result(self, timeout: float | None = None) -> JobLog:
+        """Wait for the job to end and return its log.
+
+        Raises:
+            TimeoutError: the job did not end within *timeout* seconds.
+        """
+        if not self._finished.wait(timeout):
+            msg = f"job {self.job_handle} did not end within {timeout} seconds"
+            raise TimeoutError(msg)
+        assert self._log is not None  # noqa: S101 - set before _finished
+        return self._log
+
+    # -- engine side
+
+    def _set_state(self, state: JobState) -> None:
+        with self._lock:
+            self._state = state
+
+    def _track(self, future: Future[AssetOutcome]) -> None:
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._untrack)
+        if self._stop.is_set():  # stop() may have copied the pending set before this one joined
+            future.cancel()
+
+    def _untrack(self, future: Future[AssetOutcome]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _advance(self) -> tuple[int, int]:
+        with self._lock:
+            self._done += 1
+            return self._done, self._total
+
+    def _finish(self, log: JobLog) -> None:
+        with self._lock:
+            self._log = log
+            self._state = log.state
+        self._finished.set()

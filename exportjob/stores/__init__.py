@@ -1,0 +1,17 @@
+"""Asset stores a host can use as they are: ``MemoryStore`` and ``DirectoryStore``.
+
+Both implement ``exportjob.protocols.AssetStore``: describe an asset by handle, open its original as a
+binary stream, and write exports so that a reader sees a whole file or none. Both check every output
+name with ``check_name``, so nothing lands outside their export area, and translate ``OSError`` into
+``StoreReadError``/``StoreWriteError`` here, at the seam.
+"""
+
+from __future__ import annotations
+
+from .._names import check_name
+from ._directory import DirectoryStore
+from ._manifest import MANIFEST_NAME
+from ._memory import MemoryStore
+from ._sniff import sniff_type
+
+__all__ = ["MANIFEST_NAME", "DirectoryStore", "MemoryStore", "check_name", "sniff_type"]

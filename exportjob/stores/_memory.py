@@ -1,0 +1,145 @@
+"""``MemoryStore``: originals and exports in memory, for host tests and notebooks."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+import attrs
+
+from .._model import Asset, AssetHandle, AssetType
+from .._names import check_name
+from ..exceptions import AssetNotFoundError
+from ._sniff import sniff_type, stem
+
+__all__ = ["MemoryStore"]
+
+
+@attrs.frozen
+class _Stored:
+    asset: Asset
+    data: bytes | None = attrs.field(repr=False)
+
+
+class MemoryStore:
+    r"""Keep originals and exports in memory: for host applications' tests and notebooks.
+
+    Thread-safe. It lives in one process, so it works with the engine's default thread pool but not
+    with process pools or Dask (use ``DirectoryStore``, or a store of your own, there).
+
+    >>> store = MemoryStore(default_company="acme")
+    >>> store.add("h1", b"\x89PNG\r\n\x1a\n...", file_name="logo.png")
+    >>> store.describe(AssetHandle("h1"))
+    Asset(handle=AssetHandle('h1'), type=<AssetType.IMAGE: 'Image'>, name='logo', file_name='logo.png', company='acme', size=11, sub_type=None)
+    >>> store.write_export("logo.png", [b"\x89PNG", b"..."])
+    'memory://logo.png'
+    >>> store.read_export("logo.png")
+    b'\x89PNG...'
+    >>> store
+    <MemoryStore with 1 asset(s), 1 export(s)>
+    """
+
+    def __init__(self, *, default_company: str = "default") -> None:
+        self.default_company = default_company
+        self._lock = threading.Lock()
+        self._assets: dict[AssetHandle, _Stored] = {}
+        self._exports: dict[str, bytes] = {}
+        self._opened: list[AssetHandle] = []
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return (
+                f"<MemoryStore with {len(self._assets)} asset(s), {len(self._exports)} export(s)>"
+            )
+
+    def __reduce__(self) -> Any:
+        msg = (
+            "a MemoryStore lives in one process and cannot be sent to another; "
+            "use DirectoryStore (or your own store) with process pools and Dask"
+        )
+        raise TypeError(msg)
+
+    def add(
+        self,
+        handle: str | AssetHandle,
+        data: bytes | None = None,
+        *,
+        type: AssetType | str | None = None,  # noqa: A002 - the IPS field name
+        file_name: str | None = None,
+        name: str | None = None,
+        company: str | None = None,
+    ) -> None:
+        """Add an asset with its original *data* (``None`` for a set asset, which has no file).
+
+        *type* defaults to what the data shows (``sniff_type``); *file_name* to the handle; *name*
+        to the file name without its extension; *company* to the store's default company. Adding a
+        handle again replaces the asset; ``describe`` returns what was added.
+        """
+        handle = AssetHandle.of(handle)
+        if data is None and type is None:
+            msg = "an asset without data (a set) needs an explicit type"
+            raise ValueError(msg)
+        payload = None if data is None else bytes(data)
+        asset_type = AssetType.parse(type) if type is not None else sniff_type(payload or b"")
+        file_name = file_name if file_name is not None else handle.value
+        asset = Asset(
+            handle=handle,
+            type=asset_type,
+            name=name if name is not None else stem(file_name),
+            file_name=file_name,
+            company=company if company is not None else self.default_company,
+            size=None if payload is None else len(payload),
+        )
+        with self._lock:
+            self._assets[handle] = _Stored(asset, payload)
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        """Return the asset *handle*; raise ``AssetNotFoundError`` if it was never added."""
+        with self._lock:
+            stored = self._assets.get(AssetHandle.of(handle))
+        if stored is None:
+            raise AssetNotFoundError(f"no asset with handle {handle}", handle=str(handle))
+        return stored.asset
+
+    def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
+        """Open the original of *handle* as an in-memory stream."""
+        handle = AssetHandle.of(handle)
+        with self._lock:
+            stored = self._assets.get(handle)
+            self._opened.append(handle)
+        if stored is None:
+            raise AssetNotFoundError(f"no asset with handle {handle}", handle=handle.value)
+        if stored.data is None:
+            raise AssetNotFoundError(
+                f"asset {handle} ({stored.asset.type.value}) has no original file",
+                handle=handle.value,
+            )
+        return io.BytesIO(stored.data)
+
+    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+        """Store the export *name*; nothing is stored unless every chunk arrived."""
+        check_name(name)
+        data = b"".join(chunks)
+        with self._lock:
+            self._exports[name] = data
+        return f"memory://{name}"
+
+    @property
+    def exports(self) -> dict[str, bytes]:
+        """A copy of every export written so far, by name."""
+        with self._lock:
+            return dict(self._exports)
+
+    def read_export(self, name: str) -> bytes:
+        """Return the export *name*; raise ``KeyError`` if there is none."""
+        with self._lock:
+            return self._exports[name]
+
+    @property
+    def opened(self) -> tuple[AssetHandle, ...]:
+        """Every handle whose original was opened, in order (a test can assert one never was)."""
+        with self._lock:
+            return tuple(self._opened)
