@@ -1,20 +1,20 @@
 """The engine: takes an ``ExportJob`` from submission to a complete job log, and notifies.
 
 Per job: validate the job and its context, resolve the request once (an invalid modifier or macro
-raises here, before anything is read), then per asset: describe -> authorize -> refuse set types ->
-plan (all in ``plan_export``), give outputs distinct names, and dispatch each accepted plan as a work
-unit (``exportjob._work.export_asset``: open -> convert -> write) to the executor. Each finished asset
-becomes an ``AssetOutcome``; at the end the job log is built, the ``emailSetting`` policy decides on a
-notification, and the log is the result.
+raises here, before anything is read), then stream the assets through the pipeline
+(``exportjob._pipeline``: describe -> plan -> export), keep their outcomes (and journal them, when
+the job has a journal), build the log (``exportjob._assembly``), and let the ``emailSetting``
+policy decide on a notification (``exportjob._email``). This module only orchestrates.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
@@ -22,22 +22,23 @@ import attrs
 from typing_extensions import Self
 
 from ._assembly import JobIdentity, assemble_log, bare_log
-from ._codes import WORKER_FAILED
 from ._email import notify
-from ._failures import Stage, classify
+from ._journal import Journal, job_key
 from ._log import JobLog
-from ._model import AssetHandle, ExportJob, JobContext
+from ._model import ExportJob, JobContext
+from ._pipeline import Ledger, Pipeline, PipelineSettings, Workers
 from ._records import AssetOutcome, JobState, utc_now
-from ._run import AssetProgress, JobRun, ProgressCallback
-from ._work import export_asset
+from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
 from .plans import ExportPlan, JobPlan, Planner, Refusal, resolve_job_request
-from .protocols import AssetStore, Converter, ExportReader, Notifier
+from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifier, OnConflict
 
 __all__ = ["ExportEngine"]
 
 logger = logging.getLogger("exportjob.engine")
+
+ExecutorFactory = Callable[[], Executor]
 
 
 @attrs.frozen
@@ -47,30 +48,27 @@ class _Prepared:
     request: ResolvedRequest | None
 
 
-class _Book:
-    """The outcomes of one job so far, in the coordinating thread."""
-
-    def __init__(self, run: JobRun, progress: ProgressCallback | None) -> None:
-        self.run = run
-        self.progress = progress
-        self.outcomes: dict[AssetHandle, AssetOutcome] = {}
-        self.plans: dict[AssetHandle, ExportPlan] = {}
-
-    def finish(self, outcome: AssetOutcome) -> None:
-        self.outcomes[outcome.handle] = outcome
-        done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
-        if self.progress is not None:
-            try:
-                self.progress(AssetProgress(self.run.job_handle, done, total, outcome))
-            except Exception:
-                logger.exception("the progress callback failed for job %s", self.run.job_handle)
-
-
 def _default_converter() -> Converter:
     from .converters import PillowConverter  # noqa: PLC0415 - lazy: keeps Pillow out of import time
 
     converter: Converter = PillowConverter()
     return converter
+
+
+def _on_conflict(value: OnConflict | str) -> OnConflict:
+    try:
+        return value if isinstance(value, OnConflict) else OnConflict(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in OnConflict)
+        msg = f"on_conflict must be one of {allowed}, got {value!r}"
+        raise ValueError(msg) from None
+
+
+def _positive(name: str, value: int | None) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        msg = f"{name} must be a whole number of at least 1, got {value!r}"
+        raise ValueError(msg)
+    return value
 
 
 class ExportEngine:
@@ -82,11 +80,19 @@ class ExportEngine:
             ``fmt=orig`` originals as they are, too).
         notifier: told about finished jobs as their ``emailSetting`` says; none if omitted.
         macros: the macro library for the jobs' ``macro`` and ``$name$`` invocations.
-        executor: runs the per-asset work units; a thread pool owned (and closed) by the engine
-            if omitted. Any ``concurrent.futures.Executor`` works: a ``ProcessPoolExecutor`` or
-            ``distributed.Client.get_executor()``, as long as the store and converter pickle.
+        executor: runs the per-asset work units: a ``concurrent.futures.Executor`` (a
+            ``ProcessPoolExecutor``, ``distributed.Client.get_executor()``: the store and
+            converter must pickle) or a function that makes one, called again to replace a pool
+            that broke. A thread pool of *workers* threads owned by the engine if omitted.
+        workers: the size of the engine's own thread pool (default ``min(32, CPUs + 4)``).
         settings: defaults for what Image Serving keeps in catalog attributes.
-        progress: called with an ``AssetProgress`` once per finished asset.
+        progress: called with an ``AssetProgress`` once per finished asset of every job.
+        on_conflict: what to do with an output name already taken in the export area
+            (``OnConflict`` or its value): ``error`` (the default), ``skip``, ``replace``, ``rename``.
+        describe_concurrency: how many describes run at once (default: at least 16, and at least
+            the number of workers, so a latency-bound store keeps every worker busy).
+        max_in_flight: how many assets may be between entering and ending at once (default
+            four per worker): the bound on the engine's memory per job.
 
     >>> from exportjob import ExportJob, JobContext
     >>> from exportjob.converters import CopyConverter
@@ -106,9 +112,13 @@ class ExportEngine:
         *,
         notifier: Notifier | None = None,
         macros: MacroLibrary | None = None,
-        executor: Executor | None = None,
+        executor: Executor | ExecutorFactory | None = None,
+        workers: int | None = None,
         settings: ConversionSettings | None = None,
         progress: ProgressCallback | None = None,
+        on_conflict: OnConflict | str = OnConflict.ERROR,
+        describe_concurrency: int | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         self.store = store
         self.converter = converter if converter is not None else _default_converter()
@@ -116,11 +126,23 @@ class ExportEngine:
         self.macros = macros
         self.settings = settings
         self.progress = progress
-        self._executor = executor
-        self._owns_executor = executor is None
+        self.on_conflict = _on_conflict(on_conflict)
+        self._workers_wanted = _positive("workers", workers)
+        self._describe_concurrency = _positive("describe_concurrency", describe_concurrency)
+        self._max_in_flight = _positive("max_in_flight", max_in_flight)
+        self._factory: ExecutorFactory | None = None
+        if executor is None or isinstance(executor, Executor):
+            self._executor = executor
+        else:
+            self._factory = executor
+            self._executor = None
+        self._owns_executor = not isinstance(executor, Executor)
+        self._workers: Workers | None = None
+        self._describe_pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
         self._threads: set[threading.Thread] = set()
+        self._active: dict[str, JobRun] = {}
         self._ids = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -142,14 +164,20 @@ class ExportEngine:
 
     @property
     def executor(self) -> Executor:
-        """The executor work units run on (the engine's own thread pool is made when first used)."""
+        """The executor work units run on (the engine's own is made when first used)."""
+        return self._pool().executor
+
+    def active_jobs(self) -> tuple[JobRun, ...]:
+        """The jobs submitted or running and not yet ended (IPS ``getActiveJobs``), oldest first."""
         with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(thread_name_prefix="exportjob")
-            return self._executor
+            return tuple(self._active.values())
+
+    def journal_key(self, job: ExportJob) -> str:
+        """The key of *job*'s journal: the same for every run that would give the same exports."""
+        return job_key(job, macros=self.macros, settings=self.settings, converter=self.converter)
 
     def close(self) -> None:
-        """Wait for submitted jobs to end, then shut down the engine's own thread pool.
+        """Wait for submitted jobs to end, then shut down the pools the engine made.
 
         An executor passed in is left to its owner. Running a job on a closed engine raises
         ``RuntimeError``.
@@ -160,42 +188,65 @@ class ExportEngine:
         for thread in threads:
             thread.join()
         with self._lock:
-            executor, self._executor = self._executor, None
-        if self._owns_executor and executor is not None:
-            executor.shutdown(wait=True)
+            workers, self._workers = self._workers, None
+            describe_pool, self._describe_pool = self._describe_pool, None
+        if describe_pool is not None:
+            describe_pool.shutdown(wait=True)
+        if workers is not None:
+            if self._owns_executor:
+                workers.executor.shutdown(wait=True)
+            for replacement in workers.replaced:
+                if replacement is not workers.executor or not self._owns_executor:
+                    replacement.shutdown(wait=True)
 
     # -- public entry points
 
     def run(
-        self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
+        self,
+        job: ExportJob | Mapping[str, Any],
+        context: JobContext | Mapping[str, Any],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> JobLog:
         """Run *job* for *context* to the end in this thread and return its log.
 
         *job* is an ``ExportJob`` or its IPS dict; *context* a ``JobContext`` or its submitJob dict.
+        With a *journal* (a file path), finished assets are recorded there as they become
+        durable, and a job run again with the same journal skips the assets it already exported
+        (see docs/scale.md). *progress* is called once per finished asset of this job.
 
         Raises:
             InvalidJobError: the job or the context is invalid.
             ModifierError: the job's ``is_modifier`` is invalid (nothing was read).
             MacroError: the job's ``macro`` is invalid or unknown (nothing was read).
+            JournalError: *journal* belongs to another job, or cannot be read or written.
         """
         prepared = self._prepare(job, context)
+        opened = self._open_journal(prepared, journal)
         run = self._new_run(prepared)
-        self._execute(run, prepared)
+        self._execute(run, prepared, opened, progress)
         return run.result()
 
     def submit(
-        self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
+        self,
+        job: ExportJob | Mapping[str, Any],
+        context: JobContext | Mapping[str, Any],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> JobRun:
         """Start *job* for *context* in the background and return its ``JobRun`` at once.
 
-        The job and its request are validated here, so the errors ``run`` lists are raised by
-        ``submit`` itself, before any work starts.
+        The job, its request and its journal are checked here, so the errors ``run`` lists are
+        raised by ``submit`` itself, before any work starts.
         """
         prepared = self._prepare(job, context)
+        opened = self._open_journal(prepared, journal)
         run = self._new_run(prepared)
         thread = threading.Thread(
             target=self._execute_tracked,
-            args=(run, prepared),
+            args=(run, prepared, opened, progress),
             name=f"exportjob-{run.job_handle}",
         )
         with self._lock:
@@ -206,6 +257,20 @@ class ExportEngine:
         thread.start()
         return run
 
+    async def run_async(
+        self,
+        job: ExportJob | Mapping[str, Any],
+        context: JobContext | Mapping[str, Any],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> JobLog:
+        """Like ``run``, for an asyncio host: the job runs in the background; this awaits its log."""
+        import asyncio  # noqa: PLC0415 - only asyncio hosts need it
+
+        run = self.submit(job, context, journal=journal, progress=progress)
+        return await asyncio.get_running_loop().run_in_executor(None, run.result)
+
     def plan(
         self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
     ) -> JobPlan:
@@ -215,48 +280,29 @@ class ExportEngine:
         in ``JobPlan.failures`` with the outcome ``run`` would record.
         """
         prepared = self._prepare(job, context)
-        failures: list[AssetOutcome] = []
-        plans = self._plan_assets(prepared, failures.append, lambda: False)
+        run = JobRun("plan", prepared.job, prepared.context)
+        pipeline = Pipeline(
+            self._settings(),
+            None,
+            run,
+            self._planner(prepared),
+            Ledger(run, (), None, None),
+            skip={},
+        )
+        plans: list[ExportPlan] = []
+        failures: list[tuple[Any, Refusal]] = []
+        for planned in pipeline.plans():
+            if isinstance(planned, AssetOutcome):
+                failures.append(
+                    (planned.handle, Refusal(planned.code or "", planned.message or ""))
+                )
+            else:
+                plans.append(planned)
         return JobPlan(
-            plans=plans,
-            failures=tuple((o.handle, Refusal(o.code or "", o.message or "")) for o in failures),
-            duplicates=prepared.job.duplicate_handles,
+            plans=tuple(plans), failures=tuple(failures), duplicates=prepared.job.duplicate_handles
         )
 
     # -- internals
-
-    def _plan_assets(
-        self,
-        prepared: _Prepared,
-        on_failure: Callable[[AssetOutcome], object],
-        stop_requested: Callable[[], bool],
-    ) -> tuple[ExportPlan, ...]:
-        """Describe and plan each distinct handle; report describe failures to *on_failure*."""
-        job = prepared.job
-        planner = Planner(job, prepared.request, company=prepared.context.company)
-        plans: list[ExportPlan] = []
-        for handle in job.unique_handles:
-            if stop_requested():
-                break
-            plan = self._plan_one(planner, handle)
-            if isinstance(plan, AssetOutcome):
-                on_failure(plan)
-            else:
-                plans.append(plan)
-        return tuple(plans)
-
-    def _plan_one(self, planner: Planner, handle: AssetHandle) -> ExportPlan | AssetOutcome:
-        """Describe and plan *handle*; a failure is the asset's failed outcome, never raised."""
-        stage = Stage.DESCRIBING
-        try:
-            asset = self.store.describe(handle)
-            if asset.handle != handle:  # a store that normalises handles: keep the job's
-                asset = attrs.evolve(asset, handle=handle)
-            stage = Stage.PLANNING
-            return planner.plan(asset)
-        except Exception as exc:  # noqa: BLE001 - one asset's failure never fails the job
-            code, message = classify(stage, exc, handle.value)
-            return AssetOutcome.for_failure(handle, code, message)
 
     def _prepare(
         self, job: ExportJob | Mapping[str, Any], context: JobContext | Mapping[str, Any]
@@ -270,37 +316,110 @@ class ExportEngine:
         request = resolve_job_request(job, macros=self.macros, settings=self.settings)
         return _Prepared(job, context, request)
 
+    def _open_journal(
+        self, prepared: _Prepared, path: str | os.PathLike[str] | None
+    ) -> Journal | None:
+        return None if path is None else Journal(path, self.journal_key(prepared.job))
+
+    def _planner(self, prepared: _Prepared) -> Planner:
+        return Planner(prepared.job, prepared.request, company=prepared.context.company)
+
+    def _pool(self) -> Workers:
+        with self._lock:
+            if self._workers is None:
+                executor = self._executor
+                if executor is None:
+                    executor = (
+                        self._factory()
+                        if self._factory is not None
+                        else ThreadPoolExecutor(self._workers_wanted, "exportjob")
+                    )
+                self._workers = Workers(executor, self._factory)
+            return self._workers
+
+    def _settings(self) -> PipelineSettings:
+        # An executor's own size where it says (thread and process pools); Dask's clients do not.
+        workers = getattr(self._pool().executor, "_max_workers", None) or 16
+        with self._lock:
+            if self._describe_pool is None:
+                threads = self._describe_concurrency or max(16, workers)
+                self._describe_pool = ThreadPoolExecutor(threads, "exportjob-describe")
+            describe_pool = self._describe_pool
+        describe = self._describe_concurrency or max(16, workers)
+        return PipelineSettings(
+            store=self.store,
+            converter=self.converter,
+            describe_pool=describe_pool,
+            describe_concurrency=describe,
+            max_in_flight=self._max_in_flight or max(4 * workers, describe),
+            workers=workers,
+            on_conflict=self.on_conflict,
+        )
+
     def _new_run(self, prepared: _Prepared) -> JobRun:
         stamp = utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         ctx = prepared.context
         handle = f"{ctx.company}|{ctx.job_name}|{stamp}-{next(self._ids)}"
         reader = self.store if isinstance(self.store, ExportReader) else None
-        return JobRun(handle, prepared.job, ctx, reader=reader)
+        run = JobRun(handle, prepared.job, ctx, reader=reader)
+        with self._lock:
+            self._active[handle] = run
+        return run
 
-    def _execute_tracked(self, run: JobRun, prepared: _Prepared) -> None:
+    def _execute_tracked(
+        self,
+        run: JobRun,
+        prepared: _Prepared,
+        journal: Journal | None,
+        progress: ProgressCallback | None,
+    ) -> None:
         try:
-            self._execute(run, prepared)
+            self._execute(run, prepared, journal, progress)
+        except BaseException:  # noqa: BLE001, S110 - the run ended with a log saying why; no caller here
+            pass
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())
 
-    def _execute(self, run: JobRun, prepared: _Prepared) -> None:
+    def _execute(
+        self,
+        run: JobRun,
+        prepared: _Prepared,
+        journal: Journal | None,
+        progress: ProgressCallback | None,
+    ) -> None:
         """Run the job in the calling thread; always finish *run*, with a log."""
-        run._set_state(JobState.RUNNING)  # noqa: SLF001
+        run._set_state(JobState.RUNNING)  # noqa: SLF001 - the engine drives its runs
         identity = JobIdentity(run.job_handle, prepared.job, prepared.context, utc_now())
-        book = _Book(run, self.progress)
+        sync = self.store.sync if isinstance(self.store, DurableStore) else None
+        callbacks = tuple(c for c in (self.progress, progress) if c is not None)
+        ledger = Ledger(run, callbacks, journal, sync)
+        run._watch(  # noqa: SLF001
+            lambda: assemble_log(identity, dict(ledger.outcomes), planned=dict(ledger.planned))
+        )
         fatal: BaseException | None = None
+        interrupted: BaseException | None = None
         try:
-            self._process(run, prepared, book)
+            skip = journal.exported if journal is not None else {}
+            pipeline = Pipeline(
+                self._settings(), self._pool(), run, self._planner(prepared), ledger, skip=skip
+            )
+            pipeline.execute()
         except Exception as exc:
             logger.exception("export job %s failed", run.job_handle)
             fatal = exc
-            run.stop()  # abandon whatever is still queued
+        except (
+            BaseException
+        ) as exc:  # SystemExit, KeyboardInterrupt from a plug-in: end, then raise
+            logger.exception("export job %s was interrupted", run.job_handle)
+            fatal = interrupted = exc
+        finally:
+            self._durable(ledger, sync)
         try:
             log = assemble_log(
                 identity,
-                book.outcomes,
-                planned=book.plans,
+                ledger.outcomes,
+                planned=ledger.planned,
                 stopped=run.stop_requested,
                 fatal=fatal,
             )
@@ -308,46 +427,19 @@ class ExportEngine:
         except Exception as exc:  # a bug here must still end the job
             logger.exception("building the log of export job %s failed", run.job_handle)
             log = bare_log(identity, exc)
+        with self._lock:
+            self._active.pop(run.job_handle, None)
         run._finish(log)  # noqa: SLF001
+        if interrupted is not None:
+            raise interrupted
 
-    def _process(self, run: JobRun, prepared: _Prepared, book: _Book) -> None:
-        """Describe and plan every asset, then run the accepted plans on the executor.
-
-        Raises whatever the executor raised when it refused work, after collecting the assets
-        already dispatched (the caller records it as the job's fatal error).
-        """
-        plans = self._plan_assets(prepared, book.finish, lambda: run.stop_requested)
-        accepted: list[ExportPlan] = []
-        for plan in plans:
-            book.plans[plan.handle] = plan
-            if plan.accepted:
-                accepted.append(plan)
-            else:
-                book.finish(AssetOutcome.for_refusal(plan))
-        futures: dict[Future[AssetOutcome], ExportPlan] = {}
-        refused: Exception | None = None
-        for plan in accepted:
-            if run.stop_requested:
-                break
-            try:
-                future = self.executor.submit(export_asset, self.store, self.converter, plan)
-            except Exception as exc:  # noqa: BLE001 - re-raised once the dispatched assets end
-                refused = exc
-                run.stop()  # abandon what is still queued
-                break
-            futures[future] = plan
-            run._track(future)  # noqa: SLF001
-        for future in as_completed(futures):
-            if future.cancelled():
-                continue
-            plan = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:
-                logger.exception("the work unit of %s failed", plan.handle)
-                outcome = AssetOutcome.for_failure(
-                    plan, WORKER_FAILED, f"the work unit failed: {type(exc).__name__}: {exc}"
-                )
-            book.finish(outcome)
-        if refused is not None:
-            raise refused
+    @staticmethod
+    def _durable(ledger: Ledger, sync: Callable[[], None] | None) -> None:
+        """Make what the job wrote durable once at its end, and journal the last outcomes."""
+        try:
+            if ledger.journal is not None:
+                ledger.commit()
+            elif sync is not None:
+                sync()
+        except Exception:
+            logger.exception("making the exports of job %s durable failed", ledger.run.job_handle)

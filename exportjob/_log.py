@@ -23,6 +23,7 @@ from ._records import (
     _opt_str,
     _state,
     _str,
+    count_warned,
 )
 from .exceptions import FieldProblem, InvalidJobError
 
@@ -150,16 +151,7 @@ class JobLog:
     def with_details(self, *extra: LogDetail) -> JobLog:
         """Return a copy with *extra* details appended (counts follow the counting rules)."""
         details = (*self.details, *extra)
-        counts = attrs.evolve(
-            self.counts,
-            warning=len(
-                {
-                    d.handle
-                    for d in details
-                    if d.severity is Severity.WARNING and d.handle is not None
-                }
-            ),
-        )
+        counts = attrs.evolve(self.counts, warning=count_warned(details))
         return attrs.evolve(self, details=details, counts=counts)
 
     def summary(self) -> str:

@@ -29,7 +29,7 @@ from ._model import (
     _IpsEnum,
     _to_handle,
 )
-from .exceptions import FieldProblem, InvalidJobError
+from .exceptions import FieldProblem, InvalidJobError, OutputExistsError
 from .plans import ExportPlan
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "LogDetail",
     "LogType",
     "Severity",
+    "count_warned",
     "utc_now",
 ]
 
@@ -90,6 +91,7 @@ class JobState(_IpsEnum):
 
     QUEUED = "queued"
     RUNNING = "running"
+    PAUSED = "paused"
     COMPLETED = "completed"
     FAILED = "failed"
     STOPPED = "stopped"
@@ -107,6 +109,8 @@ class AssetStatus(_IpsEnum):
     FAILED = "failed"
     REFUSED = "refused"
     NOT_RUN = "not_run"
+    SKIPPED = "skipped"
+    """Not written: its output name was taken and the conflict policy is ``skip``."""
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -271,6 +275,14 @@ class AssetOutcome:
         return cls._unexported(subject, AssetStatus.FAILED, code, message)
 
     @classmethod
+    def for_skip(cls, plan: ExportPlan, location: str, message: str) -> AssetOutcome:
+        """The outcome of *plan* not written because its name was taken (``skip`` policy)."""
+        return attrs.evolve(
+            cls._unexported(plan, AssetStatus.SKIPPED, OutputExistsError.code, message),
+            location=location,
+        )
+
+    @classmethod
     def for_refusal(cls, plan: ExportPlan) -> AssetOutcome:
         """The outcome of a refused *plan* (another company's asset, a set): its refusal's code."""
         if plan.refusal is None:
@@ -342,7 +354,7 @@ class JobCounts:
     """The job's counters, as the IPS job log keeps them (see the module docstring for the rules).
 
     >>> JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5)
-    JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5)
+    JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5, skipped=0)
     """
 
     success: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
@@ -351,6 +363,7 @@ class JobCounts:
     duplicate: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
     not_run: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
     total: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    skipped: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
 
     @classmethod
     def tally(
@@ -365,15 +378,13 @@ class JobCounts:
         by_status = dict.fromkeys(AssetStatus, 0)
         for o in outcomes:
             by_status[o.status] += 1
-        warned = {
-            d.handle for d in details if d.severity is Severity.WARNING and d.handle is not None
-        }
         return cls(
             success=by_status[AssetStatus.EXPORTED],
-            warning=len(warned),
+            warning=count_warned(details),
             error=by_status[AssetStatus.FAILED] + by_status[AssetStatus.REFUSED],
             duplicate=duplicates,
             not_run=by_status[AssetStatus.NOT_RUN],
+            skipped=by_status[AssetStatus.SKIPPED],
             total=len(outcomes) + duplicates,
         )
 
@@ -387,10 +398,18 @@ class JobCounts:
         return _build(cls, "counts", raw)
 
     def __str__(self) -> str:
+        skipped = f"{self.skipped} skipped, " if self.skipped else ""
         return (
             f"{self.success} exported, {self.error} error(s), {self.warning} warning(s), "
-            f"{self.duplicate} duplicate(s), {self.not_run} not run, {self.total} total"
+            f"{self.duplicate} duplicate(s), {self.not_run} not run, {skipped}{self.total} total"
         )
+
+
+def count_warned(details: Iterable[LogDetail]) -> int:
+    """The warning count rule: the distinct handles with at least one warning detail."""
+    return len(
+        {d.handle for d in details if d.severity is Severity.WARNING and d.handle is not None}
+    )
 
 
 def _mapping(field: str, value: object) -> Mapping[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 
 import attrs
 
@@ -34,11 +33,12 @@ ProgressCallback = Callable[[AssetProgress], object]
 
 
 class JobRun:
-    """A submitted job: its state, its progress, a way to stop it, and its log when it ends.
+    """A submitted job: its state, its progress, ways to pause and stop it, and its log when it ends.
 
     ``result()`` returns the ``JobLog`` whatever the final state: ``completed``; ``stopped`` (the
     assets that did not run are in the log with status ``not_run``); ``failed`` (the engine hit a
-    fatal error: ``log.fatal_error`` is true and a ``FatalError`` detail says why).
+    fatal error: ``log.fatal_error`` is true and a ``FatalError`` detail says why). ``pause()`` and
+    ``resume()`` are IPS ``pauseJob``/``resumeJob``: a paused job starts no new asset.
     """
 
     def __init__(
@@ -50,17 +50,20 @@ class JobRun:
         reader: ExportReader | None = None,
     ) -> None:
         self.job_handle = job_handle
-        self._reader = reader
         self.job = job
         self.context = context
+        self._reader = reader
         self._lock = threading.Lock()
         self._state = JobState.QUEUED
         self._done = 0
         self._total = len(job.unique_handles)
         self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._wake = threading.Event()
         self._finished = threading.Event()
-        self._pending: set[Future[AssetOutcome]] = set()
         self._log: JobLog | None = None
+        self._partial: Callable[[], JobLog] | None = None
 
     def __repr__(self) -> str:
         done, total = self.progress
@@ -78,13 +81,15 @@ class JobRun:
 
     @property
     def status(self) -> JobState:
-        """``queued``, ``running``, then ``completed``, ``stopped`` or ``failed``."""
+        """``queued``, ``running`` or ``paused``, then ``completed``, ``stopped`` or ``failed``."""
         with self._lock:
+            if self._state is JobState.RUNNING and not self._running.is_set():
+                return JobState.PAUSED
             return self._state
 
     @property
     def progress(self) -> tuple[int, int]:
-        """``(done, total)``: finished assets and distinct handles of the job."""
+        """``(done, total)``: finished assets and distinct handles (repeats are not counted)."""
         with self._lock:
             return self._done, self._total
 
@@ -93,17 +98,30 @@ class JobRun:
         """Whether ``stop()`` was called."""
         return self._stop.is_set()
 
+    @property
+    def paused(self) -> bool:
+        """Whether the job is paused (``pause()`` without a ``resume()`` since)."""
+        return not self._running.is_set()
+
     def stop(self) -> None:
-        """Stop the job: start no more assets; those in flight finish (or are abandoned).
+        """Stop the job: start no more assets; those in flight finish and are recorded.
 
         Assets not yet started are recorded as not run. Idempotent; does not wait (``result()``
-        does).
+        does). A paused job stops too.
         """
         self._stop.set()
-        with self._lock:
-            pending = list(self._pending)
-        for future in pending:
-            future.cancel()
+        self._running.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Pause the job: start no more assets until ``resume()``; those in flight finish."""
+        self._running.clear()
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Resume a paused job."""
+        self._running.set()
+        self._wake.set()
 
     def done(self) -> bool:
         """Whether the job has ended."""
@@ -121,22 +139,32 @@ class JobRun:
         assert self._log is not None  # noqa: S101 - set before _finished
         return self._log
 
+    def snapshot(self) -> JobLog:
+        """The log so far: finished assets as they ended, the others as not run (yet).
+
+        After the job ends, its final log.
+        """
+        if self._finished.is_set():
+            return self.result()
+        partial = self._partial
+        if partial is None:
+            msg = f"job {self.job_handle} has not started"
+            raise RuntimeError(msg)
+        return partial()
+
     # -- engine side
 
     def _set_state(self, state: JobState) -> None:
         with self._lock:
             self._state = state
 
-    def _track(self, future: Future[AssetOutcome]) -> None:
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._untrack)
-        if self._stop.is_set():  # stop() may have copied the pending set before this one joined
-            future.cancel()
+    def _watch(self, partial: Callable[[], JobLog]) -> None:
+        self._partial = partial
 
-    def _untrack(self, future: Future[AssetOutcome]) -> None:
-        with self._lock:
-            self._pending.discard(future)
+    def _wait_for_work(self, timeout: float) -> None:
+        """Block until the job is resumed, stopped or poked, or *timeout* passes."""
+        self._wake.wait(timeout)
+        self._wake.clear()
 
     def _advance(self) -> tuple[int, int]:
         with self._lock:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
+import attrs
+
 from ._failures import Stage, classify
 from ._records import AssetOutcome
+from .exceptions import OutputExistsError
 from .plans import ExportPlan
-from .protocols import AssetStore, Converter
+from .protocols import AssetStore, Converter, FileBacked, OnConflict
 
 __all__ = ["export_asset"]
 
@@ -23,11 +26,10 @@ logger = logging.getLogger("exportjob.engine")
 
 
 class _Counted:
-    """Iterate the converter's chunks, counting the bytes and remembering a failure of the source."""
+    """Iterate the converter's chunks, remembering a failure of the source (to blame it, not the store)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = chunks
-        self.total = 0
         self.failure: BaseException | None = None
 
     def __iter__(self) -> Iterator[bytes]:
@@ -40,12 +42,32 @@ class _Counted:
             except BaseException as exc:
                 self.failure = exc
                 raise
-            self.total += len(chunk)
             yield chunk
 
 
-def export_asset(store: AssetStore, converter: Converter, plan: ExportPlan) -> AssetOutcome:
+class _CountedFile(_Counted):
+    """Chunks of a whole open file, still ``FileBacked``: the store may copy it in the kernel."""
+
+    def __init__(self, chunks: FileBacked) -> None:
+        super().__init__(chunks)
+        self._file = chunks
+
+    def fileno(self) -> int:
+        """The open original's descriptor."""
+        return self._file.fileno()
+
+
+def export_asset(
+    store: AssetStore,
+    converter: Converter,
+    plan: ExportPlan,
+    on_conflict: OnConflict = OnConflict.ERROR,
+) -> AssetOutcome:
     """Export one accepted *plan*: open the original, convert it, write the output.
+
+    An output name that is taken fails the asset with ``OUTPUT_EXISTS`` (or skips it, under
+    ``OnConflict.SKIP``); one that already held exactly these bytes (an earlier attempt of the
+    same export) counts as exported: nothing was replaced.
 
     Returns the outcome, exported or failed; never raises for a problem with the asset. A foreign
     exception is classified by where it came from: an ``OSError`` opening or streaming the original
@@ -77,10 +99,15 @@ def export_asset(store: AssetStore, converter: Converter, plan: ExportPlan) -> A
         with store.open_original(plan.handle) as source:
             stage = Stage.CONVERTING
             output = converter.convert(source, plan)
-            counted = _Counted(output.chunks)
+            chunks = output.chunks
+            counted = _CountedFile(chunks) if isinstance(chunks, FileBacked) else _Counted(chunks)
             stage = Stage.WRITING
-            location = store.write_export(plan.output_name, counted)
+            written = store.write_export(plan.output_name, counted, on_conflict=on_conflict)
             closing = True
+    except OutputExistsError as exc:
+        if on_conflict is OnConflict.SKIP:
+            return AssetOutcome.for_skip(plan, exc.location, f"skipped: {exc.message}")
+        return AssetOutcome.for_failure(plan, exc.code, exc.message)
     except Exception as exc:
         if not closing:
             if counted is not None and counted.failure is not None:
@@ -91,13 +118,24 @@ def export_asset(store: AssetStore, converter: Converter, plan: ExportPlan) -> A
             return AssetOutcome.for_failure(plan, code, message)
         # The export landed; only closing the original failed.
         logger.warning("closing the original of %s failed", handle, exc_info=exc)
-    assert counted is not None  # noqa: S101 - set before the write that succeeded
+    if written.name != plan.output_name:
+        plan = attrs.evolve(
+            plan,
+            output_name=written.name,
+            warnings=(
+                *plan.warnings,
+                (
+                    f"output name {plan.output_name!r} is taken in the export area; written as "
+                    f"{written.name!r}"
+                ),
+            ),
+        )
     return AssetOutcome.for_export(
         plan,
         output_format=None if output.format is None else output.format.render(),
         media_type=output.media_type,
-        bytes_written=counted.total,
-        location=location,
+        bytes_written=written.size,
+        location=written.location,
         width=output.width,
         height=output.height,
     )

@@ -3,7 +3,9 @@
 ``exportjob export SRC_DIR --fmt orig|convert --out DIR [...]`` exports every asset of a folder (or the
 ``--handle`` ones) with a ``DirectoryStore``; ``exportjob demo`` draws sample originals and converts
 them. Exit status: 0 when every asset was exported (warnings allowed), 1 when any asset failed or was
-refused, 2 for a usage error or an invalid job (nothing was exported), 130 when interrupted.
+refused, 2 for a usage error or an invalid job (nothing was exported), 130 when interrupted (Ctrl-C),
+143 when terminated (SIGTERM). An export keeps a journal in ``DIR/.exportjob/``: the same command run
+again after a crash, a kill or a completed run finishes the job without exporting anything twice.
 See docs/cli.md.
 """
 
@@ -14,9 +16,9 @@ import contextlib
 import getpass
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
@@ -28,7 +30,7 @@ from .converters import CopyConverter
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
-from .protocols import Converter
+from .protocols import Converter, OnConflict
 from .stores import DirectoryStore
 
 __all__ = ["main"]
@@ -37,6 +39,8 @@ EXIT_OK = 0
 EXIT_ASSET_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+JOURNAL_FOLDER = ".exportjob"
 
 
 def _positive(text: str) -> int:
@@ -121,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--workers", type=_positive, metavar="N", help="threads converting at once")
     export.add_argument(
+        "--on-conflict",
+        choices=[c.value for c in OnConflict],
+        default=OnConflict.ERROR.value,
+        help="an output name already taken in --out by a file this job did not write: fail that "
+        "asset (error, the default), skip it, replace the file, or rename the export",
+    )
+    export.add_argument(
+        "--restart",
+        action="store_true",
+        help="ignore the journal of an earlier run of the same job and start afresh",
+    )
+    export.add_argument(
         "--json", action="store_true", help="print the job log as JSON instead of a summary"
     )
     export.set_defaults(func=_export)
@@ -194,14 +210,47 @@ def print_log(log: JobLog, out: TextIO, *, exports: Path | None = None) -> None:
             out.writelines(f"  {detail}\n" for detail in details)
 
 
-def _run(engine: ExportEngine, job: ExportJob, context: JobContext) -> tuple[JobLog, bool]:
-    """Run *job*, stopping it cleanly on Ctrl-C; return the log and whether it was interrupted."""
-    run: JobRun = engine.submit(job, context)
+class _Terminated(Exception):  # noqa: N818 - a signal, not an error
+    """SIGTERM arrived: stop as for Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """Turn SIGTERM into ``_Terminated`` in the main thread while the job runs."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise _Terminated
+
     try:
-        return run.result(), False
-    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals to the host
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
+    engine: ExportEngine, job: ExportJob, context: JobContext, journal: Path | None = None
+) -> tuple[JobLog, int | None]:
+    """Run *job*, stopping it cleanly on Ctrl-C or SIGTERM; return its log and exit status.
+
+    The status is None when the job ran to its end, else the one Ctrl-C or SIGTERM calls for.
+    """
+    with _sigterm_stops():
+        run: JobRun = engine.submit(job, context, journal=journal)
+        try:
+            return run.result(), None
+        except KeyboardInterrupt:
+            stopped = EXIT_INTERRUPTED
+        except _Terminated:
+            stopped = EXIT_TERMINATED
         run.stop()
-        return run.result(), True
+        while True:
+            with contextlib.suppress(KeyboardInterrupt, _Terminated):
+                return run.result(), stopped
 
 
 def _converter_for(fmt: ExportFormat) -> Converter | None:
@@ -236,32 +285,33 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     interactive = err.isatty() and not args.json
     progress = _TtyProgress(err) if interactive else None
-    executor = ThreadPoolExecutor(args.workers, "exportjob") if args.workers else None
     try:
         with ExportEngine(
             store,
             _converter_for(job.fmt),
             notifier=LoggingNotifier(),
             macros=macros,
-            executor=executor,
+            workers=args.workers,
             progress=progress,
+            on_conflict=args.on_conflict,
         ) as engine:
-            log, interrupted = _run(engine, job, context)
-    except ExportJobError as exc:  # an invalid modifier or macro: nothing was read
+            journal = store.output_dir / JOURNAL_FOLDER / f"{engine.journal_key(job)}.jsonl"
+            if args.restart:
+                journal.unlink(missing_ok=True)
+            log, interrupted = _run(engine, job, context, journal)
+    except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
         return _error(err, exc)
     finally:
         if progress is not None:
             progress.clear()
-        if executor is not None:
-            executor.shutdown()
 
     if args.json:
         json.dump(log.to_dict(), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
         print_log(log, out, exports=store.output_dir)
-    if interrupted:
-        return EXIT_INTERRUPTED
+    if interrupted is not None:
+        return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED
 
 
@@ -292,7 +342,10 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     progress = _TtyProgress(err) if err.isatty() else None
     try:
-        with ExportEngine(store, macros=macros, progress=progress) as engine:
+        # The demo owns its folder: a second demo replaces the first one's exports.
+        with ExportEngine(
+            store, macros=macros, progress=progress, on_conflict=OnConflict.REPLACE
+        ) as engine:
             log, interrupted = _run(engine, job, context)
     finally:
         if progress is not None:
@@ -313,8 +366,8 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Next: exportjob export {originals} --fmt convert --modifier '&fmt=jpg&wid=200' "
         f"--company {demo.DEMO_COMPANY} --out {root / 'thumbs'}\n"
     )
-    if interrupted:
-        return EXIT_INTERRUPTED
+    if interrupted is not None:
+        return interrupted
     expected = {"NOT_AUTHORIZED", "UNSUPPORTED_ASSET_TYPE"}
     as_planned = log.counts.success == len(sample.photos) and all(
         d.code in expected for d in log.errors

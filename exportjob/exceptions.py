@@ -19,6 +19,8 @@ The tree::
     │   │   └── ImageTooLargeError            over a source or output pixel limit
     │   ├── StoreReadError (OSError)
     │   └── StoreWriteError (OSError)
+    │       └── OutputExistsError (FileExistsError)  the export name is taken; left untouched
+    ├── JournalError (ValueError)             a job journal of another job, or not a journal; .path
     ├── UnsafeNameError (ValueError)          an output name that could escape the export folder
     └── NotifierError                         a notifier could not deliver (logged, never fails a job)
 
@@ -38,11 +40,13 @@ __all__ = [
     "FieldProblem",
     "ImageTooLargeError",
     "InvalidJobError",
+    "JournalError",
     "MacroDefinitionError",
     "MacroError",
     "ModifierError",
     "NotAuthorizedError",
     "NotifierError",
+    "OutputExistsError",
     "RefusedCommandError",
     "StoreReadError",
     "StoreWriteError",
@@ -244,6 +248,33 @@ class StoreWriteError(AssetError, OSError):
     """The store could not write an export; nothing partial is left behind."""
 
     code = "STORE_WRITE_FAILED"
+
+
+class OutputExistsError(StoreWriteError, FileExistsError):
+    """The export name is taken by a file this job did not write; it was left untouched.
+
+    Raised by a store's ``write_export`` under the ``error`` and ``skip`` conflict policies. ``name``
+    is the export name, ``location`` where the existing file is.
+    """
+
+    code = "OUTPUT_EXISTS"
+
+    def __init__(
+        self, message: str, *, handle: str = "", name: str = "", location: str = ""
+    ) -> None:
+        self.name = name
+        self.location = location
+        super().__init__(message, handle=handle)
+
+
+class JournalError(ExportJobError, ValueError):
+    """A job journal cannot be used: it belongs to another job, or it is not a journal."""
+
+    code = "JOURNAL_INVALID"
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class UnsafeNameError(ExportJobError, ValueError):

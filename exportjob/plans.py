@@ -253,6 +253,10 @@ class Planner:
         self.company = company
         self._names = NameBook()
 
+    def claim(self, name: str) -> None:
+        """Take *name* as already used by an asset of this job (one resumed from its journal)."""
+        self._names.claim(name)
+
     def plan(self, asset: Asset) -> ExportPlan:
         """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
         plan = plan_export(asset, self.job, self.request, company=self.company)

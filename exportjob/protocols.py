@@ -7,7 +7,8 @@ host implements one by importing only the types. ``exportjob.testing`` and the `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
@@ -19,15 +20,64 @@ if TYPE_CHECKING:
     from .options import OutputFormat
     from .plans import ExportPlan
 
-__all__ = ["AssetStore", "ConversionOutput", "Converter", "ExportReader", "Notifier"]
+__all__ = [
+    "AssetStore",
+    "BatchDescriber",
+    "ConversionOutput",
+    "Converter",
+    "DurableStore",
+    "ExportReader",
+    "FileBacked",
+    "Notifier",
+    "OnConflict",
+    "WrittenExport",
+]
+
+
+class OnConflict(enum.Enum):
+    """What to do when an export's name is already taken in the export area.
+
+    ``error`` (the default) fails the asset with ``OUTPUT_EXISTS`` and leaves the file untouched;
+    ``skip`` leaves it too and records the asset as skipped; ``replace`` replaces it atomically;
+    ``rename`` writes under the first free name ``stem-2.ext``, ``stem-3.ext``, ...
+    """
+
+    ERROR = "error"
+    SKIP = "skip"
+    REPLACE = "replace"
+    RENAME = "rename"
+
+
+@attrs.frozen
+class WrittenExport:
+    """Where ``write_export`` put an export: under which *name* (``rename`` may change it) and where.
+
+    ``size`` is the export's size in bytes. ``identical`` is true when the name already held a file
+    with exactly these bytes (an earlier attempt of the same export, as after a crash): nothing was
+    replaced and nothing was lost.
+    """
+
+    name: str
+    location: str
+    size: int
+    identical: bool = False
 
 
 class AssetStore(Protocol):
     """Where originals are read and exports are written.
 
-    ``describe`` and ``open_original`` raise ``AssetNotFoundError`` for an unknown handle and
-    ``StoreReadError`` when the backend fails; ``write_export`` raises ``StoreWriteError`` and must
-    leave nothing partial behind: a reader sees the whole file or none.
+    ``describe`` says what an asset is from the store's own records (a manifest, a database row,
+    object metadata); it must not read any byte of the original, since authorization comes after
+    it. ``describe`` and ``open_original`` raise ``AssetNotFoundError`` for an unknown handle and
+    ``StoreReadError`` when the backend fails.
+
+    ``write_export`` must leave nothing partial behind (a reader sees the whole file or none) and
+    must never replace a file it did not write unless told to: under ``OnConflict.ERROR`` and
+    ``SKIP`` it raises ``OutputExistsError`` when the name is taken by different bytes, and the check
+    is atomic with the write (create-if-absent, never check-then-write), so two jobs writing one
+    name at once never replace each other's file. Under ``REPLACE`` it replaces atomically; under
+    ``RENAME`` it claims the first free variant of the name. Other failures raise
+    ``StoreWriteError``.
     """
 
     def describe(self, handle: AssetHandle) -> Asset:
@@ -38,8 +88,39 @@ class AssetStore(Protocol):
         """Open the original of *handle* as a binary stream (a context manager closes it)."""
         ...
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
         """Write the export file *name* from *chunks*, atomically; return where it landed."""
+        ...
+
+
+@runtime_checkable
+class BatchDescriber(Protocol):
+    """Optional: a store that describes many handles in one round trip (one query, one listing).
+
+    The engine uses it when present (``isinstance``, hence ``runtime_checkable``), in batches of a
+    few dozen handles. A handle missing from the result is not found; a value that is an
+    ``ExportJobError`` is that handle's failure.
+    """
+
+    def describe_many(
+        self, handles: Sequence[AssetHandle]
+    ) -> Mapping[AssetHandle, Asset | Exception]:
+        """Describe every handle of *handles* that the store knows."""
+        ...
+
+
+@runtime_checkable
+class DurableStore(Protocol):
+    """Optional: a store whose writes become durable only when synced (files on a disk).
+
+    The engine calls ``sync`` once per journal batch and once at the end of a job, so durability
+    costs one sync per batch instead of one per file; it checks for it with ``isinstance``.
+    """
+
+    def sync(self) -> None:
+        """Make every export written so far durable (it survives a power loss)."""
         ...
 
 
@@ -53,6 +134,21 @@ class ExportReader(Protocol):
 
     def read_export(self, name: str) -> bytes:
         """Return the bytes of the export *name*; ``KeyError`` or ``OSError`` if there is none."""
+        ...
+
+
+@runtime_checkable
+class FileBacked(Protocol):
+    """Chunks that are a whole open file: a store may copy them with the kernel's fast paths.
+
+    ``CopyConverter`` returns such chunks for an original a store opened as a real file, so
+    ``DirectoryStore`` copies it with ``copy_file_range``/``sendfile`` instead of through Python.
+    """
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def fileno(self) -> int:
+        """The descriptor of the file, positioned where the copy starts."""
         ...
 
 

@@ -16,6 +16,11 @@ from exportjob.cli import main
 from exportjob.testing import sample_jpeg
 
 
+def exported_names(folder: Path) -> list[str]:
+    """The files in an export folder, without the job journal's hidden folder."""
+    return sorted(p.name for p in folder.iterdir() if p.name != ".exportjob")
+
+
 def jpeg_bytes(size: tuple[int, int] = (64, 48), colour: str = "orange") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "JPEG")
@@ -43,7 +48,7 @@ def test_export_orig_copies_every_asset_and_exits_zero(src: Path, tmp_path: Path
     status, stdout, stderr = cli("export", src, "--fmt", "orig", "--out", out)
 
     assert status == 0, stderr
-    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "b.jpg", "readme.txt"]
+    assert exported_names(out) == ["a.jpg", "b.jpg", "readme.txt"]
     assert (out / "a.jpg").read_bytes() == (src / "photos" / "a.jpg").read_bytes()
     assert "3 exported, 0 error(s)" in stdout
     assert f"exports in {out}" in stdout
@@ -66,7 +71,7 @@ def test_handles_select_assets_and_a_failure_exits_one(src: Path, tmp_path: Path
     assert status == 1
     assert "1 exported, 1 error(s)" in stdout
     assert "Errors:\n  ERROR   nope.jpg ASSET_NOT_FOUND" in stdout
-    assert [p.name for p in (tmp_path / "o").iterdir()] == ["a.jpg"]
+    assert exported_names(tmp_path / "o") == ["a.jpg"]
 
 
 def test_json_prints_the_job_log_only(src: Path, tmp_path: Path) -> None:
@@ -213,7 +218,7 @@ def test_export_convert_of_a_non_image_fails_that_asset_only(src: Path, tmp_path
     assert status == 1
     assert "2 exported, 1 error(s)" in stdout
     assert "readme.txt" in stdout
-    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
+    assert exported_names(out) == ["a.png", "b.png"]
     with Image.open(out / "a.png") as img:
         assert (img.format, img.size) == ("PNG", (32, 24))
 

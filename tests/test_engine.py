@@ -35,6 +35,7 @@ from exportjob import (
 from exportjob.converters import CopyConverter, PillowConverter
 from exportjob.exceptions import StoreWriteError, UnsafeNameError
 from exportjob.joblog import LogType, Severity
+from exportjob.protocols import OnConflict, WrittenExport
 from exportjob.stores import MemoryStore
 from exportjob.testing import RecordingNotifier, sample_jpeg
 
@@ -96,10 +97,12 @@ class SpyStore:
     def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
         return self.inner.open_original(handle)
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
         if name in self.fail_writes:
             raise StoreWriteError(f"disk full writing {name}")
-        return self.inner.write_export(name, chunks)
+        return self.inner.write_export(name, chunks, on_conflict=on_conflict)
 
 
 def make_store() -> MemoryStore:
@@ -547,12 +550,12 @@ class GatedDescribeStore(SpyStore):
         return super().describe(handle)
 
 
-def test_stop_while_describing_runs_nothing_and_keeps_what_was_learnt() -> None:
+def test_stop_while_describing_starts_nothing_more_and_keeps_what_was_learnt() -> None:
     inner = make_store()
     store = GatedDescribeStore(inner, "a|2")
-    with ExportEngine(store, CopyConverter()) as engine:
+    with ExportEngine(store, CopyConverter(), describe_concurrency=1) as engine:
         job_run = engine.submit(
-            ExportJob(asset_handles=["a|1", "a|set", "a|2", "a|other"], fmt="orig"), ACME
+            ExportJob(asset_handles=["a|set", "a|2", "a|other", "a|1"], fmt="orig"), ACME
         )
         assert store.entered.wait(timeout=30)
         job_run.stop()
@@ -560,10 +563,10 @@ def test_stop_while_describing_runs_nothing_and_keeps_what_was_learnt() -> None:
         log = job_run.result(timeout=60)
 
     assert log.state is JobState.STOPPED
-    assert store.described == [AssetHandle(h) for h in ("a|1", "a|set", "a|2")]
+    assert store.described == [AssetHandle(h) for h in ("a|set", "a|2")]
     assert inner.opened == ()
     assert log.outcome("a|set").status is AssetStatus.REFUSED  # known without any work
-    for handle, file_name in (("a|1", "Leaves.jpg"), ("a|2", "Logo.png"), ("a|other", None)):
+    for handle, file_name in (("a|2", "Logo.png"), ("a|other", None), ("a|1", None)):
         outcome = log.outcome(handle)
         assert (outcome.status, outcome.file_name) == (AssetStatus.NOT_RUN, file_name)
     assert (log.counts.not_run, log.counts.error, log.counts.success) == (3, 1, 0)
@@ -656,18 +659,27 @@ class BrokenDescription:
 
 
 @pytest.mark.parametrize(
-    ("error", "code"),
+    ("description", "code"),
     [
+        pytest.param(
+            BrokenDescription(UnsafeNameError("bad", name="x")), "UNEXPECTED_ERROR", id="broken"
+        ),
+        pytest.param(None, "UNEXPECTED_ERROR", id="none"),
+        pytest.param({"handle": "bad"}, "UNEXPECTED_ERROR", id="dict"),
         pytest.param(UnsafeNameError("bad name", name="x"), "UNSAFE_NAME", id="library-error"),
-        pytest.param(RuntimeError("bug"), "UNEXPECTED_ERROR", id="foreign-error"),
+        pytest.param(OSError("unreachable"), "STORE_READ_FAILED", id="os-error"),
     ],
 )
 def test_a_broken_description_of_one_asset_fails_only_that_asset(
-    error: Exception, code: str
+    description: object, code: str
 ) -> None:
     class Store(MemoryStore):
         def describe(self, handle: AssetHandle) -> Any:
-            return BrokenDescription(error) if handle.value == "bad" else super().describe(handle)
+            if handle.value != "bad":
+                return super().describe(handle)
+            if isinstance(description, Exception):
+                raise description
+            return description
 
     store = Store(default_company="acme")
     store.add("good", b"g", file_name="good.bin")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
+import resource
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from exportjob.exceptions import (
     StoreWriteError,
     UnsafeNameError,
 )
+from exportjob.protocols import OnConflict
 from exportjob.stores import DirectoryStore, MemoryStore, sniff_type
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 20
@@ -67,7 +69,8 @@ def test_memory_store_describes_opens_and_keeps_exports() -> None:
     with store.open_original(AssetHandle("a|1")) as f:
         assert f.read() == JPEG
     assert store.opened == (AssetHandle("a|1"),)
-    assert store.write_export("out.jpg", iter([b"ab", b"cd"])) == "memory://out.jpg"
+    written = store.write_export("out.jpg", iter([b"ab", b"cd"]))
+    assert (written.name, written.location, written.size) == ("out.jpg", "memory://out.jpg", 4)
     assert store.read_export("out.jpg") == b"abcd"
     assert store.exports == {"out.jpg": b"abcd"}
     assert repr(store) == "<MemoryStore with 1 asset(s), 1 export(s)>"
@@ -253,10 +256,10 @@ def test_symlinks_may_not_escape_the_folder(source: Path, tmp_path: Path) -> Non
 
 def test_directory_store_writes_whole_files_and_returns_their_path(tmp_path: Path) -> None:
     store = DirectoryStore(tmp_path, tmp_path / "out" / "deep")
-    where = store.write_export("a.jpg", iter([b"one", b"two"]))
+    where = store.write_export("a.jpg", iter([b"one", b"two"])).location
     assert Path(where) == tmp_path / "out" / "deep" / "a.jpg"
     assert Path(where).read_bytes() == b"onetwo"
-    store.write_export("a.jpg", [b"new"])
+    store.write_export("a.jpg", [b"new"], on_conflict=OnConflict.REPLACE)
     assert Path(where).read_bytes() == b"new"
     assert [p.name for p in store.exported()] == ["a.jpg"]
 
@@ -285,16 +288,19 @@ def test_an_unwritable_output_is_a_write_error(tmp_path: Path) -> None:
         store.write_export("a.jpg", [b"x"])
 
 
-def test_a_write_that_fails_midway_is_a_write_error_and_cleans_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def full_disk(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", full_disk)
+def test_a_write_that_fails_midway_is_a_write_error_and_cleans_up(tmp_path: Path) -> None:
+    # A real file-size limit: the kernel refuses the write past 1 KiB (EFBIG), as a full disk would.
     store = DirectoryStore(tmp_path, tmp_path / "out")
-    with pytest.raises(StoreWriteError, match="No space left") as info:
-        store.write_export("a.jpg", [b"data"])
+    (tmp_path / "out").mkdir()
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, hard))
+    try:
+        with pytest.raises(StoreWriteError, match="File too large") as info:
+            store.write_export("a.jpg", [b"x" * 4096])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
     assert isinstance(info.value, OSError)
     assert list((tmp_path / "out").iterdir()) == []
 

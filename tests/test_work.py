@@ -24,6 +24,7 @@ from exportjob import (
 from exportjob._work import export_asset
 from exportjob.converters import CopyConverter
 from exportjob.plans import Refusal
+from exportjob.protocols import WrittenExport
 from exportjob.stores import MemoryStore
 
 ASSET = Asset(handle="h", type="Pdf", name="doc", file_name="doc.pdf", company="acme")
@@ -58,12 +59,12 @@ class RawStore:
             return Closing(b"%PDF-1.4")
         return io.BytesIO(b"%PDF-1.4")
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+    def write_export(self, name: str, chunks: Iterable[bytes], **_: object) -> WrittenExport:
         data = b"".join(chunks)
         if self.write_error is not None:
             raise self.write_error
         self.written[name] = data
-        return name
+        return WrittenExport(name, name, len(data))
 
 
 @pytest.mark.parametrize(

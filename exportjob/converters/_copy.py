@@ -11,7 +11,7 @@ from ..exceptions import ConversionError
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 
-__all__ = ["CHUNK_SIZE", "CopyConverter", "stream_chunks"]
+__all__ = ["CHUNK_SIZE", "CopyConverter", "FileChunks", "stream_chunks"]
 
 CHUNK_SIZE = 1 << 20
 
@@ -20,6 +20,33 @@ def stream_chunks(source: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[by
     """Yield *source* in chunks of at most *chunk_size* bytes, never reading it whole."""
     while chunk := source.read(chunk_size):
         yield chunk
+
+
+class FileChunks:
+    """The rest of an open file as chunks; a store that can copies it through ``fileno`` instead.
+
+    This is ``exportjob.protocols.FileBacked``: ``DirectoryStore`` copies it with the kernel's
+    ``copy_file_range``/``sendfile`` fast paths, any other store just iterates it.
+    """
+
+    def __init__(self, source: BinaryIO, chunk_size: int = CHUNK_SIZE) -> None:
+        self._source = source
+        self._chunk_size = chunk_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        return stream_chunks(self._source, self._chunk_size)
+
+    def fileno(self) -> int:
+        """The descriptor of the open original, positioned at the copy's start."""
+        return self._source.fileno()
+
+
+def _has_descriptor(source: BinaryIO) -> bool:
+    try:
+        source.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the latter
+        return False
+    return True
 
 
 @attrs.frozen
@@ -39,4 +66,6 @@ class CopyConverter:
                 "CopyConverter only exports originals (fmt=orig); use PillowConverter to convert",
                 handle=plan.handle.value,
             )
+        if _has_descriptor(source):
+            return ConversionOutput(FileChunks(source, self.chunk_size), None)
         return ConversionOutput(stream_chunks(source, self.chunk_size), None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -12,13 +11,12 @@ from typing import Any, BinaryIO
 from .._model import Asset, AssetHandle, AssetType
 from .._names import check_name
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
+from ..protocols import OnConflict, WrittenExport
+from ._exports import is_temporary, publish, sweep_temporaries, sync_folder
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import SNIFF_BYTES, sniff_type, stem
 
 __all__ = ["DirectoryStore"]
-
-_TEMP_PREFIX = ".exportjob-"
-_TEMP_SUFFIX = ".part"
 
 
 class DirectoryStore:
@@ -53,6 +51,7 @@ class DirectoryStore:
         self.source_dir = Path(source_dir).absolute()
         self.output_dir = Path(output_dir).absolute()
         self.default_company = default_company
+        self._swept = False
         if not self.source_dir.is_dir():
             raise StoreReadError(f"the source folder {self.source_dir} does not exist")
         self._root = self.source_dir.resolve()
@@ -169,30 +168,24 @@ class DirectoryStore:
 
     # -- exports
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
-        """Write *chunks* to *name* in the output folder atomically; return the file's path."""
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        """Write *chunks* to *name* in the output folder atomically, as *on_conflict* says.
+
+        The first write of a store removes the temporary files that killed runs left in the
+        output folder (only the library's own, of processes that are gone).
+        """
         check_name(name)
-        final = self.output_dir / name
-        try:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            fd, temp = _create_temp(self.output_dir)
-        except OSError as exc:
-            raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:  # a failing source raises from here, unwrapped
-                    _write(out, chunk, name)
-                _sync(out, name)
-            try:
-                temp.replace(final)
-            except OSError as exc:
-                raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temp.unlink()
-            raise
-        _sync_dir(self.output_dir)
-        return str(final)
+        if not self._swept:
+            self._swept = True
+            sweep_temporaries(self.output_dir)
+        return publish(self.output_dir, name, chunks, on_conflict)
+
+    def sync(self) -> None:
+        """Make every export written so far durable: one ``syncfs`` of the output folder's disk."""
+        if self.output_dir.is_dir():
+            sync_folder(self.output_dir)
 
     def read_export(self, name: str) -> bytes:
         """Return the bytes of the export *name*; raise ``KeyError`` if there is none."""
@@ -207,45 +200,5 @@ class DirectoryStore:
         if not self.output_dir.is_dir():
             return
         for path in sorted(self.output_dir.iterdir()):
-            if path.is_file() and not path.name.startswith(_TEMP_PREFIX):
+            if path.is_file() and not is_temporary(path.name):
                 yield path
-
-
-def _create_temp(folder: Path) -> tuple[int, Path]:
-    """Create a new temporary file in *folder*, with the permissions the umask gives new files."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        temp = folder / f"{_TEMP_PREFIX}{secrets.token_hex(8)}{_TEMP_SUFFIX}"
-        try:
-            return os.open(temp, flags, 0o666), temp
-        except FileExistsError:
-            continue
-
-
-def _write(out: BinaryIO, chunk: bytes, name: str) -> None:
-    try:
-        out.write(chunk)
-    except OSError as exc:
-        raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-
-
-def _sync(out: BinaryIO, name: str) -> None:
-    try:
-        out.flush()
-        os.fsync(out.fileno())
-    except OSError as exc:
-        raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-
-
-def _sync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX); where folders cannot be opened, it is a no-op."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -11,8 +11,9 @@ from typing import Any, BinaryIO
 import attrs
 
 from .._model import Asset, AssetHandle, AssetType
-from .._names import check_name
-from ..exceptions import AssetNotFoundError
+from .._names import NameBook, check_name
+from ..exceptions import AssetNotFoundError, OutputExistsError
+from ..protocols import OnConflict, WrittenExport
 from ._sniff import sniff_type, stem
 
 __all__ = ["MemoryStore"]
@@ -35,7 +36,7 @@ class MemoryStore:
     >>> store.describe(AssetHandle("h1"))
     Asset(handle=AssetHandle('h1'), type=<AssetType.IMAGE: 'Image'>, name='logo', file_name='logo.png', company='acme', size=11, sub_type=None)
     >>> store.write_export("logo.png", [b"\x89PNG", b"..."])
-    'memory://logo.png'
+    WrittenExport(name='logo.png', location='memory://logo.png', size=7, identical=False)
     >>> store.read_export("logo.png")
     b'\x89PNG...'
     >>> store
@@ -119,13 +120,39 @@ class MemoryStore:
             )
         return io.BytesIO(stored.data)
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
-        """Store the export *name*; nothing is stored unless every chunk arrived."""
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived."""
         check_name(name)
         data = b"".join(chunks)
         with self._lock:
+            existing = self._exports.get(name)
+            if existing is None or on_conflict is OnConflict.REPLACE:
+                self._exports[name] = data
+                return WrittenExport(name, f"memory://{name}", len(data))
+            if existing == data:
+                return WrittenExport(name, f"memory://{name}", len(data), identical=True)
+            if on_conflict is OnConflict.RENAME:
+                book = NameBook()
+                candidate = book.claim(name)
+                while candidate in self._exports and self._exports[candidate] != data:
+                    candidate = book.claim(name)
+                identical = candidate in self._exports
+                self._exports[candidate] = data
+                return WrittenExport(candidate, f"memory://{candidate}", len(data), identical)
+        raise OutputExistsError(
+            f"{name} already exists among the exports and was not written by this job; it was "
+            "left untouched (choose another conflict policy to replace, rename or skip it)",
+            name=name,
+            location=f"memory://{name}",
+        )
+
+    def add_export(self, name: str, data: bytes) -> None:
+        """Put an export in place as if written earlier (a test of conflicts starts from one)."""
+        check_name(name)
+        with self._lock:
             self._exports[name] = data
-        return f"memory://{name}"
 
     @property
     def exports(self) -> dict[str, bytes]:

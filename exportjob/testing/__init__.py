@@ -21,7 +21,7 @@ import attrs
 from .._log import JobReport
 from .._model import Asset, AssetHandle, AssetType, EmailSetting
 from ..exceptions import StoreReadError, StoreWriteError
-from ..protocols import AssetStore
+from ..protocols import AssetStore, OnConflict, WrittenExport
 from ..stores import MemoryStore
 
 __all__ = [
@@ -357,8 +357,10 @@ class FaultyStore:
             return _BrokenStream(stream)
         return stream
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
         """Write *name*, or fail midway if it is in ``fail_write``."""
         if name in self.fail_write:
-            return self.inner.write_export(name, _fail_midway(name, chunks))
-        return self.inner.write_export(name, chunks)
+            chunks = _fail_midway(name, chunks)
+        return self.inner.write_export(name, chunks, on_conflict=on_conflict)

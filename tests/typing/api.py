@@ -6,7 +6,7 @@ User-written classes that satisfy each Protocol, and ``assert_type`` on what the
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
@@ -30,9 +30,17 @@ from exportjob import (
     plan_exports,
 )
 from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.exceptions import OutputExistsError
 from exportjob.joblog import JobReport
 from exportjob.language import ResolvedRequest, resolve_request
 from exportjob.options import OutputFormat, RenderOptions
+from exportjob.protocols import (
+    BatchDescriber,
+    DurableStore,
+    ExportReader,
+    OnConflict,
+    WrittenExport,
+)
 from exportjob.stores import DirectoryStore, MemoryStore
 from exportjob.testing import RecordingNotifier
 
@@ -49,9 +57,29 @@ class DictStore:
     def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
         return io.BytesIO(self.files[handle.value])
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
-        self.files[name] = b"".join(chunks)
-        return name
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        data = b"".join(chunks)
+        if name in self.files and on_conflict is not OnConflict.REPLACE:
+            raise OutputExistsError(f"{name} exists", name=name)
+        self.files[name] = data
+        return WrittenExport(name, name, len(data))
+
+
+class ListingStore(DictStore):
+    """A store with the optional capabilities: batch describes, read-back, durability."""
+
+    def describe_many(
+        self, handles: Sequence[AssetHandle]
+    ) -> Mapping[AssetHandle, Asset | Exception]:
+        return {h: self.describe(h) for h in handles}
+
+    def read_export(self, name: str) -> bytes:
+        return self.files[name]
+
+    def sync(self) -> None:
+        """Nothing to sync in memory."""
 
 
 class UpperConverter:
@@ -71,7 +99,10 @@ class PrintNotifier:
 store: AssetStore = DictStore()
 converter: Converter = UpperConverter()
 notifier: Notifier = PrintNotifier()
-_stores: list[AssetStore] = [MemoryStore(), DirectoryStore("in", "out")]
+_stores: list[AssetStore] = [MemoryStore(), DirectoryStore("in", "out"), ListingStore()]
+_batch: BatchDescriber = ListingStore()
+_readers: list[ExportReader] = [MemoryStore(), DirectoryStore("in", "out"), ListingStore()]
+_durable: list[DurableStore] = [DirectoryStore("in", "out"), ListingStore()]
 _converters: list[Converter] = [CopyConverter(), PillowConverter()]
 _notifiers: list[Notifier] = [RecordingNotifier()]
 
@@ -93,3 +124,8 @@ with ExportEngine(store, converter, notifier=notifier) as engine:
     assert_type(run, JobRun)
     assert_type(run.result(timeout=1.0), JobLog)
     assert_type(run.progress, tuple[int, int])
+    run.pause()
+    run.resume()
+    assert_type(run.snapshot(), JobLog)
+    assert_type(engine.active_jobs(), tuple[JobRun, ...])
+    assert_type(engine.run(job, context, journal="job.jsonl"), JobLog)

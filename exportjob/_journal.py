@@ -1,0 +1,161 @@
+"""The job journal: a durable record of a job's finished assets, so a killed job can be resumed.
+
+A journal is a JSON-lines file. Its first line names the job (``key``: a digest of the request,
+macros, settings and handles, see ``job_key``); every further line is one asset's outcome
+(``AssetOutcome.to_dict``). Outcomes are buffered and committed in batches: the store is synced
+first (``DurableStore.sync``), then the lines are appended and the journal fsynced, so an asset
+is in the journal only once its file is durable. A line cut short by a crash is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._model import AssetHandle, ExportJob
+from ._records import AssetOutcome, AssetStatus
+from .exceptions import ExportJobError, JournalError
+
+__all__ = ["JOURNAL_VERSION", "Journal", "job_key"]
+
+JOURNAL_VERSION = 1
+_BATCH = 256
+
+
+def job_key(job: ExportJob, **parts: object) -> str:
+    """A digest of what decides a job's outputs: the job itself and *parts* (macros, settings...).
+
+    Two jobs with the same key produce the same exports, so one may resume the other's journal.
+    """
+    text = json.dumps(
+        {"job": job.to_ips(), **{k: repr(v) for k, v in sorted(parts.items())}},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Journal:
+    """The journal of one job in the file *path*: what it holds, and what it is told as assets end.
+
+    Opening a journal reads the outcomes already recorded; ``exported`` are the assets a resumed
+    job skips. ``record`` buffers an outcome, ``commit`` makes the buffer durable.
+
+    Raises:
+        JournalError: the file exists but is the journal of another job, or no journal at all.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], key: str, *, batch: int = _BATCH) -> None:
+        self.path = Path(path)
+        self.key = key
+        self.batch = batch
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self.recorded: dict[AssetHandle, AssetOutcome] = {}
+        if self.path.exists():
+            self._load()
+        else:
+            self._create()
+
+    def __repr__(self) -> str:
+        return f"<Journal {str(self.path)!r}: {len(self.exported)} exported>"
+
+    @property
+    def exported(self) -> dict[AssetHandle, AssetOutcome]:
+        """The assets recorded as exported: a resumed job does not export them again."""
+        return {h: o for h, o in self.recorded.items() if o.status is AssetStatus.EXPORTED}
+
+    def record(self, outcome: AssetOutcome) -> bool:
+        """Buffer *outcome*; return whether the buffer is full (time to ``commit``)."""
+        line = json.dumps(outcome.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._pending.append(line)
+            return len(self._pending) >= self.batch
+
+    def commit(self, sync: Callable[[], object] | None = None) -> None:
+        """Sync the store's writes with *sync*, then append the buffered outcomes durably."""
+        with self._lock:
+            lines, self._pending = self._pending, []
+        if not lines:
+            return
+        if sync is not None:
+            sync()
+        self._append(lines)
+
+    def _create(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot create the journal folder {self.path.parent}: {exc}", path=str(self.path)
+            ) from exc
+        header = {"exportjob_journal": JOURNAL_VERSION, "key": self.key}
+        self._append([json.dumps(header)], create=True)
+
+    def _append(self, lines: Iterable[str], *, create: bool = False) -> None:
+        flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if create else 0)
+        data = "".join(f"{line}\n" for line in lines).encode()
+        try:
+            fd = os.open(self.path, flags, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot write the journal {self.path}: {exc}", path=str(self.path)
+            ) from exc
+
+    def _load(self) -> None:
+        try:
+            text = self.path.read_text("utf-8", errors="replace")
+        except OSError as exc:
+            raise JournalError(
+                f"cannot read the journal {self.path}: {exc}", path=str(self.path)
+            ) from exc
+        lines = text.split("\n")
+        header = _parse(lines[0])
+        if header is None or header.get("exportjob_journal") != JOURNAL_VERSION:
+            raise JournalError(f"{self.path} is not an exportjob journal", path=str(self.path))
+        if header.get("key") != self.key:
+            raise JournalError(
+                f"{self.path} is the journal of another job (key {header.get('key')!r}, this job's "
+                f"is {self.key!r}); remove it or start the job afresh",
+                path=str(self.path),
+            )
+        complete = text.endswith("\n")
+        for i, line in enumerate(lines[1:], start=1):
+            last = i == len(lines) - 1
+            raw = _parse(line)
+            if raw is None:
+                if last and not complete:
+                    break  # the tail a crash cut short
+                continue
+            with contextlib.suppress(ExportJobError, TypeError, ValueError):
+                outcome = AssetOutcome.from_dict(raw)
+                self.recorded[outcome.handle] = outcome
+        if not complete:
+            self._repair(text)
+
+    def _repair(self, text: str) -> None:
+        """Cut a torn last line off, so the next append starts on a line of its own."""
+        keep = text[: text.rfind("\n") + 1].encode()
+        with contextlib.suppress(OSError):
+            os.truncate(self.path, len(keep))
+
+
+def _parse(line: str) -> Mapping[str, Any] | None:
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        return None
+    return raw if isinstance(raw, dict) else None
