@@ -170,6 +170,10 @@ def _outcome_details(o: AssetOutcome) -> Iterator[LogDetail]:
             f"exported as {o.output_name} ({o.bytes_written} bytes)",
             location=o.location,
         )
+    elif o.status is AssetStatus.SKIPPED:
+        yield _detail(
+            o, Severity.WARNING, LogType.EXPORT_WARNING, o.message or "skipped", code=o.code
+        )
     elif o.status is AssetStatus.NOT_RUN:
         yield _detail(o, Severity.INFO, LogType.FILE_CANCEL, o.message or "not run", code=o.code)
     else:

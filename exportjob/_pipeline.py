@@ -280,10 +280,14 @@ class Pipeline:
         """Let handles in, in job order, while the window and the describe pool have room."""
         store = self.s.store
         batch = isinstance(store, BatchDescriber)
+        size = max(1, min(_BATCH, self.s.max_in_flight // 2)) if batch else 1
         while not self._exhausted and len(self._window) < limit:
             if len(self._describes) >= self.s.describe_concurrency:
                 return
-            handles = self._take(_BATCH if batch else 1, room=limit - len(self._window))
+            room = limit - len(self._window)
+            if room < size and (self._window or self._ready or self._tasks):
+                return  # wait for room for a whole batch: one round trip for many handles
+            handles = self._take(size, room=room)
             if not handles:
                 return
             fresh = [h for h in handles if h not in self.skip]
@@ -360,7 +364,7 @@ class Pipeline:
                     export_asset, self.s.store, self.s.converter, task.plan, self.s.on_conflict
                 )
             except Exception as exc:  # noqa: BLE001 - the executor refuses work: end the job
-                if _lost_worker(exc) and self.workers.rebuild(task.generation):
+                if isinstance(exc, BrokenExecutor) and self.workers.rebuild(task.generation):
                     self._suspects.appendleft(task)
                     continue
                 self._refused = exc
@@ -384,7 +388,8 @@ class Pipeline:
         if self._window and not self._window[0].ready() and self._window[0].future is not None:
             waitable.add(self._window[0].future)
         if not waitable:
-            self.run._wait_for_work(_POLL_SECONDS)  # noqa: SLF001 - paused, or nothing to wait on
+            if self.run.paused:
+                self.run._wait_for_work(_POLL_SECONDS)  # noqa: SLF001 - until resumed or stopped
             return
         done, _ = wait(waitable, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
@@ -412,7 +417,9 @@ class Pipeline:
         text = f"{type(exc).__name__}: {exc}"
         if _lost_worker(exc):
             task.strikes += 1
-            if task.strikes < 2 and self.workers.rebuild(task.generation):
+            # A broken pool must be replaced first; a cluster that lost a worker still runs.
+            usable = not isinstance(exc, BrokenExecutor) or self.workers.rebuild(task.generation)
+            if task.strikes < 2 and usable:
                 logger.warning(
                     "a worker died exporting %s; running it again alone", task.plan.handle
                 )
