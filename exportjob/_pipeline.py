@@ -402,6 +402,9 @@ class Pipeline:
             outcome: object = future.result()
         except BaseException as exc:  # noqa: BLE001 - a lost worker or a broken executor
             self._lost(task, exc)
+            # A cluster's future lives while its exception's traceback holds the frame that
+            # waited for it: drop it, so the cluster forgets the task once it is collected.
+            exc.__traceback__ = None
             return
         if not isinstance(outcome, AssetOutcome):
             outcome = AssetOutcome.for_failure(
