@@ -18,6 +18,7 @@ from exportjob import (
     AssetStore,
     ConversionOutput,
     Converter,
+    EmailSetting,
     ExportEngine,
     ExportJob,
     ExportPlan,
@@ -32,8 +33,9 @@ from exportjob import (
 from exportjob.converters import CopyConverter, PillowConverter
 from exportjob.joblog import JobReport
 from exportjob.language import ResolvedRequest, resolve_request
+from exportjob.notifiers import build_report
 from exportjob.options import OutputFormat, RenderOptions
-from exportjob.stores import DirectoryStore, MemoryStore
+from exportjob.stores import MAX_NAME_BYTES, DirectoryStore, MemoryStore, check_name
 from exportjob.testing import RecordingNotifier
 
 
@@ -93,3 +95,10 @@ with ExportEngine(store, converter, notifier=notifier) as engine:
     assert_type(run, JobRun)
     assert_type(run.result(timeout=1.0), JobLog)
     assert_type(run.progress, tuple[int, int])
+
+# A host previews what its own notifier would receive, and checks names as the stores do.
+report = build_report(EmailSetting.ALL, run.result(timeout=1.0), "ann", locale="en-GB")
+assert_type(report, JobReport)
+PrintNotifier().notify(report)
+assert_type(check_name("a.jpg"), str)
+assert_type(MAX_NAME_BYTES, int)
