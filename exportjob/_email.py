@@ -115,11 +115,28 @@ def _body(log: JobLog, details: tuple[LogDetail, ...], setting: EmailSetting) ->
 def build_report(
     setting: EmailSetting, log: JobLog, recipient: str, *, locale: str | None = None
 ) -> JobReport:
-    """Return the notification for *recipient* about the job that ended with *log*.
+    """Return the notification the engine sends *recipient* about the job that ended with *log*.
 
     The subject says the outcome and the counts; the body lists the job's identity, times and
-    counters, then the details *setting* covers (see ``notified_details``). Text is English; *locale*
-    travels in the report for hosts that localise.
+    counters, then the details *setting* covers: the errors for ``Error``, the errors and warnings
+    for ``ErrorAndWarning`` and ``All``, none for ``JobCompletion``. Text is English; *locale*
+    travels in the report for hosts that localise. Whether a job notifies at all is the engine's
+    decision (``docs/email.md``); this only builds the report, so a host can test or preview a
+    ``Notifier`` of its own. Public as ``exportjob.notifiers.build_report``.
+
+    Args:
+        setting: the job's email setting.
+        log: the log of the finished job.
+        recipient: the user the report goes to.
+        locale: the job's locale, carried as ``JobReport.locale``.
+
+    >>> import datetime as dt
+    >>> from exportjob.joblog import JobCounts
+    >>> t = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    >>> log = JobLog(job_handle="acme|weekly|1", job_name="weekly", company="acme", fmt="orig",
+    ...              state="completed", start=t, end=t, counts=JobCounts(success=1, total=1))
+    >>> build_report(EmailSetting.JOB_COMPLETION, log, "ann").subject
+    "[exportjob] Export job 'weekly' completed: 1 exported, 0 error(s), 0 warning(s)"
     """
     details = notified_details(setting, log)
     return JobReport(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 
 from .exceptions import UnsafeNameError
 
-__all__ = ["NameBook", "check_name", "distinct_names", "safe_name", "split_name"]
+__all__ = ["MAX_NAME_BYTES", "NameBook", "check_name", "safe_name", "split_name"]
 
 MAX_NAME_BYTES = 200
+"""The longest output name, in UTF-8 bytes, that ``check_name`` accepts and ``safe_name`` makes."""
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul"}
@@ -108,6 +108,10 @@ class NameBook:
 
     ``claim`` returns the name itself the first time and ``stem-2.ext``, ``stem-3.ext``... after
     that, skipping any name already claimed, so names depend only on the order of the claims.
+
+    >>> book = NameBook()
+    >>> [book.claim(name) for name in ["a.jpg", "b.jpg", "A.jpg", "a.jpg"]]
+    ['a.jpg', 'b.jpg', 'A-2.jpg', 'a-3.jpg']
     """
 
     def __init__(self) -> None:
@@ -127,15 +131,3 @@ class NameBook:
         candidate = f"{stem}-{n}{ext}"
         self._used.add(candidate.casefold())
         return candidate
-
-
-def distinct_names(names: Iterable[str]) -> list[str]:
-    """Return *names* made distinct, case-insensitively, by ``-2``, ``-3``... suffixes, in order.
-
-    The first occurrence keeps its name, so the result is deterministic for a given job order.
-
-    >>> distinct_names(["a.jpg", "b.jpg", "A.jpg", "a.jpg"])
-    ['a.jpg', 'b.jpg', 'A-2.jpg', 'a-3.jpg']
-    """
-    book = NameBook()
-    return [book.claim(name) for name in names]

@@ -2,6 +2,8 @@
 
 Both implement ``exportjob.protocols.Notifier``: they deliver one ``JobReport`` and decide nothing (the
 engine applies the job's ``emailSetting``). ``exportjob.testing.RecordingNotifier`` is the test double.
+``build_report`` makes the report the engine would send, for a host testing or previewing a notifier
+of its own.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TypeAlias
 
+from ._email import build_report
 from ._log import JobReport
 from .exceptions import NotifierError
 
-__all__ = ["AddressBook", "LoggingNotifier", "SmtpNotifier"]
+__all__ = ["AddressBook", "LoggingNotifier", "SmtpNotifier", "build_report"]
 
 
 class LoggingNotifier:

@@ -6,8 +6,21 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from exportjob.language import Command
-from exportjob.language._vocabulary import COMMANDS, lookup
+from exportjob.language import COMMANDS, Command, CommandSpec
+
+_BY_NAME = {spec.name.lower(): spec for spec in COMMANDS}
+
+
+def command_spec(name: str) -> CommandSpec | None:
+    """The row of the public command table for *name* (command names are case-insensitive)."""
+    return _BY_NAME.get(name.lower())
+
+
+def canonical_name(name: str) -> str:
+    """The table's spelling of *name*, or *name* itself if the table has no such command."""
+    spec = command_spec(name)
+    return name if spec is None else spec.name
+
 
 # Characters that matter to the syntax, plus ordinary ones, plus anything at all.
 _SYNTAX_CHARS = "&=$%.+?,#0123456789abcdefxgrkABCDEF_-"
@@ -18,7 +31,7 @@ request_text = st.text(
 
 known_names = st.sampled_from([spec.name for spec in COMMANDS])
 unknown_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
-    lambda name: lookup(name) is None
+    lambda name: command_spec(name) is None
 )
 command_names = st.one_of(known_names, unknown_names)
 """Command names in their canonical spelling (table names, or names the table does not have)."""

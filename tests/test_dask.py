@@ -19,7 +19,6 @@ from exportjob import (
     JobState,
     plan_exports,
 )
-from exportjob._work import export_asset
 from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore, MemoryStore
 
@@ -48,13 +47,25 @@ def check(log: JobLog, store: DirectoryStore, count: int) -> None:
 
 
 def test_work_unit_and_its_arguments_pickle(tmp_path: Path) -> None:
+    """What a work unit carries (store, converter, plan) pickles, and a spawned worker runs it."""
     store = make_folder(tmp_path, 2)
     asset = store.describe(AssetHandle("asset-01.bin"))
-    plan = plan_exports([asset], ExportJob(asset_handles=["asset-01.bin"], fmt="orig"))[0]
-    fn, *args = pickle.loads(pickle.dumps((export_asset, store, CopyConverter(), plan)))
-    outcome = fn(*args)
+    job = ExportJob(asset_handles=["asset-01.bin"], fmt="orig")
+    [plan] = plan_exports([asset], job)
+    assert pickle.loads(pickle.dumps(plan)) == plan
+    store, converter = pickle.loads(pickle.dumps((store, CopyConverter())))
+    assert store.describe(AssetHandle("asset-01.bin")) == asset
+    context = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(1, mp_context=context) as pool,
+        ExportEngine(store, converter, executor=pool) as engine,
+    ):
+        log = engine.run(job, JobContext(company="acme"))
+    outcome = log.outcome("asset-01.bin")
     assert outcome.status is AssetStatus.EXPORTED
+    assert outcome.output_name == plan.output_name
     assert pickle.loads(pickle.dumps(outcome)) == outcome
+    assert pickle.loads(pickle.dumps(log)) == log
 
 
 def test_a_job_runs_on_a_process_pool(tmp_path: Path) -> None:

@@ -14,13 +14,15 @@ from exportjob import (
     MacroLibrary,
     plan_exports,
 )
-from exportjob._display import MAX_ROWS, plans_html
 from exportjob.converters import CopyConverter
 from exportjob.joblog import LogView
 from exportjob.stores import MemoryStore
 from exportjob.testing import sample_jpeg, sample_png
 
 EVIL = '<script>alert("x")</script>'
+
+#: Tables show this many rows and say how many they left out (docs/jupyter.md).
+SHOWN_ROWS = 50
 
 
 def test_job_html_escapes_user_data_and_marks_duplicates() -> None:
@@ -35,8 +37,8 @@ def test_job_html_escapes_user_data_and_marks_duplicates() -> None:
 def test_job_html_is_bounded_for_thousands_of_assets() -> None:
     job = ExportJob(asset_handles=[f"h{i}" for i in range(5000)], fmt="orig")
     out = job._repr_html_()
-    assert out.count("<tr>") + out.count("<tr ") == MAX_ROWS + 1  # header row + first rows
-    assert f"and {5000 - MAX_ROWS} more" in out
+    assert out.count("<tr>") + out.count("<tr ") == SHOWN_ROWS + 1  # header row + first rows
+    assert f"and {5000 - SHOWN_ROWS} more" in out
     assert len(out) < 20_000
 
 
@@ -62,7 +64,7 @@ def test_plans_html_summarises_counts() -> None:
     ]
     job = ExportJob(asset_handles=[a.handle for a in assets], fmt="orig", macro="$x$")
     plans = [plan_exports([a], job)[0] for a in assets]
-    out = plans_html(plans)
+    out = JobPlan(plans=tuple(plans))._repr_html_()
     assert "9 asset(s): 6 accepted, 3 refused, 6 with warnings" in out
 
 
@@ -141,5 +143,17 @@ def test_log_html_is_bounded_for_big_jobs() -> None:
     with ExportEngine(store, converter=CopyConverter()) as engine:
         log = engine.run(job, JobContext(company="acme"))
     out = log._repr_html_()
-    assert f"and {300 - MAX_ROWS} more" in out
-    assert out.count("<tr") == MAX_ROWS + 1
+    assert f"and {300 - SHOWN_ROWS} more" in out
+    assert out.count("<tr") == SHOWN_ROWS + 1
+
+
+def test_plans_html_is_bounded_for_big_jobs() -> None:
+    assets = [
+        Asset(handle=f"h{i}", type="Image", name="n", file_name=f"f{i}.jpg", company="c")
+        for i in range(120)
+    ]
+    plans = plan_exports(assets, ExportJob(asset_handles=[a.handle for a in assets], fmt="orig"))
+    out = JobPlan(plans=plans)._repr_html_()
+    assert "120 asset(s): 120 accepted, 0 refused, 0 with warnings" in out
+    assert f"and {120 - SHOWN_ROWS} more (showing the first {SHOWN_ROWS})" in out
+    assert out.count("<tr") == SHOWN_ROWS + 1

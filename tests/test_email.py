@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from typing import BinaryIO
 
 import pytest
 
-from exportjob import EmailSetting, ExportEngine, ExportJob, JobContext, JobLog
-from exportjob._email import build_report, notified_details, wants_notification
+from exportjob import Asset, AssetHandle, EmailSetting, ExportEngine, ExportJob, JobContext, JobLog
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import NotifierError
 from exportjob.joblog import LogType, Severity
@@ -16,11 +20,22 @@ from exportjob.testing import RecordingNotifier
 
 JPEG = b"\xff\xd8\xff\xe0" + b"x" * 32
 
-#: The handles of three jobs: one clean, one with a warning only, one with an error.
+#: The handles of five jobs: a clean one, one with a warning only, one with an error, one that fails
+#: on a fatal error (its executor refuses all work) and a clean one stopped before it exported.
 SCENARIOS = {
     "clean": ["a|1"],
     "warning": ["a|1", "a|1"],  # a skipped duplicate is a warning
     "error": ["a|1", "a|missing"],
+    "fatal": ["a|1"],
+    "stopped": ["a|1"],
+}
+
+#: The severities of the details a notification lists under each setting (docs/email.md).
+LISTED = {
+    EmailSetting.ERROR: {Severity.ERROR},
+    EmailSetting.ERROR_AND_WARNING: {Severity.ERROR, Severity.WARNING},
+    EmailSetting.JOB_COMPLETION: set(),
+    EmailSetting.ALL: {Severity.ERROR, Severity.WARNING},
 }
 
 
@@ -28,6 +43,26 @@ def make_store() -> MemoryStore:
     store = MemoryStore(default_company="acme")
     store.add("a|1", JPEG, file_name="one.jpg")
     return store
+
+
+class GatedStore:
+    """A store whose ``describe`` waits at a gate, so a test can stop the job at a known point."""
+
+    def __init__(self, inner: MemoryStore) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        self.entered.set()
+        assert self.gate.wait(timeout=30), "the test never opened the gate"
+        return self.inner.describe(handle)
+
+    def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
+        return self.inner.open_original(handle)
+
+    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
+        return self.inner.write_export(name, chunks)
 
 
 def run(
@@ -38,20 +73,35 @@ def run(
     context: JobContext | None = None,
 ) -> JobLog:
     job = ExportJob(asset_handles=SCENARIOS[scenario], fmt="orig", email_setting=setting)
-    with ExportEngine(make_store(), CopyConverter(), notifier=notifier) as engine:
-        return engine.run(job, context or JobContext(company="acme", user="ann"))
+    context = context or JobContext(company="acme", user="ann")
+    if scenario == "stopped":
+        store = GatedStore(make_store())
+        with ExportEngine(store, CopyConverter(), notifier=notifier) as engine:
+            job_run = engine.submit(job, context)
+            assert store.entered.wait(timeout=30)
+            job_run.stop()
+            store.gate.set()
+            return job_run.result(timeout=60)
+    executor = None
+    if scenario == "fatal":
+        executor = ThreadPoolExecutor(1)
+        executor.shutdown()  # it refuses every work unit: the job fails on a fatal error
+    with ExportEngine(
+        make_store(), CopyConverter(), notifier=notifier, executor=executor
+    ) as engine:
+        return engine.run(job, context)
 
 
 @pytest.mark.parametrize(
     ("setting", "notified_in"),
     [
         pytest.param(EmailSetting.NONE, set(), id="None-never"),
-        pytest.param(EmailSetting.ERROR, {"error"}, id="Error-on-errors"),
-        pytest.param(EmailSetting.ERROR_AND_WARNING, {"warning", "error"}, id="ErrorAndWarning"),
+        pytest.param(EmailSetting.ERROR, {"error", "fatal"}, id="Error-on-errors"),
         pytest.param(
-            EmailSetting.JOB_COMPLETION, {"clean", "warning", "error"}, id="JobCompletion"
+            EmailSetting.ERROR_AND_WARNING, {"warning", "error", "fatal"}, id="ErrorAndWarning"
         ),
-        pytest.param(EmailSetting.ALL, {"clean", "warning", "error"}, id="All-always"),
+        pytest.param(EmailSetting.JOB_COMPLETION, set(SCENARIOS), id="JobCompletion"),
+        pytest.param(EmailSetting.ALL, set(SCENARIOS), id="All-always"),
     ],
 )
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -63,7 +113,9 @@ def test_each_setting_notifies_exactly_when_the_reference_says(
 
     if scenario in notified_in:
         report = notifier.assert_notified_once(recipient="ann", email_setting=setting)
-        assert report.log.job_handle == log.job_handle
+        assert report.log == log
+        # The details it lists: exactly those of the covered severities, in log order.
+        assert report.details == tuple(d for d in log.details if d.severity in LISTED[setting])
     else:
         notifier.assert_not_notified()
     assert not [d for d in log.details if d.log_type is LogType.NOTIFICATION_WARNING]
@@ -96,15 +148,20 @@ def test_the_notification_lists_the_details_its_setting_covers(
     assert f"emailSetting={setting.value}" in report.body
 
 
-def test_subject_says_the_outcome_and_counts() -> None:
+@pytest.mark.parametrize(
+    ("scenario", "outcome"),
+    [
+        ("clean", "completed: 1 exported, 0 error(s), 0 warning(s)"),
+        ("warning", "completed with warnings: 1 exported, 0 error(s), 1 warning(s)"),
+        ("error", "completed with errors: 1 exported, 1 error(s), 0 warning(s)"),
+        ("fatal", "failed: 0 exported, 0 error(s), 0 warning(s)"),
+        ("stopped", "stopped: 0 exported, 0 error(s), 0 warning(s)"),
+    ],
+)
+def test_subject_says_the_outcome_and_counts(scenario: str, outcome: str) -> None:
     notifier = RecordingNotifier()
-    run("error", EmailSetting.ALL, notifier=notifier)
-    assert notifier.last.subject == (
-        "[exportjob] Export job 'export' completed with errors: 1 exported, 1 error(s), 0 warning(s)"
-    )
-    notifier.clear()
-    run("clean", EmailSetting.ALL, notifier=notifier)
-    assert "'export' completed: 1 exported" in notifier.last.subject
+    run(scenario, EmailSetting.ALL, notifier=notifier)
+    assert notifier.last.subject == f"[exportjob] Export job 'export' {outcome}"
 
 
 def test_the_submitter_is_notified_when_the_job_names_no_user() -> None:
@@ -164,24 +221,29 @@ def test_a_notifier_raising_anything_is_contained() -> None:
     assert "KeyError" in log.warnings[0].message
 
 
-# -- the policy functions on their own
+# -- the policy, seen on one job
 
 
-def test_policy_functions_agree_with_the_engine() -> None:
-    log = run("warning", "None")
-    assert [s.value for s in EmailSetting if wants_notification(s, log)] == [
-        "All",
-        "ErrorAndWarning",
-        "JobCompletion",
-    ]
-    assert notified_details(EmailSetting.ERROR, log) == ()
-    assert notified_details(EmailSetting.ALL, log) == log.warnings
+def test_a_job_with_a_warning_only_notifies_unless_the_setting_is_none_or_error() -> None:
+    notified = []
+    for setting in EmailSetting:
+        notifier = RecordingNotifier()
+        log = run("warning", setting, notifier=notifier)
+        if notifier.reports:
+            notified.append(setting.value)
+            if setting is EmailSetting.ALL:
+                assert notifier.last.details == log.warnings
+    assert notified == ["All", "ErrorAndWarning", "JobCompletion"]
 
 
 def test_error_setting_mentions_warnings_it_does_not_list() -> None:
-    log = run("error", "None")
-    log = log.with_details(*run("warning", "None").warnings)
-    report = build_report(EmailSetting.ERROR, log, "ann")
+    notifier = RecordingNotifier()
+    job = ExportJob(asset_handles=["a|1", "a|1", "a|missing"], fmt="orig", email_setting="Error")
+    with ExportEngine(make_store(), CopyConverter(), notifier=notifier) as engine:
+        log = engine.run(job, JobContext(company="acme", user="ann"))
+    report = notifier.assert_notified_once(email_setting="Error")
+    assert len(log.warnings) == 1
     assert "(1 warning(s) not listed under emailSetting=Error.)" in report.body
     assert [d.severity for d in report.details] == [Severity.ERROR]
     assert "ASSET_NOT_FOUND" in report.body
+    assert "DUPLICATE_HANDLE" not in report.body

@@ -1,17 +1,63 @@
-"""Output names: safe (never escape the export folder) and distinct within a job."""
+"""Output names: safe (never escape the export folder) and distinct within a job.
+
+Names are made by the planner (``plan_exports``) from the asset's file name, its name as the
+fallback, and the output format's extension; stores refuse any name ``check_name`` refuses.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exportjob._names import MAX_NAME_BYTES, check_name, distinct_names, safe_name, split_name
+from exportjob import Asset, ExportJob, ExportPlan, plan_exports
 from exportjob.exceptions import UnsafeNameError
+from exportjob.stores import MAX_NAME_BYTES, DirectoryStore, MemoryStore, check_name
+
+#: The ``fmt`` keyword that gives each output extension used below (None: ``fmt=orig``, which keeps
+#: the file's own extension).
+FMT_OF = {None: None, ".tiff": "tif", ".png": "png", ".jpg": "jpeg"}
+
+
+def job_for(fmt: str | None, count: int = 1) -> ExportJob:
+    handles = [f"h{i}" for i in range(count)]
+    if fmt is None:
+        return ExportJob(asset_handles=handles, fmt="orig")
+    return ExportJob(asset_handles=handles, fmt="convert", is_modifier=f"fmt={fmt}")
+
+
+def plans_for(
+    file_names: list[str], fmt: str | None = None, *, name: str = "asset"
+) -> list[ExportPlan]:
+    assets = [
+        Asset(handle=f"h{i}", type="Image", name=name, file_name=file_name, company="acme")
+        for i, file_name in enumerate(file_names)
+    ]
+    return list(plan_exports(assets, job_for(fmt, len(assets))))
+
+
+def output_name(file_name: str, fmt: str | None = None, *, name: str = "asset") -> str:
+    [plan] = plans_for([file_name], fmt, name=name)
+    assert plan.accepted
+    return plan.output_name
+
+
+def assert_writable(name: str) -> None:
+    """The name passes ``check_name`` and a store writes it under exactly that name."""
+    assert check_name(name) == name
+    assert "/" not in name
+    assert "\\" not in name
+    assert name not in {".", ".."}
+    store = MemoryStore()
+    assert store.write_export(name, [b"x"]).location == f"memory://{name}"
+    assert store.exports == {name: b"x"}
 
 
 @pytest.mark.parametrize(
-    ("name", "extension", "expected"),
+    ("file_name", "extension", "expected"),
     [
         pytest.param("fileToExport.jpg", ".tiff", "fileToExport.tiff", id="seed"),
         pytest.param("photo.JPG", None, "photo.JPG", id="orig-keeps-name"),
@@ -23,7 +69,8 @@ from exportjob.exceptions import UnsafeNameError
         pytest.param("CON.jpg", None, "_CON.jpg", id="reserved-device"),
         pytest.param("nul", ".png", "_nul.png", id="reserved-device-no-ext"),
         pytest.param("..", ".png", "asset.png", id="dotdot-only"),
-        pytest.param("", ".png", "asset.png", id="empty"),
+        # An asset's file name is never empty; one that is only a folder leaves nothing of it.
+        pytest.param("photos/", ".png", "asset.png", id="empty"),
         pytest.param("noext", ".png", "noext.png", id="no-extension"),
         pytest.param(".hidden", None, ".hidden", id="dotfile"),
         pytest.param("trailing. ", ".png", "trailing.png", id="trailing-dot-space"),
@@ -31,92 +78,164 @@ from exportjob.exceptions import UnsafeNameError
         pytest.param("Ünïcødé 写真.jpg", ".png", "Ünïcødé 写真.png", id="unicode"),
     ],
 )
-def test_safe_name(name: str, extension: str | None, expected: str) -> None:
-    assert safe_name(name, extension=extension) == expected
+def test_the_output_name_is_the_file_name_made_safe(
+    file_name: str, extension: str | None, expected: str
+) -> None:
+    out = output_name(file_name, FMT_OF[extension])
+    assert out == expected
+    assert_writable(out)
 
 
 def test_long_names_are_truncated_to_the_byte_limit_keeping_the_extension() -> None:
-    out = safe_name("é" * 300 + ".jpg", extension=".tiff")
+    out = output_name("é" * 300 + ".jpg", "tif")
     assert out.endswith(".tiff")
+    assert out.startswith("é")
     assert len(out.encode()) <= MAX_NAME_BYTES
+    assert_writable(out)
 
 
-@given(st.text(max_size=300), st.sampled_from([None, ".jpg", ".tiff", ""]))
-def test_safe_name_always_yields_a_checked_plain_name(name: str, extension: str | None) -> None:
-    out = safe_name(name, extension=extension)
-    assert check_name(out) == out
-    assert "/" not in out
-    assert "\\" not in out
-    assert out not in {".", ".."}
+non_blank = st.text(max_size=300).filter(str.strip)
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["", "a/b", "a\\b", "..", ".", "CON", "lpt1.txt", "x.", "x ", "a\x00", "a" * 201],
-)
-def test_check_name_refuses_unsafe_names(name: str) -> None:
+@given(non_blank, st.sampled_from(list(FMT_OF.values())))
+def test_any_file_name_gives_a_checked_plain_name(file_name: str, fmt: str | None) -> None:
+    assert_writable(output_name(file_name, fmt))
+
+
+UNSAFE = [
+    "",
+    "a/b",
+    "a\\b",
+    "..",
+    ".",
+    "CON",
+    "lpt1.txt",
+    "x.",
+    "x ",
+    "a\x00",
+    "a" * (MAX_NAME_BYTES + 1),
+]
+
+
+def _check(name: str, _tmp_path: Path) -> None:
+    check_name(name)
+
+
+def _memory(name: str, _tmp_path: Path) -> None:
+    store = MemoryStore()
+    try:
+        store.write_export(name, [b"x"])
+    finally:
+        assert store.exports == {}
+
+
+def _directory(name: str, tmp_path: Path) -> None:
+    store = DirectoryStore(tmp_path, tmp_path / "out")
+    try:
+        store.write_export(name, [b"x"])
+    finally:
+        assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+REFUSERS: dict[str, Callable[[str, Path], None]] = {
+    "check_name": _check,
+    "MemoryStore": _memory,
+    "DirectoryStore": _directory,
+}
+
+
+@pytest.mark.parametrize("name", UNSAFE)
+@pytest.mark.parametrize("refuser", sorted(REFUSERS))
+def test_unsafe_names_are_refused_and_nothing_is_written(
+    name: str, refuser: str, tmp_path: Path
+) -> None:
     with pytest.raises(UnsafeNameError) as info:
-        check_name(name)
+        REFUSERS[refuser](name, tmp_path)
     assert info.value.name == name
 
 
+@pytest.mark.parametrize("refuser", sorted(REFUSERS))
+def test_names_that_are_not_valid_unicode_are_refused(refuser: str, tmp_path: Path) -> None:
+    with pytest.raises(UnsafeNameError, match="valid Unicode"):
+        REFUSERS[refuser]("caf\udce9.png", tmp_path)
+
+
+def test_a_name_of_exactly_the_byte_limit_is_accepted() -> None:
+    assert_writable("é" * (MAX_NAME_BYTES // 2))
+    assert_writable("a" * (MAX_NAME_BYTES - 4) + ".jpg")
+
+
 @pytest.mark.parametrize(
-    ("names", "expected"),
+    ("file_names", "fmt", "expected"),
     [
-        (["a.jpg", "b.jpg"], ["a.jpg", "b.jpg"]),
-        (["a.jpg", "a.jpg", "a.jpg"], ["a.jpg", "a-2.jpg", "a-3.jpg"]),
-        (["a.jpg", "A.JPG"], ["a.jpg", "A-2.JPG"]),
-        (["a.jpg", "a.jpg", "a-2.jpg"], ["a.jpg", "a-2.jpg", "a-2-2.jpg"]),
-        (["noext", "noext"], ["noext", "noext-2"]),
+        (["a.jpg", "b.jpg"], None, ["a.jpg", "b.jpg"]),
+        (["a.jpg", "a.jpg", "a.jpg"], None, ["a.jpg", "a-2.jpg", "a-3.jpg"]),
+        (["a.jpg", "A.JPG"], None, ["a.jpg", "A-2.JPG"]),
+        (["a.jpg", "a.jpg", "a-2.jpg"], None, ["a.jpg", "a-2.jpg", "a-2-2.jpg"]),
+        (["noext", "noext"], None, ["noext", "noext-2"]),
+        pytest.param(
+            ["a.jpg", "a.png", "a"],
+            "png",
+            ["a.png", "a-2.png", "a-3.png"],
+            id="same-once-converted",
+        ),
     ],
 )
-def test_distinct_names(names: list[str], expected: list[str]) -> None:
-    assert distinct_names(names) == expected
+def test_names_are_made_distinct_within_a_job(
+    file_names: list[str], fmt: str | None, expected: list[str]
+) -> None:
+    plans = plans_for(file_names, fmt)
+    assert [p.output_name for p in plans] == expected
+    renamed = [any("is taken by another asset" in w for w in p.warnings) for p in plans]
+    alone = [output_name(f, fmt) for f in file_names]
+    assert renamed == [out != own for out, own in zip(expected, alone, strict=True)]
 
 
-@given(st.lists(st.sampled_from(["a.jpg", "A.jpg", "a-2.jpg", "b.png", "a"]), max_size=30))
-def test_distinct_names_are_distinct_deterministic_and_keep_firsts(names: list[str]) -> None:
-    out = distinct_names(names)
+@given(
+    st.lists(st.sampled_from(["a.jpg", "A.jpg", "a-2.jpg", "b.png", "a"]), min_size=1, max_size=30)
+)
+def test_distinct_names_are_distinct_deterministic_and_keep_firsts(file_names: list[str]) -> None:
+    out = [p.output_name for p in plans_for(file_names)]
     assert len({n.casefold() for n in out}) == len(out)
-    assert out == distinct_names(names)
-    if names:
-        assert out[0] == names[0]
+    assert out == [p.output_name for p in plans_for(file_names)]
+    assert out[0] == file_names[0]
+    for name in out:
+        assert_writable(name)
 
 
 @pytest.mark.parametrize(
-    ("name", "parts"),
+    ("file_name", "parts"),
     [("a.jpg", ("a", ".jpg")), ("a", ("a", "")), (".rc", (".rc", "")), ("a.b.c", ("a.b", ".c"))],
 )
-def test_split_name(name: str, parts: tuple[str, str]) -> None:
-    assert split_name(name) == parts
+def test_the_extension_is_what_follows_the_last_dot(file_name: str, parts: tuple[str, str]) -> None:
+    [plan] = plans_for([file_name])
+    stem = plan.output_name.removesuffix(plan.extension) if plan.extension else plan.output_name
+    assert (stem, plan.extension) == parts
 
 
 @pytest.mark.parametrize(
-    ("name", "extension", "fallback", "expected"),
+    ("file_name", "fmt", "name", "expected"),
     [
         pytest.param("...", None, "Q1/Q2 report", "Q1_Q2 report", id="unsafe-fallback"),
-        pytest.param("", ".png", "a\x00b", "a_b.png", id="control-in-fallback"),
-        pytest.param("", ".png", " . ", "asset.png", id="blank-fallback"),
+        pytest.param("...", "png", "a\x00b", "a_b.png", id="control-in-fallback"),
+        pytest.param("...", "png", " . ", "asset.png", id="blank-fallback"),
         pytest.param("caf\udce9.jpg", None, "x", "caf_.jpg", id="surrogate"),
-        pytest.param("x.jpg", ".t\udce9f", "x", "x.t_f", id="surrogate-extension"),
+        pytest.param("x.t\udce9f", None, "x", "x.t_f", id="surrogate-extension"),
     ],
 )
-def test_safe_name_never_fails(
-    name: str, extension: str | None, fallback: str, expected: str
+def test_the_asset_name_is_the_fallback_and_naming_never_fails(
+    file_name: str, fmt: str | None, name: str, expected: str
 ) -> None:
-    assert safe_name(name, extension=extension, fallback=fallback) == expected
+    out = output_name(file_name, fmt, name=name)
+    assert out == expected
+    assert_writable(out)
 
 
 def test_an_overlong_extension_is_cut_too() -> None:
-    out = safe_name("photo." + "x" * 210)
+    out = output_name("photo." + "x" * 210)
     assert out.startswith("photo.xxx")
     assert len(out.encode()) <= MAX_NAME_BYTES
-    assert check_name(out) == out
-
-
-def test_check_name_refuses_undecodable_names() -> None:
-    with pytest.raises(UnsafeNameError, match="valid Unicode"):
-        check_name("caf\udce9.png")
+    assert_writable(out)
 
 
 _ANY_CHAR = st.characters(exclude_categories=())  # surrogates included: undecodable file names
@@ -125,8 +244,9 @@ _ANY_CHAR = st.characters(exclude_categories=())  # surrogates included: undecod
 @given(
     st.text(_ANY_CHAR, max_size=50),
     st.text(_ANY_CHAR, max_size=300),
-    st.text(_ANY_CHAR, max_size=30),
+    st.text(_ANY_CHAR, min_size=1, max_size=30).filter(str.strip),
+    st.sampled_from(list(FMT_OF.values())),
 )
-def test_safe_name_never_raises(name: str, extension: str, fallback: str) -> None:
-    out = safe_name(name, extension=extension or None, fallback=fallback)
-    assert check_name(out) == out
+def test_naming_never_raises(stem: str, extension: str, name: str, fmt: str | None) -> None:
+    out = output_name(f"{stem}.{extension}", fmt, name=name)
+    assert_writable(out)

@@ -18,11 +18,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from exportjob import ExportEngine, ExportJob, JobContext, JobLog
-from exportjob._email import build_report
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import NotifierError
 from exportjob.joblog import JobCounts, JobReport
-from exportjob.notifiers import LoggingNotifier, SmtpNotifier
+from exportjob.notifiers import LoggingNotifier, SmtpNotifier, build_report
 from exportjob.stores import MemoryStore
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)

@@ -17,9 +17,9 @@ from exportjob import (
     JobContext,
     JobLog,
 )
-from exportjob._email import build_report
 from exportjob.exceptions import NotifierError
 from exportjob.joblog import JobCounts, JobReport
+from exportjob.notifiers import build_report
 from exportjob.stores import MemoryStore
 from exportjob.testing import (
     AssetSpec,

@@ -1,10 +1,15 @@
-"""The per-asset work unit: every failure becomes an outcome whose code says which stage failed."""
+"""The per-asset work: every failure becomes an outcome whose code says which stage failed.
+
+Seen through the engine, as a host sees it: whatever a store or converter raises while one asset is
+read, converted or written, the job goes on and that asset's outcome is failed with a code, never an
+exception out of ``ExportEngine.run``.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
@@ -14,21 +19,21 @@ import pytest
 from exportjob import (
     Asset,
     AssetHandle,
+    AssetOutcome,
     AssetStatus,
+    ConversionOutput,
     ExportEngine,
-    ExportFormat,
     ExportJob,
     ExportPlan,
     JobContext,
+    JobLog,
 )
-from exportjob._work import export_asset
-from exportjob.converters import CopyConverter
-from exportjob.plans import Refusal
-from exportjob.protocols import WrittenExport
-from exportjob.stores import MemoryStore
+from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.protocols import AssetStore, Converter, WrittenExport
+from exportjob.testing import AssetSpec, FaultyStore, memory_store
 
 ASSET = Asset(handle="h", type="Pdf", name="doc", file_name="doc.pdf", company="acme")
-PLAN = ExportPlan(asset=ASSET, fmt=ExportFormat.ORIG, output_name="doc.pdf")
+ACME = JobContext(company="acme")
 
 
 @attrs.define
@@ -39,14 +44,17 @@ class RawStore:
     write_error: BaseException | None = None
     describe_error: BaseException | None = None
     close_error: BaseException | None = None
+    asset: Asset = ASSET
     written: dict[str, bytes] = attrs.Factory(dict)
+    opened: list[AssetHandle] = attrs.Factory(list)
 
     def describe(self, handle: AssetHandle) -> Asset:
         if self.describe_error is not None:
             raise self.describe_error
-        return attrs.evolve(ASSET, handle=handle)
+        return attrs.evolve(self.asset, handle=handle)
 
     def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
+        self.opened.append(handle)
         if self.open_error is not None:
             raise self.open_error
         if self.close_error is not None:
@@ -67,29 +75,93 @@ class RawStore:
         return WrittenExport(name, name, len(data))
 
 
+@attrs.frozen
+class StreamFailing:
+    """A converter whose output stream yields one chunk, then raises *error*."""
+
+    error: BaseException
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        error = self.error
+
+        def chunks() -> Iterator[bytes]:
+            yield source.read(4)
+            raise error
+
+        return ConversionOutput(chunks(), None)
+
+
+@attrs.frozen
+class ConvertFailing:
+    """A converter that raises *error* before it produces anything."""
+
+    error: BaseException
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        raise self.error
+
+
+def run(
+    store: AssetStore, converter: Converter, handles: Iterable[str] = ("h",), **job: str
+) -> JobLog:
+    job.setdefault("fmt", "orig")
+    with ExportEngine(store, converter) as engine:
+        return engine.run(ExportJob(asset_handles=list(handles), **job), ACME)
+
+
+def only_outcome(log: JobLog) -> AssetOutcome:
+    [outcome] = log.outcomes
+    return outcome
+
+
 @pytest.mark.parametrize(
-    ("store", "code", "text"),
+    ("store", "converter", "code", "text"),
     [
         pytest.param(
             RawStore(open_error=PermissionError("denied")),
+            CopyConverter(),
             "STORE_READ_FAILED",
             "PermissionError: denied",
             id="open-oserror",
         ),
         pytest.param(
             RawStore(open_error=KeyError("k")),
+            CopyConverter(),
             "UNEXPECTED_ERROR",
             "while reading: KeyError",
             id="open-other",
         ),
         pytest.param(
+            RawStore(),
+            ConvertFailing(KeyError("k")),
+            "CONVERSION_FAILED",
+            "the converter failed: KeyError",
+            id="convert-other",
+        ),
+        pytest.param(
+            RawStore(),
+            StreamFailing(OSError(5, "I/O error")),
+            "STORE_READ_FAILED",
+            "while streaming: OSError",
+            id="stream-oserror",
+        ),
+        pytest.param(
+            RawStore(),
+            StreamFailing(ValueError("bad pixel")),
+            "CONVERSION_FAILED",
+            "the converter failed: ValueError: bad pixel",
+            id="stream-other",
+        ),
+        pytest.param(
             RawStore(write_error=OSError(28, "No space left")),
+            CopyConverter(),
             "STORE_WRITE_FAILED",
             "No space left",
             id="write-oserror",
         ),
         pytest.param(
             RawStore(write_error=TypeError("bad")),
+            CopyConverter(),
             "UNEXPECTED_ERROR",
             "while writing: TypeError: bad",
             id="write-other",
@@ -97,13 +169,15 @@ class RawStore:
     ],
 )
 def test_foreign_exceptions_are_classified_by_stage(
-    store: RawStore, code: str, text: str, caplog: pytest.LogCaptureFixture
+    store: RawStore, converter: Converter, code: str, text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A failing stream is blamed on its source (the store or the converter), not on the write."""
     with caplog.at_level(logging.ERROR, logger="exportjob"):
-        outcome = export_asset(store, CopyConverter(), PLAN)
+        outcome = only_outcome(run(store, converter))
     assert (outcome.status, outcome.code) == (AssetStatus.FAILED, code)
     assert text in (outcome.message or "")
     assert outcome.handle == AssetHandle("h")
+    assert store.written == {}
     assert caplog.records  # logged with the traceback
     assert caplog.records[0].exc_info is not None
 
@@ -113,16 +187,25 @@ def test_an_export_whose_original_fails_to_close_is_still_exported(
 ) -> None:
     store = RawStore(close_error=OSError("close failed"))
     with caplog.at_level(logging.WARNING, logger="exportjob"):
-        outcome = export_asset(store, CopyConverter(), PLAN)
+        outcome = only_outcome(run(store, CopyConverter()))
     assert outcome.exported
     assert store.written == {"doc.pdf": b"%PDF-1.4"}
     assert "closing the original" in caplog.records[0].getMessage()
 
 
-def test_a_refused_plan_is_not_a_work_unit() -> None:
-    refused = attrs.evolve(PLAN, refusal=Refusal("NOT_AUTHORIZED", "no"))
-    with pytest.raises(ValueError, match="refused"):
-        export_asset(MemoryStore(), CopyConverter(), refused)
+@pytest.mark.parametrize(
+    ("asset", "code"),
+    [
+        pytest.param(attrs.evolve(ASSET, company="rival"), "NOT_AUTHORIZED", id="another-company"),
+        pytest.param(attrs.evolve(ASSET, type="ImageSet"), "UNSUPPORTED_ASSET_TYPE", id="a-set"),
+    ],
+)
+def test_a_refused_plan_is_never_worked_on(asset: Asset, code: str) -> None:
+    store = RawStore(asset=asset)
+    outcome = only_outcome(run(store, CopyConverter()))
+    assert (outcome.status, outcome.code) == (AssetStatus.REFUSED, code)
+    assert store.opened == []
+    assert store.written == {}
 
 
 @pytest.mark.parametrize(
@@ -135,10 +218,49 @@ def test_a_refused_plan_is_not_a_work_unit() -> None:
 def test_a_describe_that_raises_a_foreign_error_fails_that_asset(
     error: BaseException, code: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with (
-        caplog.at_level(logging.ERROR, logger="exportjob"),
-        ExportEngine(RawStore(describe_error=error), CopyConverter()) as engine,
-    ):
-        log = engine.run(ExportJob(asset_handles=["h"], fmt="orig"), JobContext(company="acme"))
+    with caplog.at_level(logging.ERROR, logger="exportjob"):
+        log = run(RawStore(describe_error=error), CopyConverter())
     assert log.outcome("h").code == code
     assert type(error).__name__ in (log.outcome("h").message or "")
+
+
+READ_FAILED = "STORE_READ_FAILED"
+WRITE_FAILED = "STORE_WRITE_FAILED"
+
+
+@pytest.mark.parametrize(
+    ("converter", "job", "codes"),
+    [
+        pytest.param(
+            CopyConverter(chunk_size=64),
+            {"fmt": "orig"},
+            # fmt=orig copies the truncated original as it is; the read fails mid-copy.
+            {"d": READ_FAILED, "o": READ_FAILED, "r": READ_FAILED, "w": WRITE_FAILED, "bad": None},
+            id="copy",
+        ),
+        pytest.param(
+            PillowConverter(),
+            {"fmt": "convert", "is_modifier": "fmt=png&wid=16"},
+            # Pillow reads an original of this size in one read, before FaultyStore's mid-stream
+            # failure would strike, so fail_read is left out here.
+            {"d": READ_FAILED, "o": READ_FAILED, "w": WRITE_FAILED, "bad": "CONVERSION_FAILED"},
+            id="pillow",
+        ),
+    ],
+)
+def test_the_library_stores_and_converters_fail_per_asset_with_their_codes(
+    converter: Converter, job: dict[str, str], codes: dict[str, str | None]
+) -> None:
+    inner = memory_store(
+        [AssetSpec(handle="ok"), AssetSpec(handle="bad", image="truncated")]
+        + [AssetSpec(handle=h) for h in codes if h != "bad"]
+    )
+    ext = ".jpg" if job["fmt"] == "orig" else ".png"
+    store = FaultyStore(
+        inner, fail_describe={"d"}, fail_open={"o"}, fail_read={"r"}, fail_write={f"w{ext}"}
+    )
+    log = run(store, converter, ["ok", *codes], **job)
+    assert {o.handle.value: o.code for o in log.outcomes} == {"ok": None, **codes}
+    exported = {o.handle.value for o in log.outcomes if o.exported}
+    assert set(inner.exports) == {f"{h}{ext}" for h in exported}
+    assert all(o.message for o in log.outcomes if not o.exported)

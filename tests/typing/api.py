@@ -18,6 +18,7 @@ from exportjob import (
     AssetStore,
     ConversionOutput,
     Converter,
+    EmailSetting,
     ExportEngine,
     ExportJob,
     ExportPlan,
@@ -33,6 +34,7 @@ from exportjob.converters import CopyConverter, PillowConverter
 from exportjob.exceptions import OutputExistsError
 from exportjob.joblog import JobReport
 from exportjob.language import ResolvedRequest, resolve_request
+from exportjob.notifiers import build_report
 from exportjob.options import OutputFormat, RenderOptions
 from exportjob.protocols import (
     BatchDescriber,
@@ -41,7 +43,7 @@ from exportjob.protocols import (
     OnConflict,
     WrittenExport,
 )
-from exportjob.stores import DirectoryStore, MemoryStore
+from exportjob.stores import MAX_NAME_BYTES, DirectoryStore, MemoryStore, check_name
 from exportjob.testing import RecordingNotifier
 
 
@@ -129,3 +131,10 @@ with ExportEngine(store, converter, notifier=notifier) as engine:
     assert_type(run.snapshot(), JobLog)
     assert_type(engine.active_jobs(), tuple[JobRun, ...])
     assert_type(engine.run(job, context, journal="job.jsonl"), JobLog)
+
+# A host previews what its own notifier would receive, and checks names as the stores do.
+report = build_report(EmailSetting.ALL, run.result(timeout=1.0), "ann", locale="en-GB")
+assert_type(report, JobReport)
+PrintNotifier().notify(report)
+assert_type(check_name("a.jpg"), str)
+assert_type(MAX_NAME_BYTES, int)
