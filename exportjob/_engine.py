@@ -22,11 +22,13 @@ import attrs
 from typing_extensions import Self
 
 from ._assembly import JobIdentity, assemble_log, bare_log
+from ._assets import AssetHandle
 from ._codes import WORKER_FAILED
+from ._context import JobContext
 from ._email import notify
 from ._failures import Stage, classify
+from ._job import ExportJob
 from ._log import JobLog
-from ._model import AssetHandle, ExportJob, JobContext
 from ._records import AssetOutcome, JobState, utc_now
 from ._run import AssetProgress, JobRun, ProgressCallback
 from ._work import export_asset

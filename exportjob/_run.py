@@ -8,8 +8,9 @@ from concurrent.futures import Future
 
 import attrs
 
+from ._context import JobContext
+from ._job import ExportJob
 from ._log import JobLog
-from ._model import ExportJob, JobContext
 from ._records import AssetOutcome, JobState
 from .protocols import ExportReader
 

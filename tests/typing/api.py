@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
+import attrs
 from typing_extensions import assert_type
 
 from exportjob import (
@@ -19,6 +20,7 @@ from exportjob import (
     ConversionOutput,
     Converter,
     ExportEngine,
+    ExportFormat,
     ExportJob,
     ExportPlan,
     JobContext,
@@ -30,6 +32,7 @@ from exportjob import (
     plan_exports,
 )
 from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.exceptions import FieldProblem, InvalidValueError, JobLogFormatError
 from exportjob.joblog import JobReport
 from exportjob.language import ResolvedRequest, resolve_request
 from exportjob.options import OutputFormat, RenderOptions
@@ -78,6 +81,20 @@ _notifiers: list[Notifier] = [RecordingNotifier()]
 job = ExportJob(asset_handles=["a"], fmt="convert", is_modifier="&fmt=png")
 context = JobContext(company="acme")
 assert_type(ExportJob.from_ips(job.to_ips()), ExportJob)
+assert_type(job.repeats, tuple[bool, ...])
+assert_type(job.unique_handles, tuple[AssetHandle, ...])
+assert_type(JobContext.from_ips(context.to_ips()), JobContext)
+assert_type(attrs.evolve(job, fmt=ExportFormat.ORIG), ExportJob)
+
+try:
+    Asset(handle="h", type="Image", name="n", file_name="n.jpg", company="acme", size=-1)
+except InvalidValueError as err:
+    assert_type(err.field, str)
+    assert_type(err.problem, FieldProblem)
+try:
+    JobLog.from_dict({})
+except JobLogFormatError as err:
+    assert_type(err.problems, tuple[FieldProblem, ...])
 assert_type(resolve_request("&wid=10", None), ResolvedRequest)
 assert_type(resolve_request("&wid=10", None).options, RenderOptions)
 
