@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._assets import Asset, AssetHandle
+from ._context import JobContext
 from ._engine import ExportEngine
+from ._enums import AssetType, EmailSetting, ExportFormat
+from ._job import ExportJob
 from ._log import JobLog
-from ._model import Asset, AssetHandle, AssetType, EmailSetting, ExportFormat, ExportJob, JobContext
 from ._records import AssetOutcome, AssetStatus, JobState
 from ._run import AssetProgress, JobRun
 from .exceptions import (

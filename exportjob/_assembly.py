@@ -8,13 +8,16 @@ log of a job whose proper log could not be built.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import attrs
 
+from ._assets import AssetHandle
 from ._codes import DUPLICATE_HANDLE, FATAL_ERROR, PLAN_WARNING
+from ._context import JobContext
+from ._dicts import utc_now
+from ._job import ExportJob
 from ._log import JobLog
-from ._model import AssetHandle, ExportJob, JobContext
 from ._records import (
     AssetOutcome,
     AssetStatus,
@@ -23,7 +26,6 @@ from ._records import (
     LogDetail,
     LogType,
     Severity,
-    utc_now,
 )
 from .exceptions import ExportJobError
 from .plans import ExportPlan
@@ -63,7 +65,7 @@ def assemble_log(
         for handle in job.unique_handles
     ]
     by_handle = {o.handle: o for o in ordered}
-    details = list(asset_details(job.asset_handles, by_handle))
+    details = list(asset_details(job, by_handle))
     if fatal is not None:
         code = fatal.code if isinstance(fatal, ExportJobError) else FATAL_ERROR
         details.append(
@@ -138,13 +140,12 @@ def job_warning(code: str, message: str) -> LogDetail:
 
 
 def asset_details(
-    submitted: Iterable[AssetHandle], outcomes: Mapping[AssetHandle, AssetOutcome]
+    job: ExportJob, outcomes: Mapping[AssetHandle, AssetOutcome]
 ) -> Iterator[LogDetail]:
     """Yield the details of every submitted handle, in job order (repeats as ``DuplicateSkipped``)."""
-    seen: set[AssetHandle] = set()
-    for handle in submitted:
+    for handle, repeat in zip(job.asset_handles, job.repeats, strict=True):
         o = outcomes[handle]
-        if handle in seen:
+        if repeat:
             yield LogDetail(
                 severity=Severity.WARNING,
                 log_type=LogType.DUPLICATE_SKIPPED,
@@ -155,7 +156,6 @@ def asset_details(
                 created=o.finished,
             )
             continue
-        seen.add(handle)
         yield from _outcome_details(o)
 
 

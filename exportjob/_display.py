@@ -17,8 +17,9 @@ import attrs
 from ._records import LogType, Severity
 
 if TYPE_CHECKING:
+    from ._assets import AssetHandle
+    from ._job import ExportJob
     from ._log import JobLog
-    from ._model import AssetHandle, ExportJob
     from ._records import AssetOutcome
     from .plans import ExportPlan, Refusal
     from .protocols import ExportReader
@@ -98,14 +99,9 @@ def job_html(job: ExportJob) -> str:
         f"macro=<code>{esc(job.macro)}</code> · emailSetting=<code>{esc(job.email_setting.value)}</code>"
         f" · {len(job.asset_handles)} handle(s), {len(job.duplicate_handles)} duplicate(s)"
     )
-    seen: set[object] = set()
-    repeats: list[bool] = []
-    for h in job.asset_handles:
-        repeats.append(h in seen)
-        seen.add(h)
     rows = (
         ([str(i + 1), h.value, "duplicate, skipped" if rep else ""], "warning" if rep else "")
-        for i, (h, rep) in enumerate(zip(job.asset_handles, repeats, strict=True))
+        for i, (h, rep) in enumerate(zip(job.asset_handles, job.repeats, strict=True))
     )
     table = html_table(["#", "asset handle", "note"], rows, total=len(job.asset_handles))
     return wrap("ExportJob", summary, table)

@@ -23,8 +23,9 @@ import logging
 
 from ._assembly import job_warning
 from ._codes import NO_NOTIFIER, NO_RECIPIENT
+from ._context import JobContext
+from ._enums import EmailSetting
 from ._log import JobLog, JobReport
-from ._model import EmailSetting, JobContext
 from ._records import JobState, LogDetail, Severity
 from .exceptions import NotifierError
 from .protocols import Notifier

@@ -22,12 +22,14 @@ import attrs
 from typing_extensions import Self
 
 from ._assembly import JobIdentity, assemble_log, bare_log
+from ._context import JobContext
+from ._dicts import utc_now
 from ._email import notify
+from ._job import ExportJob
 from ._journal import Journal, job_key
 from ._log import JobLog
-from ._model import ExportJob, JobContext
 from ._pipeline import Ledger, Pipeline, PipelineSettings, Workers
-from ._records import AssetOutcome, JobState, utc_now
+from ._records import AssetOutcome, JobState
 from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._model import AssetHandle, ExportJob
+from ._assets import AssetHandle
+from ._job import ExportJob
 from ._records import AssetOutcome, AssetStatus
 from .exceptions import ExportJobError, JournalError
 

@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._model import AssetHandle, EmailSetting, ExportFormat, _to_email, _to_fmt
+from ._assets import AssetHandle
+from ._dicts import aware, read_list, read_record, to_utc
+from ._enums import EmailSetting, ExportFormat
 from ._records import (
     LOG_FORMAT_VERSION,
     AssetOutcome,
@@ -16,16 +18,10 @@ from ._records import (
     JobState,
     LogDetail,
     Severity,
-    _aware,
-    _build,
-    _list,
-    _mapping,
-    _opt_str,
-    _state,
-    _str,
     count_warned,
 )
-from .exceptions import FieldProblem, InvalidJobError
+from ._values import instance_of, optional_string, string
+from .exceptions import FieldProblem, InvalidValueError, JobLogFormatError
 
 __all__ = ["JobLog", "JobReport"]
 
@@ -41,12 +37,25 @@ def _outcomes(value: Iterable[AssetOutcome]) -> tuple[AssetOutcome, ...]:
 
 
 def _typed_tuple(value: Iterable[_E], kind: type[_E], name: str) -> tuple[_E, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidValueError(name, value, f"must be a sequence of {kind.__name__} values")
     items = tuple(value)
     for item in items:
         if not isinstance(item, kind):
-            msg = f"{name} must hold {kind.__name__} values, got {item!r}"
-            raise TypeError(msg)
+            raise InvalidValueError(name, value, f"must hold {kind.__name__} values, not {item!r}")
     return items
+
+
+def _fmt(value: str | ExportFormat) -> ExportFormat:
+    return ExportFormat.parse(value, field="fmt")
+
+
+def _email_setting(value: str | EmailSetting) -> EmailSetting:
+    return EmailSetting.parse(value, field="email_setting")
+
+
+def _state(value: str | JobState) -> JobState:
+    return JobState.parse(value, field="state")
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -65,20 +74,20 @@ class JobLog:
     True
     """
 
-    job_handle: str = attrs.field(validator=_str)
-    job_name: str = attrs.field(validator=_str)
-    company: str = attrs.field(validator=_str)
-    fmt: ExportFormat = attrs.field(converter=_to_fmt)
+    job_handle: str = attrs.field(validator=string)
+    job_name: str = attrs.field(validator=string)
+    company: str = attrs.field(validator=string)
+    fmt: ExportFormat = attrs.field(converter=_fmt)
     state: JobState = attrs.field(converter=_state)
-    start: dt.datetime = attrs.field(converter=_aware)
-    end: dt.datetime = attrs.field(converter=_aware)
-    counts: JobCounts = attrs.field(validator=attrs.validators.instance_of(JobCounts))
-    user: str | None = attrs.field(default=None, validator=_opt_str)
-    submit_user: str | None = attrs.field(default=None, validator=_opt_str)
-    description: str | None = attrs.field(default=None, validator=_opt_str)
-    locale: str | None = attrs.field(default=None, validator=_opt_str)
-    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_to_email)
-    fatal_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    start: dt.datetime = attrs.field(converter=to_utc, validator=aware)
+    end: dt.datetime = attrs.field(converter=to_utc, validator=aware)
+    counts: JobCounts = attrs.field(validator=instance_of(JobCounts))
+    user: str | None = attrs.field(default=None, validator=optional_string)
+    submit_user: str | None = attrs.field(default=None, validator=optional_string)
+    description: str | None = attrs.field(default=None, validator=optional_string)
+    locale: str | None = attrs.field(default=None, validator=optional_string)
+    email_setting: EmailSetting = attrs.field(default=EmailSetting.NONE, converter=_email_setting)
+    fatal_error: bool = attrs.field(default=False, validator=instance_of(bool))
     details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
     outcomes: tuple[AssetOutcome, ...] = attrs.field(default=(), converter=_outcomes)
 
@@ -185,26 +194,36 @@ class JobLog:
         """Read a log written by ``to_dict``.
 
         Raises:
-            InvalidJobError: the dict is not a job log of this version; ``problems`` names the field.
+            JobLogFormatError: the dict is not a job log of this version; ``problems`` names the
+                field by its path (``jobLog.version``, ``jobLog.details[2].severity``).
         """
-        if not isinstance(raw, Mapping):
-            raise InvalidJobError([FieldProblem("jobLog", raw, "must be a mapping")])
-        version = raw.get("version")
-        if version != LOG_FORMAT_VERSION:
-            raise InvalidJobError(
-                [FieldProblem("version", version, f"must be {LOG_FORMAT_VERSION}")]
-            )
-        fields = {k: v for k, v in raw.items() if k != "version"}
-        fields["counts"] = JobCounts.from_dict(_mapping("counts", raw.get("counts")))
-        fields["details"] = tuple(
-            LogDetail.from_dict(_mapping(f"details[{i}]", d))
-            for i, d in enumerate(_list("details", raw.get("details", [])))
+        return _read_log(raw, "jobLog")
+
+
+def _read_log(raw: object, path: str) -> JobLog:
+    if not isinstance(raw, Mapping):
+        raise JobLogFormatError([FieldProblem(path, raw, "must be a mapping")])
+    version = raw.get("version")
+    if isinstance(version, bool) or version != LOG_FORMAT_VERSION:
+        raise JobLogFormatError(
+            [FieldProblem(f"{path}.version", version, f"must be {LOG_FORMAT_VERSION}")]
         )
-        fields["outcomes"] = tuple(
-            AssetOutcome.from_dict(_mapping(f"outcomes[{i}]", o))
-            for i, o in enumerate(_list("outcomes", raw.get("outcomes", [])))
-        )
-        return _build(cls, "jobLog", fields, times=("start", "end"))
+    fields = {k: v for k, v in raw.items() if k != "version"}
+    if "counts" in raw:
+        fields["counts"] = read_record(JobCounts, raw["counts"], f"{path}.counts")
+    fields["details"] = _read_details(raw, path)
+    fields["outcomes"] = tuple(
+        read_record(AssetOutcome, o, f"{path}.outcomes[{i}]")
+        for i, o in enumerate(read_list(f"{path}.outcomes", raw.get("outcomes", [])))
+    )
+    return read_record(JobLog, fields, path)
+
+
+def _read_details(raw: Mapping[str, Any], path: str) -> tuple[LogDetail, ...]:
+    return tuple(
+        read_record(LogDetail, d, f"{path}.details[{i}]")
+        for i, d in enumerate(read_list(f"{path}.details", raw.get("details", [])))
+    )
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -216,13 +235,13 @@ class JobReport:
     text. ``log`` is the whole job log, for hosts that attach or link it.
     """
 
-    recipient: str = attrs.field(validator=_str)
-    subject: str = attrs.field(validator=_str)
-    body: str = attrs.field(validator=_str)
-    email_setting: EmailSetting = attrs.field(converter=_to_email)
-    log: JobLog = attrs.field(validator=attrs.validators.instance_of(JobLog))
+    recipient: str = attrs.field(validator=string)
+    subject: str = attrs.field(validator=string)
+    body: str = attrs.field(validator=string)
+    email_setting: EmailSetting = attrs.field(converter=_email_setting)
+    log: JobLog = attrs.field(validator=instance_of(JobLog))
     details: tuple[LogDetail, ...] = attrs.field(default=(), converter=_details)
-    locale: str | None = attrs.field(default=None, validator=_opt_str)
+    locale: str | None = attrs.field(default=None, validator=optional_string)
 
     def __repr__(self) -> str:
         return f"<JobReport to {self.recipient!r}: {self.subject!r}>"
@@ -241,13 +260,16 @@ class JobReport:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JobReport:
-        """Read a report written by ``to_dict``."""
+        """Read a report written by ``to_dict``.
+
+        Raises:
+            JobLogFormatError: naming the offending field by its path (``jobReport.log.state``).
+        """
+        path = "jobReport"
         if not isinstance(raw, Mapping):
-            raise InvalidJobError([FieldProblem("jobReport", raw, "must be a mapping")])
+            raise JobLogFormatError([FieldProblem(path, raw, "must be a mapping")])
         fields = dict(raw)
-        fields["log"] = JobLog.from_dict(_mapping("log", raw.get("log")))
-        fields["details"] = tuple(
-            LogDetail.from_dict(_mapping(f"details[{i}]", d))
-            for i, d in enumerate(_list("details", raw.get("details", [])))
-        )
-        return _build(cls, "jobReport", fields)
+        if "log" in raw:
+            fields["log"] = _read_log(raw["log"], f"{path}.log")
+        fields["details"] = _read_details(raw, path)
+        return read_record(cls, fields, path)

@@ -24,10 +24,10 @@ from typing import Any, cast
 
 import attrs
 
+from ._assets import Asset, AssetHandle
 from ._codes import WORKER_FAILED
 from ._failures import Stage, classify
 from ._journal import Journal
-from ._model import Asset, AssetHandle
 from ._records import AssetOutcome
 from ._run import AssetProgress, JobRun, ProgressCallback
 from ._work import export_asset

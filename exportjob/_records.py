@@ -1,35 +1,24 @@
 """The records of a job log: severities, log types, states, statuses, details, outcomes, counts.
 
-Modelled on the IPS ``JobLog`` and ``JobLogDetail``: a job handle, names, times, per-file counters,
-``fatal_error``, one ``LogDetail`` per event (severity, asset handle, file name, code, message, log type),
-plus one ``AssetOutcome`` per asset so a user interface can show a table of what was exported.
-
-Counting rules (IPS leaves them undocumented, see docs/engine.md):
-
-- every submitted handle is counted once in ``total``; a repeated handle is counted in ``duplicate``;
-- each distinct handle ends in exactly one of ``success`` (exported), ``error`` (failed or refused) or
-  ``not_run`` (the job stopped before it), so ``success + error + not_run + duplicate == total``;
-- ``warning`` counts the distinct handles with at least one warning detail (a skipped duplicate is a
-  warning on its handle), whatever their outcome.
+One ``LogDetail`` per event (severity, asset handle, file name, code, message, log type) and one
+``AssetOutcome`` per asset, so a user interface can show a table of what was exported; the counting
+rules of ``JobCounts`` are in ``exportjob.joblog``'s docstring.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
-from attrs import AttrsInstance
 
+from ._assets import AssetHandle, to_handle
 from ._codes import NOT_RUN
-from ._model import (
-    AssetHandle,
-    AssetType,
-    _IpsEnum,
-    _to_handle,
-)
-from .exceptions import FieldProblem, InvalidJobError, OutputExistsError
+from ._dicts import aware, read_record, to_utc, utc_now
+from ._enums import AssetType, IpsEnum
+from ._values import count, optional_count, optional_string, string
+from .exceptions import InvalidValueError, OutputExistsError
 from .plans import ExportPlan
 
 __all__ = [
@@ -42,23 +31,14 @@ __all__ = [
     "LogType",
     "Severity",
     "count_warned",
-    "utc_now",
 ]
 
-_T = TypeVar("_T", bound=AttrsInstance)
-_str = attrs.validators.instance_of(str)
-_opt_str = attrs.validators.optional(_str)
 
 #: The version of the ``to_dict`` form; ``from_dict`` refuses any other.
 LOG_FORMAT_VERSION = 1
 
 
-def utc_now() -> dt.datetime:
-    """Return the current time, timezone-aware, in UTC."""
-    return dt.datetime.now(dt.timezone.utc)
-
-
-class Severity(_IpsEnum):
+class Severity(IpsEnum):
     """How bad a log detail is. IPS encodes it in log type names; here it is a field of its own."""
 
     INFO = "Info"
@@ -66,7 +46,7 @@ class Severity(_IpsEnum):
     ERROR = "Error"
 
 
-class LogType(_IpsEnum):
+class LogType(IpsEnum):
     """The kind of a log detail.
 
     IPS documents no export-specific log types; these follow its ``<Op>Success``/``<Op>Error``/
@@ -82,7 +62,7 @@ class LogType(_IpsEnum):
     NOTIFICATION_WARNING = "NotificationWarning"
 
 
-class JobState(_IpsEnum):
+class JobState(IpsEnum):
     """Where a job is: ``queued`` and ``running`` while it runs, then one of the final three.
 
     ``completed`` means every asset was tried (some may have failed); ``stopped`` means ``stop()`` left
@@ -102,7 +82,7 @@ class JobState(_IpsEnum):
         return self in {JobState.COMPLETED, JobState.FAILED, JobState.STOPPED}
 
 
-class AssetStatus(_IpsEnum):
+class AssetStatus(IpsEnum):
     """What became of one asset."""
 
     EXPORTED = "exported"
@@ -113,28 +93,16 @@ class AssetStatus(_IpsEnum):
     """Not written: its output name was taken and the conflict policy is ``skip``."""
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    """Return *value* in UTC; refuse naive datetimes (their time zone is unknown)."""
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        msg = f"timestamps must be timezone-aware datetimes, got {value!r}"
-        raise ValueError(msg)
-    return value.astimezone(dt.timezone.utc)
-
-
 def _severity(value: str | Severity) -> Severity:
-    return Severity.parse(value)
+    return Severity.parse(value, field="severity")
 
 
 def _log_type(value: str | LogType) -> LogType:
-    return LogType.parse(value)
+    return LogType.parse(value, field="log_type")
 
 
 def _status(value: str | AssetStatus) -> AssetStatus:
-    return AssetStatus.parse(value)
-
-
-def _state(value: str | JobState) -> JobState:
-    return JobState.parse(value)
+    return AssetStatus.parse(value, field="status")
 
 
 def _optional_handle(value: str | AssetHandle | None) -> AssetHandle | None:
@@ -142,25 +110,15 @@ def _optional_handle(value: str | AssetHandle | None) -> AssetHandle | None:
 
 
 def _optional_type(value: str | AssetType | None) -> AssetType | None:
-    return None if value is None else AssetType.parse(value)
+    return None if value is None else AssetType.parse(value, field="asset_type")
 
 
 def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        msg = f"warnings must be a sequence of strings, got {value!r}"
-        raise ValueError(msg)
-    return tuple(value)
-
-
-def _non_negative(_inst: object, attr: attrs.Attribute[Any], value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        msg = f"{attr.name} must be a non-negative int, got {value!r}"
-        raise ValueError(msg)
-
-
-def _optional_non_negative(_inst: object, attr: attrs.Attribute[Any], value: int | None) -> None:
-    if value is not None:
-        _non_negative(_inst, attr, value)
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        items = tuple(value)
+        if all(isinstance(v, str) for v in items):
+            return items
+    raise InvalidValueError("warnings", value, "must be a sequence of strings")
 
 
 @attrs.frozen(kw_only=True)
@@ -178,13 +136,13 @@ class LogDetail:
 
     severity: Severity = attrs.field(converter=_severity)
     log_type: LogType = attrs.field(converter=_log_type)
-    message: str = attrs.field(validator=_str)
-    code: str | None = attrs.field(default=None, validator=_opt_str)
+    message: str = attrs.field(validator=string)
+    code: str | None = attrs.field(default=None, validator=optional_string)
     handle: AssetHandle | None = attrs.field(default=None, converter=_optional_handle)
-    file_name: str | None = attrs.field(default=None, validator=_opt_str)
-    output_name: str | None = attrs.field(default=None, validator=_opt_str)
-    location: str | None = attrs.field(default=None, validator=_opt_str)
-    created: dt.datetime = attrs.field(factory=utc_now, converter=_aware)
+    file_name: str | None = attrs.field(default=None, validator=optional_string)
+    output_name: str | None = attrs.field(default=None, validator=optional_string)
+    location: str | None = attrs.field(default=None, validator=optional_string)
+    created: dt.datetime = attrs.field(factory=utc_now, converter=to_utc, validator=aware)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the detail as a JSON-compatible dict."""
@@ -202,8 +160,12 @@ class LogDetail:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> LogDetail:
-        """Read a detail written by ``to_dict``."""
-        return _build(cls, "detail", raw, times=("created",))
+        """Read a detail written by ``to_dict``.
+
+        Raises:
+            JobLogFormatError: naming the offending field (``logDetail.severity``).
+        """
+        return read_record(cls, raw, "logDetail")
 
     def __str__(self) -> str:
         who = f"{self.handle} " if self.handle is not None else ""
@@ -220,21 +182,21 @@ class AssetOutcome:
     original exported as it is; ``location`` is where the store says the export landed.
     """
 
-    handle: AssetHandle = attrs.field(converter=_to_handle)
+    handle: AssetHandle = attrs.field(converter=to_handle)
     status: AssetStatus = attrs.field(converter=_status)
-    file_name: str | None = attrs.field(default=None, validator=_opt_str)
+    file_name: str | None = attrs.field(default=None, validator=optional_string)
     asset_type: AssetType | None = attrs.field(default=None, converter=_optional_type)
-    output_name: str | None = attrs.field(default=None, validator=_opt_str)
-    output_format: str | None = attrs.field(default=None, validator=_opt_str)
-    media_type: str | None = attrs.field(default=None, validator=_opt_str)
-    bytes_written: int = attrs.field(default=0, validator=_non_negative)
-    location: str | None = attrs.field(default=None, validator=_opt_str)
-    width: int | None = attrs.field(default=None, validator=_optional_non_negative)
-    height: int | None = attrs.field(default=None, validator=_optional_non_negative)
-    code: str | None = attrs.field(default=None, validator=_opt_str)
-    message: str | None = attrs.field(default=None, validator=_opt_str)
+    output_name: str | None = attrs.field(default=None, validator=optional_string)
+    output_format: str | None = attrs.field(default=None, validator=optional_string)
+    media_type: str | None = attrs.field(default=None, validator=optional_string)
+    bytes_written: int = attrs.field(default=0, validator=count)
+    location: str | None = attrs.field(default=None, validator=optional_string)
+    width: int | None = attrs.field(default=None, validator=optional_count)
+    height: int | None = attrs.field(default=None, validator=optional_count)
+    code: str | None = attrs.field(default=None, validator=optional_string)
+    message: str | None = attrs.field(default=None, validator=optional_string)
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    finished: dt.datetime = attrs.field(factory=utc_now, converter=_aware)
+    finished: dt.datetime = attrs.field(factory=utc_now, converter=to_utc, validator=aware)
 
     @classmethod
     def for_export(
@@ -284,10 +246,13 @@ class AssetOutcome:
 
     @classmethod
     def for_refusal(cls, plan: ExportPlan) -> AssetOutcome:
-        """The outcome of a refused *plan* (another company's asset, a set): its refusal's code."""
+        """The outcome of a refused *plan* (another company's asset, a set): its refusal's code.
+
+        Raises:
+            InvalidValueError: on the field ``plan``, if *plan* was accepted.
+        """
         if plan.refusal is None:
-            msg = f"the plan for {plan.handle} was accepted, not refused"
-            raise ValueError(msg)
+            raise InvalidValueError("plan", plan, "was accepted, not refused")
         return cls._unexported(plan, AssetStatus.REFUSED, plan.refusal.code, plan.refusal.message)
 
     @classmethod
@@ -345,8 +310,12 @@ class AssetOutcome:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> AssetOutcome:
-        """Read an outcome written by ``to_dict``."""
-        return _build(cls, "outcome", raw, times=("finished",))
+        """Read an outcome written by ``to_dict``.
+
+        Raises:
+            JobLogFormatError: naming the offending field (``assetOutcome.bytes_written``).
+        """
+        return read_record(cls, raw, "assetOutcome")
 
 
 @attrs.frozen
@@ -357,13 +326,13 @@ class JobCounts:
     JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5, skipped=0)
     """
 
-    success: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    warning: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    error: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    duplicate: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    not_run: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    total: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    skipped: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    success: int = attrs.field(default=0, validator=count, kw_only=True)
+    warning: int = attrs.field(default=0, validator=count, kw_only=True)
+    error: int = attrs.field(default=0, validator=count, kw_only=True)
+    duplicate: int = attrs.field(default=0, validator=count, kw_only=True)
+    not_run: int = attrs.field(default=0, validator=count, kw_only=True)
+    total: int = attrs.field(default=0, validator=count, kw_only=True)
+    skipped: int = attrs.field(default=0, validator=count, kw_only=True)
 
     @classmethod
     def tally(
@@ -394,8 +363,12 @@ class JobCounts:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JobCounts:
-        """Read counters written by ``to_dict``."""
-        return _build(cls, "counts", raw)
+        """Read counters written by ``to_dict``.
+
+        Raises:
+            JobLogFormatError: naming the offending field (``jobCounts.total``).
+        """
+        return read_record(cls, raw, "jobCounts")
 
     def __str__(self) -> str:
         skipped = f"{self.skipped} skipped, " if self.skipped else ""
@@ -410,42 +383,3 @@ def count_warned(details: Iterable[LogDetail]) -> int:
     return len(
         {d.handle for d in details if d.severity is Severity.WARNING and d.handle is not None}
     )
-
-
-def _mapping(field: str, value: object) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidJobError([FieldProblem(field, value, "must be a mapping")])
-    return value
-
-
-def _list(field: str, value: object) -> Sequence[Any]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise InvalidJobError([FieldProblem(field, value, "must be a list")])
-    return value
-
-
-def _build(cls: type[_T], what: str, raw: Mapping[str, Any], *, times: tuple[str, ...] = ()) -> _T:
-    """Build *cls* from *raw* (a ``to_dict`` form), reporting the offending field on failure."""
-    if not isinstance(raw, Mapping):
-        raise InvalidJobError([FieldProblem(what, raw, "must be a mapping")])
-    unknown = sorted(set(raw) - set(attrs.fields_dict(cls)))
-    if unknown:
-        raise InvalidJobError(
-            [FieldProblem(f"{what}.{k}", raw[k], "unknown field") for k in unknown]
-        )
-    kwargs = dict(raw)
-    for name in times:
-        value = kwargs.get(name)
-        if isinstance(value, str):
-            try:
-                kwargs[name] = dt.datetime.fromisoformat(value)
-            except ValueError as exc:
-                raise InvalidJobError(
-                    [FieldProblem(f"{what}.{name}", value, "must be an ISO 8601 timestamp")]
-                ) from exc
-    try:
-        return cls(**kwargs)
-    except InvalidJobError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise InvalidJobError([FieldProblem(what, dict(raw), str(exc))]) from exc

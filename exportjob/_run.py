@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import attrs
 
+from ._context import JobContext
+from ._job import ExportJob
 from ._log import JobLog
-from ._model import ExportJob, JobContext
 from ._records import AssetOutcome, JobState
 from .protocols import ExportReader
 

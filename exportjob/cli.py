@@ -22,9 +22,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from ._assets import AssetHandle
+from ._context import JobContext
 from ._engine import ExportEngine
+from ._enums import EmailSetting, ExportFormat
+from ._job import ExportJob
 from ._log import JobLog
-from ._model import AssetHandle, EmailSetting, ExportFormat, ExportJob, JobContext
 from ._run import AssetProgress, JobRun
 from .converters import CopyConverter
 from .exceptions import ExportJobError

@@ -3,7 +3,9 @@
 The tree::
 
     ExportJobError
-    ├── InvalidJobError (ValueError)          a job or its context is invalid; .problems lists each field
+    ├── InvalidJobError (ValueError)          a job or its context is invalid; .problems (each field) .subject
+    ├── InvalidValueError (ValueError)        another value type got a bad field; .field .value .reason
+    ├── JobLogFormatError (ValueError)        a dict is not a job log, report or record; .problems
     ├── ModifierError (ValueError)            a modifier string is malformed; .command .value .position
     │   ├── UnknownCommandError               a command name Image Serving does not define
     │   ├── RefusedCommandError               a command that would read another image or resource
@@ -40,6 +42,8 @@ __all__ = [
     "FieldProblem",
     "ImageTooLargeError",
     "InvalidJobError",
+    "InvalidValueError",
+    "JobLogFormatError",
     "JournalError",
     "MacroDefinitionError",
     "MacroError",
@@ -107,15 +111,65 @@ class FieldProblem:
         return f"{self.field}: {self.message} (got {self.value!r})"
 
 
+def _listing(subject: str, problems: tuple[FieldProblem, ...]) -> str:
+    return f"invalid {subject}: " + "; ".join(str(p) for p in problems)
+
+
 class InvalidJobError(ExportJobError, ValueError):
-    """A job or job context is invalid; every problem found is in ``problems``."""
+    """A job or job context is invalid; every problem found is in ``problems``.
+
+    ``subject`` says which: ``"export job"`` or ``"job context"``. Problems name the IPS wire field
+    (``assetHandleArray[2]``, ``emailSetting``, ``companyHandle``), whether the value came through
+    ``from_ips`` or the constructor.
+    """
 
     code = "INVALID_JOB"
 
+    def __init__(
+        self,
+        problems: list[FieldProblem] | tuple[FieldProblem, ...],
+        *,
+        subject: str = "export job",
+    ) -> None:
+        self.problems = tuple(problems)
+        self.subject = subject
+        super().__init__(_listing(subject, self.problems))
+
+
+class InvalidValueError(ExportJobError, ValueError):
+    """A value type other than the job and its context was given a bad field value.
+
+    Raised by ``Asset``, ``AssetHandle``, the job-log records, ``ConversionSettings``, ``Limits``
+    and the enumerations' ``parse``: ``field`` is the Python attribute name, ``value`` what was given
+    and ``reason`` what is wrong with it.
+    """
+
+    code = "INVALID_VALUE"
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(str(self.problem))
+
+    @property
+    def problem(self) -> FieldProblem:
+        """The error as a ``FieldProblem``, for callers that collect several."""
+        return FieldProblem(self.field, self.value, self.reason)
+
+
+class JobLogFormatError(ExportJobError, ValueError):
+    """A dict given to a job-log ``from_dict`` is not what ``to_dict`` writes.
+
+    ``problems`` names each offending field by its path in the dict (``version``,
+    ``details[2].severity``, ``log.counts.total``).
+    """
+
+    code = "INVALID_JOB_LOG"
+
     def __init__(self, problems: list[FieldProblem] | tuple[FieldProblem, ...]) -> None:
         self.problems = tuple(problems)
-        lines = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"invalid export job: {lines}")
+        super().__init__(_listing("job log", self.problems))
 
 
 class ModifierError(ExportJobError, ValueError):

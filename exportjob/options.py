@@ -8,9 +8,13 @@ these, never raw strings. Every default that Image Serving keeps in a catalog at
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import attrs
+
+from ._values import instance_of
+from .exceptions import InvalidValueError
 
 __all__ = [
     "Color",
@@ -266,7 +270,35 @@ class RenderOptions:
 
 
 def _pair_or_none(value: tuple[int, int] | None) -> tuple[int, int] | None:
-    return None if value is None else (int(value[0]), int(value[1]))
+    """Normalise a ``(width, height)`` pair of whole numbers; leave anything else to ``_pixels``."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) == 2:
+        whole = [v for v in value if _is_whole(v)]
+        if len(whole) == 2:
+            return (int(whole[0]), int(whole[1]))
+    return value
+
+
+def _is_whole(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _pixels(_inst: object, attr: attrs.Attribute[Any], value: tuple[int, int] | None) -> None:
+    # The converter turned any pair of whole numbers into ints, so anything else is refused here.
+    if value is not None and (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not all(type(v) is int and v >= 0 for v in value)
+    ):
+        raise InvalidValueError(
+            attr.name, value, "must be None or a (width, height) pair of ints >= 0 (0 = unlimited)"
+        )
+
+
+def _unknown_commands(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value not in ("error", "warn"):
+        raise InvalidValueError(attr.name, value, "must be 'error' or 'warn'")
 
 
 @attrs.frozen(kw_only=True)
@@ -283,21 +315,25 @@ class ConversionSettings:
         res_mode: ResMode, the default ``resMode``; ``sharp2`` (Lanczos).
         unknown_commands: ``"error"`` (the default) refuses an unknown command name; ``"warn"``
             drops it with a warning in the plan.
+
+    Raises:
+        InvalidValueError: naming the first bad field.
+
+    >>> ConversionSettings(default_pix=(1280, 1280)).default_pix
+    (1280, 1280)
     """
 
-    default_pix: tuple[int, int] | None = attrs.field(default=None, converter=_pair_or_none)
-    max_pix: tuple[int, int] | None = attrs.field(default=None, converter=_pair_or_none)
-    bkg_color: Color = WHITE
-    jpeg_quality: Quality = Quality(80, chroma=False)
-    res_mode: ResMode = ResMode.SHARP2
-    unknown_commands: Literal["error", "warn"] = "error"
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("default_pix", "max_pix"):
-            pair = getattr(self, name)
-            if pair is not None and (pair[0] < 0 or pair[1] < 0):
-                msg = f"{name} sides must be >= 0 (0 = unlimited), got {pair!r}"
-                raise ValueError(msg)
-        if self.unknown_commands not in ("error", "warn"):
-            msg = f"unknown_commands must be 'error' or 'warn', got {self.unknown_commands!r}"
-            raise ValueError(msg)
+    default_pix: tuple[int, int] | None = attrs.field(
+        default=None, converter=_pair_or_none, validator=_pixels
+    )
+    max_pix: tuple[int, int] | None = attrs.field(
+        default=None, converter=_pair_or_none, validator=_pixels
+    )
+    bkg_color: Color = attrs.field(default=WHITE, validator=instance_of(Color))
+    jpeg_quality: Quality = attrs.field(
+        default=Quality(80, chroma=False), validator=instance_of(Quality)
+    )
+    res_mode: ResMode = attrs.field(default=ResMode.SHARP2, validator=instance_of(ResMode))
+    unknown_commands: Literal["error", "warn"] = attrs.field(
+        default="error", validator=_unknown_commands
+    )

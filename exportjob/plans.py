@@ -10,8 +10,10 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from ._assets import Asset, AssetHandle
+from ._enums import ExportFormat
 from ._formats import format_info
-from ._model import Asset, AssetHandle, ExportFormat, ExportJob
+from ._job import ExportJob
 from ._names import NameBook, safe_name, split_name
 from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
 from .language._macros import MacroLibrary

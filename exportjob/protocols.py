@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 import attrs
 
 if TYPE_CHECKING:
+    from ._assets import Asset, AssetHandle
     from ._log import JobReport
-    from ._model import Asset, AssetHandle
     from .options import OutputFormat
     from .plans import ExportPlan
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from ._context import JobContext
 from ._engine import ExportEngine
-from ._model import JobContext
 from .stores import MemoryStore
 from .testing import RecordingNotifier
 

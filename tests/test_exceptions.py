@@ -8,13 +8,20 @@ import pickle
 import pytest
 
 import exportjob.exceptions as exc_mod
-from exportjob import ExportJobError, ModifierError
+from exportjob import Asset, AssetHandle, AssetType, ExportJobError, ModifierError
+from exportjob.converters import Limits
 from exportjob.exceptions import (
     AssetNotFoundError,
+    FieldProblem,
+    InvalidJobError,
+    InvalidValueError,
+    JobLogFormatError,
     NotAuthorizedError,
     StoreWriteError,
     UnsupportedAssetTypeError,
 )
+from exportjob.joblog import AssetOutcome, JobCounts, LogDetail
+from exportjob.options import Color, ConversionSettings, ResMode
 
 CLASSES = [
     obj
@@ -43,6 +50,9 @@ def test_codes_are_unique() -> None:
         (NotAuthorizedError, PermissionError),
         (StoreWriteError, OSError),
         (ModifierError, ValueError),
+        (InvalidJobError, ValueError),
+        (InvalidValueError, ValueError),
+        (JobLogFormatError, ValueError),
     ],
 )
 def test_errors_also_inherit_the_fitting_builtin(cls: type, builtin: type) -> None:
@@ -56,6 +66,9 @@ def test_errors_also_inherit_the_fitting_builtin(cls: type, builtin: type) -> No
         AssetNotFoundError("no such asset", handle="h1"),
         UnsupportedAssetTypeError("set", handle="h2", asset_type="ImageSet"),
         StoreWriteError("disk full", handle="h3"),
+        InvalidValueError("size", -1, "must be a non-negative int"),
+        JobLogFormatError([FieldProblem("jobLog.version", 2, "must be 1")]),
+        InvalidJobError([FieldProblem("locale", 5, "bad")], subject="job context"),
     ],
     ids=lambda e: type(e).__name__,
 )
@@ -70,3 +83,70 @@ def test_modifier_error_message_names_command_value_and_position() -> None:
     err = ModifierError("out of range", command="qlt", value="101", position=3, origin="macro $x$")
     assert str(err) == "out of range (command 'qlt', value '101', position 3, in macro $x$)"
     assert (err.command, err.value, err.position) == ("qlt", "101", 3)
+
+
+def test_the_new_codes_are_stable() -> None:
+    assert InvalidValueError.code == "INVALID_VALUE"
+    assert JobLogFormatError.code == "INVALID_JOB_LOG"
+
+
+def test_invalid_value_error_carries_field_value_and_reason() -> None:
+    err = InvalidValueError("size", -1, "must be a non-negative int")
+    assert (err.field, err.value, err.reason) == ("size", -1, "must be a non-negative int")
+    assert err.problem == FieldProblem("size", -1, "must be a non-negative int")
+    assert str(err) == "size: must be a non-negative int (got -1)"
+
+
+ASSET = {"handle": "h", "type": "Image", "name": "n", "file_name": "f", "company": "c"}
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        pytest.param(lambda: Asset(**(ASSET | {"type": "bogus"})), "type", id="Asset-type"),
+        pytest.param(lambda: Asset(**(ASSET | {"name": ""})), "name", id="Asset-name"),
+        pytest.param(lambda: AssetHandle(""), "handle", id="AssetHandle"),
+        pytest.param(lambda: AssetType.parse("bogus"), "AssetType", id="AssetType.parse"),
+        pytest.param(
+            lambda: LogDetail(severity="nope", log_type="ExportError", message="m"),
+            "severity",
+            id="LogDetail",
+        ),
+        pytest.param(
+            lambda: AssetOutcome(handle="h", status="exported", code=5), "code", id="AssetOutcome"
+        ),
+        pytest.param(lambda: JobCounts(success=-1), "success", id="JobCounts"),
+        pytest.param(
+            lambda: ConversionSettings(default_pix=(1, -1)), "default_pix", id="settings-pix"
+        ),
+        pytest.param(lambda: ConversionSettings(max_pix="12"), "max_pix", id="settings-pix-text"),
+        pytest.param(
+            lambda: ConversionSettings(unknown_commands="ignore"),
+            "unknown_commands",
+            id="settings-unknown-commands",
+        ),
+        pytest.param(
+            lambda: ConversionSettings(bkg_color="white"), "bkg_color", id="settings-colour"
+        ),
+        pytest.param(
+            lambda: ConversionSettings(res_mode="bicub"), "res_mode", id="settings-res-mode"
+        ),
+        pytest.param(lambda: Limits(max_source_pixels=0), "max_source_pixels", id="Limits"),
+        pytest.param(lambda: Limits(max_output_pixels="9"), "max_output_pixels", id="Limits-text"),
+    ],
+)
+def test_value_types_raise_one_error_family(build: object, field: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.field == field
+    assert isinstance(info.value, ValueError)
+
+
+def test_valid_settings_are_kept() -> None:
+    settings = ConversionSettings(
+        default_pix=[1280, 1280.0],  # type: ignore[arg-type]
+        bkg_color=Color("rgb", (0, 0, 0)),
+        res_mode=ResMode.BICUB,
+        unknown_commands="warn",
+    )
+    assert settings.default_pix == (1280, 1280)

@@ -18,12 +18,12 @@ from exportjob import (
     ExportEngine,
     ExportFormat,
     ExportJob,
-    InvalidJobError,
     JobContext,
     JobLog,
     JobState,
 )
 from exportjob.converters import CopyConverter
+from exportjob.exceptions import InvalidValueError, JobLogFormatError
 from exportjob.joblog import JobCounts, JobReport, LogDetail, LogType, Severity
 from exportjob.stores import MemoryStore
 from exportjob.testing import RecordingNotifier
@@ -178,33 +178,176 @@ def valid_log_dict() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        pytest.param({"version": 2}, "version", id="other-version"),
+        pytest.param({"version": 2}, "jobLog.version", id="other-version"),
+        pytest.param({"version": True}, "jobLog.version", id="version-not-an-int"),
         pytest.param({"colour": "red"}, "jobLog.colour", id="unknown-field"),
+        pytest.param({5: "red"}, "jobLog.5", id="key-not-text"),
         pytest.param({"start": "yesterday"}, "jobLog.start", id="bad-timestamp"),
-        pytest.param({"start": "2024-05-01T12:00:00"}, "jobLog", id="naive-timestamp"),
-        pytest.param({"state": "exploded"}, "jobLog", id="unknown-state"),
-        pytest.param({"counts": [1, 2]}, "counts", id="counts-not-a-mapping"),
-        pytest.param({"details": "none"}, "details", id="details-not-a-list"),
-        pytest.param({"fatal_error": "no"}, "jobLog", id="fatal-error-not-bool"),
-        pytest.param({"company": 5}, "jobLog", id="company-not-text"),
+        pytest.param({"start": "2024-05-01T12:00:00"}, "jobLog.start", id="naive-timestamp"),
+        pytest.param({"start": 5}, "jobLog.start", id="timestamp-not-text"),
+        pytest.param({"state": "exploded"}, "jobLog.state", id="unknown-state"),
+        pytest.param({"counts": [1, 2]}, "jobLog.counts", id="counts-not-a-mapping"),
+        pytest.param({"details": "none"}, "jobLog.details", id="details-not-a-list"),
+        pytest.param({"outcomes": [5]}, "jobLog.outcomes[0]", id="outcome-not-a-mapping"),
+        pytest.param({"fatal_error": "no"}, "jobLog.fatal_error", id="fatal-error-not-bool"),
+        pytest.param({"company": 5}, "jobLog.company", id="company-not-text"),
+        pytest.param({"fmt": "zip"}, "jobLog.fmt", id="unknown-fmt"),
     ],
 )
-def test_from_dict_names_the_field_that_is_wrong(change: dict[str, Any], field: str) -> None:
+def test_from_dict_names_the_field_that_is_wrong(change: dict[Any, Any], field: str) -> None:
     data = valid_log_dict() | change
-    with pytest.raises(InvalidJobError) as info:
+    with pytest.raises(JobLogFormatError) as info:
         JobLog.from_dict(data)
+    assert [p.field for p in info.value.problems] == [field]
+    assert info.value.code == "INVALID_JOB_LOG"
+    assert str(info.value).startswith(f"invalid job log: {field}: ")
+
+
+def test_from_dict_reports_a_missing_field() -> None:
+    data = valid_log_dict()
+    del data["counts"], data["company"]
+    with pytest.raises(JobLogFormatError) as info:
+        JobLog.from_dict(data)
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        ("jobLog.company", "is required"),
+        ("jobLog.counts", "is required"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        pytest.param(("outcomes", 0, "bytes_written"), -1, "jobLog.outcomes[0].bytes_written"),
+        pytest.param(("outcomes", 0, "handle"), "", "jobLog.outcomes[0].handle"),
+        pytest.param(("details", 0, "severity"), "Catastrophe", "jobLog.details[0].severity"),
+        pytest.param(("details", 0, "created"), "soon", "jobLog.details[0].created"),
+        pytest.param(("counts", "total"), -1, "jobLog.counts.total"),
+    ],
+)
+def test_from_dict_names_the_field_of_a_nested_record(
+    path: tuple[Any, ...], value: object, field: str
+) -> None:
+    data = valid_log_dict()
+    *parents, last = path
+    target: Any = data
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    with pytest.raises(JobLogFormatError) as info:
+        JobLog.from_dict(data)
+    assert [(p.field, p.value) for p in info.value.problems] == [(field, value)]
+
+
+@pytest.mark.parametrize(
+    ("read", "raw", "field"),
+    [
+        pytest.param(LogDetail.from_dict, [], "logDetail", id="detail-not-a-mapping"),
+        pytest.param(
+            LogDetail.from_dict,
+            {"severity": "nope", "log_type": "ExportError", "message": "m"},
+            "logDetail.severity",
+            id="detail-severity",
+        ),
+        pytest.param(AssetOutcome.from_dict, {"handle": "h"}, "assetOutcome.status", id="outcome"),
+        pytest.param(JobCounts.from_dict, {"success": "1"}, "jobCounts.success", id="counts"),
+        pytest.param(JobCounts.from_dict, {1: 1}, "jobCounts.1", id="counts-key-not-text"),
+        pytest.param(JobReport.from_dict, "x", "jobReport", id="report-not-a-mapping"),
+        pytest.param(JobReport.from_dict, {"log": []}, "jobReport.log", id="report-log"),
+    ],
+)
+def test_every_from_dict_raises_job_log_format_errors(read: Any, raw: object, field: str) -> None:
+    with pytest.raises(JobLogFormatError) as info:
+        read(raw)
     assert info.value.problems[0].field == field
 
 
-def test_from_dict_checks_nested_records() -> None:
-    data = valid_log_dict()
-    data["outcomes"][0]["bytes_written"] = -1
-    with pytest.raises(InvalidJobError, match="bytes_written"):
-        JobLog.from_dict(data)
-    data = valid_log_dict()
-    data["details"][0]["severity"] = "Catastrophe"
-    with pytest.raises(InvalidJobError, match="Catastrophe"):
-        JobLog.from_dict(data)
+def test_a_reports_nested_log_is_named_by_its_path() -> None:
+    report = {
+        "recipient": "r",
+        "subject": "s",
+        "body": "b",
+        "email_setting": "All",
+        "log": valid_log_dict() | {"state": "exploded"},
+    }
+    with pytest.raises(JobLogFormatError) as info:
+        JobReport.from_dict(report)
+    assert [p.field for p in info.value.problems] == ["jobReport.log.state"]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@given(st.data(), _json)
+def test_from_dict_of_any_json_returns_a_log_or_raises_job_log_format_error(
+    data: st.DataObject, value: object
+) -> None:
+    raw = valid_log_dict()
+    target = data.draw(st.sampled_from([raw, raw["counts"], raw["details"][0], raw["outcomes"][0]]))
+    target[data.draw(st.sampled_from([*sorted(target), "extra"]))] = value
+    try:
+        log = JobLog.from_dict(raw)
+    except JobLogFormatError as err:
+        problems = err.problems
+    else:
+        assert JobLog.from_dict(log.to_dict()) == log
+        return
+    assert problems
+    assert all(p.field.startswith("jobLog") for p in problems)
+
+
+LOG_FIELDS: dict[str, Any] = {
+    "job_handle": "j",
+    "job_name": "j",
+    "company": "c",
+    "fmt": "orig",
+    "state": "completed",
+    "start": T0,
+    "end": T0,
+    "counts": JobCounts(),
+}
+VALID: dict[type, dict[str, Any]] = {
+    LogDetail: {"severity": "Info", "log_type": "ExportError", "message": "m"},
+    AssetOutcome: {"handle": "h", "status": "failed"},
+    JobCounts: {},
+    JobLog: LOG_FIELDS,
+}
+NAIVE = dt.datetime(2024, 1, 1)  # noqa: DTZ001 - the point of the tests that use it
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field"),
+    [
+        pytest.param(LogDetail, {"severity": "nope"}, "severity", id="detail-severity"),
+        pytest.param(LogDetail, {"log_type": "Exploded"}, "log_type", id="detail-log-type"),
+        pytest.param(LogDetail, {"message": 5}, "message", id="detail-message-not-text"),
+        pytest.param(LogDetail, {"handle": ""}, "handle", id="detail-empty-handle"),
+        pytest.param(LogDetail, {"created": NAIVE}, "created", id="detail-naive-timestamp"),
+        pytest.param(AssetOutcome, {"status": "gone"}, "status", id="outcome-status"),
+        pytest.param(AssetOutcome, {"bytes_written": -1}, "bytes_written", id="outcome-bytes"),
+        pytest.param(AssetOutcome, {"warnings": "w"}, "warnings", id="outcome-warnings-text"),
+        pytest.param(AssetOutcome, {"asset_type": "Hologram"}, "asset_type", id="outcome-type"),
+        pytest.param(AssetOutcome, {"width": 1.5}, "width", id="outcome-width"),
+        pytest.param(JobCounts, {"success": -1}, "success", id="counts-negative"),
+        pytest.param(JobCounts, {"total": True}, "total", id="counts-bool"),
+        pytest.param(JobLog, {"counts": {"total": 0}}, "counts", id="log-counts"),
+        pytest.param(JobLog, {"details": [1]}, "details", id="log-details"),
+        pytest.param(JobLog, {"fmt": "zip"}, "fmt", id="log-fmt"),
+        pytest.param(JobLog, {"fatal_error": 1}, "fatal_error", id="log-fatal"),
+    ],
+)
+def test_records_raise_invalid_value_errors_naming_the_attribute(
+    kind: type, change: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        kind(**(VALID[kind] | change))
+    assert (info.value.field, info.value.value) == (field, change[field])
+    assert isinstance(info.value, ValueError)
 
 
 def test_timestamps_must_be_timezone_aware() -> None:
@@ -213,7 +356,7 @@ def test_timestamps_must_be_timezone_aware() -> None:
             severity="Info",
             log_type="ExportSuccess",
             message="m",
-            created=dt.datetime(2024, 1, 1),  # noqa: DTZ001 - the point of the test
+            created=NAIVE,
         )
 
 

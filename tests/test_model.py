@@ -20,7 +20,8 @@ from exportjob import (
     InvalidJobError,
     JobContext,
 )
-from exportjob.exceptions import FieldProblem
+from exportjob.exceptions import FieldProblem, InvalidValueError
+from exportjob.ips import EXPORT_JOB_FIELDS, JOB_CONTEXT_FIELDS
 
 SET_TYPES = {
     "ImageSet": "image set",
@@ -51,10 +52,10 @@ def test_handle_accepts_opaque_strings(value: str) -> None:
         pytest.param(42, id="not-a-string"),
     ],
 )
-def test_handle_rejects_bad_values(value: object) -> None:
-    with pytest.raises(InvalidJobError) as info:
+def test_handle_rejects_bad_values_with_an_invalid_value_error(value: object) -> None:
+    with pytest.raises(InvalidValueError) as info:
         AssetHandle(value)  # type: ignore[arg-type]
-    assert info.value.problems[0].field == "assetHandle"
+    assert (info.value.field, info.value.value) == ("handle", value)
 
 
 def test_handles_are_values() -> None:
@@ -102,18 +103,46 @@ def test_asset_types_parse_case_insensitively_with_aliases(
 
 
 def test_unknown_asset_type_is_an_error_listing_the_choices() -> None:
-    with pytest.raises(ValueError, match="'Hologram' is not one of"):
+    with pytest.raises(InvalidValueError, match="'Hologram' is not one of") as info:
         AssetType.parse("Hologram")
+    assert info.value.field == "AssetType"
+
+
+def test_parse_names_the_field_it_is_given() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        EmailSetting.parse("Sometimes", field="email_setting")
+    assert (info.value.field, info.value.value) == ("email_setting", "Sometimes")
+
+
+ASSET = {"handle": "h", "type": "Image", "name": "n", "file_name": "f.jpg", "company": "c"}
 
 
 def test_asset_converts_and_validates() -> None:
-    asset = Asset(handle="h", type="imageset", name="n", file_name="f.jpg", company="c", size=3)
+    asset = Asset(**(ASSET | {"type": "imageset", "size": 3}))
     assert asset.handle == AssetHandle("h")
     assert asset.type is AssetType.IMAGE_SET
-    with pytest.raises(ValueError, match="size"):
-        Asset(handle="h", type="Image", name="n", file_name="f.jpg", company="c", size=-1)
-    with pytest.raises(ValueError, match="company"):
-        Asset(handle="h", type="Image", name="n", file_name="f.jpg", company="")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        pytest.param({"type": "bogus"}, "type", id="unknown-type"),
+        pytest.param({"type": 5}, "type", id="type-not-text"),
+        pytest.param({"handle": ""}, "handle", id="empty-handle"),
+        pytest.param({"name": ""}, "name", id="empty-name"),
+        pytest.param({"file_name": None}, "file_name", id="no-file-name"),
+        pytest.param({"company": "a\nb"}, "company", id="control-in-company"),
+        pytest.param({"size": -1}, "size", id="negative-size"),
+        pytest.param({"size": True}, "size", id="bool-size"),
+        pytest.param({"sub_type": 5}, "sub_type", id="sub-type-not-text"),
+    ],
+)
+def test_asset_raises_invalid_value_errors_naming_the_attribute(
+    change: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Asset(**(ASSET | change))  # type: ignore[arg-type]
+    assert (info.value.field, info.value.value) == (field, change[field])
 
 
 def test_job_defaults_and_conversions() -> None:
@@ -135,6 +164,15 @@ def test_duplicates_are_kept_as_submitted_and_exported_once() -> None:
     assert [h.value for h in job.asset_handles] == ["a", "b", "a", "c", "b"]
     assert [h.value for h in job.unique_handles] == ["a", "b", "c"]
     assert [h.value for h in job.duplicate_handles] == ["a", "b"]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=8))
+def test_repeats_is_the_one_duplicate_rule(handles: list[str]) -> None:
+    job = ExportJob(asset_handles=handles, fmt="orig")
+    assert job.repeats == tuple(h in handles[:i] for i, h in enumerate(handles))
+    pairs = list(zip(job.asset_handles, job.repeats, strict=True))
+    assert job.unique_handles == tuple(h for h, rep in pairs if not rep)
+    assert job.duplicate_handles == tuple(h for h, rep in pairs if rep)
 
 
 @pytest.mark.parametrize(
@@ -165,6 +203,24 @@ def test_bad_enum_values_raise_value_errors() -> None:
         ExportJob(asset_handles=["a"], fmt="zip")
     with pytest.raises(ValueError, match="ErrorAndWarning"):
         ExportJob(asset_handles=["a"], fmt="orig", email_setting="Sometimes")
+
+
+def test_the_constructor_reports_every_bad_field_at_once() -> None:
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob(asset_handles="x", fmt="bogus", email_setting="nope")
+    assert [p.field for p in info.value.problems] == ["assetHandleArray", "fmt", "emailSetting"]
+    assert str(info.value).startswith("invalid export job: assetHandleArray: must be a list")
+    assert info.value.subject == "export job"
+
+
+def test_the_constructor_names_bad_handles_by_their_index() -> None:
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob(asset_handles=["ok", "", 7], fmt="orig", macro="\x00")
+    assert [p.field for p in info.value.problems] == [
+        "assetHandleArray[1]",
+        "assetHandleArray[2]",
+        "macro",
+    ]
 
 
 SEED_IPS = {
@@ -249,9 +305,55 @@ def test_from_ips_missing_or_malformed_fields(
     assert message in info.value.problems[0].message
 
 
-def test_from_ips_rejects_a_non_mapping() -> None:
-    with pytest.raises(InvalidJobError):
-        ExportJob.from_ips(["not", "a", "dict"])  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(["not", "a", "dict"], id="list"),
+        pytest.param("assetHandleArray", id="string"),
+        pytest.param(None, id="none"),
+    ],
+)
+def test_from_ips_rejects_a_non_mapping(raw: object) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob.from_ips(raw)  # type: ignore[arg-type]
+    assert [p.field for p in info.value.problems] == ["exportJob"]
+
+
+def test_from_ips_names_keys_that_are_not_strings() -> None:
+    raw = {"assetHandleArray": ["a"], "fmt": "orig", "emailSetting": "All", 5: "x", "zzz": 1}
+    with pytest.raises(InvalidJobError) as info:
+        ExportJob.from_ips(raw)
+    assert [(p.field, p.value) for p in info.value.problems] == [("zzz", 1), ("5", "x")]
+    assert info.value.problems[1].message == "field names must be strings"
+
+
+# Values of every shape, valid and not, that a job field may be given.
+_any_value = st.one_of(
+    st.none(),
+    st.just(""),
+    st.sampled_from(["orig", "CONVERT", "All", "error", "zip", " ", "a\x00", "&wid=1", "$m$"]),
+    st.sampled_from(list(ExportFormat) + list(EmailSetting)),
+    st.integers(-2, 2),
+    st.booleans(),
+    st.text(max_size=5),
+    st.lists(st.one_of(st.text(max_size=4), st.integers(0, 3), st.none()), max_size=4),
+    st.dictionaries(st.sampled_from(["x", "y"]), st.integers(0, 3), max_size=2),
+)
+
+
+def _outcome(build: object) -> object:
+    """What building gives: the value built, or the problems of the ``InvalidJobError``."""
+    try:
+        return build()  # type: ignore[operator]
+    except InvalidJobError as err:
+        return err.problems
+
+
+@given(st.fixed_dictionaries(dict.fromkeys(EXPORT_JOB_FIELDS, _any_value)))
+def test_constructor_and_from_ips_report_the_same_problems(values: dict[str, object]) -> None:
+    wire = {EXPORT_JOB_FIELDS[k]: v for k, v in values.items()}
+    by_constructor = _outcome(lambda: ExportJob(**values))  # type: ignore[arg-type]
+    assert by_constructor == _outcome(lambda: ExportJob.from_ips(wire))
 
 
 _text = st.text(
@@ -320,15 +422,62 @@ def test_context_round_trips_through_ips_names() -> None:
 def test_context_from_ips_reports_missing_and_unknown_fields() -> None:
     with pytest.raises(InvalidJobError) as info:
         JobContext.from_ips({"jobname": "x"})
-    assert {p.field for p in info.value.problems} == {"jobname", "companyHandle", "jobName"}
+    assert [p.field for p in info.value.problems] == ["jobname", "companyHandle"]
+    assert str(info.value).startswith("invalid job context: jobname: unknown field")
+    assert info.value.subject == "job context"
+
+
+def test_context_from_ips_defaults_the_job_name_as_the_constructor_does() -> None:
+    assert JobContext.from_ips({"companyHandle": "c"}) == JobContext(company="c")
+    assert JobContext.from_ips({"companyHandle": "c"}).job_name == "export"
+
+
+def test_the_context_constructor_reports_every_bad_field_at_once() -> None:
+    with pytest.raises(InvalidJobError) as info:
+        JobContext(company="", user="a\x00", locale="english")
+    assert [p.field for p in info.value.problems] == ["companyHandle", "userHandle", "locale"]
+    assert str(info.value).startswith("invalid job context: companyHandle: must not be empty")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        pytest.param(["companyHandle"], "jobContext", id="list"),
+        pytest.param("acme", "jobContext", id="string"),
+        pytest.param({"companyHandle": "c", "locale": 5}, "locale", id="locale-not-text"),
+        pytest.param({"companyHandle": ["c"]}, "companyHandle", id="company-not-text"),
+        pytest.param({"companyHandle": "c", 5: "x"}, "5", id="key-not-text"),
+        pytest.param({"companyHandle": "c", "jobName": 3}, "jobName", id="name-not-text"),
+    ],
+)
+def test_context_from_ips_names_the_field_of_a_wrong_type(raw: object, field: str) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        JobContext.from_ips(raw)  # type: ignore[arg-type]
+    assert [p.field for p in info.value.problems] == [field]
+    assert str(info.value).startswith("invalid job context: ")
+
+
+_context_value = st.one_of(
+    _any_value, st.sampled_from(["acme", "en", "en-US", "EN", "ann@example.com"])
+)
+
+
+@given(st.fixed_dictionaries(dict.fromkeys(JOB_CONTEXT_FIELDS, _context_value)))
+def test_context_constructor_and_from_ips_report_the_same_problems(
+    values: dict[str, object],
+) -> None:
+    wire = {JOB_CONTEXT_FIELDS[k]: v for k, v in values.items()}
+    by_constructor = _outcome(lambda: JobContext(**values))  # type: ignore[arg-type]
+    assert by_constructor == _outcome(lambda: JobContext.from_ips(wire))
 
 
 def test_invalid_job_error_pickles_with_its_problems() -> None:
-    err = InvalidJobError([FieldProblem("fmt", "zip", "bad")])
+    err = InvalidJobError([FieldProblem("fmt", "zip", "bad")], subject="job context")
     back = pickle.loads(pickle.dumps(err))
     assert isinstance(back, InvalidJobError)
     assert back.problems == (FieldProblem("fmt", "zip", "bad"),)
-    assert str(back) == str(err)
+    assert back.subject == "job context"
+    assert str(back) == str(err) == "invalid job context: fmt: bad (got 'zip')"
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ import attrs
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from .._formats import FormatInfo, format_info, pillow_can_write
-from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError
+from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError, InvalidValueError
 from ..options import OutputFormat, PixelType, RenderOptions
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
@@ -59,8 +59,7 @@ _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 
 def _positive(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        msg = f"{attribute.name} must be a positive int, got {value!r}"
-        raise ValueError(msg)
+        raise InvalidValueError(attribute.name, value, "must be a positive int")
 
 
 @attrs.frozen(kw_only=True)
@@ -81,7 +80,7 @@ class Limits:
     >>> Limits(max_source_pixels=0)
     Traceback (most recent call last):
       ...
-    ValueError: max_source_pixels must be a positive int, got 0
+    exportjob.exceptions.InvalidValueError: max_source_pixels: must be a positive int (got 0)
     """
 
     max_source_pixels: int = attrs.field(default=89_478_485, validator=_positive)

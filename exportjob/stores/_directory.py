@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from .._model import Asset, AssetHandle, AssetType
+from .._assets import Asset, AssetHandle
+from .._enums import AssetType
 from .._names import check_name
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from .._model import AssetType
+from .._enums import AssetType
 from ..exceptions import StoreReadError
 
 __all__ = ["MANIFEST_NAME", "ManifestEntry", "read_manifest"]

@@ -10,7 +10,8 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from .._model import Asset, AssetHandle, AssetType
+from .._assets import Asset, AssetHandle
+from .._enums import AssetType
 from .._names import NameBook, check_name
 from ..exceptions import AssetNotFoundError, OutputExistsError
 from ..protocols import OnConflict, WrittenExport

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._model import AssetType
+from .._enums import AssetType
 from .._names import split_name
 
 __all__ = ["SNIFF_BYTES", "sniff_type", "stem"]

@@ -18,8 +18,9 @@ from typing import BinaryIO, Literal, cast
 
 import attrs
 
+from .._assets import Asset, AssetHandle
+from .._enums import AssetType, EmailSetting
 from .._log import JobReport
-from .._model import Asset, AssetHandle, AssetType, EmailSetting
 from ..exceptions import StoreReadError, StoreWriteError
 from ..protocols import AssetStore, OnConflict, WrittenExport
 from ..stores import MemoryStore

@@ -313,8 +313,9 @@ def plan(
     >>> p.output_format.render(), p.options.wid, p.output_name
     ('tif,gray,lzw', 10, 'sample.tiff')
     """
+    from .._assets import Asset  # noqa: PLC0415
+    from .._enums import ExportFormat  # noqa: PLC0415
     from .._formats import format_info  # noqa: PLC0415
-    from .._model import Asset, ExportFormat  # noqa: PLC0415
     from ..options import Compression, OutputFormat, PixelType, RenderOptions  # noqa: PLC0415
     from ..plans import ExportPlan  # noqa: PLC0415
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
+import attrs
 from typing_extensions import assert_type
 
 from exportjob import (
@@ -20,6 +21,7 @@ from exportjob import (
     Converter,
     EmailSetting,
     ExportEngine,
+    ExportFormat,
     ExportJob,
     ExportPlan,
     JobContext,
@@ -31,7 +33,12 @@ from exportjob import (
     plan_exports,
 )
 from exportjob.converters import CopyConverter, PillowConverter
-from exportjob.exceptions import OutputExistsError
+from exportjob.exceptions import (
+    FieldProblem,
+    InvalidValueError,
+    JobLogFormatError,
+    OutputExistsError,
+)
 from exportjob.joblog import JobReport
 from exportjob.language import ResolvedRequest, resolve_request
 from exportjob.notifiers import build_report
@@ -111,6 +118,20 @@ _notifiers: list[Notifier] = [RecordingNotifier()]
 job = ExportJob(asset_handles=["a"], fmt="convert", is_modifier="&fmt=png")
 context = JobContext(company="acme")
 assert_type(ExportJob.from_ips(job.to_ips()), ExportJob)
+assert_type(job.repeats, tuple[bool, ...])
+assert_type(job.unique_handles, tuple[AssetHandle, ...])
+assert_type(JobContext.from_ips(context.to_ips()), JobContext)
+assert_type(attrs.evolve(job, fmt=ExportFormat.ORIG), ExportJob)
+
+try:
+    Asset(handle="h", type="Image", name="n", file_name="n.jpg", company="acme", size=-1)
+except InvalidValueError as err:
+    assert_type(err.field, str)
+    assert_type(err.problem, FieldProblem)
+try:
+    JobLog.from_dict({})
+except JobLogFormatError as err:
+    assert_type(err.problems, tuple[FieldProblem, ...])
 assert_type(resolve_request("&wid=10", None), ResolvedRequest)
 assert_type(resolve_request("&wid=10", None).options, RenderOptions)
 
