@@ -15,7 +15,8 @@ from PIL import IcoImagePlugin, Image, WebPImagePlugin
 
 from exportjob import ConversionError, ExportJobError
 from exportjob.converters import Limits, PillowConverter
-from exportjob.converters._decode import ACCEPTED_FORMATS, _ico_sizes
+from exportjob.converters._decode import ACCEPTED_FORMATS
+from exportjob.converters._screens import _ico_sizes
 from exportjob.exceptions import ImageTooLargeError
 from exportjob.testing import images
 

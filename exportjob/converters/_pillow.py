@@ -2,8 +2,9 @@
 
 The flow of one conversion, each step in its own module::
 
-    _decode   identify the original, read its header (no pixels yet); refuse it over the source
-              limit, a JPEG whose data is far too short for the size it claims or that is
+    _decode   identify the original, read its header (no pixels yet)
+    _screens  refuse it over the source limit, an ICO embedding or a WebP claiming too large an
+              image, a JPEG whose data is far too short for the size it claims or that is
               arithmetic-coded, a JPEG 2000 file with a tile missing or cut short
     _geometry plan every size from the header; fail over a limit before decoding
     _decode   decode the first frame (shrunk on load when the reply is much smaller)
