@@ -18,7 +18,7 @@ from PIL import Image, ImageStat
 from exportjob.converters import PillowConverter
 from exportjob.converters import _pillow as pillow_module
 from exportjob.converters._geometry import plan_layout
-from exportjob.converters._pillow import _reduction
+from exportjob.converters._pillow import _draft_reduction
 from exportjob.options import Color, Crop, Fit, FitMode, Flip, NoiseOp, RenderOptions, UnsharpMask
 from exportjob.testing import images
 
@@ -127,18 +127,18 @@ def test_fast_noise_is_as_strong_as_full_resolution_noise():
 )
 def test_shrink_on_load_factor(source, options, reduction):
     opts = RenderOptions(**options)
-    assert _reduction(plan_layout(source, opts), opts) == reduction
+    assert _draft_reduction(plan_layout(source, opts), opts) == reduction
 
 
 def test_jpeg_thumbnails_are_shrunk_on_load(monkeypatch):
     seen: list[int] = []
-    real = pillow_module.shrink_on_load
+    real = pillow_module.draft
 
     def spy(image, factor):
         seen.append(factor)
         return real(image, factor)
 
-    monkeypatch.setattr(pillow_module, "shrink_on_load", spy)
+    monkeypatch.setattr(pillow_module, "draft", spy)
     out = FAST.convert(io.BytesIO(original("jpeg")), images.plan("png", wid=200))
     assert seen == [4]  # 2000 -> 200: 1/8 would leave 1.25x to the filter, under DRAFT_GAP (1.5)
     assert (out.width, out.height) == (200, 150)

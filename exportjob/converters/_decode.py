@@ -22,10 +22,10 @@ __all__ = [
     "ACCEPTED_FORMATS",
     "ORIENTATION_TRANSPOSE",
     "decode",
+    "draft",
     "open_header",
     "oriented_size",
     "peek_orientation",
-    "shrink_on_load",
 ]
 
 # Pillow format ids tried, in this order, to identify an original.
@@ -153,8 +153,10 @@ def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
 Box = tuple[float, float, float, float]
 
 
-def shrink_on_load(image: ImageFile.ImageFile, reduction: int) -> Box:
+def draft(image: ImageFile.ImageFile, reduction: int) -> Box:
     """Ask a JPEG decoder to decode at 1/*reduction* scale (1, 2, 4 or 8); other formats ignore it.
+
+    This is the "load" half of shrink-on-load (Pillow calls it a draft).
 
     Returns where the whole original lies in the image that will be decoded. At 1/8 a 1500-row
     JPEG decodes to 188 rows of which the original covers 187.5: the last row is a partial block.
@@ -191,7 +193,7 @@ def decode(
 
     Animated GIF, WebP, APNG and multi-page TIFF give their first frame. Returns the decoded image,
     the orientation applied (read now if the header did not have it), and where the original lies
-    in the decoded image (*box*, from ``shrink_on_load``, carried through the orientation).
+    in the decoded image (*box*, from ``draft``, carried through the orientation).
     """
     image.load()
     if box is None:

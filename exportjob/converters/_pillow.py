@@ -32,7 +32,7 @@ from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 from ._color import output_profile
 from ._copy import stream_chunks
-from ._decode import decode, open_header, oriented_size, peek_orientation, shrink_on_load
+from ._decode import decode, draft, open_header, oriented_size, peek_orientation
 from ._encode import encode, writer_options
 from ._geometry import Layout, check_layout, plan_layout
 from ._output import finish
@@ -97,7 +97,7 @@ class PillowConverter:
         limits: the source and output pixel limits.
         shrink_on_load: decode JPEGs at reduced scale, and hold intermediate images at twice the
             reply's resolution, when the reply is much smaller than the original. ``False`` always
-            works at full resolution (slower; the reference the fast path is tested against).
+            works at full resolution (slower; the reference shrink-on-load is tested against).
 
     A plan with no output format (``fmt=orig``) is streamed through unchanged. Otherwise the whole
     output is encoded in memory before ``convert`` returns, so a failure never leaves a partial file.
@@ -160,8 +160,8 @@ class PillowConverter:
         width, height = header.size
         orientation = peek_orientation(header)
         layout = self._layout((width, height), orientation or 1, options, handle)
-        reduction = _reduction(layout, options) if self.shrink_on_load else 1
-        valid = shrink_on_load(header, reduction)
+        reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
+        valid = draft(header, reduction)
         decoded, applied, valid = decode(header, orientation, valid)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
@@ -174,7 +174,7 @@ class PillowConverter:
             info=info,
             pixel_type=fmt.pixel_type,
             icc=decoded.info.get("icc_profile") or None,
-            fast=self.shrink_on_load,
+            shrink_on_load=self.shrink_on_load,
         )
         finished = finish(rendered.image, info, options, fmt.pixel_type)
         icc = output_profile(fmt.pixel_type, rendered.kept_profile) if options.icc_embed else None
@@ -234,8 +234,8 @@ def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:
     return info
 
 
-def _reduction(layout: Layout, options: RenderOptions) -> int:
-    """The JPEG shrink-on-load factor: the largest of 8, 4, 2 that keeps the resolution needed."""
+def _draft_reduction(layout: Layout, options: RenderOptions) -> int:
+    """The JPEG draft factor: the largest of 8, 4, 2 that keeps the resolution the reply needs."""
     gap = held_resolution(options, layout)
     if gap is None:
         return 1
