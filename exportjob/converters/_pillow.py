@@ -27,7 +27,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from .._formats import FormatInfo, format_info, pillow_can_write
 from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError
-from ..options import OutputFormat, PixelType, RenderOptions
+from ..options import OutputFormat, RenderOptions
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 from ._color import output_profile
@@ -210,27 +210,15 @@ class PillowConverter:
 
 
 def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:
-    """Return the format's row, or raise ``ConversionError`` if this installation cannot write it."""
+    """Return the format's row, or raise ``ConversionError`` if it cannot be written as *fmt* says."""
     info = format_info(fmt.name)
     if info is None or not pillow_can_write(fmt.name):
         raise ConversionError(
             f"fmt={fmt.render()}: this installation cannot write {fmt.name}", handle=handle
         )
-    if fmt.pixel_type not in info.pixel_types:
-        raise ConversionError(
-            f"fmt={fmt.render()}: {fmt.name} has no {fmt.pixel_type.value} pixel type",
-            handle=handle,
-        )
-    if fmt.compression is not None and fmt.compression not in info.compressions:
-        raise ConversionError(
-            f"fmt={fmt.render()}: {fmt.name} does not take {fmt.compression.value} compression",
-            handle=handle,
-        )
-    if info.alpha and fmt.pixel_type is PixelType.CMYK:
-        raise ConversionError(
-            f"fmt={fmt.render()}: Pillow has no CMYK mode with alpha; use tif,cmyk or tif-alpha,rgb",
-            handle=handle,
-        )
+    refusal = info.refusal(fmt.pixel_type, fmt.compression)
+    if refusal is not None:
+        raise ConversionError(f"fmt={fmt.render()}: {refusal.reason}", handle=handle)
     return info
 
 
