@@ -21,6 +21,7 @@ from PIL import Image
 
 from .._formats import FormatInfo
 from ..options import Flip, PixelType, RenderOptions
+from ._alpha import with_alpha
 from ._color import family, to_working, working_family
 from ._filters import grow_mask, has_stage_c, sharpen, stage_c
 from ._geometry import Layout, quarter_turns, rotated_size
@@ -34,7 +35,6 @@ from ._region import (
     needs_resolution,
     render_region,
     resample_filter,
-    with_alpha,
 )
 
 __all__ = ["DRAFT_GAP", "REDUCING_GAP", "WORK_GAP", "Rendered", "held_resolution", "render"]
