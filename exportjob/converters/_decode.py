@@ -19,8 +19,8 @@ from ..exceptions import ConversionError
 from ._screens import check_source_size, screen_before_decoding, screen_before_opening
 
 __all__ = [
-    "ACCEPTED_FORMATS",
     "ORIENTATION_TRANSPOSE",
+    "SOURCE_FORMATS",
     "decode",
     "draft",
     "open_header",
@@ -28,8 +28,8 @@ __all__ = [
     "peek_orientation",
 ]
 
-# Pillow format ids tried, in this order, to identify an original.
-ACCEPTED_FORMATS = (
+# The Pillow format ids of the originals the converter reads, tried in this order to identify one.
+SOURCE_FORMATS: tuple[str, ...] = (
     "JPEG",
     "PNG",
     "TIFF",
@@ -72,7 +72,7 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
         raise ConversionError("the original is empty (0 bytes)", handle=handle)
     Image.init()
     damaged: tuple[str, Exception] | None = None
-    for name in ACCEPTED_FORMATS:
+    for name in SOURCE_FORMATS:
         entry = Image.OPEN.get(name)
         if entry is None:
             continue
