@@ -1,4 +1,8 @@
-"""The output format table: one row per ``fmt`` keyword, the single source of extensions and writers."""
+"""The output format table: one row per ``fmt`` keyword, the single source of extensions and writers.
+
+A row also holds the one rule of which pixel types and compressions a format takes
+(``FormatInfo.refusal``), which the ``fmt`` parser and the converter both apply.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import attrs
 
 from .options import Compression, PixelType
 
-__all__ = ["FORMATS", "FormatInfo", "format_info", "pillow_can_write"]
+__all__ = ["FORMATS", "FormatInfo", "FormatRefusal", "format_info", "pillow_can_write"]
 
 _RGB = frozenset({PixelType.RGB})
 _RGB_GRAY = frozenset({PixelType.RGB, PixelType.GRAY})
@@ -18,8 +22,25 @@ _LOSSY = frozenset({Compression.LOSSY, Compression.LOSSLESS})
 
 
 @attrs.frozen
+class FormatRefusal:
+    """Why a format cannot be written with a pixel type or compression.
+
+    ``unsupported`` is True when Image Serving writes the combination and only this installation
+    cannot (the parser raises ``UnsupportedFormatError``), False when it is not a valid ``fmt`` at
+    all (``ModifierError``).
+    """
+
+    reason: str
+    unsupported: bool
+
+
+@attrs.frozen
 class FormatInfo:
-    """What one ``fmt`` keyword means: file extension, MIME type, alpha, pixel types, writer."""
+    """What one ``fmt`` keyword means: file extension, MIME type, alpha, pixel types, writer.
+
+    ``compressions`` are those written here; ``unwritable_compressions`` those Image Serving also
+    writes in this format and Pillow cannot.
+    """
 
     name: str
     extension: str
@@ -33,6 +54,53 @@ class FormatInfo:
     palette: bool = False
     icc: bool = True
     progressive: bool = False
+    unwritable_compressions: frozenset[Compression] = frozenset()
+
+    def refusal(
+        self, pixel_type: PixelType, compression: Compression | None = None
+    ) -> FormatRefusal | None:
+        """Say why this format cannot be written with *pixel_type* and *compression*; None if it can.
+
+        The pixel type is checked first; a *compression* of None (the format's default) is allowed.
+        """
+        return self._refuse_pixel_type(pixel_type) or self._refuse_compression(compression)
+
+    def compression_for(self, compression: Compression | None) -> Compression | None:
+        """Return the compression written for *compression*: itself, or the default when None."""
+        return compression or self.default_compression
+
+    def _refuse_pixel_type(self, pixel_type: PixelType) -> FormatRefusal | None:
+        if pixel_type not in self.pixel_types:
+            allowed = ", ".join(sorted(p.value for p in self.pixel_types))
+            return FormatRefusal(
+                f"{self.name} has no {pixel_type.value} pixel type (allowed: {allowed})",
+                unsupported=False,
+            )
+        if self.alpha and pixel_type is PixelType.CMYK:
+            opaque = self.name.removesuffix("-alpha")
+            return FormatRefusal(
+                f"{self.name},cmyk is not supported: Pillow has no CMYK mode with alpha; use "
+                f"{opaque},cmyk or {self.name},rgb",
+                unsupported=True,
+            )
+        return None
+
+    def _refuse_compression(self, compression: Compression | None) -> FormatRefusal | None:
+        if compression is None:
+            return None
+        if compression in self.unwritable_compressions:
+            written = " or ".join(sorted(f"{self.name},,{c.value}" for c in self.compressions))
+            return FormatRefusal(
+                f"{self.name},,{compression.value} is not supported: only {written} can be written",
+                unsupported=True,
+            )
+        if compression not in self.compressions:
+            allowed = ", ".join(sorted(c.value for c in self.compressions)) or "none"
+            return FormatRefusal(
+                f"{self.name} does not take {compression.value} compression (allowed: {allowed})",
+                unsupported=False,
+            )
+        return None
 
 
 def _row(  # noqa: PLR0917 - a table row
@@ -49,9 +117,22 @@ def _row(  # noqa: PLR0917 - a table row
     palette: bool = False,
     icc: bool = True,
     progressive: bool = False,
+    unwritable: frozenset[Compression] = frozenset(),
 ) -> FormatInfo:
     return FormatInfo(
-        name, ext, mime, alpha, types, comps, default, pillow, feature, palette, icc, progressive
+        name,
+        ext,
+        mime,
+        alpha,
+        types,
+        comps,
+        default,
+        pillow,
+        feature,
+        palette,
+        icc,
+        progressive,
+        unwritable,
     )
 
 
@@ -171,6 +252,8 @@ FORMATS: dict[str, FormatInfo] = {
             frozenset({Compression.JPEG}),
             Compression.JPEG,
             "PDF",
+            # Image Serving also writes uncompressed and deflated PDF; Pillow's writer only JPEG.
+            unwritable=frozenset({Compression.NONE, Compression.ZIP}),
         ),
         _row("eps", ".eps", "application/postscript", False, _ALL_TYPES, pillow="EPS"),
         # Known to Image Serving, not writable here: refused with UnsupportedFormatError.

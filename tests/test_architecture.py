@@ -41,11 +41,6 @@ MAX_MODULE_LINES = 450
 #: (``exportjob/language/_vocabulary.py``, the command table, would be the first to go here.)
 TABLE_MODULES: frozenset[str] = frozenset()
 
-#: Modules over the limit when the limit was introduced, each waiting to be split by the work that
-#: owns it. The test below fails once one of them is back under the limit, so the entry is removed
-#: then and this set only shrinks.
-AWAITING_SPLIT: frozenset[str] = frozenset({"exportjob/converters/_decode.py"})
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -217,15 +212,9 @@ def test_modules_are_small() -> None:
     oversized = {
         path: lines
         for path, lines in _line_counts().items()
-        if lines > MAX_MODULE_LINES and path not in TABLE_MODULES | AWAITING_SPLIT
+        if lines > MAX_MODULE_LINES and path not in TABLE_MODULES
     }
     assert oversized == {}, f"modules over {MAX_MODULE_LINES} lines: split them"
-
-
-@pytest.mark.parametrize("path", sorted(AWAITING_SPLIT))
-def test_modules_awaiting_a_split_are_still_too_long(path: str) -> None:
-    lines = _line_counts()[path]
-    assert lines > MAX_MODULE_LINES, f"{path} is now {lines} lines: remove it from AWAITING_SPLIT"
 
 
 def test_importing_the_package_does_not_import_pillow() -> None:

@@ -8,8 +8,6 @@ import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
 from exportjob.converters import PillowConverter
-from exportjob.converters._color import srgb_profile
-from exportjob.converters._icc import gray_profile
 from exportjob.options import Color, Quality
 from exportjob.testing import images
 
@@ -102,7 +100,7 @@ def test_adobe_rgb_original_is_converted_like_littlecms_does():
 
 def test_srgb_tagged_original_is_left_as_is():
     pixels = images.photo((64, 48))
-    image = convert(images.tagged(pixels, "PNG", srgb_profile()))
+    image = convert(images.tagged(pixels, "PNG", images.srgb_profile()))
     assert images.psnr(image, pixels) == float("inf")
 
 
@@ -148,7 +146,7 @@ def test_without_icc_embed_no_profile_is_written_even_if_the_source_had_one():
 
 
 def test_gray_source_profile_is_kept_for_gray_output():
-    profile = gray_profile("Dot gain 20% (sample)", 1.8)
+    profile = images.gray_profile("Dot gain 20% (sample)", 1.8)
     original = images.tagged(Image.new("L", (8, 8), 90), "PNG", profile)
     image = convert(original, "png,gray", icc_embed=True)
     assert image.info["icc_profile"] == profile

@@ -16,9 +16,6 @@ import pytest
 from PIL import Image, ImageStat
 
 from exportjob.converters import PillowConverter
-from exportjob.converters import _pillow as pillow_module
-from exportjob.converters._geometry import plan_layout
-from exportjob.converters._pillow import _reduction
 from exportjob.options import Color, Crop, Fit, FitMode, Flip, NoiseOp, RenderOptions, UnsharpMask
 from exportjob.testing import images
 
@@ -104,47 +101,76 @@ def test_fast_noise_is_as_strong_as_full_resolution_noise():
     assert 0.5 * full <= fast <= 2.0 * full
 
 
+@functools.cache
+def drafted(jpeg: bytes, reduction: int) -> bytes:
+    """*jpeg* decoded as libjpeg decodes it at 1/*reduction* scale, stored losslessly (PNG)."""
+    image = Image.open(io.BytesIO(jpeg))
+    image.draft(None, (image.width // reduction, image.height // reduction))
+    image.load()
+    return images.encode(image, "PNG", compress_level=1)
+
+
+@functools.cache
+def camera_jpeg() -> bytes:
+    """A 2400x1600 camera-like JPEG: whole 16x16 MCUs, so every reduced decode has whole pixels."""
+    return images.encode(images.photo((2400, 1600), seed=3), "JPEG", quality=90)
+
+
+def shrunk_by(reduction: int, options: dict, jpeg: bytes) -> Image.Image:
+    """The reply the converter gives if it decodes *jpeg* at 1/*reduction*: the same commands on
+    that reduced decode, ``op_blur``'s radius (in composite pixels) divided to match."""
+    reduced = dict(options)
+    if "op_blur" in reduced:
+        reduced["op_blur"] = reduced["op_blur"] / reduction
+    out = FAST.convert(io.BytesIO(drafted(jpeg, reduction)), images.plan("png", **reduced))
+    return Image.open(io.BytesIO(b"".join(out)))
+
+
+def thumbnail(converter: PillowConverter, options: dict, jpeg: bytes) -> Image.Image:
+    out = converter.convert(io.BytesIO(jpeg), images.plan("png", **options))
+    return Image.open(io.BytesIO(b"".join(out)))
+
+
 @pytest.mark.parametrize(
-    ("source", "options", "reduction"),
+    ("options", "reduction"),
     [
-        pytest.param((6000, 4000), {"wid": 400}, 8, id="24mp-to-400"),
-        pytest.param((6000, 4000), {"wid": 500}, 8, id="24mp-to-500"),
-        pytest.param((6000, 4000), {"wid": 750}, 4, id="24mp-to-750"),
-        pytest.param((6000, 4000), {"wid": 1500}, 2, id="24mp-to-1500"),
-        pytest.param((6000, 4000), {"wid": 2500}, 1, id="24mp-to-2500"),
+        pytest.param({"wid": 160}, 8, id="a-fifteenth"),
+        pytest.param({"wid": 200}, 8, id="a-twelfth-just-keeps-1.5x"),
+        pytest.param({"wid": 240}, 4, id="a-tenth"),
+        pytest.param({"wid": 600}, 2, id="a-quarter"),
+        pytest.param({"wid": 1000}, 1, id="five-twelfths"),
+        pytest.param({"wid": 150, "op_blur": 2.0}, 8, id="filters-keep-twice-the-reply"),
+        pytest.param({"wid": 160, "op_blur": 2.0}, 4, id="filters-need-twice-the-reply"),
         pytest.param(
-            (6000, 4000), {"wid": 375, "op_blur": 2.0}, 8, id="filters-keep-twice-the-reply"
+            {"crop": Crop(0, 0, 1200, 800), "wid": 80, "op_grow": 1},
+            1,
+            id="grow-needs-full-resolution",
         ),
-        pytest.param(
-            (6000, 4000), {"wid": 400, "op_blur": 2.0}, 4, id="filters-need-twice-the-reply"
-        ),
-        pytest.param((6000, 4000), {"wid": 400, "op_grow": 1}, 1, id="grow-needs-full-resolution"),
-        pytest.param(
-            (6000, 4000), {"crop": Crop(0, 0, 600, 400), "wid": 400}, 1, id="crop-then-upscale"
-        ),
-        pytest.param((400, 300), {"wid": 800}, 1, id="enlarging"),
+        pytest.param({"size": (600, 0), "wid": 240}, 4, id="size-and-view-both-count"),
+        pytest.param({"crop": Crop(0, 0, 240, 160), "wid": 160}, 1, id="crop-then-reduce-a-little"),
+        pytest.param({"crop": Crop(0, 0, 200, 100), "wid": 400}, 1, id="crop-then-enlarge"),
     ],
 )
-def test_shrink_on_load_factor(source, options, reduction):
-    opts = RenderOptions(**options)
-    assert _reduction(plan_layout(source, opts), opts) == reduction
+def test_shrink_on_load_factor(options, reduction):
+    """A JPEG decodes at the largest reduction of 8, 4, 2 that keeps 1.5x the reply's resolution
+    (2x with stage L/C filters; none for op_grow): the reply is, pixel for pixel, the one made
+    from the original decoded at that reduction."""
+    jpeg = camera_jpeg()
+    reply = thumbnail(FAST, options, jpeg)
+    assert images.psnr(reply, shrunk_by(reduction, options, jpeg)) == float("inf")
 
 
-def test_jpeg_thumbnails_are_shrunk_on_load(monkeypatch):
-    seen: list[int] = []
-    real = pillow_module.shrink_on_load
-
-    def spy(image, factor):
-        seen.append(factor)
-        return real(image, factor)
-
-    monkeypatch.setattr(pillow_module, "shrink_on_load", spy)
-    out = FAST.convert(io.BytesIO(original("jpeg")), images.plan("png", wid=200))
-    assert seen == [4]  # 2000 -> 200: 1/8 would leave 1.25x to the filter, under DRAFT_GAP (1.5)
-    assert (out.width, out.height) == (200, 150)
-    seen.clear()
-    FULL.convert(io.BytesIO(original("jpeg")), images.plan("png", wid=200))
-    assert seen == [1]  # full resolution
+def test_jpeg_thumbnails_are_shrunk_on_load():
+    jpeg = original("jpeg")
+    fast, full = (thumbnail(c, {"wid": 200}, jpeg) for c in (FAST, FULL))
+    assert fast.size == full.size == (200, 150)
+    # 2000 -> 200: 1/8 would leave 1.25x to the filter, under DRAFT_GAP (1.5); so 1/4.
+    assert images.psnr(fast, shrunk_by(4, {"wid": 200}, jpeg)) == float("inf")
+    assert images.psnr(fast, shrunk_by(8, {"wid": 200}, jpeg)) < float("inf")
+    assert images.psnr(fast, shrunk_by(2, {"wid": 200}, jpeg)) < float("inf")
+    # Without shrink-on-load: the full decode, and no pre-reduction before the resampling.
+    reference = FULL.convert(io.BytesIO(drafted(jpeg, 1)), images.plan("png", wid=200))
+    assert images.psnr(full, Image.open(io.BytesIO(b"".join(reference)))) == float("inf")
 
 
 def test_full_size_conversions_do_not_resample():

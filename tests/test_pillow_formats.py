@@ -11,8 +11,9 @@ from PIL import Image, JpegImagePlugin
 
 from exportjob import ConversionError
 from exportjob.converters import Limits, PillowConverter
-from exportjob.converters._palette import WEB_PALETTE
-from exportjob.options import Quality, Quantize
+from exportjob.exceptions import ModifierError, UnsupportedFormatError
+from exportjob.language import resolve_request
+from exportjob.options import OutputFormat, Quality, Quantize
 from exportjob.testing import images
 
 PHOTO = images.encode(images.photo((96, 64)), "PNG")
@@ -143,9 +144,14 @@ def test_adaptive_quantize_uses_at_most_num_colors(colours):
     assert len(image.getcolors()) <= colours
 
 
+WEB_SAFE = {0, 51, 102, 153, 204, 255}  # the web-safe cube's steps on every component
+
+
 def test_web_palette_uses_web_safe_colours_only():
     image = convert(PHOTO, "gif", quantize=Quantize(type="web"))
-    assert palette_colours(image) <= set(WEB_PALETTE)
+    used = palette_colours(image)
+    assert len(used) > 8
+    assert all(set(colour) <= WEB_SAFE for colour in used)
 
 
 def test_forced_colours_are_in_the_palette():
@@ -263,6 +269,63 @@ def test_formats_this_installation_cannot_write_are_conversion_errors(fmt, messa
     with pytest.raises(ConversionError, match=message) as info:
         convert_bytes(PHOTO, fmt)
     assert info.value.handle == "sample|1"
+
+
+# -- one format rule: the fmt parser and the converter refuse the same values, for the same reason
+
+TINY = images.encode(images.photo((8, 8)), "PNG")
+WRITABLE = sorted({fmt.split(",")[0] for fmt in ALL_FORMATS})
+PIXEL_TYPES = ("rgb", "gray", "cmyk")
+COMPRESSIONS = ("", "none", "lzw", "zip", "jpeg", "lossy", "lossless")
+
+
+def parse_fmt(value: str) -> OutputFormat | ModifierError:
+    """What the modifier parser makes of ``fmt=value``: the format, or the error it raises."""
+    try:
+        return resolve_request(f"fmt={value}", None).options.format
+    except ModifierError as error:
+        return error
+
+
+@pytest.mark.parametrize("name", WRITABLE)
+def test_the_parser_and_the_converter_apply_one_format_rule(name):
+    """Every pixel type and compression: refused by both for the same reason, or parsed and written."""
+    refused = 0
+    for pixel in PIXEL_TYPES:
+        for comp in COMPRESSIONS:
+            value = f"{name},{pixel},{comp}" if comp else f"{name},{pixel}"
+            parsed = parse_fmt(value)
+            if isinstance(parsed, ModifierError):
+                refused += 1
+                with pytest.raises(ConversionError) as info:  # before decoding: not an image
+                    PillowConverter().convert(io.BytesIO(b"never decoded"), images.plan(value))
+                reason = info.value.message.removeprefix(f"fmt={value}: ")
+                assert reason != info.value.message
+                assert parsed.message.startswith(reason)
+            else:
+                out = PillowConverter().convert(io.BytesIO(TINY), images.plan(parsed.render()))
+                assert out.format == parsed
+                assert b"".join(out)
+    assert 0 < refused < len(PIXEL_TYPES) * len(COMPRESSIONS)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        pytest.param("png,cmyk", ModifierError, id="pixel-type-not-in-fmt"),
+        pytest.param("png,,lzw", ModifierError, id="compression-not-in-fmt"),
+        pytest.param("tif-alpha,,jpeg", ModifierError, id="alpha-tiff-has-no-jpeg"),
+        pytest.param("tif-alpha,cmyk", UnsupportedFormatError, id="no-cmyk-with-alpha"),
+        pytest.param("pdf,,zip", UnsupportedFormatError, id="image-serving-only-compression"),
+    ],
+)
+def test_a_refused_fmt_says_whether_image_serving_writes_it(value, error):
+    with pytest.raises(ModifierError) as parsed:
+        resolve_request(f"fmt={value}", None)
+    assert type(parsed.value) is error
+    with pytest.raises(ConversionError) as converted:
+        convert_bytes(PHOTO, value)
+    assert converted.value.message.startswith(f"fmt={images.plan(value).output_format.render()}: ")
 
 
 def test_fmt_orig_is_a_verbatim_copy_without_decoding():

@@ -9,16 +9,8 @@ from PIL import Image
 
 from exportjob import ConversionError
 from exportjob.converters import Limits, PillowConverter
-from exportjob.converters._geometry import (
-    check_layout,
-    plan_layer,
-    plan_layout,
-    plan_view,
-    rotated_size,
-    round_half_up,
-)
 from exportjob.exceptions import ImageTooLargeError
-from exportjob.options import Color, Crop, Fit, FitMode, Flip, RenderOptions
+from exportjob.options import Color, Crop, Fit, FitMode, Flip, UnsharpMask
 from exportjob.testing import images
 
 RED = (255, 0, 0)
@@ -45,15 +37,52 @@ def solid(colour, size=(400, 300), fmt="PNG"):
 MARKER = images.encode(images.marker_image((60, 40)), "PNG")
 
 
-# -- pure math ---------------------------------------------------------------------------------
+# -- reply-size rules, measured on the reply ----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(2.5, 3), (2.4999, 2), (-2.5, -2), (-33.5, -33), (0.0, 0)],
-)
-def test_round_half_up(value, expected):
-    assert round_half_up(value) == expected
+def halves(size=(400, 300)) -> bytes:
+    """An opaque source whose red band marks its left half and whose green band marks its top half."""
+    width, height = size
+    image = Image.new("RGB", size, (0, 0, 0))
+    image.paste((255, 0, 0), (0, height // 2, width // 2, height))
+    image.paste((255, 255, 0), (0, 0, width // 2, height // 2))
+    image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
+    return images.encode(image, "PNG")
+
+
+def ruler(size=(400, 300)) -> bytes:
+    """An opaque source whose every pixel spells its own coordinates (see ``source_xy``)."""
+    width, height = size
+    image = Image.new("RGB", size)
+    image.putdata(
+        [
+            (x % 256, y % 256, (x // 256) * 16 + y // 256)
+            for y in range(height)
+            for x in range(width)
+        ]
+    )
+    return images.encode(image, "PNG")
+
+
+def source_xy(pixel) -> tuple[int, int]:
+    """The source coordinates a ``ruler`` pixel shows, where the reply is not resampled."""
+    red, green, blue = pixel[:3]
+    return (red + 256 * (blue // 16), green + 256 * (blue % 16))
+
+
+def placement(image: Image.Image) -> tuple[tuple[int, int, int, int], tuple[float, float]]:
+    """On a ``png-alpha`` reply of ``halves``: the opaque rectangle, and where the source's centre lands.
+
+    The centre is measured through the middle of the rectangle: the red (left) pixels of that row
+    and the green (top) pixels of that column, counted with their partial coverage at the edge.
+    """
+    box = image.getchannel("A").getbbox()
+    assert box is not None
+    x0, y0, x1, y1 = box
+    row, column = (y0 + y1) // 2, (x0 + x1) // 2
+    red = sum(image.getpixel((x, row))[0] for x in range(x0, x1)) / 255
+    green = sum(image.getpixel((column, y))[1] for y in range(y0, y1)) / 255
+    return box, (x0 + red, y0 + green)
 
 
 @pytest.mark.parametrize(
@@ -190,131 +219,65 @@ def test_round_half_up(value, expected):
     ],
 )
 def test_view_size_rules(options, scaled, offset, reply):
-    view = plan_view((400, 300), RenderOptions(**options))
-    assert (view.scaled, view.offset, view.reply) == (scaled, offset, reply)
+    """Reply size exact; the scaled image placed at offset: its visible part opaque (the rest is
+    padding), its centre at offset + scaled / 2 (which pins the parts cropped off the reply)."""
+    image = convert(halves(), "png-alpha", **options)
+    assert image.size == reply
+    visible = (
+        max(0, offset[0]),
+        max(0, offset[1]),
+        min(reply[0], offset[0] + scaled[0]),
+        min(reply[1], offset[1] + scaled[1]),
+    )
+    box, centre = placement(image)
+    assert box == visible
+    assert centre == pytest.approx((offset[0] + scaled[0] / 2, offset[1] + scaled[1] / 2), abs=0.1)
 
 
 @pytest.mark.parametrize(
-    ("options", "crop", "scaled", "canvas", "placed", "composite"),
+    ("options", "composite", "opaque", "corner"),
     [
+        pytest.param({}, (400, 300), (0, 0, 400, 300), (0, 0), id="nothing"),
         pytest.param(
-            {}, (0, 0, 400, 300), (400, 300), (400, 300), (0, 0), (400, 300), id="nothing"
-        ),
-        pytest.param(
-            {"crop": Crop(10, 20, 100, 50)},
-            (10, 20, 100, 50),
-            (100, 50),
-            (100, 50),
-            (0, 0),
-            (100, 50),
-            id="crop",
+            {"crop": Crop(10, 20, 100, 50)}, (100, 50), (0, 0, 100, 50), (10, 20), id="crop"
         ),
         pytest.param(
             {"crop": Crop(0.1, 0, 0.8, 1, normalized=True)},
-            (40, 0, 320, 300),
             (320, 300),
-            (320, 300),
-            (0, 0),
-            (320, 300),
+            (0, 0, 320, 300),
+            (40, 0),
             id="cropN",
         ),
         pytest.param(
-            {"crop": Crop(0, 0, 0, 0)},
-            (0, 0, 400, 300),
-            (400, 300),
-            (400, 300),
-            (0, 0),
-            (400, 300),
-            id="crop-zero-is-none",
+            {"crop": Crop(0, 0, 0, 0)}, (400, 300), (0, 0, 400, 300), (0, 0), id="crop-zero-is-none"
         ),
         pytest.param(
             {"crop": Crop(-50, 0, 500, 300)},
-            (-50, 0, 500, 300),
             (500, 300),
-            (500, 300),
+            (50, 0, 450, 300),
             (0, 0),
-            (500, 300),
             id="crop-extends",
         ),
+        pytest.param({"size": (200, 0)}, (200, 150), (0, 0, 200, 150), None, id="size-width"),
+        pytest.param({"size": (0, 100)}, (133, 100), (0, 0, 133, 100), None, id="size-height"),
         pytest.param(
-            {"size": (200, 0)},
-            (0, 0, 400, 300),
-            (200, 150),
-            (200, 150),
-            (0, 0),
-            (200, 150),
-            id="size-width",
+            {"size": (200, 200)}, (200, 200), (0, 25, 200, 175), None, id="size-both-letterbox"
         ),
+        pytest.param({"size": (800, 0)}, (800, 600), (0, 0, 800, 600), None, id="size-enlarges"),
+        pytest.param({"rotate": 90.0}, (300, 400), (0, 0, 300, 400), (0, 299), id="rotate-90"),
         pytest.param(
-            {"size": (0, 100)},
-            (0, 0, 400, 300),
-            (133, 100),
-            (133, 100),
-            (0, 0),
-            (133, 100),
-            id="size-height",
+            {"rotate": -270.0}, (300, 400), (0, 0, 300, 400), (0, 299), id="rotate-minus-270"
         ),
+        # The corners of the bounding box are transparent, its sides touched to a tenth of a pixel.
+        pytest.param({"rotate": 30.0}, (496, 460), None, None, id="rotate-30-bbox"),
         pytest.param(
-            {"size": (200, 200)},
-            (0, 0, 400, 300),
-            (200, 150),
-            (200, 200),
-            (0, 25),
-            (200, 200),
-            id="size-both-letterbox",
-        ),
-        pytest.param(
-            {"size": (800, 0)},
-            (0, 0, 400, 300),
-            (800, 600),
-            (800, 600),
-            (0, 0),
-            (800, 600),
-            id="size-enlarges",
-        ),
-        pytest.param(
-            {"rotate": 90.0},
-            (0, 0, 400, 300),
-            (400, 300),
-            (400, 300),
-            (0, 0),
-            (300, 400),
-            id="rotate-90",
-        ),
-        pytest.param(
-            {"rotate": -270.0},
-            (0, 0, 400, 300),
-            (400, 300),
-            (400, 300),
-            (0, 0),
-            (300, 400),
-            id="rotate-minus-270",
-        ),
-        pytest.param(
-            {"rotate": 30.0},
-            (0, 0, 400, 300),
-            (400, 300),
-            (400, 300),
-            (0, 0),
-            (496, 460),
-            id="rotate-30-bbox",
-        ),
-        pytest.param(
-            {"extend": (10, 20, 30, 40)},
-            (0, 0, 400, 300),
-            (400, 300),
-            (400, 300),
-            (0, 0),
-            (440, 360),
-            id="extend",
+            {"extend": (10, 20, 30, 40)}, (440, 360), (10, 20, 410, 320), (0, 0), id="extend"
         ),
         pytest.param(
             {"extend": (-10, 0, -10, 0)},
-            (0, 0, 400, 300),
-            (400, 300),
-            (400, 300),
-            (0, 0),
             (380, 300),
+            (0, 0, 380, 300),
+            (10, 0),
             id="extend-negative",
         ),
         pytest.param(
@@ -324,36 +287,69 @@ def test_view_size_rules(options, scaled, offset, reply):
                 "rotate": 90.0,
                 "extend": (5, 5, 5, 5),
             },
-            (0, 0, 200, 300),
-            (100, 150),
-            (100, 150),
-            (0, 0),
             (160, 110),
+            (5, 5, 155, 105),
+            None,
             id="crop-size-rotate-extend",
         ),
     ],
 )
-def test_layer_rules(options, crop, scaled, canvas, placed, composite):
-    layer = plan_layer((400, 300), RenderOptions(**options))
-    assert (layer.crop, layer.scaled, layer.canvas, layer.placed, layer.composite) == (
-        crop,
-        scaled,
-        canvas,
-        placed,
-        composite,
-    )
+def test_layer_rules(options, composite, opaque, corner):
+    """Without view commands the reply is the composite: its size, where the layer lies on it, and
+    (where nothing resamples) which source pixel lands at the layer's top-left corner."""
+    image = convert(ruler(), "png-alpha", **options)
+    assert image.size == composite
+    if opaque is not None:
+        assert image.getchannel("A").getbbox() == opaque
+    if corner is not None:
+        assert source_xy(image.getpixel(opaque[:2])) == corner
 
 
-def test_rotated_size_of_square_at_45_degrees():
-    assert rotated_size((100, 100), 45.0) == (141, 141)
+def test_rotated_size_is_the_bounding_box_rounded_half_up():
+    # 200 cos 30 + 100 sin 30 = 223.2, 200 sin 30 + 100 cos 30 = 186.6
+    assert convert(solid(RED, (200, 100)), rotate=30.0).size == (223, 187)
 
 
 @pytest.mark.parametrize(
-    ("options", "total"),
-    [({"wid": 200}, 0.5), ({"size": (200, 0), "wid": 100}, 0.25), ({"wid": 800}, 2.0), ({}, 1.0)],
+    ("options", "reply", "first_opaque_x", "source_x"),
+    [
+        pytest.param({"scl": 1.0, "wid": 333}, (333, 300), 0, 33, id="offset-minus-33.5-is-33"),
+        pytest.param({"scl": 1.0, "wid": 395}, (395, 300), 0, 2, id="offset-minus-2.5-is-2"),
+        pytest.param({"scl": 1.0, "wid": 405}, (405, 300), 3, 0, id="offset-2.5-is-3"),
+        pytest.param({"wid": 6}, (6, 5), 0, None, id="height-4.5-is-5"),
+    ],
 )
-def test_total_scale_is_reply_pixels_per_source_pixel(options, total):
-    assert plan_layout((400, 300), RenderOptions(**options)).total_scale == pytest.approx(total)
+def test_sizes_and_offsets_round_half_up(options, reply, first_opaque_x, source_x):
+    image = convert(ruler(), "png-alpha", **options)
+    assert image.size == reply
+    box = image.getchannel("A").getbbox()
+    assert box is not None
+    assert box[0] == first_opaque_x
+    if source_x is not None:
+        assert source_xy(image.getpixel((first_opaque_x, 0))) == (source_x, 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "scale"),
+    [
+        pytest.param({"wid": 200}, 0.5, id="view-halves"),
+        pytest.param({"size": (200, 0), "wid": 100}, 0.25, id="size-and-view-multiply"),
+        pytest.param({"wid": 800}, 1.0, id="enlarging-is-capped-at-one"),
+        pytest.param({}, 1.0, id="full-size"),
+    ],
+)
+def test_usm_radius_scales_with_reply_pixels_per_source_pixel(options, scale):
+    source = images.encode(images.photo((400, 300)), "PNG")
+    scaled = convert(source, op_usm=UnsharpMask(2.0, 8.0), **options)
+    as_is = convert(source, op_usm=UnsharpMask(2.0, 8.0 * scale, scaled=False), **options)
+    other = convert(source, op_usm=UnsharpMask(2.0, 8.0 * scale * 0.8, scaled=False), **options)
+    assert images.psnr(scaled, as_is) == float("inf")
+    assert images.psnr(scaled, other) < float("inf")
+
+
+# -- limits, checked before decoding ----------------------------------------------------------
+
+TRUNCATED = images.encode(images.photo((400, 300)), "JPEG")[:2000]  # a header, and too little data
 
 
 @pytest.mark.parametrize(
@@ -366,38 +362,28 @@ def test_total_scale_is_reply_pixels_per_source_pixel(options, total):
         ),
         pytest.param(
             {"extend": (100_000, 0, 0, 0)},
-            {"max_work_pixels": 10_000_000},
+            {"max_source_pixels": 10_000_000},
             "canvas",
             id="extend-canvas",
         ),
     ],
 )
-def test_check_layout_refuses_before_rendering(options, limits, message):
-    layout = plan_layout((400, 300), RenderOptions(**options))
-    kwargs = {
-        "max_pix": options.get("max_pix"),
-        "max_output_pixels": 10**9,
-        "max_work_pixels": 10**9,
-    }
-    kwargs.update(limits)
+def test_limits_refuse_before_decoding(options, limits, message):
+    converter = PillowConverter(Limits(**limits))
     with pytest.raises(ImageTooLargeError, match=message) as info:
-        check_layout(layout, handle="h", **kwargs)
-    assert info.value.handle == "h"
+        convert(TRUNCATED, converter=converter, **options)
+    assert info.value.handle == "sample|1"
 
 
 def test_maxpix_zero_means_unlimited():
-    layout = plan_layout((400, 300), RenderOptions(wid=5000, max_pix=(0, 0)))
-    check_layout(
-        layout, max_pix=(0, 0), max_output_pixels=10**9, max_work_pixels=10**9, handle=None
-    )
+    image = convert(solid(RED, (40, 30)), wid=500, max_pix=(0, 0))
+    assert image.size == (500, 375)
 
 
 def test_extend_removing_everything_is_a_conversion_error():
-    layout = plan_layout((400, 300), RenderOptions(extend=(-200, 0, -200, 0)))
-    with pytest.raises(ConversionError, match="removes the whole"):
-        check_layout(
-            layout, max_pix=None, max_output_pixels=10**9, max_work_pixels=10**9, handle="h"
-        )
+    with pytest.raises(ConversionError, match="removes the whole") as info:
+        convert(TRUNCATED, extend=(-200, 0, -200, 0))
+    assert info.value.handle == "sample|1"
 
 
 # -- on real pixels -------------------------------------------------------------------------

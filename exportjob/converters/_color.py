@@ -15,13 +15,13 @@ import threading
 from PIL import Image, ImageCms
 
 from ..options import PixelType, RenderOptions
+from ._alpha import has_alpha
+from ._filters import has_stage_c, needs_rgb
 from ._icc import gray_profile, srgb_curve
 
 __all__ = [
     "family",
-    "needs_rgb",
     "output_profile",
-    "split_alpha",
     "to_output",
     "to_working",
     "working_family",
@@ -44,28 +44,6 @@ def family(mode: str) -> PixelType:
     return PixelType.RGB
 
 
-def needs_rgb(options: RenderOptions) -> bool:
-    """Whether a stage-C filter works on RGB only (colour balance, saturation, hue, colorize)."""
-    return bool(
-        any(options.op_colorbalance)
-        or options.op_saturation
-        or options.op_hue
-        or options.op_colorize is not None
-    )
-
-
-def _has_stage_c(options: RenderOptions) -> bool:
-    return bool(
-        needs_rgb(options)
-        or options.op_brightness
-        or options.op_contrast
-        or options.op_invert
-        or options.op_blur
-        or options.op_grow
-        or options.op_noise is not None
-    )
-
-
 def working_family(source: PixelType, output: PixelType, options: RenderOptions) -> PixelType:
     """Choose the colour family the pipeline works in.
 
@@ -76,7 +54,7 @@ def working_family(source: PixelType, output: PixelType, options: RenderOptions)
     if source is PixelType.CMYK:
         return (
             PixelType.CMYK
-            if output is PixelType.CMYK and not _has_stage_c(options)
+            if output is PixelType.CMYK and not has_stage_c(options)
             else PixelType.RGB
         )
     if needs_rgb(options):
@@ -195,22 +173,13 @@ def to_working(
     elif source is PixelType.GRAY and space is PixelType.GRAY:
         kept_profile = icc
     current = family(im.mode)
-    alpha = im.mode in {"LA", "RGBA"}
+    alpha = has_alpha(im)
     if working is PixelType.GRAY and current is not PixelType.GRAY:
         im = im.convert("LA" if alpha else "L")
     elif working is PixelType.RGB and current is PixelType.GRAY:
         im = im.convert("RGBA" if alpha else "RGB")
         kept_profile = None
     return im, kept_profile
-
-
-def split_alpha(im: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    """Split ``LA``/``RGBA`` into the colour image and its alpha band (None for opaque modes)."""
-    if im.mode == "RGBA":
-        return im.convert("RGB"), im.getchannel("A")
-    if im.mode == "LA":
-        return im.convert("L"), im.getchannel("A")
-    return im, None
 
 
 def to_output(color: Image.Image, pixel_type: PixelType) -> Image.Image:

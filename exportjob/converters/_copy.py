@@ -11,7 +11,7 @@ from ..exceptions import ConversionError
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 
-__all__ = ["CHUNK_SIZE", "CopyConverter", "FileChunks", "stream_chunks"]
+__all__ = ["CHUNK_SIZE", "CopyConverter", "FileChunks", "copy_output", "stream_chunks"]
 
 CHUNK_SIZE = 1 << 20
 
@@ -49,6 +49,13 @@ def _has_descriptor(source: BinaryIO) -> bool:
     return True
 
 
+def copy_output(source: BinaryIO, chunk_size: int = CHUNK_SIZE) -> ConversionOutput:
+    """The original itself as the output: its open file where it has one (kernel copies), else chunks."""
+    if _has_descriptor(source):
+        return ConversionOutput(FileChunks(source, chunk_size), None)
+    return ConversionOutput(stream_chunks(source, chunk_size), None)
+
+
 @attrs.frozen
 class CopyConverter:
     """Exports originals as they are (``fmt=orig``); refuses plans that ask for a conversion.
@@ -66,6 +73,4 @@ class CopyConverter:
                 "CopyConverter only exports originals (fmt=orig); use PillowConverter to convert",
                 handle=plan.handle.value,
             )
-        if _has_descriptor(source):
-            return ConversionOutput(FileChunks(source, self.chunk_size), None)
-        return ConversionOutput(stream_chunks(source, self.chunk_size), None)
+        return copy_output(source, self.chunk_size)

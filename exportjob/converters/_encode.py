@@ -50,7 +50,7 @@ def writer_options(
 ) -> dict[str, Any]:
     """Return the keyword arguments for ``Image.save`` in format *info*."""
     writer = info.pillow_format
-    compression = fmt.compression or info.default_compression
+    compression = info.compression_for(fmt.compression)
     options: dict[str, Any] = {}
     if writer == "JPEG":
         options |= _jpeg(fmt, qlt, progressive=info.progressive)

@@ -17,9 +17,10 @@ import statistics
 from PIL import Image, ImageChops, ImageFilter
 
 from ..options import ColorizeOp, NoiseOp, RenderOptions
+from ._alpha import has_alpha, join_alpha, split_alpha
 from ._geometry import round_half_up
 
-__all__ = ["grow_mask", "has_stage_c", "sharpen", "stage_c"]
+__all__ = ["grow_mask", "has_stage_c", "needs_rgb", "sharpen", "stage_c"]
 
 _IDENTITY = list(range(256))
 
@@ -28,45 +29,32 @@ def _clamp(value: float) -> int:
     return max(0, min(255, round_half_up(value)))
 
 
-def _alpha(im: Image.Image) -> bool:
-    return im.mode in {"LA", "RGBA"}
-
-
 def _colour_lut(im: Image.Image, *luts: list[int]) -> Image.Image:
     """Map the colour bands through *luts* (one for all, or one per band); alpha unchanged."""
-    colour_bands = len(im.getbands()) - (1 if _alpha(im) else 0)
+    colour_bands = len(im.getbands()) - (1 if has_alpha(im) else 0)
     tables = list(luts) * colour_bands if len(luts) == 1 else list(luts)
     table = [v for lut in tables for v in lut]
-    if _alpha(im):
+    if has_alpha(im):
         table += _IDENTITY
     return im.point(table)
 
 
-def _split(im: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    if im.mode == "RGBA":
-        return im.convert("RGB"), im.getchannel("A")
-    if im.mode == "LA":
-        return im.convert("L"), im.getchannel("A")
-    return im, None
-
-
-def _join(colour: Image.Image, alpha: Image.Image | None) -> Image.Image:
-    if alpha is None:
-        return colour
-    colour = colour.convert("RGBA" if colour.mode == "RGB" else "LA")
-    colour.putalpha(alpha)
-    return colour
+def needs_rgb(options: RenderOptions) -> bool:
+    """Whether a stage-C filter works on RGB only (colour balance, saturation, hue, colorize)."""
+    return bool(
+        any(options.op_colorbalance)
+        or options.op_saturation
+        or options.op_hue
+        or options.op_colorize is not None
+    )
 
 
 def has_stage_c(options: RenderOptions) -> bool:
     """Whether any stage-C filter (``op_brightness`` ... ``op_noise``) is asked for."""
     return bool(
-        options.op_brightness
+        needs_rgb(options)
+        or options.op_brightness
         or options.op_contrast
-        or any(options.op_colorbalance)
-        or options.op_saturation
-        or options.op_hue
-        or options.op_colorize is not None
         or options.op_invert
         or options.op_blur
         or options.op_grow
@@ -90,17 +78,17 @@ def _colorbalance(im: Image.Image, adjust: tuple[int, int, int]) -> Image.Image:
 
 
 def _saturation(im: Image.Image, adjust: int) -> Image.Image:
-    colour, alpha = _split(im)
+    colour, alpha = split_alpha(im)
     gray = colour.convert("L").convert("RGB")
-    return _join(Image.blend(gray, colour, 1 + adjust / 100), alpha)
+    return join_alpha(Image.blend(gray, colour, 1 + adjust / 100), alpha)
 
 
 def _hue(im: Image.Image, degrees: int) -> Image.Image:
-    colour, alpha = _split(im)
+    colour, alpha = split_alpha(im)
     shift = round(degrees * 256 / 360)
     hue, sat, val = colour.convert("HSV").split()
     hue = hue.point([(v + shift) % 256 for v in range(256)])
-    return _join(Image.merge("HSV", (hue, sat, val)).convert("RGB"), alpha)
+    return join_alpha(Image.merge("HSV", (hue, sat, val)).convert("RGB"), alpha)
 
 
 def _percentile(histogram: list[int], fraction: float) -> int:
@@ -117,7 +105,7 @@ def _percentile(histogram: list[int], fraction: float) -> int:
 
 
 def _colorize(im: Image.Image, op: ColorizeOp) -> Image.Image:
-    colour, alpha = _split(im)
+    colour, alpha = split_alpha(im)
     luma = colour.convert("L")
     levels = [v / 255 for v in range(256)]
     if op.normalize:
@@ -143,7 +131,7 @@ def _colorize(im: Image.Image, op: ColorizeOp) -> Image.Image:
         c = component / 255
         lut = [_clamp(255 * (c * 2 * v if v <= 0.5 else c + (1 - c) * (2 * v - 1))) for v in levels]
         bands.append(luma.point(lut))
-    return _join(Image.merge("RGB", bands), alpha)
+    return join_alpha(Image.merge("RGB", bands), alpha)
 
 
 def _invert(im: Image.Image) -> Image.Image:
@@ -210,7 +198,7 @@ def _morphology(im: Image.Image, radius: int) -> Image.Image:
 
 
 def _noise(im: Image.Image, op: NoiseOp, scale: float) -> Image.Image:
-    colour, alpha = _split(im)
+    colour, alpha = split_alpha(im)
     # Seeded from the command and a small digest of the pixels: reproducible, and different images
     # get different noise.
     digest = hashlib.sha256(repr(op).encode())
@@ -237,7 +225,7 @@ def _noise(im: Image.Image, op: NoiseOp, scale: float) -> Image.Image:
             plane = Image.frombytes("L", colour.size, rng.randbytes(pixels))
         raised = ImageChops.add(band, plane.point(raise_lut))
         noisy.append(ImageChops.subtract(raised, plane.point(lower_lut)))
-    return _join(Image.merge(colour.mode, noisy), alpha)
+    return join_alpha(Image.merge(colour.mode, noisy), alpha)
 
 
 def stage_c(im: Image.Image, options: RenderOptions, scale: float) -> Image.Image:
@@ -268,7 +256,7 @@ def stage_c(im: Image.Image, options: RenderOptions, scale: float) -> Image.Imag
 def grow_mask(im: Image.Image, radius: float) -> Image.Image:
     """Dilate (radius > 0) or erode (< 0) the alpha band only; images without alpha are unchanged."""
     steps = round_half_up(abs(radius))
-    if not _alpha(im) or steps == 0:
+    if not has_alpha(im) or steps == 0:
         return im
     alpha = _morphology(im.getchannel("A"), steps if radius > 0 else -steps)
     out = im.copy()
@@ -295,7 +283,7 @@ def sharpen(im: Image.Image, options: RenderOptions, total_scale: float) -> Imag
     )
     if not usm.monochrome or im.mode in {"L", "LA"}:
         return im.filter(mask)
-    colour, alpha = _split(im)
+    colour, alpha = split_alpha(im)
     y, cb, cr = colour.convert("YCbCr").split()
     colour = Image.merge("YCbCr", (y.filter(mask), cb, cr)).convert("RGB")
-    return _join(colour, alpha.filter(mask) if alpha is not None else None)
+    return join_alpha(colour, alpha.filter(mask) if alpha is not None else None)

@@ -12,7 +12,8 @@ from PIL import Image
 
 from .._formats import FormatInfo
 from ..options import Color, PixelType, RenderOptions
-from ._color import split_alpha, to_output
+from ._alpha import join_alpha, split_alpha, with_alpha
+from ._color import to_output
 from ._palette import quantize
 
 __all__ = ["Finished", "bgc_for_mode", "finish"]
@@ -66,8 +67,4 @@ def finish(
         return Finished(image, key)
     if not info.alpha:
         return Finished(colour)
-    if alpha is None:
-        alpha = Image.new("L", colour.size, 255)
-    colour = colour.convert("RGBA" if colour.mode == "RGB" else "LA")
-    colour.putalpha(alpha)
-    return Finished(colour)
+    return Finished(with_alpha(colour) if alpha is None else join_alpha(colour, alpha))

@@ -2,8 +2,9 @@
 
 The flow of one conversion, each step in its own module::
 
-    _decode   identify the original, read its header (no pixels yet); refuse it over the source
-              limit, a JPEG whose data is far too short for the size it claims or that is
+    _decode   identify the original, read its header (no pixels yet)
+    _screens  refuse it over the source limit, an ICO embedding or a WebP claiming too large an
+              image, a JPEG whose data is far too short for the size it claims or that is
               arithmetic-coded, a JPEG 2000 file with a tile missing or cut short
     _geometry plan every size from the header; fail over a limit before decoding
     _decode   decode the first frame (shrunk on load when the reply is much smaller)
@@ -26,12 +27,12 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from .._formats import FormatInfo, format_info, pillow_can_write
 from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError, InvalidValueError
-from ..options import OutputFormat, PixelType, RenderOptions
+from ..options import OutputFormat, RenderOptions
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 from ._color import output_profile
-from ._copy import stream_chunks
-from ._decode import decode, open_header, oriented_size, peek_orientation, shrink_on_load
+from ._copy import copy_output
+from ._decode import decode, draft, open_header, oriented_size, peek_orientation
 from ._encode import encode, writer_options
 from ._geometry import Layout, check_layout, plan_layout
 from ._output import finish
@@ -95,7 +96,7 @@ class PillowConverter:
         limits: the source and output pixel limits.
         shrink_on_load: decode JPEGs at reduced scale, and hold intermediate images at twice the
             reply's resolution, when the reply is much smaller than the original. ``False`` always
-            works at full resolution (slower; the reference the fast path is tested against).
+            works at full resolution (slower; the reference shrink-on-load is tested against).
 
     A plan with no output format (``fmt=orig``) is streamed through unchanged. Otherwise the whole
     output is encoded in memory before ``convert`` returns, so a failure never leaves a partial file.
@@ -132,7 +133,7 @@ class PillowConverter:
                 write. ``handle`` names the asset.
         """
         if plan.output_format is None:
-            return ConversionOutput(stream_chunks(source), None)
+            return copy_output(source)
         handle = plan.handle.value
         try:
             return self._convert(source, plan, plan.output_format, handle)
@@ -158,8 +159,8 @@ class PillowConverter:
         width, height = header.size
         orientation = peek_orientation(header)
         layout = self._layout((width, height), orientation or 1, options, handle)
-        reduction = _reduction(layout, options) if self.shrink_on_load else 1
-        valid = shrink_on_load(header, reduction)
+        reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
+        valid = draft(header, reduction)
         decoded, applied, valid = decode(header, orientation, valid)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
@@ -172,7 +173,7 @@ class PillowConverter:
             info=info,
             pixel_type=fmt.pixel_type,
             icc=decoded.info.get("icc_profile") or None,
-            fast=self.shrink_on_load,
+            shrink_on_load=self.shrink_on_load,
         )
         finished = finish(rendered.image, info, options, fmt.pixel_type)
         icc = output_profile(fmt.pixel_type, rendered.kept_profile) if options.icc_embed else None
@@ -208,32 +209,20 @@ class PillowConverter:
 
 
 def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:
-    """Return the format's row, or raise ``ConversionError`` if this installation cannot write it."""
+    """Return the format's row, or raise ``ConversionError`` if it cannot be written as *fmt* says."""
     info = format_info(fmt.name)
     if info is None or not pillow_can_write(fmt.name):
         raise ConversionError(
             f"fmt={fmt.render()}: this installation cannot write {fmt.name}", handle=handle
         )
-    if fmt.pixel_type not in info.pixel_types:
-        raise ConversionError(
-            f"fmt={fmt.render()}: {fmt.name} has no {fmt.pixel_type.value} pixel type",
-            handle=handle,
-        )
-    if fmt.compression is not None and fmt.compression not in info.compressions:
-        raise ConversionError(
-            f"fmt={fmt.render()}: {fmt.name} does not take {fmt.compression.value} compression",
-            handle=handle,
-        )
-    if info.alpha and fmt.pixel_type is PixelType.CMYK:
-        raise ConversionError(
-            f"fmt={fmt.render()}: Pillow has no CMYK mode with alpha; use tif,cmyk or tif-alpha,rgb",
-            handle=handle,
-        )
+    refusal = info.refusal(fmt.pixel_type, fmt.compression)
+    if refusal is not None:
+        raise ConversionError(f"fmt={fmt.render()}: {refusal.reason}", handle=handle)
     return info
 
 
-def _reduction(layout: Layout, options: RenderOptions) -> int:
-    """The JPEG shrink-on-load factor: the largest of 8, 4, 2 that keeps the resolution needed."""
+def _draft_reduction(layout: Layout, options: RenderOptions) -> int:
+    """The JPEG draft factor: the largest of 8, 4, 2 that keeps the resolution the reply needs."""
     gap = held_resolution(options, layout)
     if gap is None:
         return 1

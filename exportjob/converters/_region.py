@@ -15,6 +15,7 @@ import attrs
 from PIL import Image, ImageFilter
 
 from ..options import ResMode
+from ._alpha import alpha_mode, with_alpha
 from ._geometry import size_at_least_one
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "needs_resolution",
     "render_region",
     "resample_filter",
-    "with_alpha",
 ]
 
 Box = tuple[float, float, float, float]
@@ -43,7 +43,6 @@ _FILTERS = {
 }
 # "bisharp" (Photoshop's bicubic sharper): bicubic, then this light unsharp mask when reducing.
 _BISHARP = ImageFilter.UnsharpMask(radius=0.6, percent=60, threshold=0)
-_ALPHA_OF = {"L": "LA", "RGB": "RGBA"}
 
 
 def resample_filter(res_mode: ResMode) -> Image.Resampling:
@@ -51,16 +50,10 @@ def resample_filter(res_mode: ResMode) -> Image.Resampling:
     return _FILTERS[res_mode]
 
 
-def with_alpha(im: Image.Image) -> Image.Image:
-    """Return *im* with an (opaque) alpha band: ``L`` -> ``LA``, ``RGB`` -> ``RGBA``."""
-    target = _ALPHA_OF.get(im.mode)
-    return im.convert(target) if target else im
-
-
 def blank(mode: str, size: Size, fill: Fill) -> Image.Image:
     """Return a new canvas: transparent (in *mode* with alpha) when *fill* is None, else filled."""
     if fill is None:
-        return Image.new(_ALPHA_OF.get(mode, mode), size, 0)
+        return Image.new(alpha_mode(mode), size, 0)
     return Image.new(mode, size, fill)
 
 

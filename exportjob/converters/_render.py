@@ -6,8 +6,8 @@ composite): flip -> the filters in their fixed order. Stage V (the view): scale,
 follow. Every size comes from the ``Layout`` computed before decoding.
 
 The layer is a ``Work``: an image plus the rectangle of it the layer occupies, so crop and extend
-only move that rectangle and the next resampling applies them. With *fast* (shrink-on-load) the
-layer may be held at a lower resolution than full: stage L/C steps that need a whole image (rotate,
+only move that rectangle and the next resampling applies them. With shrink-on-load the layer may
+be held at a lower resolution than full: stage L/C steps that need a whole image (rotate,
 flip, filters) run at twice the reply's resolution rather than the composite's, with their spatial
 parameters (blur radius, noise strength) scaled to match.
 """
@@ -21,6 +21,7 @@ from PIL import Image
 
 from .._formats import FormatInfo
 from ..options import Flip, PixelType, RenderOptions
+from ._alpha import with_alpha
 from ._color import family, to_working, working_family
 from ._filters import grow_mask, has_stage_c, sharpen, stage_c
 from ._geometry import Layout, quarter_turns, rotated_size
@@ -34,7 +35,6 @@ from ._region import (
     needs_resolution,
     render_region,
     resample_filter,
-    with_alpha,
 )
 
 __all__ = ["DRAFT_GAP", "REDUCING_GAP", "WORK_GAP", "Rendered", "held_resolution", "render"]
@@ -53,7 +53,7 @@ WORK_GAP = 2.0
 
 
 def held_resolution(options: RenderOptions, layout: Layout) -> float | None:
-    """How much more resolution than the reply's the layer must keep in the fast path; None = full.
+    """How much more resolution than the reply's the layer must keep with shrink-on-load; None = full.
 
     ``DRAFT_GAP`` when only crop/size/view resample; ``WORK_GAP`` when stage L/C steps work on a
     whole image (rotate, flip, filters), so their rounding stays well under a reply pixel; full
@@ -108,22 +108,22 @@ class _Pipeline:
         *,
         source_mode: str,
         icc: bytes | None,
-        fast: bool,
+        shrink_on_load: bool,
     ) -> None:
         self.layout = layout
         self.options = options
         self.info = info
         self.pixel_type = pixel_type
         self.icc = icc
-        self.fast = fast
+        self.shrink_on_load = shrink_on_load
         self.kept_profile: bytes | None = None
         self.family = working_family(family(source_mode), pixel_type, options)
         # Stage L/C leave uncovered pixels transparent (flattened onto bgc at the output stage);
         # CMYK has no alpha, so a CMYK pipeline (only ever with a CMYK output) fills with bgc.
         self.fill: Fill = options.bgc.to_cmyk() if self.family is PixelType.CMYK else None
-        self.gap = REDUCING_GAP if fast else None
+        self.gap = REDUCING_GAP if shrink_on_load else None
         view_x, view_y = layout.view_scale
-        held = held_resolution(options, layout) if fast else None
+        held = held_resolution(options, layout) if shrink_on_load else None
         self.wanted_scale = math.inf if held is None else WORK_GAP * max(view_x, view_y)
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ class _Pipeline:
         """Make the layer a whole image in the working mode, at the resolution stage L/C work needs."""
         if not _inside(work):
             work = self.working(work)
-        scale = needs_resolution(work, self.wanted_scale) if self.fast else None
+        scale = needs_resolution(work, self.wanted_scale) if self.shrink_on_load else None
         work = materialize(
             work, scale=scale, res_mode=self.options.res_mode, reducing_gap=self.gap, fill=self.fill
         )
@@ -300,7 +300,7 @@ def render(
     info: FormatInfo,
     pixel_type: PixelType,
     icc: bytes | None,
-    fast: bool,
+    shrink_on_load: bool,
 ) -> Rendered:
     """Run the pipeline on the *decoded* original (EXIF orientation applied, maybe shrunk on load).
 
@@ -313,10 +313,17 @@ def render(
         info: the output format's row.
         pixel_type: the output pixel type.
         icc: the source's embedded ICC profile.
-        fast: hold the layer at the resolution the reply needs rather than at full resolution.
+        shrink_on_load: hold the layer at the resolution the reply needs rather than at full
+            resolution (the decode itself is shrunk by ``_decode.draft``).
     """
     pipeline = _Pipeline(
-        layout, options, info, pixel_type, source_mode=decoded.mode, icc=icc, fast=fast
+        layout,
+        options,
+        info,
+        pixel_type,
+        source_mode=decoded.mode,
+        icc=icc,
+        shrink_on_load=shrink_on_load,
     )
     layer = layout.layer
     vx, vy = valid[0], valid[1]

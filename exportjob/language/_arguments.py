@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from .._formats import FORMATS, format_info, pillow_can_write
+from .._formats import FORMATS, FormatRefusal, format_info, pillow_can_write
 from ..exceptions import ModifierError, UnsupportedFormatError
 from ..options import (
     ColorizeOp,
@@ -48,8 +48,6 @@ __all__ = [
 
 _PIXEL_TYPES = {p.value: p for p in PixelType}
 _COMPRESSIONS = {c.value: c for c in Compression}
-# Image Serving writes these, Pillow's PDF writer only JPEG-encodes (spec section 4).
-_IS_ONLY = frozenset({("pdf", Compression.NONE), ("pdf", Compression.ZIP)})
 _HEX6 = re.compile(r"[0-9a-fA-F]{6}")
 _DECIMAL_RGB = re.compile(r"[0-9]+[rRsS]*")
 
@@ -59,6 +57,15 @@ def _unsupported_reason(name: str) -> str:
     if info.pillow_format is None:
         return "no Pillow writer exists for it"
     return f"the installed Pillow cannot write {info.pillow_format}"
+
+
+def _raise_refusal(refusal: FormatRefusal | None) -> None:
+    """Raise the format table's refusal as the language's error for it, if there is one."""
+    if refusal is None:
+        return
+    if refusal.unsupported:
+        raise UnsupportedFormatError(refusal.reason)
+    raise ModifierError(refusal.reason)
 
 
 def parse_fmt(value: str) -> OutputFormat:
@@ -79,28 +86,10 @@ def parse_fmt(value: str) -> OutputFormat:
             f"output format {info.name!r} is not supported: {_unsupported_reason(info.name)}"
         )
     pixel_type = keyword(pixel, _PIXEL_TYPES, what="pixel type") if pixel else PixelType.RGB
-    if pixel_type not in info.pixel_types:
-        allowed = ", ".join(sorted(p.value for p in info.pixel_types))
-        raise ModifierError(
-            f"{info.name} does not take pixel type {pixel_type.value} (allowed: {allowed})"
-        )
-    if info.alpha and pixel_type is PixelType.CMYK:
-        raise UnsupportedFormatError(
-            f"{info.name},cmyk is not supported: Pillow has no CMYK mode with alpha"
-        )
-    compression = info.default_compression
-    if comp:
-        compression = keyword(comp, _COMPRESSIONS, what="compression")
-        if (info.name, compression) in _IS_ONLY:
-            raise UnsupportedFormatError(
-                f"{info.name},,{compression.value} is not supported: only {info.name},,jpeg can be written"
-            )
-        if compression not in info.compressions:
-            allowed = ", ".join(sorted(c.value for c in info.compressions)) or "none"
-            raise ModifierError(
-                f"{info.name} does not take compression {compression.value} (allowed: {allowed})"
-            )
-    return OutputFormat(info.name, pixel_type, compression)
+    _raise_refusal(info.refusal(pixel_type))  # before a compression keyword is even read
+    compression = keyword(comp, _COMPRESSIONS, what="compression") if comp else None
+    _raise_refusal(info.refusal(pixel_type, compression))
+    return OutputFormat(info.name, pixel_type, info.compression_for(compression))
 
 
 def parse_qlt(value: str) -> Quality:

@@ -32,6 +32,7 @@ __all__ = [
     "encode",
     "exif_oriented_jpeg",
     "gradient",
+    "gray_profile",
     "la_image",
     "marker_image",
     "one_bit",
@@ -41,6 +42,7 @@ __all__ = [
     "png16",
     "psnr",
     "rgba_with_transparency",
+    "srgb_profile",
     "swapped_cmyk_profile",
     "swapped_rgb_profile",
     "tagged",
@@ -269,6 +271,22 @@ def adobe_rgb_profile() -> bytes:
     from ..converters._icc import ADOBE_RGB_D50, rgb_profile  # noqa: PLC0415
 
     return rgb_profile("Adobe RGB (1998)-like (exportjob sample)", ADOBE_RGB_D50, 563 / 256)
+
+
+def srgb_profile() -> bytes:
+    """The sRGB profile the converter embeds for RGB output (``iccEmbed``): LittleCMS's, fixed date."""
+    from ..converters._color import srgb_profile  # noqa: PLC0415
+
+    return srgb_profile()
+
+
+def gray_profile(
+    description: str = "Gray gamma 2.2 (exportjob sample)", gamma: float = 2.2
+) -> bytes:
+    """A gray display profile whose tone curve is a pure *gamma*, named *description*."""
+    from ..converters._icc import gray_profile  # noqa: PLC0415
+
+    return gray_profile(description, gamma)
 
 
 def swapped_rgb_profile() -> bytes:
