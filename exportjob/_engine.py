@@ -175,8 +175,24 @@ class ExportEngine:
             return tuple(self._active.values())
 
     def journal_key(self, job: ExportJob) -> str:
-        """The key of *job*'s journal: the same for every run that would give the same exports."""
-        return job_key(job, macros=self.macros, settings=self.settings, converter=self.converter)
+        """The key of *job*'s journal: the same for every run that would give the same exports.
+
+        It covers the job (its handles and fields), the request as resolved (so the macros'
+        definitions count, not only their names), the settings, the converter and the conflict
+        policy.
+
+        Raises:
+            ModifierError: the job's ``is_modifier`` is invalid.
+            MacroError: the job's ``macro`` is invalid or unknown.
+        """
+        request = resolve_job_request(job, macros=self.macros, settings=self.settings)
+        return job_key(
+            job,
+            request=None if request is None else (request.commands, request.options),
+            settings=self.settings,
+            converter=self.converter,
+            on_conflict=self.on_conflict,
+        )
 
     def close(self) -> None:
         """Wait for submitted jobs to end, then shut down the pools the engine made.

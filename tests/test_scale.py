@@ -23,6 +23,7 @@ from exportjob import (
     ExportPlan,
     JobContext,
     JobState,
+    MacroLibrary,
 )
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import JournalError, OutputExistsError
@@ -426,3 +427,20 @@ def test_stop_while_paused_ends_the_job_stopped() -> None:
         log = run.result(timeout=60)
     assert log.state is JobState.STOPPED
     assert (log.counts.success, log.counts.not_run) == (1, 9)
+
+
+def test_the_journal_key_follows_what_decides_the_exports() -> None:
+    store = filled_store(1)
+    job = ExportJob(asset_handles=["h0000"], fmt="convert", macro="$thumb$")
+    keys = set()
+    for definition in ("wid=100", "wid=200"):
+        with ExportEngine(store, macros=MacroLibrary({"thumb": definition})) as engine:
+            keys.add(engine.journal_key(job))
+            assert engine.journal_key(job) == engine.journal_key(job)
+    library = MacroLibrary({"thumb": "wid=100"})
+    with ExportEngine(store, macros=library, on_conflict="replace") as engine:
+        keys.add(engine.journal_key(job))
+    other = ExportJob(asset_handles=["h0000", "h0001"], fmt="convert", macro="$thumb$")
+    with ExportEngine(store, macros=library) as engine:
+        keys.add(engine.journal_key(other))
+    assert len(keys) == 4
