@@ -35,6 +35,7 @@ from ._copy import copy_output
 from ._decode import decode, draft, open_header, oriented_size, peek_orientation
 from ._encode import encode, writer_options
 from ._geometry import Layout, check_layout, plan_layout
+from ._jpeg_size import fit_budget
 from ._output import finish
 from ._render import held_resolution, render
 
@@ -175,8 +176,10 @@ class PillowConverter:
             icc=decoded.info.get("icc_profile") or None,
             shrink_on_load=self.shrink_on_load,
         )
-        finished = finish(rendered.image, info, options, fmt.pixel_type)
-        icc = output_profile(fmt.pixel_type, rendered.kept_profile) if options.icc_embed else None
+        finished = finish(
+            rendered.image, info, options, fmt.pixel_type, kept_profile=rendered.kept_profile
+        )
+        icc = _embedded_profile(options, fmt, rendered.kept_profile)
         writer = writer_options(
             info,
             fmt,
@@ -185,7 +188,15 @@ class PillowConverter:
             dpi=options.print_res or _source_dpi(decoded),
             transparency=finished.transparency,
         )
-        data = encode(finished.image, info, writer)
+        if options.jpeg_size and info.pillow_format == "JPEG":
+            data, _quality = fit_budget(
+                lambda chosen: encode(finished.image, info, chosen),
+                writer,
+                options.jpeg_size,
+                handle=handle,
+            )
+        else:
+            data = encode(finished.image, info, writer)
         return ConversionOutput(
             (data,),
             fmt,
@@ -206,6 +217,17 @@ class PillowConverter:
             handle=handle,
         )
         return layout
+
+
+def _embedded_profile(
+    options: RenderOptions, fmt: OutputFormat, kept: bytes | None
+) -> bytes | None:
+    """The profile ``iccEmbed=1`` writes: the output profile of ``icc=``, else the working one."""
+    if not options.icc_embed:
+        return None
+    if options.icc is not None:
+        return options.icc.profile
+    return output_profile(fmt.pixel_type, kept)
 
 
 def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:
