@@ -32,7 +32,7 @@ from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 from ._color import output_profile
 from ._copy import copy_output
-from ._decode import decode, draft, open_header, oriented_size, peek_orientation
+from ._decode import decode, draft, open_header, oriented_size, peek_orientation, upright_size
 from ._encode import encode, writer_options
 from ._geometry import Layout, check_layout, plan_layout
 from ._jpeg_size import fit_budget
@@ -159,13 +159,13 @@ class PillowConverter:
         header = open_header(source, handle, max_pixels=self.limits.max_source_pixels)
         width, height = header.size
         orientation = peek_orientation(header)
-        layout = self._layout((width, height), orientation or 1, options, handle)
+        layout = self._layout(upright_size(header, orientation or 1), options, handle)
         reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
         valid = draft(header, reduction)
         decoded, applied, valid = decode(header, orientation, valid)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
-            layout = self._layout((width, height), applied, options, handle)
+            layout = self._layout(oriented_size((width, height), applied), options, handle)
         rendered = render(
             decoded,
             valid,
@@ -205,10 +205,8 @@ class PillowConverter:
             height=finished.image.height,
         )
 
-    def _layout(
-        self, size: tuple[int, int], orientation: int, options: RenderOptions, handle: str
-    ) -> Layout:
-        layout = plan_layout(oriented_size(size, orientation), options)
+    def _layout(self, upright: tuple[int, int], options: RenderOptions, handle: str) -> Layout:
+        layout = plan_layout(upright, options)
         check_layout(
             layout,
             max_pix=options.max_pix,
