@@ -45,7 +45,7 @@ SOURCES = {
     "png-xmp": lambda o: png_xmp(MARKER, o),
     "webp-exif": lambda o: images.encode(MARKER, "WEBP", exif=exif(o), lossless=True),
     "webp-xmp": lambda o: images.encode(MARKER, "WEBP", xmp=xmp(o), lossless=True),
-    "jpeg-exif": lambda o: images.exif_oriented_jpeg(o),
+    "jpeg-exif": images.exif_oriented_jpeg,
     "jpeg-xmp": lambda o: images.encode(MARKER, "JPEG", xmp=xmp(o), quality=95),
 }
 if features.check("avif"):

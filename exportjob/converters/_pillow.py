@@ -36,6 +36,7 @@ from ._decode import decode, draft, open_header, oriented_size, peek_orientation
 from ._encode import encode, writer_options
 from ._geometry import Layout, check_layout, plan_layout
 from ._jpeg_size import fit_budget
+from ._metadata import carried, writer_metadata
 from ._output import finish
 from ._render import held_resolution, render
 
@@ -188,6 +189,8 @@ class PillowConverter:
             dpi=options.print_res or _source_dpi(decoded),
             transparency=finished.transparency,
         )
+        extra, kept = writer_metadata(info.pillow_format, carried(header, options))
+        writer |= extra
         if options.jpeg_size and info.pillow_format == "JPEG":
             data, _quality = fit_budget(
                 lambda chosen: encode(finished.image, info, chosen),
@@ -203,6 +206,7 @@ class PillowConverter:
             media_type=info.mime,
             width=finished.image.width,
             height=finished.image.height,
+            metadata=kept,
         )
 
     def _layout(self, upright: tuple[int, int], options: RenderOptions, handle: str) -> Layout:
