@@ -149,9 +149,9 @@ def test_the_job_log_records_per_asset_what_was_kept():
     import attrs  # noqa: PLC0415
 
     from exportjob import ExportEngine, ExportJob, JobContext  # noqa: PLC0415
-    from exportjob.stores import MemoryStore  # noqa: PLC0415
     from exportjob.joblog import AssetOutcome  # noqa: PLC0415
     from exportjob.options import ConversionSettings  # noqa: PLC0415
+    from exportjob.stores import MemoryStore  # noqa: PLC0415
 
     store = MemoryStore(default_company="acme")
     store.add("a|1", original("JPEG"), file_name="a.jpg")
