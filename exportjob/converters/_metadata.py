@@ -85,7 +85,7 @@ def _iptc_rights(image: ImageFile.ImageFile) -> list[tuple[str, str]]:
         iptc = IptcImagePlugin.getiptcinfo(image) or {}
     except (SyntaxError, ValueError, TypeError, KeyError, IndexError, OSError, EOFError):
         return []
-    out = []
+    out: list[tuple[str, str]] = []
     for key, prop in _IPTC.items():
         values = iptc.get(key)
         listed = values if isinstance(values, list) else [values] if values else []
