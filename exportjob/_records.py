@@ -179,7 +179,9 @@ class AssetOutcome:
     """What became of one asset: one row of the table a user interface shows.
 
     ``output_format`` is the rendered ``fmt`` of a conversion (``"png,rgb"``) or ``None`` for an
-    original exported as it is; ``location`` is where the store says the export landed.
+    original exported as it is; ``location`` is where the store says the export landed;
+    ``kept_metadata`` names what of the original's metadata the conversion copied (``xmpEmbed``,
+    the ``keep_metadata`` setting).
     """
 
     handle: AssetHandle = attrs.field(converter=to_handle)
@@ -197,6 +199,7 @@ class AssetOutcome:
     message: str | None = attrs.field(default=None, validator=optional_string)
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     finished: dt.datetime = attrs.field(factory=utc_now, converter=to_utc, validator=aware)
+    kept_metadata: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
     @classmethod
     def for_export(
@@ -209,6 +212,7 @@ class AssetOutcome:
         location: str,
         width: int | None = None,
         height: int | None = None,
+        kept_metadata: tuple[str, ...] = (),
     ) -> AssetOutcome:
         """The outcome of *plan* exported: what was written, how big, and where it landed."""
         return cls(
@@ -224,6 +228,7 @@ class AssetOutcome:
             width=width,
             height=height,
             warnings=plan.warnings,
+            kept_metadata=kept_metadata,
         )
 
     @classmethod
@@ -306,7 +311,11 @@ class AssetOutcome:
             "message": self.message,
             "warnings": list(self.warnings),
             "finished": self.finished.isoformat(),
-        }
+        } | (
+            # Optional and additive: written only when something was kept, so logs that keep
+            # nothing are what version 1 always wrote.
+            {"kept_metadata": list(self.kept_metadata)} if self.kept_metadata else {}
+        )
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> AssetOutcome:

@@ -138,4 +138,5 @@ def export_asset(
         location=written.location,
         width=output.width,
         height=output.height,
+        kept_metadata=output.metadata,
     )

@@ -33,6 +33,7 @@ from .converters import CopyConverter
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
+from .options import ConversionSettings, MetadataKeep, ProfileLibrary
 from .protocols import Converter, OnConflict
 from .stores import DirectoryStore
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--json", action="store_true", help="print the job log as JSON instead of a summary"
     )
+    _add_conversion_settings(export)
     export.set_defaults(func=_export)
 
     demo = commands.add_parser(
@@ -160,6 +162,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo)
     return parser
+
+
+def _add_conversion_settings(export: argparse.ArgumentParser) -> None:
+    """The ``ConversionSettings`` options of ``export``: print profiles and metadata kept."""
+    group = export.add_argument_group("conversion settings")
+    group.add_argument(
+        "--profiles",
+        type=Path,
+        metavar="DIR",
+        help="load every NAME.icc / NAME.icm in DIR as the ICC profile NAME, for icc=NAME",
+    )
+    group.add_argument(
+        "--keep-metadata",
+        action="append",
+        choices=[m.value for m in MetadataKeep],
+        metavar="GROUP",
+        help="copy this group of the originals' metadata into conversions: rights (EXIF "
+        "Artist/Copyright, IPTC/XMP creator, rights, credit) or gps; repeatable; default none",
+    )
+
+
+def _conversion_settings(args: argparse.Namespace) -> ConversionSettings | None:
+    """Build the settings the conversion options ask for; None when none is given."""
+    if args.profiles is None and not args.keep_metadata:
+        return None
+    profiles = ProfileLibrary.from_folder(args.profiles) if args.profiles else ProfileLibrary()
+    return ConversionSettings(profiles=profiles, keep_metadata=args.keep_metadata or ())
 
 
 class _TtyProgress:
@@ -272,6 +301,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             args.src, args.out, manifest=args.manifest, default_company=args.company
         )
         macros = MacroLibrary.from_file(args.macros) if args.macros else None
+        settings = _conversion_settings(args)
         handles = [AssetHandle(h) for h in args.handle] if args.handle else list(store.handles())
         if not handles:
             return _error(err, f"no assets in {store.source_dir}")
@@ -294,6 +324,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _converter_for(job.fmt),
             notifier=LoggingNotifier(),
             macros=macros,
+            settings=settings,
             workers=args.workers,
             progress=progress,
             on_conflict=args.on_conflict,

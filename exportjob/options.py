@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._profiles import ProfileLibrary, RenderIntent
 from ._values import instance_of
 from .exceptions import InvalidValueError
 
@@ -25,11 +26,15 @@ __all__ = [
     "Fit",
     "FitMode",
     "Flip",
+    "IccConversion",
+    "MetadataKeep",
     "NoiseOp",
     "OutputFormat",
     "PixelType",
+    "ProfileLibrary",
     "Quality",
     "Quantize",
+    "RenderIntent",
     "RenderOptions",
     "ResMode",
     "UnsharpMask",
@@ -220,6 +225,32 @@ class NoiseOp:
     monochrome: bool = False
 
 
+class MetadataKeep(enum.Enum):
+    """A group of the original's metadata a host may keep in conversions (``keep_metadata``)."""
+
+    RIGHTS = "rights"
+    """EXIF Artist and Copyright; IPTC By-line, Credit, Source, Copyright Notice; XMP ``dc:creator``,
+    ``dc:rights``, ``photoshop:Credit``/``Source``, ``xmpRights:*``."""
+    GPS = "gps"
+    """The EXIF GPS directory (dropped unless kept, as all other personal data always is)."""
+
+
+@attrs.frozen(kw_only=True)
+class IccConversion:
+    """A resolved ``icc=``: the output profile (from the host's ``ProfileLibrary``) and how to convert.
+
+    ``pixel_type`` is the profile's colour space: it replaces ``fmt``'s pixel type. ``dither`` is
+    accepted and has no effect (LittleCMS's 8-bit transforms do not dither).
+    """
+
+    name: str
+    profile: bytes = attrs.field(repr=False)
+    pixel_type: PixelType
+    intent: RenderIntent = RenderIntent.PERCEPTUAL
+    black_point_compensation: bool = True
+    dither: bool = False
+
+
 @attrs.frozen(kw_only=True)
 class RenderOptions:
     """Every command the converter honours, typed and with defaults applied.
@@ -240,6 +271,7 @@ class RenderOptions:
     size: tuple[int, int] | None = None
     rotate: float = 0.0
     extend: tuple[int, int, int, int] | None = None
+    extend_n: tuple[float, float, float, float] | None = None
     flip: Flip | None = None
     # colour and output
     bgc: Color = WHITE
@@ -247,7 +279,11 @@ class RenderOptions:
     quantize: Quantize = Quantize()
     res_mode: ResMode = ResMode.SHARP2
     icc_embed: bool = False
+    icc: IccConversion | None = None
     print_res: float | None = None
+    jpeg_size: int = 0
+    xmp_embed: bool = False
+    keep_metadata: frozenset[MetadataKeep] = frozenset()
     # stage-C filters (composite)
     op_brightness: int = 0
     op_contrast: int = 0
@@ -301,6 +337,28 @@ def _unknown_commands(_inst: object, attr: attrs.Attribute[Any], value: object) 
         raise InvalidValueError(attr.name, value, "must be 'error' or 'warn'")
 
 
+def _default_profile(space: str) -> Any:
+    def check(inst: ConversionSettings, attr: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or value not in inst.profiles:
+            raise InvalidValueError(attr.name, value, "must name a profile in profiles")
+        if inst.profiles.space(value) != space:
+            raise InvalidValueError(attr.name, value, f"must name a {space} profile")
+
+    return check
+
+
+def _metadata_groups(value: object) -> frozenset[MetadataKeep]:
+    if isinstance(value, (str, MetadataKeep)):
+        value = (value,)
+    try:
+        return frozenset(MetadataKeep(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        names = ", ".join(m.value for m in MetadataKeep)
+        raise InvalidValueError("keep_metadata", value, f"must name groups of: {names}") from None
+
+
 @attrs.frozen(kw_only=True)
 class ConversionSettings:
     """Library settings for what Image Serving keeps in catalog attributes (see docs/language.md).
@@ -315,6 +373,15 @@ class ConversionSettings:
         res_mode: ResMode, the default ``resMode``; ``sharp2`` (Lanczos).
         unknown_commands: ``"error"`` (the default) refuses an unknown command name; ``"warn"``
             drops it with a warning in the plan.
+        profiles: the ICC profiles ``icc=`` may name (empty by default: then ``icc=`` fails).
+        icc_profile_rgb, icc_profile_gray, icc_profile_cmyk: IccProfileRgb/Gray/Cmyk: the name
+            of the library profile an output of that pixel type is converted to when the request
+            has no ``icc=``. ``None`` (the default): sRGB, gray with the sRGB curve, naive CMYK.
+        icc_render_intent: IccRenderIntent, the default intent of ``icc=``; perceptual.
+        icc_black_point_compensation: IccBlackPointCompensation, the default of ``icc=``; on.
+        icc_dither: IccDither, the default of ``icc=``; off (accepted, no effect).
+        keep_metadata: the groups of the original's metadata (``MetadataKeep``, or their names)
+            copied into conversions; empty (the default) copies none. GPS is kept only if named.
 
     Raises:
         InvalidValueError: naming the first bad field.
@@ -337,3 +404,25 @@ class ConversionSettings:
     unknown_commands: Literal["error", "warn"] = attrs.field(
         default="error", validator=_unknown_commands
     )
+    profiles: ProfileLibrary = attrs.field(
+        factory=ProfileLibrary, validator=instance_of(ProfileLibrary)
+    )
+    icc_profile_rgb: str | None = attrs.field(default=None, validator=_default_profile("rgb"))
+    icc_profile_gray: str | None = attrs.field(default=None, validator=_default_profile("gray"))
+    icc_profile_cmyk: str | None = attrs.field(default=None, validator=_default_profile("cmyk"))
+    icc_render_intent: RenderIntent = attrs.field(
+        default=RenderIntent.PERCEPTUAL, validator=instance_of(RenderIntent)
+    )
+    icc_black_point_compensation: bool = attrs.field(default=True, validator=instance_of(bool))
+    icc_dither: bool = attrs.field(default=False, validator=instance_of(bool))
+    keep_metadata: frozenset[MetadataKeep] = attrs.field(
+        default=frozenset(), converter=_metadata_groups
+    )
+
+    def default_profile(self, pixel_type: PixelType) -> str | None:
+        """Return the name of the default output profile for *pixel_type*, if one is set."""
+        return {
+            PixelType.RGB: self.icc_profile_rgb,
+            PixelType.GRAY: self.icc_profile_gray,
+            PixelType.CMYK: self.icc_profile_cmyk,
+        }[pixel_type]

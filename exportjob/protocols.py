@@ -156,7 +156,8 @@ class FileBacked(Protocol):
 class ConversionOutput:
     """What a converter made: the bytes (streamed as chunks) and the format they are in.
 
-    ``format`` is ``None`` for a verbatim copy of the original.
+    ``format`` is ``None`` for a verbatim copy of the original. ``metadata`` names what of the
+    original's metadata a conversion copied (``"xmp"``, ``"exif:Copyright"``, ...), for the job log.
     """
 
     chunks: Iterable[bytes] = attrs.field(repr=False)
@@ -164,6 +165,7 @@ class ConversionOutput:
     media_type: str = "application/octet-stream"
     width: int | None = None
     height: int | None = None
+    metadata: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.chunks)

@@ -290,3 +290,32 @@ def test_export_refuses_an_output_folder_that_is_the_source(tmp_path: Path) -> N
     )
     assert status == 2
     assert "would replace the originals" in err.getvalue()
+
+
+def test_export_with_a_profiles_folder_makes_a_print_tiff(src: Path, tmp_path: Path) -> None:
+    from exportjob.testing.images import press_cmyk_profile  # noqa: PLC0415
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "Press.icc").write_bytes(press_cmyk_profile())
+    out = tmp_path / "o"
+    status, stdout, stderr = cli(
+        "export", src, "--fmt", "convert", "--modifier", "&fmt=tif,,lzw&icc=Press&iccEmbed=1",
+        "--profiles", profiles, "--keep-metadata", "rights", "--out", out,
+        "--handle", "photos/a.jpg",
+    )  # fmt: skip
+    assert status == 0, stdout + stderr
+    with Image.open(out / "a.tiff") as img:
+        assert img.mode == "CMYK"
+        assert img.info["icc_profile"] == press_cmyk_profile()
+
+
+def test_an_icc_name_without_profiles_fails_before_any_asset_is_read(
+    src: Path, tmp_path: Path
+) -> None:
+    status, _, stderr = cli(
+        "export", src, "--fmt", "convert", "--modifier", "&fmt=tif&icc=Press",
+        "--out", tmp_path / "o",
+    )  # fmt: skip
+    assert status != 0
+    assert "no profile of that name" in stderr

@@ -49,7 +49,8 @@ def working_family(source: PixelType, output: PixelType, options: RenderOptions)
 
     Gray stays gray and CMYK stays CMYK when the output allows it and no filter needs RGB (CMYK also
     needs no filter at all, since the reference converts CMYK to RGB for them); RGB is converted to
-    gray early for a gray output. Everything else works in sRGB.
+    gray early for a gray output, except when an output profile (``icc=``) converts it at the
+    end. Everything else works in sRGB.
     """
     if source is PixelType.CMYK:
         return (
@@ -58,6 +59,8 @@ def working_family(source: PixelType, output: PixelType, options: RenderOptions)
             else PixelType.RGB
         )
     if needs_rgb(options):
+        return PixelType.RGB
+    if options.icc is not None and source is PixelType.RGB:
         return PixelType.RGB
     if source is PixelType.GRAY or output is PixelType.GRAY:
         return PixelType.GRAY
@@ -145,7 +148,7 @@ def _apply_profile(im: Image.Image, data: bytes) -> Image.Image:
 
 
 def to_working(
-    im: Image.Image, working: PixelType, icc: bytes | None
+    im: Image.Image, working: PixelType, icc: bytes | None, *, managed: bool = False
 ) -> tuple[Image.Image, bytes | None]:
     """Convert a decoded image to the *working* family in sRGB (gray and CMYK kept as they are).
 
@@ -153,6 +156,8 @@ def to_working(
         im: the decoded image, any Pillow mode.
         working: the family chosen by ``working_family``.
         icc: the source's embedded ICC profile, if any.
+        managed: an output profile converts the result (``icc=``): an RGB source in another RGB
+            space than sRGB keeps its pixels and its profile, for one conversion at the end.
 
     Returns:
         The image in ``L``/``LA``/``RGB``/``RGBA``/``CMYK``, and the source profile when it still
@@ -169,6 +174,8 @@ def to_working(
             return im, icc if space is PixelType.CMYK else None
         im = _apply_profile(im, icc) if icc and space else im.convert("RGB")
     elif source is PixelType.RGB and space is PixelType.RGB and not is_srgb and icc:
+        if managed and working is PixelType.RGB:
+            return im, icc
         im = _apply_profile(im, icc)
     elif source is PixelType.GRAY and space is PixelType.GRAY:
         kept_profile = icc

@@ -26,6 +26,7 @@ __all__ = [
     "open_header",
     "oriented_size",
     "peek_orientation",
+    "upright_size",
 ]
 
 # The Pillow format ids of the originals the converter reads, tried in this order to identify one.
@@ -150,6 +151,31 @@ def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation >= 5 else size
 
 
+def upright_size(image: ImageFile.ImageFile, orientation: int) -> tuple[int, int]:
+    """Return the size of *image* once *orientation* is applied, from its header.
+
+    Recent Pillow versions apply a TIFF's orientation tag themselves while loading, and report the
+    upright size from the header already; older ones report the stored size and leave the pixels
+    as stored. Both are recognised here, and in ``decode``.
+    """
+    if image.format == "TIFF" and orientation >= 5:
+        stored = (image.tag_v2.get(256), image.tag_v2.get(257))  # type: ignore[attr-defined]
+        if image.size == (stored[1], stored[0]):
+            return image.size
+    return oriented_size(image.size, orientation)
+
+
+def _consumed_by_plugin(image: Image.Image, orientation: int) -> bool:
+    """Whether loading *image* applied *orientation* already (recent Pillow does it for TIFF)."""
+    tags = getattr(image, "tag_v2", None)
+    return (
+        image.format == "TIFF"
+        and orientation != 1
+        and tags is not None
+        and _EXIF_ORIENTATION not in tags
+    )
+
+
 Box = tuple[float, float, float, float]
 
 
@@ -201,6 +227,8 @@ def decode(
     if orientation is None:
         orientation = _orientation(image)
     decoded: Image.Image = image
+    if _consumed_by_plugin(image, orientation):
+        return decoded, orientation, box
     transpose = ORIENTATION_TRANSPOSE.get(orientation)
     if transpose is not None:
         box = _transpose_box(box, image.size, transpose)

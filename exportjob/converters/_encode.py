@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from .._formats import FormatInfo
 from ..options import Compression, OutputFormat, PixelType, Quality
@@ -97,6 +97,10 @@ def encode(image: Image.Image, info: FormatInfo, options: dict[str, Any]) -> byt
     if info.pillow_format is None:  # pragma: no cover - refused before rendering
         msg = f"no Pillow writer for {info.name}"
         raise ValueError(msg)
+    if isinstance(image, ImageFile.ImageFile):
+        # A decoded original written unchanged: Pillow's TIFF writer would copy its tags (EXIF,
+        # XMP, orientation, GPS) from the file object; a plain copy carries none.
+        image = image.copy()
     image.info = {}
     buffer = io.BytesIO()
     image.save(buffer, format=info.pillow_format, **options)

@@ -213,6 +213,16 @@ def plan_layer(source: Size, options: RenderOptions) -> LayerGeometry:
     scaled, canvas, placed = _size_layer((crop[2], crop[3]), options.size)
     rotated = rotated_size(canvas, options.rotate)
     extend = options.extend or (0, 0, 0, 0)
+    if options.extend_n is not None:
+        # extendN: fractions of the layer after crop, size and rotate, in whole pixels.
+        fl, ft, fr, fb = options.extend_n
+        width, height = rotated
+        extend = (
+            round_half_up(fl * width),
+            round_half_up(ft * height),
+            round_half_up(fr * width),
+            round_half_up(fb * height),
+        )
     left, top, right, bottom = extend
     composite = (rotated[0] + left + right, rotated[1] + top + bottom)
     # A negative extend may remove everything; the parser cannot know the image size, so

@@ -16,6 +16,7 @@ __all__ = [
     "SRGB_D50",
     "cmyk_profile",
     "gray_profile",
+    "press_cmyk_profile",
     "rgb_profile",
     "srgb_curve",
 ]
@@ -176,6 +177,44 @@ def _srgb_to_lab(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
     return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
 
 
+def _mft2(inputs: int, outputs: int, grid: int, clut: bytes) -> bytes:
+    """An ICC v2 ``lut16Type`` with identity matrix and curves around a *grid*-point CLUT."""
+    identity = struct.pack(">HH", 0, 65535)
+    identity_matrix = b"".join(_s15(v) for v in (1, 0, 0, 0, 1, 0, 0, 0, 1))
+    data = (
+        b"mft2"
+        + bytes(4)
+        + bytes((inputs, outputs, grid, 0))
+        + identity_matrix
+        + struct.pack(">HH", 2, 2)
+        + identity * inputs
+        + clut
+        + identity * outputs
+    )
+    return data + bytes(-len(data) % 4)
+
+
+def _lab16(lab: tuple[float, float, float]) -> tuple[int, int, int]:
+    # ICC v2 16-bit Lab: L 0-100 -> 0-0xFF00, a/b -128..127.996 -> 0-0xFFFF.
+    return (
+        round(max(0.0, min(100.0, lab[0])) * 0xFF00 / 100),
+        round((max(-128.0, min(127.99, lab[1])) + 128) * 256),
+        round((max(-128.0, min(127.99, lab[2])) + 128) * 256),
+    )
+
+
+def _cmyk_tags(description: str, tags: Sequence[tuple[bytes, bytes]]) -> bytes:
+    common = (
+        (b"desc", _text_description(description)),
+        (b"cprt", _text("No copyright, use freely")),
+        (b"wtpt", _xyz(D50)),
+    )
+    profile = bytearray(_assemble(b"CMYK", (*common, *tags)))
+    profile[12:16] = b"prtr"
+    profile[20:24] = b"Lab "
+    return bytes(profile)
+
+
 def cmyk_profile(
     description: str, ink_to_rgb: Callable[[tuple[int, int, int, int]], tuple[float, float, float]]
 ) -> bytes:
@@ -184,37 +223,68 @@ def cmyk_profile(
     Between the corners LittleCMS interpolates; the profile is a test instrument, not a press profile.
     Only the device-to-PCS direction (``A2B0``) is written, so it can only be a source profile.
     """
-    grid = 2
-    identity = struct.pack(">HH", 0, 65535)
     clut = bytearray()
-    for corner in itertools.product(range(grid), repeat=4):
-        lab = _srgb_to_lab(ink_to_rgb(corner))  # type: ignore[arg-type]
-        # ICC v2 16-bit Lab: L 0-100 -> 0-0xFF00, a/b -128..127.996 -> 0-0xFFFF.
-        encoded = (
-            round(max(0.0, min(100.0, lab[0])) * 0xFF00 / 100),
-            round((max(-128.0, min(127.99, lab[1])) + 128) * 256),
-            round((max(-128.0, min(127.99, lab[2])) + 128) * 256),
-        )
-        clut += struct.pack(">3H", *encoded)
-    identity_matrix = b"".join(_s15(v) for v in (1, 0, 0, 0, 1, 0, 0, 0, 1))
-    a2b0 = (
-        b"mft2"
-        + bytes(4)
-        + bytes((4, 3, grid, 0))
-        + identity_matrix
-        + struct.pack(">HH", 2, 2)
-        + identity * 4
-        + bytes(clut)
-        + identity * 3
+    for corner in itertools.product(range(2), repeat=4):
+        clut += struct.pack(">3H", *_lab16(_srgb_to_lab(ink_to_rgb(corner))))  # type: ignore[arg-type]
+    return _cmyk_tags(description, ((b"A2B0", _mft2(4, 3, 2, bytes(clut))),))
+
+
+def _lab_to_srgb(lab: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Convert CIE Lab (D50) to sRGB components 0-1, clipped to the gamut."""
+    l_star, a_star, b_star = lab
+    fy = (l_star + 16) / 116
+    fx, fz = fy + a_star / 500, fy - b_star / 200
+    delta = 6 / 29
+
+    def finv(t: float) -> float:
+        return t**3 if t > delta else 3 * delta**2 * (t - 4 / 29)
+
+    xyz = [finv(f) * D50[axis] for axis, f in enumerate((fx, fy, fz))]
+    linear = [sum(row[j] * xyz[j] for j in range(3)) for row in _SRGB_D50_INVERSE]
+    out = []
+    for value in linear:
+        v = max(0.0, min(1.0, value))
+        out.append(12.92 * v if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055)
+    return (out[0], out[1], out[2])
+
+
+def _inverse3(m: tuple[XYZ, XYZ, XYZ]) -> tuple[XYZ, XYZ, XYZ]:
+    # Rows of the matrix whose columns are *m*'s colorants: XYZ = sum(linear[i] * m[i]).
+    (a, d, g), (b, e, h), (c, f, i) = m
+    det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    return (
+        ((e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det),
+        ((f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det),
+        ((d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det),
     )
-    a2b0 += bytes(-len(a2b0) % 4)
-    tags = (
-        (b"desc", _text_description(description)),
-        (b"cprt", _text("No copyright, use freely")),
-        (b"wtpt", _xyz(D50)),
-        (b"A2B0", a2b0),
+
+
+_SRGB_D50_INVERSE = _inverse3(SRGB_D50)
+
+
+def press_cmyk_profile(description: str, *, grid: int = 9) -> bytes:
+    """Build a two-way CMYK output profile: a naive press (full black generation) for tests.
+
+    Ink to colour (``A2B0``) is the naive device: ``R = (1 - C)(1 - K)``, and so on, read as
+    sRGB. Colour to ink (``B2A0``) inverts it with full grey-component replacement,
+    ``K = 1 - max(R, G, B)``. Both are CLUTs LittleCMS interpolates, so a conversion to this profile
+    is a real, table-driven ICC conversion, checked against ``PIL.ImageCms`` directly. Not a press
+    profile: its only purpose is to make print exports testable without shipping one.
+    """
+    forward = bytearray()
+    for ink in itertools.product(range(5), repeat=4):
+        c, m, y, k = (v / 4 for v in ink)
+        rgb = ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+        forward += struct.pack(">3H", *_lab16(_srgb_to_lab(rgb)))
+    backward = bytearray()
+    for point in itertools.product(range(grid), repeat=3):
+        encoded = [v * 65535 / (grid - 1) for v in point]
+        lab = (encoded[0] * 100 / 0xFF00, encoded[1] / 256 - 128, encoded[2] / 256 - 128)
+        r, g, b = _lab_to_srgb(lab)
+        k = 1 - max(r, g, b)
+        inks = (0.0, 0.0, 0.0, 1.0) if k >= 1 else (*((1 - v - k) / (1 - k) for v in (r, g, b)), k)
+        backward += struct.pack(">4H", *(round(max(0.0, min(1.0, v)) * 65535) for v in inks))
+    return _cmyk_tags(
+        description,
+        ((b"A2B0", _mft2(4, 3, 5, bytes(forward))), (b"B2A0", _mft2(3, 4, grid, bytes(backward)))),
     )
-    profile = bytearray(_assemble(b"CMYK", tags))
-    profile[12:16] = b"prtr"
-    profile[20:24] = b"Lab "
-    return bytes(profile)

@@ -15,6 +15,7 @@ from ..options import Color, PixelType, RenderOptions
 from ._alpha import join_alpha, split_alpha, with_alpha
 from ._color import to_output
 from ._palette import quantize
+from ._print import to_profile
 
 __all__ = ["Finished", "bgc_for_mode", "finish"]
 
@@ -45,7 +46,12 @@ def _flatten(colour: Image.Image, alpha: Image.Image, bgc: Color) -> Image.Image
 
 
 def finish(
-    im: Image.Image, info: FormatInfo, options: RenderOptions, pixel_type: PixelType
+    im: Image.Image,
+    info: FormatInfo,
+    options: RenderOptions,
+    pixel_type: PixelType,
+    *,
+    kept_profile: bytes | None = None,
 ) -> Finished:
     """Convert the rendered *im* to what the format stores (mode, alpha, palette).
 
@@ -54,9 +60,13 @@ def finish(
         info: the output format's row.
         options: the commands (``bgc``, ``quantize``).
         pixel_type: the output pixel type.
+        kept_profile: the profile still describing *im* (the original's), for ``icc=``.
     """
     colour, alpha = split_alpha(im)
-    colour = to_output(colour, pixel_type)
+    if options.icc is not None:
+        colour = to_profile(colour, kept_profile, options.icc)
+    else:
+        colour = to_output(colour, pixel_type)
     if alpha is not None and alpha.getextrema() == (255, 255):
         alpha = None
     if alpha is not None and not info.alpha:

@@ -32,9 +32,11 @@ from ..plans import ExportPlan
 from ..protocols import ConversionOutput
 from ._color import output_profile
 from ._copy import copy_output
-from ._decode import decode, draft, open_header, oriented_size, peek_orientation
+from ._decode import decode, draft, open_header, oriented_size, peek_orientation, upright_size
 from ._encode import encode, writer_options
 from ._geometry import Layout, check_layout, plan_layout
+from ._jpeg_size import fit_budget
+from ._metadata import carried, writer_metadata
 from ._output import finish
 from ._render import held_resolution, render
 
@@ -158,13 +160,13 @@ class PillowConverter:
         header = open_header(source, handle, max_pixels=self.limits.max_source_pixels)
         width, height = header.size
         orientation = peek_orientation(header)
-        layout = self._layout((width, height), orientation or 1, options, handle)
+        layout = self._layout(upright_size(header, orientation or 1), options, handle)
         reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
         valid = draft(header, reduction)
         decoded, applied, valid = decode(header, orientation, valid)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
-            layout = self._layout((width, height), applied, options, handle)
+            layout = self._layout(oriented_size((width, height), applied), options, handle)
         rendered = render(
             decoded,
             valid,
@@ -175,8 +177,10 @@ class PillowConverter:
             icc=decoded.info.get("icc_profile") or None,
             shrink_on_load=self.shrink_on_load,
         )
-        finished = finish(rendered.image, info, options, fmt.pixel_type)
-        icc = output_profile(fmt.pixel_type, rendered.kept_profile) if options.icc_embed else None
+        finished = finish(
+            rendered.image, info, options, fmt.pixel_type, kept_profile=rendered.kept_profile
+        )
+        icc = _embedded_profile(options, fmt, rendered.kept_profile)
         writer = writer_options(
             info,
             fmt,
@@ -185,19 +189,28 @@ class PillowConverter:
             dpi=options.print_res or _source_dpi(decoded),
             transparency=finished.transparency,
         )
-        data = encode(finished.image, info, writer)
+        extra, kept = writer_metadata(info.pillow_format, carried(header, options))
+        writer |= extra
+        if options.jpeg_size and info.pillow_format == "JPEG":
+            data, _quality = fit_budget(
+                lambda chosen: encode(finished.image, info, chosen),
+                writer,
+                options.jpeg_size,
+                handle=handle,
+            )
+        else:
+            data = encode(finished.image, info, writer)
         return ConversionOutput(
             (data,),
             fmt,
             media_type=info.mime,
             width=finished.image.width,
             height=finished.image.height,
+            metadata=kept,
         )
 
-    def _layout(
-        self, size: tuple[int, int], orientation: int, options: RenderOptions, handle: str
-    ) -> Layout:
-        layout = plan_layout(oriented_size(size, orientation), options)
+    def _layout(self, upright: tuple[int, int], options: RenderOptions, handle: str) -> Layout:
+        layout = plan_layout(upright, options)
         check_layout(
             layout,
             max_pix=options.max_pix,
@@ -206,6 +219,17 @@ class PillowConverter:
             handle=handle,
         )
         return layout
+
+
+def _embedded_profile(
+    options: RenderOptions, fmt: OutputFormat, kept: bytes | None
+) -> bytes | None:
+    """The profile ``iccEmbed=1`` writes: the output profile of ``icc=``, else the working one."""
+    if not options.icc_embed:
+        return None
+    if options.icc is not None:
+        return options.icc.profile
+    return output_profile(fmt.pixel_type, kept)
 
 
 def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:

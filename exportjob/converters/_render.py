@@ -136,7 +136,9 @@ class _Pipeline:
 
     def working_image(self, image: Image.Image) -> Image.Image:
         """Convert an image in the original's mode to the working mode."""
-        converted, kept = to_working(image, self.family, self.icc)
+        converted, kept = to_working(
+            image, self.family, self.icc, managed=self.options.icc is not None
+        )
         self.kept_profile = kept
         return converted
 

@@ -9,20 +9,26 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import attrs
+
 from .._formats import FORMATS, FormatRefusal, format_info, pillow_can_write
 from ..exceptions import ModifierError, UnsupportedFormatError
 from ..options import (
     ColorizeOp,
     Compression,
+    ConversionSettings,
     Crop,
     Fit,
     FitMode,
     Flip,
+    IccConversion,
     NoiseOp,
     OutputFormat,
     PixelType,
     Quality,
     Quantize,
+    RenderIntent,
+    RenderOptions,
     ResMode,
     UnsharpMask,
 )
@@ -30,20 +36,24 @@ from ._color_syntax import parse_color
 from ._values import fields, flag, integer, keyword, real
 
 __all__ = [
+    "IccRequest",
     "parse_align",
     "parse_colorbalance",
     "parse_colorize",
     "parse_crop",
     "parse_crop_n",
     "parse_extend",
+    "parse_extend_n",
     "parse_fit",
     "parse_fmt",
+    "parse_icc",
     "parse_noise",
     "parse_qlt",
     "parse_quantize",
     "parse_size",
     "parse_usm",
     "parse_usm_r",
+    "resolve_icc",
 ]
 
 _PIXEL_TYPES = {p.value: p for p in PixelType}
@@ -206,6 +216,50 @@ def parse_extend(value: str) -> tuple[int, int, int, int] | None:
     return None if margins == (0, 0, 0, 0) else margins
 
 
+def parse_extend_n(value: str) -> tuple[float, float, float, float] | None:
+    """Parse ``extendN=left,top,right,bottom``: fractions of the layer after crop, size, rotate.
+
+    >>> parse_extend_n("0.1,0,0.1,0")
+    (0.1, 0.0, 0.1, 0.0)
+    """
+    left, top, right, bottom = (real(p, what="extendN") for p in fields(value, 4, 4))
+    margins = (left, top, right, bottom)
+    return None if margins == (0, 0, 0, 0) else margins
+
+
+@attrs.frozen
+class IccRequest:
+    """``icc=profile[,renderIntent[,blackpointComp[,dither]]]`` as written; None = the setting's."""
+
+    profile: str
+    intent: RenderIntent | None = None
+    black_point_compensation: bool | None = None
+    dither: bool | None = None
+
+
+def parse_icc(value: str) -> IccRequest:
+    """Parse ``icc=``; the profile is a library name, never a path (resolved with the settings).
+
+    >>> parse_icc("CoatedFogra39,relative,1")
+    IccRequest(profile='CoatedFogra39', intent=<RenderIntent.RELATIVE: 1>, black_point_compensation=True, dither=None)
+    """
+    parts = [*fields(value, 1, 4), "", "", ""]
+    name, intent, bpc, dither = parts[:4]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name) or ".." in name:
+        raise ModifierError(
+            f"icc={name!r}: a profile is named from the host's profile library "
+            "(letters, digits, '_', '-', '.'), never by a path"
+        )
+    return IccRequest(
+        name,
+        keyword(intent, {i.name.lower(): i for i in RenderIntent}, what="renderIntent")
+        if intent
+        else None,
+        flag(bpc, what="blackpointComp") if bpc else None,
+        flag(dither, what="dither") if dither else None,
+    )
+
+
 def parse_flip(value: str) -> Flip:
     """Parse ``lr|ud|lrud``."""
     return keyword(value, {f.value: f for f in Flip}, what="flip")
@@ -292,3 +346,54 @@ def parse_usm(value: str) -> UnsharpMask:
 def parse_usm_r(value: str) -> UnsharpMask:
     """Parse ``op_usmR``: as ``op_usm``, with the radius used as is."""
     return _usm(value, scaled=False)
+
+
+def resolve_icc(options: RenderOptions, settings: ConversionSettings) -> RenderOptions:
+    """Turn a parsed ``icc=`` (or the settings' default profile) into ``RenderOptions.icc``.
+
+    The profile's colour space replaces ``fmt``'s pixel type; a format that cannot take it is an
+    error (spec section 8). With no ``icc=``, the settings' default output profile for the pixel
+    type applies, if one is set.
+
+    Raises:
+        ModifierError: the profile is not in the settings' profile library, or the format has no
+            pixel type of the profile's colour space.
+    """
+    # The parser leaves icc= as an IccRequest in the field; this turns it into an IccConversion.
+    request: object = options.icc
+    fmt = options.format
+    if request is None:
+        default = settings.default_profile(fmt.pixel_type)
+        if default is None:
+            return options
+        request = IccRequest(default)
+    if not isinstance(request, IccRequest):
+        return options
+    profiles = settings.profiles
+    if request.profile not in profiles:
+        known = ", ".join(sorted(profiles)) or "none are defined"
+        raise ModifierError(
+            f"icc={request.profile}: no profile of that name in the profile library "
+            f"(the settings' profiles: {known})"
+        )
+    pixel_type = PixelType(profiles.space(request.profile))
+    info = format_info(fmt.name)
+    refusal = None if info is None else info.refusal(pixel_type, fmt.compression)
+    if refusal is not None:
+        raise ModifierError(
+            f"icc={request.profile} is a {pixel_type.value} profile, and fmt={fmt.name} cannot "
+            f"take it: {refusal.reason}"
+        )
+    conversion = IccConversion(
+        name=profiles.canonical(request.profile),
+        profile=profiles[request.profile],
+        pixel_type=pixel_type,
+        intent=request.intent or settings.icc_render_intent,
+        black_point_compensation=(
+            settings.icc_black_point_compensation
+            if request.black_point_compensation is None
+            else request.black_point_compensation
+        ),
+        dither=settings.icc_dither if request.dither is None else request.dither,
+    )
+    return attrs.evolve(options, icc=conversion, format=attrs.evolve(fmt, pixel_type=pixel_type))

@@ -14,6 +14,7 @@ import attrs
 
 from ..exceptions import ModifierError, RefusedCommandError, UnknownCommandError
 from ..options import ConversionSettings, RenderOptions
+from ._arguments import resolve_icc
 from ._macros import MacroLibrary, check_library
 from ._syntax import (
     INVOCATION,
@@ -140,7 +141,7 @@ def _cross_checks(winners: dict[str, Command]) -> list[str]:
         raise _located(ModifierError("fit= needs wid= and/or hei="), fit)
     if fit is not None and "scl" in winners:
         warnings.append(f"fit={fit.value} ({_where(fit)}) is ignored: scl= is given")
-    for first, second in (("crop", "cropN"), ("op_usm", "op_usmR")):
+    for first, second in (("crop", "cropN"), ("op_usm", "op_usmR"), ("extend", "extendN")):
         if first in winners and second in winners:
             early, late = sorted((winners[first], winners[second]), key=lambda c: c.position)
             warnings.append(
@@ -189,15 +190,27 @@ def resolve_commands(
         except ModifierError as exc:
             raise _located(exc, command) from None
         kept.append(command)
-    warnings.extend(_cross_checks({c.name: c for c in kept}))
+    by_name = {c.name: c for c in kept}
+    warnings.extend(_cross_checks(by_name))
+    if "extend" in by_name and "extendN" in by_name:
+        # They set different fields: the later one wins, as for commands setting one field.
+        early = min(by_name["extend"], by_name["extendN"], key=lambda c: c.position)
+        changes.pop(lookup(early.name).field or "", None)  # type: ignore[union-attr]
     options = RenderOptions(
         bgc=settings.bkg_color,
         qlt=settings.jpeg_quality,
         res_mode=settings.res_mode,
         default_pix=settings.default_pix,
         max_pix=settings.max_pix,
+        keep_metadata=settings.keep_metadata,
     )
-    return ResolvedRequest(tuple(kept), attrs.evolve(options, **changes), tuple(warnings))
+    options = attrs.evolve(options, **changes)
+    try:
+        options = resolve_icc(options, settings)
+    except ModifierError as exc:
+        icc = by_name.get("icc") or by_name.get("fmt")
+        raise (exc if icc is None else _located(exc, icc)) from None
+    return ResolvedRequest(tuple(kept), options, tuple(warnings))
 
 
 def resolve_request(

@@ -150,7 +150,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _honoured("fmt", "format", p.parse_fmt, "`format[,[pixelType][,compression]]`", "see the format table", "`jpeg,rgb`"),
     _honoured("qlt", "qlt", p.parse_qlt, "`quality[,chroma]`", "quality int 1..100, chroma 0\\|1", "setting `jpeg_quality` (`80,0`)"),
     _honoured("quantize", "quantize", p.parse_quantize, "`type[,dither[,numColors[,colorList]]]`", "adaptive\\|web; diffuse\\|off; 2..256; hex rrggbb", "`adaptive,diffuse,256`"),
+    _honoured("icc", "icc", p.parse_icc, "`profile[,renderIntent[,blackpointComp[,dither]]]`", "a name in the settings' `profiles`; perceptual\\|relative\\|saturation\\|absolute; 0\\|1; 0\\|1", "settings `icc_profile_*`, `icc_render_intent`, ..."),
     _honoured("iccEmbed", "icc_embed", _flag_words, "`0\\|1`", "0, 1, true, false", "`0`"),
+    _honoured("xmpEmbed", "xmp_embed", _flag, "`0\\|1`", "0\\|1 (JPEG, TIFF, PNG, WebP)", "`0`"),
+    _honoured("jpegSize", "jpeg_size", _int(0), "`kB`", "int >= 0 (0 = no limit; JPEG only)", "`0`"),
     _honoured("printRes", "print_res", _positive_real, "`dpi`", "real > 0", "the source's"),
     _honoured("resMode", "res_mode", p.parse_res_mode, "`mode`", "bilin\\|bicub\\|sharp2\\|bisharp\\|trilin (sharp = sharp2)", "setting `res_mode` (`sharp2`)"),
     # view
@@ -166,6 +169,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _honoured("size", "size", p.parse_size, "`w,h`", "ints >= 0 (0 = from the aspect ratio)", "`0,0`"),
     _honoured("rotate", "rotate", _real(), "`degrees`", "real, clockwise", "`0`"),
     _honoured("extend", "extend", p.parse_extend, "`left,top,right,bottom`", "ints", "`0,0,0,0`"),
+    _honoured("extendN", "extend_n", p.parse_extend_n, "`left,top,right,bottom`", "reals, fractions of the layer", "`0,0,0,0`"),
     _honoured("flip", "flip", p.parse_flip, "`lr\\|ud\\|lrud`", "keyword", "none"),
     # filters on the composite
     _honoured("op_brightness", "op_brightness", _int(-100, 100), "`adj`", _INT100, "`0`"),
@@ -191,7 +195,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _ignored("network", _anything, "any value; a delivery hint"),
     _ignored("dpr", _dpr, "any value; a warning unless `off` or `1`: exports are rendered at ratio 1"),
     _ignored("pscan", _pscan, "`auto\\|3\\|4\\|5`; a warning unless `auto`"),
-    _ignored("xmpEmbed", _embed("XMP metadata"), "`0\\|1`; a warning for `1`: metadata is not copied"),
     _ignored("pathEmbed", _embed("Photoshop path data"), "`0\\|1`; a warning for `1`: paths are not copied"),
     _ignored("anchor", _pair(_int()), "`x,y` ints; no effect on a single image"),
     _ignored("anchorN", _pair(_real()), "`x,y` reals; no effect on a single image"),
@@ -204,7 +207,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _refused("mask", "reads a separate mask image"),
     _refused("template", "reads a catalog template"),
     _refused("defaultImage", "reads a fallback image"),
-    _refused("icc", "reads an ICC profile by name or path"),
     _refused("text", "renders text with catalog fonts"),
     _refused("textPs", "renders text with catalog fonts"),
     _refused("imageSet", "reads other catalog assets"),
@@ -217,7 +219,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _unsupported(name)
         for name in (
             "bgColor", "blendMode", "clipPath", "clipPathE", "clipXPath", "color", "cropPathE",
-            "effectMask", "extendN", "hide", "jpegSize", "map", "maskUse", "opac", "pathAttr",
+            "effectMask", "hide", "map", "maskUse", "opac", "pathAttr",
             "perspective", "perspectiveN", "rect", "rectN", "res", "rgn", "rgnN", "scale",
             "textAngle", "textAttr", "textFlowPath", "textFlowXPath", "textPath", "type",
         )

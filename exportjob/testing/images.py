@@ -40,6 +40,7 @@ __all__ = [
     "photo",
     "plan",
     "png16",
+    "press_cmyk_profile",
     "psnr",
     "rgba_with_transparency",
     "srgb_profile",
@@ -371,3 +372,14 @@ def psnr(first: Image.Image, second: Image.Image) -> float:
     if squared == 0:
         return math.inf
     return 10 * math.log10(255**2 / (squared / samples))
+
+
+def press_cmyk_profile() -> bytes:
+    """A two-way CMYK output profile (a naive press with full black generation), for print tests.
+
+    ``icc=`` can convert to it, unlike ``swapped_cmyk_profile``; LittleCMS reads it as any press
+    profile. Built in code: no press profile is shipped.
+    """
+    from ..converters._icc import press_cmyk_profile  # noqa: PLC0415
+
+    return press_cmyk_profile("Naive press, full GCR (exportjob sample)")
