@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any
 
@@ -28,7 +28,8 @@ from ._email import notify
 from ._job import ExportJob
 from ._journal import Journal, job_key
 from ._log import JobLog
-from ._pipeline import Ledger, Pipeline, PipelineSettings, Workers
+from ._pipeline import Ledger, Pipeline, PipelineSettings
+from ._pools import ExecutorFactory, Pools
 from ._records import AssetOutcome, JobState
 from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest
@@ -39,8 +40,6 @@ from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifi
 __all__ = ["ExportEngine"]
 
 logger = logging.getLogger("exportjob.engine")
-
-ExecutorFactory = Callable[[], Executor]
 
 
 @attrs.frozen
@@ -64,13 +63,6 @@ def _on_conflict(value: OnConflict | str) -> OnConflict:
         allowed = ", ".join(c.value for c in OnConflict)
         msg = f"on_conflict must be one of {allowed}, got {value!r}"
         raise ValueError(msg) from None
-
-
-def _positive(name: str, value: int | None) -> int | None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        msg = f"{name} must be a whole number of at least 1, got {value!r}"
-        raise ValueError(msg)
-    return value
 
 
 class ExportEngine:
@@ -129,18 +121,12 @@ class ExportEngine:
         self.settings = settings
         self.progress = progress
         self.on_conflict = _on_conflict(on_conflict)
-        self._workers_wanted = _positive("workers", workers)
-        self._describe_concurrency = _positive("describe_concurrency", describe_concurrency)
-        self._max_in_flight = _positive("max_in_flight", max_in_flight)
-        self._factory: ExecutorFactory | None = None
-        if executor is None or isinstance(executor, Executor):
-            self._executor = executor
-        else:
-            self._factory = executor
-            self._executor = None
-        self._owns_executor = not isinstance(executor, Executor)
-        self._workers: Workers | None = None
-        self._describe_pool: ThreadPoolExecutor | None = None
+        self._pools = Pools(
+            executor,
+            workers=workers,
+            describe_concurrency=describe_concurrency,
+            max_in_flight=max_in_flight,
+        )
         self._lock = threading.Lock()
         self._closed = False
         self._threads: set[threading.Thread] = set()
@@ -167,7 +153,7 @@ class ExportEngine:
     @property
     def executor(self) -> Executor:
         """The executor work units run on (the engine's own is made when first used)."""
-        return self._pool().executor
+        return self._pools.workers().executor
 
     def active_jobs(self) -> tuple[JobRun, ...]:
         """The jobs submitted or running and not yet ended (IPS ``getActiveJobs``), oldest first."""
@@ -205,17 +191,7 @@ class ExportEngine:
             threads = list(self._threads)
         for thread in threads:
             thread.join()
-        with self._lock:
-            workers, self._workers = self._workers, None
-            describe_pool, self._describe_pool = self._describe_pool, None
-        if describe_pool is not None:
-            describe_pool.shutdown(wait=True)
-        if workers is not None:
-            if self._owns_executor:
-                workers.executor.shutdown(wait=True)
-            for replacement in workers.replaced:
-                if replacement is not workers.executor or not self._owns_executor:
-                    replacement.shutdown(wait=True)
+        self._pools.close()
 
     # -- public entry points
 
@@ -342,37 +318,8 @@ class ExportEngine:
     def _planner(self, prepared: _Prepared) -> Planner:
         return Planner(prepared.job, prepared.request, company=prepared.context.company)
 
-    def _pool(self) -> Workers:
-        with self._lock:
-            if self._workers is None:
-                executor = self._executor
-                if executor is None:
-                    executor = (
-                        self._factory()
-                        if self._factory is not None
-                        else ThreadPoolExecutor(self._workers_wanted, "exportjob")
-                    )
-                self._workers = Workers(executor, self._factory)
-            return self._workers
-
     def _settings(self) -> PipelineSettings:
-        # An executor's own size where it says (thread and process pools); Dask's clients do not.
-        workers = getattr(self._pool().executor, "_max_workers", None) or 16
-        with self._lock:
-            if self._describe_pool is None:
-                threads = self._describe_concurrency or max(16, workers)
-                self._describe_pool = ThreadPoolExecutor(threads, "exportjob-describe")
-            describe_pool = self._describe_pool
-        describe = self._describe_concurrency or max(16, workers)
-        return PipelineSettings(
-            store=self.store,
-            converter=self.converter,
-            describe_pool=describe_pool,
-            describe_concurrency=describe,
-            max_in_flight=self._max_in_flight or max(4 * workers, describe),
-            workers=workers,
-            on_conflict=self.on_conflict,
-        )
+        return self._pools.settings(self.store, self.converter, self.on_conflict)
 
     def _new_run(self, prepared: _Prepared) -> JobRun:
         stamp = utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -420,7 +367,12 @@ class ExportEngine:
         try:
             skip = journal.exported if journal is not None else {}
             pipeline = Pipeline(
-                self._settings(), self._pool(), run, self._planner(prepared), ledger, skip=skip
+                self._settings(),
+                self._pools.workers(),
+                run,
+                self._planner(prepared),
+                ledger,
+                skip=skip,
             )
             pipeline.execute()
         except Exception as exc:

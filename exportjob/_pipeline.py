@@ -349,7 +349,8 @@ class Pipeline:
     def _dispatch(self) -> None:
         """Send ready tasks to the executor: suspects one at a time, alone; the rest freely."""
         assert self.workers is not None  # noqa: S101 - execute() runs with workers
-        while self._refused is None:
+        # Checked before each start: a stop() or pause() may come while the ready ones were planned.
+        while self._refused is None and not self.run.stop_requested and not self.run.paused:
             if self._suspects:
                 if self._tasks:
                     return

@@ -15,6 +15,7 @@ from exportjob import Asset, AssetHandle, EmailSetting, ExportEngine, ExportJob,
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import NotifierError
 from exportjob.joblog import LogType, Severity
+from exportjob.protocols import OnConflict, WrittenExport
 from exportjob.stores import MemoryStore
 from exportjob.testing import RecordingNotifier
 
@@ -61,8 +62,10 @@ class GatedStore:
     def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
         return self.inner.open_original(handle)
 
-    def write_export(self, name: str, chunks: Iterable[bytes]) -> str:
-        return self.inner.write_export(name, chunks)
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        return self.inner.write_export(name, chunks, on_conflict=on_conflict)
 
 
 def run(

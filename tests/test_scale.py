@@ -444,3 +444,17 @@ def test_the_journal_key_follows_what_decides_the_exports() -> None:
     with ExportEngine(store, macros=library) as engine:
         keys.add(engine.journal_key(other))
     assert len(keys) == 4
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_an_asset_planned_after_a_stop_is_never_started(seed: int) -> None:
+    store = filled_store(8)
+    store.add("set", None, type="ImageSet", file_name="views")
+    rng = random.Random(seed)
+    handles = ["set", *(f"h{i:04}" for i in rng.sample(range(8), 8))]
+    with ExportEngine(store, CopyConverter(), workers=1) as engine:
+        run = engine.submit(orig_job(handles), ACME, progress=lambda _: run.stop())
+        log = run.result(timeout=60)
+    assert log.outcome("set").status is AssetStatus.REFUSED
+    assert store.opened == ()  # the stop came with the first event: nothing may start after it
+    assert log.counts.not_run == 8

@@ -103,7 +103,7 @@ def test_a_worker_killed_on_dask_fails_only_its_asset_and_nothing_runs_after_the
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as client,
         ExportEngine(
