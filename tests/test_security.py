@@ -1,23 +1,41 @@
 """Security round two: each finding an attack produced, held by a test that failed before its fix.
 
-``EXPORTJOB_RACE_OPENS`` sets how many opens the symlink race makes (2,000 in CI).
+``EXPORTJOB_RACE_OPENS`` sets how many opens the symlink race makes (2,000 in CI);
+``EXPORTJOB_PILLOW_IMAGES`` names a folder of Pillow's own test images (``.ci/run`` downloads them).
 """
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import warnings
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
-from exportjob import AssetHandle, AssetStatus, ExportEngine, ExportJob, JobContext
-from exportjob.converters import CopyConverter
-from exportjob.exceptions import AssetNotFoundError
+from exportjob import (
+    Asset,
+    AssetHandle,
+    AssetStatus,
+    ConversionError,
+    ConversionOutput,
+    ExportEngine,
+    ExportFormat,
+    ExportJob,
+    ExportPlan,
+    JobContext,
+)
+from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.exceptions import AssetNotFoundError, ExportJobError
+from exportjob.options import OutputFormat, RenderOptions
 from exportjob.stores import DirectoryStore
 from exportjob.testing import sample_jpeg
 
@@ -181,3 +199,125 @@ def test_a_fifo_is_not_an_original(tmp_path: Path) -> None:
         ExportJob(asset_handles=["pipe.jpg"], fmt="orig"), JobContext(company="default")
     )
     assert log.outcome("pipe.jpg").code == "ASSET_NOT_FOUND"
+
+
+# -- 4: data that ends before the declared image is not a success
+
+PILLOW_IMAGES = os.environ.get("EXPORTJOB_PILLOW_IMAGES")
+
+
+def convert(data: bytes, fmt: str = "png") -> ConversionOutput:
+    plan = ExportPlan(
+        asset=Asset(handle="a", type="Image", name="a", file_name="a.bin", company="c"),
+        fmt=ExportFormat.CONVERT,
+        output_name=f"a.{fmt}",
+        output_format=OutputFormat(fmt),
+        options=RenderOptions(format=OutputFormat(fmt), wid=64),
+    )
+    return PillowConverter().convert(io.BytesIO(data), plan)
+
+
+def noise(size: tuple[int, int] = (64, 48), fmt: str = "PNG", **save: Any) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise(size, 64).convert("RGB").save(out, fmt, **save)
+    return out.getvalue()
+
+
+def png_taller(data: bytes) -> bytes:
+    """The PNG with its header height doubled and the header's checksum fixed."""
+    ihdr = bytearray(data[16:29])
+    ihdr[4:8] = struct.pack(">I", 2 * struct.unpack(">I", ihdr[4:8])[0])
+    return data[:16] + bytes(ihdr) + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)) + data[33:]
+
+
+def tiff_taller(data: bytes) -> bytes:
+    """The little-endian TIFF with its ImageLength tag doubled."""
+    out = bytearray(data)
+    ifd = struct.unpack_from("<I", out, 4)[0]
+    for i in range(struct.unpack_from("<H", out, ifd)[0]):
+        entry = ifd + 2 + 12 * i
+        tag, kind = struct.unpack_from("<HH", out, entry)
+        if tag == 257:
+            fmt = "<H" if kind == 3 else "<I"
+            struct.pack_into(fmt, out, entry + 8, 2 * struct.unpack_from(fmt, out, entry + 8)[0])
+    return bytes(out)
+
+
+def jpeg_taller(data: bytes) -> bytes:
+    """The baseline JPEG with its frame height doubled."""
+    out = bytearray(data)
+    sof = out.find(b"\xff\xc0")
+    struct.pack_into(">H", out, sof + 5, 2 * struct.unpack_from(">H", out, sof + 5)[0])
+    return bytes(out)
+
+
+def animated_webp(*, canvas_scale: int = 1) -> bytes:
+    frames = [Image.effect_noise((64, 48), 64).convert("RGB") for _ in range(2)]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
+    data = bytearray(out.getvalue())
+    vp8x = data.find(b"VP8X")
+    for at in (vp8x + 12, vp8x + 15):  # canvas width - 1, height - 1: 24-bit little-endian
+        side = int.from_bytes(data[at : at + 3], "little") + 1
+        data[at : at + 3] = (side * canvas_scale - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "complete"),
+    [
+        pytest.param(lambda: png_taller(noise()), noise, id="png-height-doubled"),
+        pytest.param(
+            lambda: tiff_taller(noise(fmt="TIFF")), lambda: noise(fmt="TIFF"), id="tiff-taller"
+        ),
+        pytest.param(
+            lambda: jpeg_taller(noise(fmt="JPEG")), lambda: noise(fmt="JPEG"), id="jpeg-taller"
+        ),
+        pytest.param(
+            lambda: animated_webp(canvas_scale=2), animated_webp, id="webp-canvas-enlarged"
+        ),
+    ],
+)
+def test_pixel_data_shorter_than_its_header_is_an_error(
+    damaged: Callable[[], bytes], complete: Callable[[], bytes]
+) -> None:
+    assert convert(complete()).width == 64
+    with pytest.raises(ConversionError, match="pixel data is incomplete"):
+        convert(damaged())
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "1"])
+def test_a_genuinely_black_png_is_not_taken_for_a_truncated_one(mode: str) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (64, 48)).save(out, "PNG")
+    assert convert(out.getvalue()).height == 48
+
+
+@pytest.mark.skipif(
+    PILLOW_IMAGES is None, reason="EXPORTJOB_PILLOW_IMAGES is unset (.ci/run downloads them)"
+)
+def test_no_image_pillow_decodes_fully_is_refused_as_incomplete() -> None:
+    """Pillow's own test images (the sdist's Tests/images, HPND licence), each as Pillow reads it."""
+    assert PILLOW_IMAGES is not None
+    decoded, refused = 0, []
+    for path in sorted(Path(PILLOW_IMAGES).rglob("*")):
+        if not path.is_file() or path.stat().st_size > 20_000_000:
+            continue
+        data = path.read_bytes()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(data)) as image:
+                    image.load()
+        except Exception:  # noqa: BLE001, S112 - Pillow itself cannot read it: not our concern
+            continue
+        decoded += 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                convert(data)
+        except ExportJobError as exc:
+            if "incomplete" in str(exc):
+                refused.append(f"{path.name}: {exc}")
+    assert decoded > 500
+    assert refused == []

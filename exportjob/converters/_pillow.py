@@ -161,7 +161,7 @@ class PillowConverter:
         layout = self._layout((width, height), orientation or 1, options, handle)
         reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
         valid = draft(header, reduction)
-        decoded, applied, valid = decode(header, orientation, valid)
+        decoded, applied, valid = decode(header, orientation, valid, handle=handle)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
             layout = self._layout((width, height), applied, options, handle)

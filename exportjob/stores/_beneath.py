@@ -82,24 +82,8 @@ def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) ->
         info = os.stat(name, dir_fd=parent, follow_symlinks=False)
         if stat.S_ISLNK(info.st_mode):
             links += 1
-            if links > _MAX_LINKS:
+            if links > _MAX_LINKS or not _follow(root, fds, pending, name):
                 return None
-            try:
-                target = os.readlink(name, dir_fd=parent)
-            except OSError as exc:
-                if exc.errno != errno.EINVAL:
-                    raise
-                pending.insert(0, name)  # no longer a symlink since the stat: look again
-                continue
-            if target.startswith("/"):
-                rest = _beneath(root, target)
-                if rest is None:
-                    return None
-                while len(fds) > 1:
-                    os.close(fds.pop())
-                pending[:0] = rest
-            else:
-                pending[:0] = target.split("/")
             continue
         if pending:  # a directory on the way
             if not stat.S_ISDIR(info.st_mode):
@@ -130,6 +114,27 @@ def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) ->
             return None
         return opened, fd
     return None  # the path named the root itself, a folder
+
+
+def _follow(root: Path, fds: list[int], pending: list[str], name: str) -> bool:
+    """Put the target of the symlink *name* in front of *pending*; False if it leads outside."""
+    try:
+        target = os.readlink(name, dir_fd=fds[-1])
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        pending.insert(0, name)  # no longer a symlink since the stat: look again
+        return True
+    if not target.startswith("/"):
+        pending[:0] = target.split("/")
+        return True
+    rest = _beneath(root, target)
+    if rest is None:
+        return False
+    while len(fds) > 1:  # an absolute target is walked from the root again
+        os.close(fds.pop())
+    pending[:0] = rest
+    return True
 
 
 def _beneath(root: Path, target: str) -> list[str] | None:
