@@ -13,9 +13,10 @@ format, refuse such a file with a ``ConversionError`` that says the data is inco
 - after decoding, only when the last row looks like a decoder's fill: a PNG whose last row is all
   zero is inflated once more, counting bytes, and refused if the data is shorter than the rows the
   header declares (an exact test, so a genuinely black last row passes); a JPEG whose last row is
-  exactly the flat grey (128 in every band) libjpeg writes for blocks it has no data for is refused.
-  That last test is a heuristic: a genuine JPEG whose last row is exactly flat mid-grey in every
-  band is refused too (no photograph is; a synthetic image may be).
+  exactly the flat grey (128 in every band) libjpeg writes for blocks it has no data for, while its
+  first row is not, is refused. That last test is a heuristic: a genuine JPEG whose last row, and
+  not its first, is exactly flat mid-grey in every band is refused too (no photograph is; a
+  synthetic image may be). A uniformly grey JPEG passes.
 
 ``ImageFile.LOAD_TRUNCATED_IMAGES`` is never set: a file cut short at the byte level already fails.
 """
@@ -55,11 +56,11 @@ def check_header(image: ImageFile.ImageFile, stream: BinaryIO, handle: str | Non
 def check_decoded(image: Image.Image, stream: IO[bytes] | None, handle: str | None) -> None:
     """Refuse, after decoding, a PNG or JPEG whose last rows are a decoder's fill, not data."""
     if image.format == "PNG" and stream is not None and not getattr(image, "is_animated", False):
-        if image.info.get("interlace") or _last_row_is(image, 0):
+        if image.info.get("interlace") or _row_is(image, -1, 0):
             problem = _png_problem(stream)
             if problem is not None:
                 raise _refuse(problem, handle)
-    elif image.format in {"JPEG", "MPO"} and _last_row_is(image, 128):
+    elif image.format in {"JPEG", "MPO"} and _row_is(image, -1, 128) and not _row_is(image, 0, 128):
         raise _refuse(
             "its last rows are the flat grey a JPEG decoder writes where the data has ended "
             "(the frame header claims more rows than the scan holds)",
@@ -67,13 +68,15 @@ def check_decoded(image: Image.Image, stream: IO[bytes] | None, handle: str | No
         )
 
 
-def _last_row_is(image: Image.Image, value: int) -> bool:
+def _row_is(image: Image.Image, row: int, value: int) -> bool:
+    """Whether every band of the pixel row *row* (-1: the last) is exactly *value*."""
     width, height = image.size
-    if width == 0 or height == 0:
+    pixels = image.load()  # not crop(), which would apply Pillow's global pixel limit
+    if width == 0 or height == 0 or pixels is None:
         return False
-    extrema = image.crop((0, height - 1, width, height)).getextrema()
-    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
-    return all(band == (value, value) for band in bands)
+    row %= height
+    fill = value if len(image.getbands()) == 1 else (value,) * len(image.getbands())
+    return all(pixels[x, row] == fill for x in range(width))
 
 
 # ------------------------------------------------------------------ PNG
