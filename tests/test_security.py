@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,10 +34,11 @@ from exportjob import (
     ExportPlan,
     JobContext,
 )
-from exportjob.converters import CopyConverter, PillowConverter
-from exportjob.exceptions import AssetNotFoundError, ExportJobError
+from exportjob.cli import main, memory_size
+from exportjob.converters import CopyConverter, Limits, MemoryBudget, PillowConverter
+from exportjob.exceptions import AssetNotFoundError, ExportJobError, MemoryBudgetError
 from exportjob.options import OutputFormat, RenderOptions
-from exportjob.stores import DirectoryStore
+from exportjob.stores import DirectoryStore, MemoryStore
 from exportjob.testing import sample_jpeg
 
 RACE_OPENS = int(os.environ.get("EXPORTJOB_RACE_OPENS", "2000"))
@@ -321,3 +323,78 @@ def test_no_image_pillow_decodes_fully_is_refused_as_incomplete() -> None:
                 refused.append(f"{path.name}: {exc}")
     assert decoded > 500
     assert refused == []
+
+
+# -- 3: a memory budget, and no giant blank canvases
+
+
+def webp_giant_canvas() -> bytes:
+    """A small animated WebP whose canvas field claims just under the source limit (89.4 MP)."""
+    data = bytearray(animated_webp())
+    vp8x = data.find(b"VP8X")
+    data[vp8x + 12 : vp8x + 15] = (16384 - 1).to_bytes(3, "little")
+    data[vp8x + 15 : vp8x + 18] = (5461 - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def test_an_animation_whose_canvas_dwarfs_its_frames_is_refused_before_decoding() -> None:
+    data = webp_giant_canvas()
+    assert len(data) < 20_000
+    with pytest.raises(ConversionError, match="cover 3072 of the 89473024 pixels"):
+        convert(data)
+
+
+def test_a_conversion_larger_than_the_whole_budget_fails_that_asset_only() -> None:
+    store = MemoryStore(default_company="c")
+    store.add("big.png", noise((400, 300)))
+    store.add("small.png", noise((10, 10)))
+    converter = PillowConverter(Limits(memory_budget=400 * 300 * 4))  # one frame, not three
+    log = ExportEngine(store, converter).run(
+        ExportJob(asset_handles=["big.png", "small.png"], fmt="convert", is_modifier="&fmt=png"),
+        JobContext(company="c"),
+    )
+    assert log.outcome("big.png").code == "MEMORY_BUDGET_EXCEEDED"
+    assert log.outcome("small.png").status is AssetStatus.EXPORTED
+
+
+def test_conversions_are_admitted_only_while_the_budget_allows() -> None:
+    budget = MemoryBudget(1000)
+    seen: list[int] = []
+    admitted = threading.Event()
+
+    def second() -> None:
+        with budget.hold() as hold:
+            hold.reserve(600, handle="b")
+            seen.append(budget.in_use)
+            admitted.set()
+
+    with budget.hold() as hold:
+        hold.reserve(600, handle="a")
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not admitted.wait(0.05)  # it waits while "a" holds 600 of 1000
+    thread.join()
+    assert seen == [600]
+    assert budget.in_use == 0
+    with pytest.raises(MemoryBudgetError), budget.hold() as hold:
+        hold.reserve(1001, handle="c")
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("512", 512), ("64K", 65536), ("2G", 2 << 30), ("1.5MiB", 1572864)]
+)
+def test_memory_budget_sizes_parse(text: str, size: int) -> None:
+    assert memory_size(text) == size
+
+
+def test_the_cli_takes_a_memory_budget(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.png").write_bytes(noise((400, 300)))
+    status = main(
+        ["export", str(src), "--fmt", "convert", "--modifier", "&fmt=png",
+         "--out", str(tmp_path / "out"), "--memory-budget", "64K", "--json"],
+        stdout=io.StringIO(), stderr=io.StringIO(),
+    )  # fmt: skip
+    assert status != 0
+    assert not (tmp_path / "out" / "a.png").exists()

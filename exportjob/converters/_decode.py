@@ -16,7 +16,7 @@ from typing import BinaryIO
 from PIL import Image, ImageFile
 
 from ..exceptions import ConversionError
-from ._complete import check_decoded, check_header
+from ._complete import check_before_opening, check_decoded, check_header
 from ._screens import check_source_size, screen_before_decoding, screen_before_opening
 
 __all__ = [
@@ -82,6 +82,7 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
         if isinstance(accepted, str) or not accepted:
             continue
         screen_before_opening(name, stream, prefix, max_pixels, handle)
+        check_before_opening(name, stream, prefix, handle)
         stream.seek(0)
         try:
             image = factory(stream, "")
