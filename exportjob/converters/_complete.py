@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import IO, BinaryIO
 
 from PIL import Image, ImageFile
@@ -78,6 +79,20 @@ def check_decoded(image: Image.Image, stream: IO[bytes] | None, handle: str | No
         )
 
 
+def _chunks(stream: IO[bytes], start: int, *, big_endian: bool) -> Iterator[tuple[bytes, int]]:
+    """Yield each chunk's (type, length) from *start*: PNG's big-endian or RIFF's little-endian.
+
+    The caller reads or skips the chunk's body before asking for the next one.
+    """
+    stream.seek(start)
+    while len(head := stream.read(8)) == 8:
+        if big_endian:
+            length, kind = struct.unpack(">I4s", head)
+        else:
+            kind, length = struct.unpack("<4sI", head)
+        yield kind, length
+
+
 def _row_is(image: Image.Image, row: int, value: int) -> bool:
     """Whether every band of the pixel row *row* (-1: the last) is exactly *value*."""
     width, height = image.size
@@ -105,15 +120,10 @@ _ADAM7 = (
 
 def _png_problem(stream: IO[bytes]) -> str | None:
     """Inflate the IDAT data, counting bytes; say what is missing if it is short of the rows."""
-    stream.seek(8)
     inflater = zlib.decompressobj()
     expected = got = 0
     header_read = False
-    while True:
-        head = stream.read(8)
-        if len(head) < 8:
-            break
-        length, kind = struct.unpack(">I4s", head)
+    for kind, length in _chunks(stream, 8, big_endian=True):
         if kind == b"IHDR":
             ihdr = stream.read(13)
             if len(ihdr) < 13:
@@ -221,15 +231,10 @@ def _tuple(value: object) -> tuple[int, ...]:
 
 def _webp_problem(stream: BinaryIO, canvas: tuple[int, int]) -> str | None:
     """For an animated WebP: refuse when the frames together leave part of the canvas uncovered."""
-    stream.seek(12)
     frames = 0
     x0 = y0 = math.inf
     x1 = y1 = 0
-    while True:
-        head = stream.read(8)
-        if len(head) < 8:
-            break
-        kind, size = struct.unpack("<4sI", head)
+    for kind, size in _chunks(stream, 12, big_endian=False):
         if kind == b"ANMF":
             body = stream.read(16)
             if len(body) < 16:
