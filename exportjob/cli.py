@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="H",
         help="export only this asset (its path under SRC_DIR); repeatable",
     )
+    _add_memory_budget(export)
     export.add_argument(
         "--manifest",
         type=Path,
@@ -285,9 +286,47 @@ def _run(
                 return run.result(), stopped
 
 
-def _converter_for(fmt: ExportFormat) -> Converter | None:
+def _converter_for(fmt: ExportFormat, memory_budget: int | None = None) -> Converter | None:
     # Originals need no decoding; conversions use the engine's default (Pillow).
-    return CopyConverter() if fmt is ExportFormat.ORIG else None
+    if fmt is ExportFormat.ORIG:
+        return CopyConverter()
+    return None if memory_budget is None else _budgeted_converter(memory_budget)
+
+
+# -- the memory budget (--memory-budget)
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def memory_size(text: str) -> int:
+    """Parse a ``--memory-budget`` SIZE: bytes, or a number with K, M, G or T (powers of 1024)."""
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
+    try:
+        number = float(value[: len(value) - len(unit)])
+    except ValueError:
+        number = 0.0
+    size = int(number * _SIZE_UNITS[unit])
+    if size <= 0:
+        msg = f"invalid size {text!r}: expected bytes or a number with K, M, G or T, e.g. 2G"
+        raise argparse.ArgumentTypeError(msg)
+    return size
+
+
+def _add_memory_budget(export: argparse.ArgumentParser) -> None:
+    export.add_argument(
+        "--memory-budget",
+        type=memory_size,
+        metavar="SIZE",
+        help="the memory all conversions may hold at once, e.g. 2G (default: half the RAM); "
+        "a conversion that needs more than all of it fails with MEMORY_BUDGET_EXCEEDED",
+    )
+
+
+def _budgeted_converter(memory_budget: int) -> Converter:
+    from .converters import Limits, PillowConverter  # noqa: PLC0415 - Pillow only when converting
+
+    return PillowConverter(Limits(memory_budget=memory_budget))
 
 
 def _error(err: TextIO, message: object) -> int:
@@ -321,7 +360,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         with ExportEngine(
             store,
-            _converter_for(job.fmt),
+            _converter_for(job.fmt, args.memory_budget),
             notifier=LoggingNotifier(),
             macros=macros,
             settings=settings,

@@ -18,7 +18,8 @@ The tree::
     │   ├── NotAuthorizedError (PermissionError)
     │   ├── UnsupportedAssetTypeError         a set asset; .asset_type
     │   ├── ConversionError                   the converter could not produce the output
-    │   │   └── ImageTooLargeError            over a source or output pixel limit
+    │   │   ├── ImageTooLargeError            over a source or output pixel limit
+    │   │   └── MemoryBudgetError             needs more memory than the whole memory budget
     │   ├── StoreReadError (OSError)
     │   └── StoreWriteError (OSError)
     │       └── OutputExistsError (FileExistsError)  the export name is taken; left untouched
@@ -47,6 +48,7 @@ __all__ = [
     "JournalError",
     "MacroDefinitionError",
     "MacroError",
+    "MemoryBudgetError",
     "ModifierError",
     "NotAuthorizedError",
     "NotifierError",
@@ -290,6 +292,12 @@ class ImageTooLargeError(ConversionError):
     """The source or the requested output is over a configured pixel limit."""
 
     code = "IMAGE_TOO_LARGE"
+
+
+class MemoryBudgetError(ConversionError):
+    """One conversion would need more memory than the converter's whole memory budget."""
+
+    code = "MEMORY_BUDGET_EXCEEDED"
 
 
 class StoreReadError(AssetError, OSError):

@@ -219,8 +219,8 @@ def test_converter_is_a_frozen_picklable_value():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         converter.limits = Limits()  # type: ignore[misc]
     assert repr(PillowConverter()) == (
-        "PillowConverter(limits=Limits(max_source_pixels=89478485, max_output_pixels=100000000), "
-        "shrink_on_load=True)"
+        "PillowConverter(limits=Limits(max_source_pixels=89478485, max_output_pixels=100000000, "
+        "memory_budget=None), shrink_on_load=True)"
     )
 
 

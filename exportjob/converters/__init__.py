@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from ._copy import CopyConverter
 
 if TYPE_CHECKING:
+    from ._budget import MemoryBudget
     from ._decode import SOURCE_FORMATS
     from ._pillow import Limits, PillowConverter
 
-__all__ = ["SOURCE_FORMATS", "CopyConverter", "Limits", "PillowConverter"]
+__all__ = ["SOURCE_FORMATS", "CopyConverter", "Limits", "MemoryBudget", "PillowConverter"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,6 +28,10 @@ def __getattr__(name: str) -> Any:
         from . import _pillow  # noqa: PLC0415 - lazy: keeps Pillow out of `import exportjob`
 
         return getattr(_pillow, name)
+    if name == "MemoryBudget":
+        from . import _budget  # noqa: PLC0415 - lazy, as above
+
+        return _budget.MemoryBudget
     if name == "SOURCE_FORMATS":
         from . import _decode  # noqa: PLC0415 - lazy, as above
 

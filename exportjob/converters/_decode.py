@@ -16,6 +16,7 @@ from typing import BinaryIO
 from PIL import Image, ImageFile
 
 from ..exceptions import ConversionError
+from ._complete import check_before_opening, check_decoded, check_header
 from ._screens import check_source_size, screen_before_decoding, screen_before_opening
 
 __all__ = [
@@ -82,6 +83,7 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
         if isinstance(accepted, str) or not accepted:
             continue
         screen_before_opening(name, stream, prefix, max_pixels, handle)
+        check_before_opening(name, stream, prefix, handle)
         stream.seek(0)
         try:
             image = factory(stream, "")
@@ -91,6 +93,7 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
             continue
         check_source_size(image.size, max_pixels, handle)
         screen_before_decoding(image, stream, handle)
+        check_header(image, stream, handle)
         return image
     if damaged is not None:
         plugin, failure = damaged
@@ -213,15 +216,24 @@ def _transpose_box(box: Box, size: tuple[int, int], method: Image.Transpose) -> 
 
 
 def decode(
-    image: ImageFile.ImageFile, orientation: int | None, box: Box | None = None
+    image: ImageFile.ImageFile,
+    orientation: int | None,
+    box: Box | None = None,
+    *,
+    handle: str | None = None,
 ) -> tuple[Image.Image, int, Box]:
     """Decode the first frame and bake in the EXIF orientation.
 
     Animated GIF, WebP, APNG and multi-page TIFF give their first frame. Returns the decoded image,
     the orientation applied (read now if the header did not have it), and where the original lies
     in the decoded image (*box*, from ``draft``, carried through the orientation).
+
+    Raises:
+        ConversionError: the pixel data ended before the image its header declares (``_complete``).
     """
+    stream = image.fp
     image.load()
+    check_decoded(image, stream, handle)
     if box is None:
         box = (0.0, 0.0, float(image.width), float(image.height))
     if orientation is None:

@@ -30,6 +30,7 @@ from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError, In
 from ..options import OutputFormat, RenderOptions
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
+from ._budget import Hold, estimate, shared_budget
 from ._color import output_profile
 from ._copy import copy_output
 from ._decode import decode, draft, open_header, oriented_size, peek_orientation, upright_size
@@ -73,13 +74,16 @@ class Limits:
         max_source_pixels: the largest original (width x height, from its header) that is decoded,
             and the largest canvas ``crop``/``size``/``rotate``/``extend`` may build.
         max_output_pixels: the largest reply (width x height); checked before rendering.
+        memory_budget: the bytes the conversions of one process may hold at once (None: half the
+            machine's physical memory). Each conversion estimates its working set from the header
+            and waits for room; one larger than the whole budget fails with ``MemoryBudgetError``.
 
     The source default is Pillow's own decompression-bomb threshold (``PIL.Image.MAX_IMAGE_PIXELS``,
     about 89.5 megapixels), so Pillow never warns about an original this limit admits. A host that
     raises it must raise ``PIL.Image.MAX_IMAGE_PIXELS`` too.
 
     >>> Limits()
-    Limits(max_source_pixels=89478485, max_output_pixels=100000000)
+    Limits(max_source_pixels=89478485, max_output_pixels=100000000, memory_budget=None)
     >>> Limits(max_source_pixels=0)
     Traceback (most recent call last):
       ...
@@ -88,6 +92,9 @@ class Limits:
 
     max_source_pixels: int = attrs.field(default=89_478_485, validator=_positive)
     max_output_pixels: int = attrs.field(default=100_000_000, validator=_positive)
+    memory_budget: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_positive)
+    )
 
 
 @attrs.frozen
@@ -138,7 +145,8 @@ class PillowConverter:
             return copy_output(source)
         handle = plan.handle.value
         try:
-            return self._convert(source, plan, plan.output_format, handle)
+            with shared_budget(self.limits.memory_budget).hold() as hold:
+                return self._convert(source, plan, plan.output_format, handle, hold)
         except ExportJobError:
             raise
         except Image.DecompressionBombError as exc:
@@ -152,18 +160,19 @@ class PillowConverter:
             raise ConversionError(_describe(exc), handle=handle) from exc
 
     def _convert(
-        self, source: BinaryIO, plan: ExportPlan, fmt: OutputFormat, handle: str
+        self, source: BinaryIO, plan: ExportPlan, fmt: OutputFormat, handle: str, hold: Hold
     ) -> ConversionOutput:
         info = _writable(fmt, handle)
         options = plan.options or RenderOptions(format=fmt)
         # Refuses an original over max_source_pixels (ImageTooLargeError) before any pixel is decoded.
         header = open_header(source, handle, max_pixels=self.limits.max_source_pixels)
+        hold.reserve(estimate(header.size, header.mode, header.format), handle=handle)
         width, height = header.size
         orientation = peek_orientation(header)
         layout = self._layout(upright_size(header, orientation or 1), options, handle)
         reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
         valid = draft(header, reduction)
-        decoded, applied, valid = decode(header, orientation, valid)
+        decoded, applied, valid = decode(header, orientation, valid, handle=handle)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
             layout = self._layout(oriented_size((width, height), applied), options, handle)

@@ -13,9 +13,11 @@ from .._enums import AssetType
 from .._names import check_name
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
+from ._beneath import find_beneath
 from ._exports import is_temporary, publish, sweep_temporaries, sync_folder
+from ._extensions import type_from_name
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
-from ._sniff import SNIFF_BYTES, sniff_type, stem
+from ._sniff import stem
 
 __all__ = ["DirectoryStore"]
 
@@ -25,8 +27,11 @@ class DirectoryStore:
 
     An asset's handle is its path relative to *source_dir*, with ``/`` separators
     (``photos/leaf.jpg``), spelled one way only (no ``./``, ``//`` or trailing ``/``); handles that
-    would leave the folder (``..``, absolute paths, symlinks pointing outside) are not found. The asset type is inferred from the file's first bytes
-    (``sniff_type``). A manifest (``exportjob.json`` in *source_dir*, or the path or mapping given
+    would leave the folder (``..``, absolute paths, symlinks pointing outside) are not found, and
+    the check is the open itself (each component opened without following links, so a symlink
+    swapped in meanwhile cannot lead outside). ``describe`` reads no byte of any original (the
+    engine authorizes an asset only after describing it): the asset type comes from the manifest,
+    else from the file name's extension. A manifest (``exportjob.json`` in *source_dir*, or the path or mapping given
     as *manifest*) can set ``type``, ``company``, ``name`` and ``file_name`` for any handle, and
     declare set assets, which need no file::
 
@@ -77,8 +82,10 @@ class DirectoryStore:
 
     # -- originals
 
-    def _path(self, handle: AssetHandle) -> Path | None:
-        """Return the file of *handle* inside the source folder, or None if it is not one."""
+    def _find(
+        self, handle: AssetHandle, *, open_file: bool
+    ) -> tuple[os.stat_result, int | None] | None:
+        """Return the stat (and an open fd) of *handle*'s file inside the source folder, or None."""
         text = handle.value
         if "\\" in text or "\x00" in text:
             return None
@@ -86,60 +93,45 @@ class DirectoryStore:
         # One spelling per asset: "a//b", "./a" and "a/" are not handles of "a/b" and "a".
         if pure.is_absolute() or ".." in pure.parts or pure.as_posix() != text:
             return None
-        path = self.source_dir.joinpath(*pure.parts)
-        try:
-            resolved = path.resolve()
-        except (OSError, RuntimeError):  # RuntimeError: a symlink loop on older Pythons
-            return None
-        if not resolved.is_relative_to(self._root) or not resolved.is_file():
-            return None
-        return path
+        return find_beneath(self._root, pure.parts, open_file=open_file)
 
     def describe(self, handle: AssetHandle) -> Asset:
-        """Describe *handle* from its file (type sniffed, size) and the manifest."""
+        """Describe *handle* from the manifest, its file name and its size; no byte of it is read."""
         handle = AssetHandle.of(handle)
         entry = self._entries.get(handle.value)
-        path = self._path(handle)
-        if path is None and entry is None:
-            raise AssetNotFoundError(f"no asset {handle} in {self.source_dir}", handle=handle.value)
-        asset_type, size = AssetType.ASSET, None
-        if path is not None:
-            try:
-                size = path.stat().st_size
-                with path.open("rb") as f:
-                    head = f.read(SNIFF_BYTES)
-            except OSError as exc:
+        try:
+            found = self._find(handle, open_file=False)
+        except OSError as exc:
+            if entry is None:
                 raise StoreReadError(
                     f"cannot read {handle}: {exc.strerror or exc}", handle=handle.value
                 ) from exc
-            asset_type = sniff_type(head)
+            found = None  # the manifest says what it is; opening it will say the rest
+        if found is None and entry is None:
+            raise AssetNotFoundError(f"no asset {handle} in {self.source_dir}", handle=handle.value)
         entry = entry or ManifestEntry()
         file_name = entry.file_name or PurePosixPath(handle.value).name
         return Asset(
             handle=handle,
-            type=entry.type or asset_type,
+            type=entry.type or (type_from_name(file_name) if found else AssetType.ASSET),
             name=entry.name or stem(file_name),
             file_name=file_name,
             company=entry.company or self.default_company,
-            size=size,
+            size=None if found is None else found[0].st_size,
         )
 
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original file of *handle* for reading, in binary."""
         handle = AssetHandle.of(handle)
-        path = self._path(handle)
-        if path is None:
-            raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
         try:
-            return path.open("rb")
-        except FileNotFoundError as exc:
-            raise AssetNotFoundError(
-                f"asset {handle} has no original file", handle=handle.value
-            ) from exc
+            found = self._find(handle, open_file=True)
         except OSError as exc:
             raise StoreReadError(
                 f"cannot open {handle}: {exc.strerror or exc}", handle=handle.value
             ) from exc
+        if found is None or found[1] is None:
+            raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
+        return os.fdopen(found[1], "rb")
 
     def handles(self) -> tuple[AssetHandle, ...]:
         """Every asset of the folder, sorted: its files and the manifest's handles.
@@ -163,8 +155,9 @@ class DirectoryStore:
                     asset_handle = AssetHandle(handle)
                 except ValueError:  # a file name with control characters cannot be a handle
                     continue
-                if self._path(asset_handle) is not None:
-                    found.add(handle)
+                with contextlib.suppress(OSError):
+                    if self._find(asset_handle, open_file=False) is not None:
+                        found.add(handle)
         return tuple(AssetHandle(h) for h in sorted(found))
 
     # -- exports

@@ -1,0 +1,166 @@
+"""Finding a file beneath a folder without ever leaving it, even while the folder changes.
+
+A check of the resolved path followed by an open of the unresolved one is a race: between the two,
+a component can become a symlink to a file outside. Here the check *is* the open: the path is
+walked one component at a time from a descriptor of the root, each component opened or examined
+relative to its parent's descriptor without following links (``O_NOFOLLOW``, ``dir_fd``). A
+symlink met on the way is read and its target walked the same way, from the root again when the
+target is absolute, and refused when it would climb out. Whatever the folder becomes meanwhile, the
+file examined or opened was reached through real directories beneath the root.
+
+Where the platform has no ``dir_fd`` (Windows), the path is resolved, checked and opened, and the
+opened descriptor's device and inode must be the checked file's: a file swapped in between is refused.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+__all__ = ["MISSING_ERRNOS", "find_beneath"]
+
+_PATH = getattr(os, "O_PATH", 0)  # Linux: a directory that may only be searched can be walked
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC | _PATH
+# O_NONBLOCK: a FIFO swapped in for a file must not block the open (fstat then refuses it).
+_FILE_FLAGS = (
+    os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+)
+_MAX_LINKS = 40  # as the kernel's own limit: a loop, or a race that will not settle, is not found
+
+#: Errors that mean "there is no such file here" rather than "the store failed".
+MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP})
+
+_AT_SUPPORTED = (
+    _NOFOLLOW != 0
+    and os.open in os.supports_dir_fd
+    and os.stat in os.supports_dir_fd
+    and os.readlink in os.supports_dir_fd
+)
+
+Found = tuple[os.stat_result, int | None]
+
+
+def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found | None:
+    """Return the regular file at *parts* beneath *root*: its stat and, if *open_file*, an open fd.
+
+    None when there is no regular file there, or reaching it would leave *root*. Other ``OSError``
+    (permission denied on the way, an I/O error) propagate. With *open_file* false nothing is
+    opened but directories: a file's bytes are never read, nor its permission to be read tested.
+    """
+    if not _AT_SUPPORTED:  # pragma: no cover - Windows
+        return _find_by_path(root, parts, open_file=open_file)
+    fds = [os.open(root, _DIR_FLAGS)]
+    try:
+        return _walk(root, fds, list(parts), open_file=open_file)
+    except OSError as exc:
+        if exc.errno in MISSING_ERRNOS:
+            return None
+        raise
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) -> Found | None:
+    links = 0
+    while pending:
+        name = pending.pop(0)
+        if name in {"", "."}:
+            continue
+        if name == "..":
+            if len(fds) == 1:
+                return None  # it would climb out of the root
+            os.close(fds.pop())
+            continue
+        parent = fds[-1]
+        info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode):
+            links += 1
+            if links > _MAX_LINKS or not _follow(root, fds, pending, name):
+                return None
+            continue
+        if pending:  # a directory on the way
+            if not stat.S_ISDIR(info.st_mode):
+                return None
+            try:
+                fds.append(os.open(name, _DIR_FLAGS, dir_fd=parent))
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                links += 1  # it became a symlink since the stat: look at it again
+                pending.insert(0, name)
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if not open_file:
+            return info, None
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            links += 1
+            pending.insert(0, name)
+            continue
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            os.close(fd)
+            return None
+        return opened, fd
+    return None  # the path named the root itself, a folder
+
+
+def _follow(root: Path, fds: list[int], pending: list[str], name: str) -> bool:
+    """Put the target of the symlink *name* in front of *pending*; False if it leads outside."""
+    try:
+        target = os.readlink(name, dir_fd=fds[-1])
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        pending.insert(0, name)  # no longer a symlink since the stat: look again
+        return True
+    if not target.startswith("/"):
+        pending[:0] = target.split("/")
+        return True
+    rest = _beneath(root, target)
+    if rest is None:
+        return False
+    while len(fds) > 1:  # an absolute target is walked from the root again
+        os.close(fds.pop())
+    pending[:0] = rest
+    return True
+
+
+def _beneath(root: Path, target: str) -> list[str] | None:
+    """Return the parts of the absolute symlink *target* below *root*, or None if it is outside."""
+    for candidate in (PurePosixPath(target), PurePosixPath(os.path.realpath(target))):
+        if candidate.is_relative_to(root):
+            return list(candidate.relative_to(root).parts)
+    return None
+
+
+def _find_by_path(
+    root: Path, parts: Sequence[str], *, open_file: bool
+) -> Found | None:  # pragma: no cover - Windows
+    path = root.joinpath(*parts)
+    try:
+        resolved = path.resolve(strict=True)
+        info = resolved.stat()
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(root) or not stat.S_ISREG(info.st_mode):
+        return None
+    if not open_file:
+        return info, None
+    fd = os.open(resolved, _FILE_FLAGS)
+    opened = os.fstat(fd)
+    if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+        os.close(fd)
+        return None
+    return opened, fd

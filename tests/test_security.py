@@ -1,0 +1,400 @@
+"""Security round two: each finding an attack produced, held by a test that failed before its fix.
+
+``EXPORTJOB_RACE_OPENS`` sets how many opens the symlink race makes (2,000 in CI);
+``EXPORTJOB_PILLOW_IMAGES`` names a folder of Pillow's own test images (``.ci/run`` downloads them).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from exportjob import (
+    Asset,
+    AssetHandle,
+    AssetStatus,
+    ConversionError,
+    ConversionOutput,
+    ExportEngine,
+    ExportFormat,
+    ExportJob,
+    ExportPlan,
+    JobContext,
+)
+from exportjob.cli import main, memory_size
+from exportjob.converters import CopyConverter, Limits, MemoryBudget, PillowConverter
+from exportjob.exceptions import AssetNotFoundError, ExportJobError, MemoryBudgetError
+from exportjob.options import OutputFormat, RenderOptions
+from exportjob.stores import DirectoryStore, MemoryStore
+from exportjob.testing import sample_jpeg
+
+RACE_OPENS = int(os.environ.get("EXPORTJOB_RACE_OPENS", "2000"))
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges")
+
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture
+def opened() -> Iterator[list[str]]:
+    """Every path opened while the test runs (the interpreter's own ``open`` audit events)."""
+    global _OPENED  # noqa: PLW0603 - an audit hook cannot be removed, only told to stop
+    _OPENED = []
+    try:
+        yield _OPENED
+    finally:
+        _OPENED = None
+
+
+# -- 2: authorization before any byte
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    (src / "partner").mkdir(parents=True)
+    (src / "ours.jpg").write_bytes(sample_jpeg())
+    (src / "partner" / "secret.jpg").write_bytes(sample_jpeg())
+    (src / "exportjob.json").write_text(
+        '{"assets": {"partner/secret.jpg": {"company": "partner-co"}}}'
+    )
+    return src
+
+
+def test_plan_and_run_never_open_another_companys_original(
+    shared: Path, tmp_path: Path, opened: list[str]
+) -> None:
+    engine = ExportEngine(DirectoryStore(shared, tmp_path / "out", default_company="acme"))
+    job = ExportJob(asset_handles=["ours.jpg", "partner/secret.jpg"], fmt="orig")
+    context = JobContext(company="acme")
+
+    plan = engine.plan(job, context)
+    log = engine.run(job, context)
+
+    assert [p.asset.handle.value for p in plan.accepted] == ["ours.jpg"]
+    assert [p.refusal.code for p in plan.refused if p.refusal] == ["NOT_AUTHORIZED"]
+    assert log.outcome("partner/secret.jpg").code == "NOT_AUTHORIZED"
+    assert log.outcome("ours.jpg").status is AssetStatus.EXPORTED
+    assert not [p for p in opened if p.endswith("secret.jpg")]
+    assert [p for p in opened if p.endswith("ours.jpg")]  # the hook does see opens
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_foreign_original_is_not_authorized(shared: Path, tmp_path: Path) -> None:
+    (shared / "partner" / "secret.jpg").chmod(0)
+    engine = ExportEngine(DirectoryStore(shared, tmp_path / "out", default_company="acme"))
+    log = engine.run(
+        ExportJob(asset_handles=["partner/secret.jpg"], fmt="orig"), JobContext(company="acme")
+    )
+    assert log.outcome("partner/secret.jpg").code == "NOT_AUTHORIZED"
+
+
+def test_describe_types_by_manifest_then_extension(shared: Path, tmp_path: Path) -> None:
+    (shared / "scan").write_bytes(sample_jpeg())
+    store = DirectoryStore(shared, tmp_path / "out")
+    assert store.describe(AssetHandle("ours.jpg")).type.value == "Image"
+    assert store.describe(AssetHandle("scan")).type.value == "Asset"
+
+
+# -- 1: the check is the open
+
+
+SWAPPER = textwrap.dedent(
+    """
+    import os, sys
+    race, outside, inside, stop = sys.argv[1:]
+    tmp = race + ".tmp"
+    while not os.path.exists(stop):
+        with open(tmp, "wb") as f:
+            f.write(open(inside, "rb").read())
+        os.replace(tmp, race)
+        os.symlink(outside, tmp)
+        os.replace(tmp, race)
+    """
+)
+
+
+def read_or_none(store: DirectoryStore, handle: str) -> bytes | None:
+    try:
+        with store.open_original(AssetHandle(handle)) as f:
+            return f.read()
+    except AssetNotFoundError:
+        return None
+
+
+@POSIX_ONLY
+def test_a_symlink_swapped_in_during_opens_never_exports_an_outside_byte(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"OUTSIDE-SECRET" * 100)
+    inside = tmp_path / "inside.bytes"
+    inside.write_bytes(b"inside" * 100)
+    (src / "race.jpg").write_bytes(inside.read_bytes())
+    stop = tmp_path / "stop"
+    store = DirectoryStore(src, tmp_path / "out")
+    swapper = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", SWAPPER, src / "race.jpg", outside, inside, stop]
+    )
+    leaked = found = 0
+    try:
+        for _ in range(RACE_OPENS):
+            data = read_or_none(store, "race.jpg")  # not found mid-swap is fine; a leak is not
+            found += data is not None
+            leaked += data is not None and b"OUTSIDE" in data
+    finally:
+        stop.touch()
+        swapper.wait(timeout=30)
+    assert leaked == 0
+    assert found > 0
+
+
+@POSIX_ONLY
+def test_symlinks_inside_the_folder_still_resolve(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "leaf.jpg").write_bytes(b"leaf")
+    (src / "rel.jpg").symlink_to("a/b/leaf.jpg")
+    (src / "abs.jpg").symlink_to(src / "a" / "b" / "leaf.jpg")
+    (src / "up.jpg").symlink_to("a/b/../b/leaf.jpg")
+    (src / "dir").symlink_to("a")
+    (src / "loop.jpg").symlink_to("loop.jpg")
+    (src / "climb.jpg").symlink_to("../src/a/b/leaf.jpg")
+    store = DirectoryStore(src, tmp_path / "out")
+    for handle in ["rel.jpg", "abs.jpg", "up.jpg", "dir/b/leaf.jpg"]:
+        with store.open_original(AssetHandle(handle)) as f:
+            assert f.read() == b"leaf", handle
+    for handle in ["loop.jpg", "climb.jpg", "dir", "a/b"]:
+        with pytest.raises(AssetNotFoundError):
+            store.open_original(AssetHandle(handle))
+
+
+@POSIX_ONLY
+def test_a_fifo_is_not_an_original(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    os.mkfifo(src / "pipe.jpg")
+    store = DirectoryStore(src, tmp_path / "out")
+    with pytest.raises(AssetNotFoundError):
+        store.open_original(AssetHandle("pipe.jpg"))
+    log = ExportEngine(store, converter=CopyConverter()).run(
+        ExportJob(asset_handles=["pipe.jpg"], fmt="orig"), JobContext(company="default")
+    )
+    assert log.outcome("pipe.jpg").code == "ASSET_NOT_FOUND"
+
+
+# -- 4: data that ends before the declared image is not a success
+
+PILLOW_IMAGES = os.environ.get("EXPORTJOB_PILLOW_IMAGES")
+
+
+def convert(data: bytes, fmt: str = "png") -> ConversionOutput:
+    plan = ExportPlan(
+        asset=Asset(handle="a", type="Image", name="a", file_name="a.bin", company="c"),
+        fmt=ExportFormat.CONVERT,
+        output_name=f"a.{fmt}",
+        output_format=OutputFormat(fmt),
+        options=RenderOptions(format=OutputFormat(fmt), wid=64),
+    )
+    return PillowConverter().convert(io.BytesIO(data), plan)
+
+
+def noise(size: tuple[int, int] = (64, 48), fmt: str = "PNG", **save: Any) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise(size, 64).convert("RGB").save(out, fmt, **save)
+    return out.getvalue()
+
+
+def png_taller(data: bytes) -> bytes:
+    """The PNG with its header height doubled and the header's checksum fixed."""
+    ihdr = bytearray(data[16:29])
+    ihdr[4:8] = struct.pack(">I", 2 * struct.unpack(">I", ihdr[4:8])[0])
+    return data[:16] + bytes(ihdr) + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)) + data[33:]
+
+
+def tiff_taller(data: bytes) -> bytes:
+    """The little-endian TIFF with its ImageLength tag doubled."""
+    out = bytearray(data)
+    ifd = struct.unpack_from("<I", out, 4)[0]
+    for i in range(struct.unpack_from("<H", out, ifd)[0]):
+        entry = ifd + 2 + 12 * i
+        tag, kind = struct.unpack_from("<HH", out, entry)
+        if tag == 257:
+            fmt = "<H" if kind == 3 else "<I"
+            struct.pack_into(fmt, out, entry + 8, 2 * struct.unpack_from(fmt, out, entry + 8)[0])
+    return bytes(out)
+
+
+def jpeg_taller(data: bytes) -> bytes:
+    """The baseline JPEG with its frame height doubled."""
+    out = bytearray(data)
+    sof = out.find(b"\xff\xc0")
+    struct.pack_into(">H", out, sof + 5, 2 * struct.unpack_from(">H", out, sof + 5)[0])
+    return bytes(out)
+
+
+def animated_webp(*, canvas_scale: int = 1) -> bytes:
+    frames = [Image.effect_noise((64, 48), 64).convert("RGB") for _ in range(2)]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
+    data = bytearray(out.getvalue())
+    vp8x = data.find(b"VP8X")
+    for at in (vp8x + 12, vp8x + 15):  # canvas width - 1, height - 1: 24-bit little-endian
+        side = int.from_bytes(data[at : at + 3], "little") + 1
+        data[at : at + 3] = (side * canvas_scale - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "complete"),
+    [
+        pytest.param(lambda: png_taller(noise()), noise, id="png-height-doubled"),
+        pytest.param(
+            lambda: tiff_taller(noise(fmt="TIFF")), lambda: noise(fmt="TIFF"), id="tiff-taller"
+        ),
+        pytest.param(
+            lambda: jpeg_taller(noise(fmt="JPEG")), lambda: noise(fmt="JPEG"), id="jpeg-taller"
+        ),
+        pytest.param(
+            lambda: animated_webp(canvas_scale=2), animated_webp, id="webp-canvas-enlarged"
+        ),
+    ],
+)
+def test_pixel_data_shorter_than_its_header_is_an_error(
+    damaged: Callable[[], bytes], complete: Callable[[], bytes]
+) -> None:
+    assert convert(complete()).width == 64
+    with pytest.raises(ConversionError, match="pixel data is incomplete"):
+        convert(damaged())
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "1"])
+def test_a_genuinely_black_png_is_not_taken_for_a_truncated_one(mode: str) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (64, 48)).save(out, "PNG")
+    assert convert(out.getvalue()).height == 48
+
+
+@pytest.mark.skipif(
+    PILLOW_IMAGES is None, reason="EXPORTJOB_PILLOW_IMAGES is unset (.ci/run downloads them)"
+)
+def test_no_image_pillow_decodes_fully_is_refused_as_incomplete() -> None:
+    """Pillow's own test images (the sdist's Tests/images, HPND licence), each as Pillow reads it."""
+    assert PILLOW_IMAGES is not None
+    decoded, refused = 0, []
+    for path in sorted(Path(PILLOW_IMAGES).rglob("*")):
+        if not path.is_file() or path.stat().st_size > 20_000_000:
+            continue
+        data = path.read_bytes()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(data)) as image:
+                    image.load()
+        except Exception:  # noqa: BLE001, S112 - Pillow itself cannot read it: not our concern
+            continue
+        decoded += 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                convert(data)
+        except ExportJobError as exc:
+            if "incomplete" in str(exc):
+                refused.append(f"{path.name}: {exc}")
+    assert decoded > 500
+    assert refused == []
+
+
+# -- 3: a memory budget, and no giant blank canvases
+
+
+def webp_giant_canvas() -> bytes:
+    """A small animated WebP whose canvas field claims just under the source limit (89.4 MP)."""
+    data = bytearray(animated_webp())
+    vp8x = data.find(b"VP8X")
+    data[vp8x + 12 : vp8x + 15] = (16384 - 1).to_bytes(3, "little")
+    data[vp8x + 15 : vp8x + 18] = (5461 - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def test_an_animation_whose_canvas_dwarfs_its_frames_is_refused_before_decoding() -> None:
+    data = webp_giant_canvas()
+    assert len(data) < 20_000
+    with pytest.raises(ConversionError, match="cover 3072 of the 89473024 pixels"):
+        convert(data)
+
+
+def test_a_conversion_larger_than_the_whole_budget_fails_that_asset_only() -> None:
+    store = MemoryStore(default_company="c")
+    store.add("big.png", noise((400, 300)))
+    store.add("small.png", noise((10, 10)))
+    converter = PillowConverter(Limits(memory_budget=400 * 300 * 4))  # one frame, not three
+    log = ExportEngine(store, converter).run(
+        ExportJob(asset_handles=["big.png", "small.png"], fmt="convert", is_modifier="&fmt=png"),
+        JobContext(company="c"),
+    )
+    assert log.outcome("big.png").code == "MEMORY_BUDGET_EXCEEDED"
+    assert log.outcome("small.png").status is AssetStatus.EXPORTED
+
+
+def test_conversions_are_admitted_only_while_the_budget_allows() -> None:
+    budget = MemoryBudget(1000)
+    seen: list[int] = []
+    admitted = threading.Event()
+
+    def second() -> None:
+        with budget.hold() as hold:
+            hold.reserve(600, handle="b")
+            seen.append(budget.in_use)
+            admitted.set()
+
+    with budget.hold() as hold:
+        hold.reserve(600, handle="a")
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not admitted.wait(0.05)  # it waits while "a" holds 600 of 1000
+    thread.join()
+    assert seen == [600]
+    assert budget.in_use == 0
+    with pytest.raises(MemoryBudgetError), budget.hold() as hold:
+        hold.reserve(1001, handle="c")
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("512", 512), ("64K", 65536), ("2G", 2 << 30), ("1.5MiB", 1572864)]
+)
+def test_memory_budget_sizes_parse(text: str, size: int) -> None:
+    assert memory_size(text) == size
+
+
+def test_the_cli_takes_a_memory_budget(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.png").write_bytes(noise((400, 300)))
+    status = main(
+        ["export", str(src), "--fmt", "convert", "--modifier", "&fmt=png",
+         "--out", str(tmp_path / "out"), "--memory-budget", "64K", "--json"],
+        stdout=io.StringIO(), stderr=io.StringIO(),
+    )  # fmt: skip
+    assert status != 0
+    assert not (tmp_path / "out" / "a.png").exists()
