@@ -14,6 +14,7 @@ from .._names import check_name
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 from ._exports import is_temporary, publish, sweep_temporaries, sync_folder
+from ._handles import handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import SNIFF_BYTES, sniff_type, stem
 
@@ -79,14 +80,10 @@ class DirectoryStore:
 
     def _path(self, handle: AssetHandle) -> Path | None:
         """Return the file of *handle* inside the source folder, or None if it is not one."""
-        text = handle.value
-        if "\\" in text or "\x00" in text:
+        parts = handle_parts(handle.value)
+        if parts is None:
             return None
-        pure = PurePosixPath(text)
-        # One spelling per asset: "a//b", "./a" and "a/" are not handles of "a/b" and "a".
-        if pure.is_absolute() or ".." in pure.parts or pure.as_posix() != text:
-            return None
-        path = self.source_dir.joinpath(*pure.parts)
+        path = self.source_dir.joinpath(*parts)
         try:
             resolved = path.resolve()
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop on older Pythons
