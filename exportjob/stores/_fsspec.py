@@ -256,7 +256,8 @@ class FsspecStore:
         """Open the original of *handle* as a stream read in blocks of ``block_size`` bytes."""
         handle = AssetHandle.of(handle)
         path = self._path(handle)
-        if path is None:
+        info = self._info(handle, path) if path is not None else None
+        if path is None or info is None or info.get("type") != "file":
             raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
         try:
             stream = self._fs.open(path, "rb", block_size=self.block_size)
