@@ -1,7 +1,9 @@
 """The ``exportjob`` command: export a folder's assets, or run the demo.
 
-``exportjob export SRC_DIR --fmt orig|convert --out DIR [...]`` exports every asset of a folder (or the
-``--handle`` ones) with a ``DirectoryStore``; ``exportjob demo`` draws sample originals and converts
+``exportjob export SRC --fmt orig|convert --out DIR|URL [...]`` exports every asset of a folder or URL
+(or the ``--handle`` ones) with a ``DirectoryStore`` (an ``FsspecStore`` for URLs), or into one ZIP
+with ``--zip FILE``, and writes the export manifest beside them; ``exportjob verify DIR|ZIP|URL``
+checks them against it; ``exportjob demo`` draws sample originals and converts
 them. Exit status: 0 when every asset was exported (warnings allowed), 1 when any asset failed or was
 refused, 2 for a usage error or an invalid job (nothing was exported), 130 when interrupted (Ctrl-C),
 143 when terminated (SIGTERM). An export keeps a journal in ``DIR/.exportjob/``: the same command run
@@ -24,6 +26,7 @@ from typing import TextIO
 
 from ._assets import AssetHandle
 from ._context import JobContext
+from ._delivery_cli import add_delivery_arguments, add_verify_command, open_delivery
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
@@ -85,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="export the assets of a folder",
         description="Export every asset of SRC_DIR (or the --handle ones) into --out.",
     )
-    export.add_argument("src", metavar="SRC_DIR", type=Path, help="the folder of originals")
+    export.add_argument(
+        "src", metavar="SRC", help="the folder of originals, or a URL (s3://bucket/prefix)"
+    )
     export.add_argument(
         "--fmt",
         required=True,
@@ -95,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--modifier", help="an Image Serving modifier, e.g. '&fmt=png&wid=400'")
     export.add_argument("--macro", help="a macro invocation, e.g. '$thumb$' (its fmt wins)")
     export.add_argument("--macros", type=Path, metavar="FILE", help="a macro definition file")
-    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="the export folder")
+    export.add_argument(
+        "--out", metavar="DIR|URL", help="the export folder, or a URL (s3://bucket/prefix)"
+    )
     export.add_argument(
         "--handle",
         action="append",
@@ -142,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--json", action="store_true", help="print the job log as JSON instead of a summary"
     )
+    add_delivery_arguments(export)
     export.set_defaults(func=_export)
+    add_verify_command(commands)
 
     demo = commands.add_parser(
         "demo",
@@ -200,7 +209,7 @@ def _logging_to(stream: TextIO) -> Iterator[None]:
         logger.propagate = saved[1]
 
 
-def print_log(log: JobLog, out: TextIO, *, exports: Path | None = None) -> None:
+def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) -> None:
     """Print *log* as a summary followed by its warnings and errors."""
     seconds = log.duration.total_seconds()
     out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
@@ -268,13 +277,11 @@ def _error(err: TextIO, message: object) -> int:
 
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        store = DirectoryStore(
-            args.src, args.out, manifest=args.manifest, default_company=args.company
-        )
+        delivery = open_delivery(args)
         macros = MacroLibrary.from_file(args.macros) if args.macros else None
-        handles = [AssetHandle(h) for h in args.handle] if args.handle else list(store.handles())
+        handles = [AssetHandle(h) for h in args.handle] if args.handle else list(delivery.handles())
         if not handles:
-            return _error(err, f"no assets in {store.source_dir}")
+            return _error(err, f"no assets in {args.src}")
         job = ExportJob(
             asset_handles=handles,
             fmt=args.fmt,
@@ -283,14 +290,14 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             email_setting=args.email_setting,
         )
         context = JobContext(company=args.company, job_name=args.job_name, user=args.user)
-    except (ExportJobError, OSError) as exc:
+    except (ExportJobError, OSError, ImportError, ValueError) as exc:
         return _error(err, exc)
 
     interactive = err.isatty() and not args.json
     progress = _TtyProgress(err) if interactive else None
     try:
         with ExportEngine(
-            store,
+            delivery.store,
             _converter_for(job.fmt),
             notifier=LoggingNotifier(),
             macros=macros,
@@ -298,10 +305,11 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
             on_conflict=args.on_conflict,
         ) as engine:
-            journal = store.output_dir / JOURNAL_FOLDER / f"{engine.journal_key(job)}.jsonl"
+            journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
             if args.restart:
                 journal.unlink(missing_ok=True)
             log, interrupted = _run(engine, job, context, journal)
+        where = delivery.where if interrupted is not None else delivery.finish(log)
     except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
         return _error(err, exc)
     finally:
@@ -312,7 +320,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(log.to_dict(), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        print_log(log, out, exports=store.output_dir)
+        print_log(log, out, exports=where)
     if interrupted is not None:
         return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED

@@ -8,6 +8,7 @@ than a few kilobytes upstream. ``EXPORTJOB_S3_ASSETS`` sets the size of the larg
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -20,58 +21,27 @@ from typing import Any
 
 import fsspec
 import pytest
-from moto.server import ThreadedMotoServer
 
 from exportjob import AssetHandle, AssetType, ExportEngine, ExportJob, JobContext
 from exportjob.converters import CopyConverter
 from exportjob.delivery import MANIFEST_JSON, ExportManifest, build_manifest, verify
-from exportjob.exceptions import AssetNotFoundError, OutputExistsError, StoreReadError
-from exportjob.exceptions import StoreWriteError
+from exportjob.exceptions import (
+    AssetNotFoundError,
+    OutputExistsError,
+    StoreReadError,
+    StoreWriteError,
+)
 from exportjob.joblog import AssetStatus
 from exportjob.protocols import BatchDescriber, OnConflict
 from exportjob.stores import FsspecStore, ZipStore
 from exportjob.testing.images import encode, photo
 
-boto3 = pytest.importorskip("boto3")
+from tests.s3server import bucket, s3, s3_url
+
+__all__ = ["bucket", "s3", "s3_url"]  # the fixtures
 
 CREDENTIALS = {"key": "testing", "secret": "testing"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def s3_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3(s3_url: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=s3_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = f"bkt-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def options(endpoint: str, **more: Any) -> dict[str, Any]:
@@ -154,15 +124,19 @@ def test_the_manifest_in_the_bucket_sets_company_and_type(
     with ExportEngine(store, CopyConverter()) as engine:
         log = engine.run(job(["a.png", "b.png", "sets/spin"]), CONTEXT)
     codes = {o.handle.value: o.code for o in log.outcomes}
-    assert codes == {"a.png": None, "b.png": "NOT_AUTHORIZED", "sets/spin": "UNSUPPORTED_ASSET_TYPE"}
+    assert codes == {
+        "a.png": None,
+        "b.png": "NOT_AUTHORIZED",
+        "sets/spin": "UNSUPPORTED_ASSET_TYPE",
+    }
     assert set(keys(s3, bucket, "out/")) == {"out/a.png"}
 
 
-def test_a_missing_source_bucket_is_an_error_and_is_never_created(
-    s3: Any, s3_url: str
-) -> None:
+def test_a_missing_source_bucket_is_an_error_and_is_never_created(s3: Any, s3_url: str) -> None:
     with pytest.raises(StoreReadError, match="does not exist"):
-        FsspecStore("s3://no-such-bucket/src", "s3://no-such-bucket/out", storage_options=options(s3_url))
+        FsspecStore(
+            "s3://no-such-bucket/src", "s3://no-such-bucket/out", storage_options=options(s3_url)
+        )
     assert "no-such-bucket" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
 
@@ -190,12 +164,20 @@ def test_a_bucket_that_refuses_writes_fails_each_asset_with_the_backends_words(
         pytest.param(OnConflict.SKIP, {"out/a.png": b"theirs"}, "skipped", id="skip"),
         pytest.param(OnConflict.REPLACE, {"out/a.png": b"ours"}, "a.png", id="replace"),
         pytest.param(
-            OnConflict.RENAME, {"out/a.png": b"theirs", "out/a-2.png": b"ours"}, "a-2.png", id="rename"
+            OnConflict.RENAME,
+            {"out/a.png": b"theirs", "out/a-2.png": b"ours"},
+            "a-2.png",
+            id="rename",
         ),
     ],
 )
 def test_the_conflict_policy_holds_on_s3(
-    s3: Any, bucket: str, s3_url: str, policy: OnConflict, expected_keys: dict[str, bytes], outcome: str
+    s3: Any,
+    bucket: str,
+    s3_url: str,
+    policy: OnConflict,
+    expected_keys: dict[str, bytes],
+    outcome: str,
 ) -> None:
     s3.put_object(Bucket=bucket, Key="out/a.png", Body=b"theirs")
     store = FsspecStore(f"s3://{bucket}", f"s3://{bucket}/out", storage_options=options(s3_url))
@@ -208,7 +190,9 @@ def test_the_conflict_policy_holds_on_s3(
     assert keys(s3, bucket, "out/") == expected_keys
 
 
-def test_the_same_bytes_again_are_identical_not_a_conflict(s3: Any, bucket: str, s3_url: str) -> None:
+def test_the_same_bytes_again_are_identical_not_a_conflict(
+    s3: Any, bucket: str, s3_url: str
+) -> None:
     store = FsspecStore(f"s3://{bucket}", f"s3://{bucket}/out", storage_options=options(s3_url))
     first = store.write_export("a.bin", [b"abc", b"def"])
     again = store.write_export("a.bin", [b"abcdef"])
@@ -216,7 +200,9 @@ def test_the_same_bytes_again_are_identical_not_a_conflict(s3: Any, bucket: str,
     assert first.location == f"s3://{bucket}/out/a.bin"
 
 
-def test_two_writers_of_one_name_never_replace_each_other(s3: Any, bucket: str, s3_url: str) -> None:
+def test_two_writers_of_one_name_never_replace_each_other(
+    s3: Any, bucket: str, s3_url: str
+) -> None:
     """The conditional PUT (If-None-Match: *): of many writers at once, exactly one wins."""
     store = FsspecStore(f"s3://{bucket}", f"s3://{bucket}/out", storage_options=options(s3_url))
     results: list[object] = []
@@ -241,12 +227,16 @@ def test_two_writers_of_one_name_never_replace_each_other(s3: Any, bucket: str, 
     assert body.startswith(b"writer ")
 
 
-def test_large_objects_go_up_in_parts_and_come_back_whole(s3: Any, bucket: str, s3_url: str) -> None:
+def test_large_objects_go_up_in_parts_and_come_back_whole(
+    s3: Any, bucket: str, s3_url: str
+) -> None:
     data = os.urandom(3 << 20) * 4  # 12 MiB: three 5 MiB parts
     store = FsspecStore(
         f"s3://{bucket}", f"s3://{bucket}/out", storage_options=options(s3_url), block_size=5 << 20
     )
-    written = store.write_export("big.bin", (data[i : i + 65536] for i in range(0, len(data), 65536)))
+    written = store.write_export(
+        "big.bin", (data[i : i + 65536] for i in range(0, len(data), 65536))
+    )
     assert written.size == len(data)
     head = s3.head_object(Bucket=bucket, Key="out/big.bin")
     assert head["ETag"].strip('"').endswith("-3")  # a multipart upload of three parts
@@ -306,10 +296,8 @@ class CuttingProxy:
         except OSError:
             pass
         for s in (source, target):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def close(self) -> None:
@@ -318,7 +306,10 @@ class CuttingProxy:
 
 @pytest.mark.parametrize(
     ("size", "block"),
-    [pytest.param(200_000, 5 << 20, id="single-put"), pytest.param(11 << 20, 5 << 20, id="multipart")],
+    [
+        pytest.param(200_000, 5 << 20, id="single-put"),
+        pytest.param(11 << 20, 5 << 20, id="multipart"),
+    ],
 )
 def test_a_server_dropping_mid_upload_leaves_nothing_partial(
     s3: Any, bucket: str, s3_url: str, size: int, block: int
@@ -402,7 +393,12 @@ def test_an_orig_export_from_s3_into_a_zip_is_reproducible_and_verifies(
     path = tmp_path / "one" / "delivery.zip"
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
-        assert names == [*(f"p{i}.png" for i in range(12)), "doc.pdf", MANIFEST_JSON, "exportjob-manifest.csv"]
+        assert names == [
+            *(f"p{i}.png" for i in range(12)),
+            "doc.pdf",
+            MANIFEST_JSON,
+            "exportjob-manifest.csv",
+        ]
         assert z.read("doc.pdf") == originals["src/doc.pdf"]
         manifest = ExportManifest.from_json(z.read(MANIFEST_JSON))
     assert manifest.records[-1].code == "ASSET_NOT_FOUND"
