@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TextIO
 
@@ -127,7 +128,7 @@ class Delivery:
             store.write_export(name, [data], on_conflict=OnConflict.REPLACE)
         return self.where
 
-    def _opener(self):  # type: ignore[no-untyped-def]  # noqa: ANN202 - a store-specific opener
+    def _opener(self) -> Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]:
         store = self.store
         if isinstance(store, FsspecStore):
             return store.open_export

@@ -89,11 +89,15 @@ class ManifestRecord:
         return attrs.asdict(self)
 
 
+def _records(value: Iterable[ManifestRecord]) -> tuple[ManifestRecord, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class ExportManifest:
     """Every asset of a job, in job order; ``to_json``/``to_csv`` give reproducible bytes."""
 
-    records: tuple[ManifestRecord, ...] = attrs.field(converter=tuple)
+    records: tuple[ManifestRecord, ...] = attrs.field(converter=_records)
 
     def to_json(self) -> bytes:
         """Return the manifest as JSON (sorted keys, one record per asset)."""
@@ -183,7 +187,7 @@ def build_manifest(
                 sha256=sha256,
             )
         )
-    return ExportManifest(tuple(records))
+    return ExportManifest(records)
 
 
 @attrs.frozen
@@ -256,7 +260,7 @@ def _folder_files(folder: Path) -> _Files:
 
 
 def _fsspec_files(url: str, storage_options: Mapping[str, Any] | None) -> _Files:
-    from .stores._fsspec import filesystem  # noqa: PLC0415 - the optional extra, when used
+    from .stores._fsspec_io import filesystem  # noqa: PLC0415 - the optional extra, when used
 
     fs, root = filesystem(url, storage_options)
 

@@ -98,7 +98,7 @@ def test_verify_without_a_manifest_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_zip_volumes_are_each_complete_and_bounded(originals: Path, tmp_path: Path) -> None:
     archive = tmp_path / "delivery.zip"
-    status, out, err = run(
+    status, _, err = run(
         "export", str(originals), "--fmt", "orig", "--zip", str(archive), "--zip-volume-size", "4K"
     )
     assert status == 0, err

@@ -35,7 +35,6 @@ from exportjob.joblog import AssetStatus
 from exportjob.protocols import BatchDescriber, OnConflict
 from exportjob.stores import FsspecStore, ZipStore
 from exportjob.testing.images import encode, photo
-
 from tests.s3server import bucket, s3, s3_url
 
 __all__ = ["bucket", "s3", "s3_url"]  # the fixtures

@@ -24,11 +24,12 @@ from ..exceptions import (
 )
 from ..protocols import OnConflict, WrittenExport
 from ._exports import publish, sweep_temporaries, sync_folder
+from ._fsspec_io import ReadErrors, discard, filesystem, is_local, words
 from ._handles import describe_each, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import SNIFF_BYTES, sniff_type, stem, type_from_name
 
-__all__ = ["FsspecStore", "filesystem"]
+__all__ = ["FsspecStore"]
 
 _SPOOL_IN_MEMORY = 8 << 20
 _COPY_BLOCK = 1 << 20
@@ -41,42 +42,6 @@ _BACKENDS = {
     "az": "adlfs",
     "abfs": "adlfs",
 }
-
-
-def filesystem(url: str, storage_options: Mapping[str, Any] | None = None) -> tuple[Any, str]:
-    """Return the fsspec file system of *url* and the path in it; a clear error if one is missing.
-
-    Raises:
-        ImportError: fsspec or the backend's package is not installed (the message names both).
-    """
-    protocol = url.split("://", 1)[0] if "://" in url else "file"
-    backend = _BACKENDS.get(protocol)
-    hint = f"pip install 'exportjob[fsspec]'{' ' + backend if backend else ''}"
-    try:
-        import fsspec.core  # noqa: PLC0415 - an optional dependency, imported when used
-    except ImportError as exc:
-        msg = f"{url} needs fsspec, which is not installed: {hint}"
-        raise ImportError(msg) from exc
-    try:
-        fs, path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
-    except ImportError as exc:
-        msg = f"{url} needs the {backend or protocol} backend, which is not installed: {hint}"
-        raise ImportError(msg) from exc
-    except ValueError as exc:  # an unknown protocol
-        msg = f"fsspec has no file system for {url}: {exc}"
-        raise ImportError(msg) from exc
-    return fs, str(path).rstrip("/")
-
-
-def _words(exc: BaseException) -> str:
-    """The backend's own words for *exc*: its type and message (``PermissionError: Access Denied``)."""
-    text = str(exc) or repr(exc)
-    return f"{type(exc).__name__}: {text}"
-
-
-def _is_local(fs: Any) -> bool:
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    return protocol in {"file", "local"}
 
 
 class FsspecStore:
@@ -143,7 +108,7 @@ class FsspecStore:
         self.block_size = block_size
         self._fs, self._root = filesystem(source, storage_options)
         self._out_fs, self._out = filesystem(output, storage_options)
-        self._local_out = _is_local(self._out_fs)
+        self._local_out = is_local(self._out_fs)
         self._listing: dict[str, Mapping[str, Any]] | None = None
         self._swept = False
         if self._out_fs.protocol == self._fs.protocol and self._out == self._root:
@@ -153,7 +118,7 @@ class FsspecStore:
         try:
             found = self._fs.isdir(self._root) if self._root else True
         except Exception as exc:
-            raise StoreReadError(f"cannot reach the source {source}: {_words(exc)}") from exc
+            raise StoreReadError(f"cannot reach the source {source}: {words(exc)}") from exc
         if not found:
             raise StoreReadError(f"the source {source} does not exist")
         self._entries = self._read_manifest(manifest)
@@ -176,7 +141,7 @@ class FsspecStore:
         except ValueError as exc:
             raise StoreReadError(f"the manifest {where} is not valid JSON: {exc}") from exc
         except Exception as exc:
-            raise StoreReadError(f"cannot read the manifest {where}: {_words(exc)}") from exc
+            raise StoreReadError(f"cannot read the manifest {where}: {words(exc)}") from exc
         return read_manifest(raw, where=where)
 
     # -- originals
@@ -186,7 +151,7 @@ class FsspecStore:
         if parts is None:
             return None
         path = "/".join((self._root, *parts)) if self._root else "/".join(parts)
-        if _is_local(self._fs):  # a symlink must not lead outside the source folder
+        if is_local(self._fs):  # a symlink must not lead outside the source folder
             real, root = os.path.realpath(path), os.path.realpath(self._root)
             if os.path.commonpath([real, root]) != root:
                 return None
@@ -201,7 +166,7 @@ class FsspecStore:
             return None
         except Exception as exc:
             raise StoreReadError(
-                f"cannot describe {handle}: {_words(exc)}", handle=handle.value
+                f"cannot describe {handle}: {words(exc)}", handle=handle.value
             ) from exc
         return info
 
@@ -235,7 +200,7 @@ class FsspecStore:
             head: bytes = self._fs.cat_file(path, start=0, end=SNIFF_BYTES)
         except Exception as exc:
             raise StoreReadError(
-                f"cannot read {handle}: {_words(exc)}", handle=handle.value
+                f"cannot read {handle}: {words(exc)}", handle=handle.value
             ) from exc
         return sniff_type(head)
 
@@ -247,7 +212,7 @@ class FsspecStore:
             try:
                 listing: Mapping[str, Mapping[str, Any]] = self._fs.find(self._root, detail=True)
             except Exception as exc:  # noqa: BLE001
-                failure = StoreReadError(f"cannot list {self.source}: {_words(exc)}")
+                failure = StoreReadError(f"cannot list {self.source}: {words(exc)}")
                 return dict.fromkeys(handles, failure)
             self._listing = {str(k).rstrip("/"): v for k, v in listing.items()}
         return describe_each(self.describe, handles)
@@ -267,9 +232,9 @@ class FsspecStore:
             ) from exc
         except Exception as exc:
             raise StoreReadError(
-                f"cannot open {handle}: {_words(exc)}", handle=handle.value
+                f"cannot open {handle}: {words(exc)}", handle=handle.value
             ) from exc
-        return io.BufferedReader(_ReadErrors(stream, handle), _COPY_BLOCK)
+        return io.BufferedReader(ReadErrors(stream, handle), _COPY_BLOCK)
 
     def handles(self) -> tuple[AssetHandle, ...]:
         """Every asset under the source, sorted: its files and the manifest's handles.
@@ -280,7 +245,7 @@ class FsspecStore:
         try:
             paths = self._fs.find(self._root)
         except Exception as exc:
-            raise StoreReadError(f"cannot list {self.source}: {_words(exc)}") from exc
+            raise StoreReadError(f"cannot list {self.source}: {words(exc)}") from exc
         found: set[str] = set(self._entries)
         prefix = f"{self._root}/" if self._root else ""
         inside = self._out_fs.protocol == self._fs.protocol and self._out.startswith(prefix)
@@ -358,11 +323,11 @@ class FsspecStore:
             shutil.copyfileobj(spool, target, _COPY_BLOCK)
             target.close()
         except FileExistsError:
-            _discard(target)
+            discard(target)
             raise
         except Exception as exc:
-            _discard(target)
-            raise StoreWriteError(f"cannot write {name} to {self.output}: {_words(exc)}") from exc
+            discard(target)
+            raise StoreWriteError(f"cannot write {name} to {self.output}: {words(exc)}") from exc
 
     def _holds(self, name: str, size: int, sha256: str) -> bool:
         """Whether the export *name* holds exactly the bytes of *size* and *sha256*."""
@@ -388,7 +353,7 @@ class FsspecStore:
         except FileNotFoundError:
             raise KeyError(name) from None
         except Exception as exc:
-            raise StoreReadError(f"cannot read the export {name}: {_words(exc)}") from exc
+            raise StoreReadError(f"cannot read the export {name}: {words(exc)}") from exc
         return stream
 
     def read_export(self, name: str) -> bytes:
@@ -401,7 +366,7 @@ class FsspecStore:
         try:
             paths = self._out_fs.find(self._out)
         except Exception as exc:
-            raise StoreReadError(f"cannot list {self.output}: {_words(exc)}") from exc
+            raise StoreReadError(f"cannot list {self.output}: {words(exc)}") from exc
         for path in sorted(str(p) for p in paths):
             name = path[len(self._out) + 1 :] if self._out else path.lstrip("/")
             if "/" not in name and not name.startswith("."):
@@ -411,55 +376,3 @@ class FsspecStore:
         """Make the exports durable: a ``syncfs`` for ``file://``; object stores are on PUT."""
         if self._local_out and Path(self._out).is_dir():
             sync_folder(Path(self._out))
-
-
-def _discard(target: Any) -> None:
-    """Throw away a half-written upload (abort its multipart upload); never raise."""
-    if target is None:
-        return
-    with contextlib.suppress(Exception):
-        target.discard()
-    with contextlib.suppress(Exception):
-        target.closed = True
-
-
-class _ReadErrors(io.RawIOBase):
-    """A backend stream whose errors become ``StoreReadError`` (with the backend's words)."""
-
-    def __init__(self, stream: Any, handle: AssetHandle) -> None:
-        super().__init__()
-        self._stream = stream
-        self._handle = handle
-
-    def _fail(self, exc: Exception) -> StoreReadError:
-        return StoreReadError(
-            f"cannot read {self._handle}: {_words(exc)}", handle=self._handle.value
-        )
-
-    def readinto(self, buffer: Any) -> int:
-        try:
-            data: bytes = self._stream.read(len(buffer))
-        except Exception as exc:
-            raise self._fail(exc) from exc
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        try:
-            return int(self._stream.seek(offset, whence))
-        except Exception as exc:
-            raise self._fail(exc) from exc
-
-    def tell(self) -> int:
-        return int(self._stream.tell())
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._stream.close()
-        super().close()
