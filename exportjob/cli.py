@@ -1,7 +1,9 @@
 """The ``exportjob`` command: export a folder's assets, or run the demo.
 
-``exportjob export SRC_DIR --fmt orig|convert --out DIR [...]`` exports every asset of a folder (or the
-``--handle`` ones) with a ``DirectoryStore``; ``exportjob demo`` draws sample originals and converts
+``exportjob export SRC --fmt orig|convert --out DIR|URL [...]`` exports every asset of a folder or URL
+(or the ``--handle`` ones) with a ``DirectoryStore`` (an ``FsspecStore`` for URLs), or into one ZIP
+with ``--zip FILE``, and writes the export manifest beside them; ``exportjob verify DIR|ZIP|URL``
+checks them against it; ``exportjob demo`` draws sample originals and converts
 them. Exit status: 0 when every asset was exported (warnings allowed), 1 when any asset failed or was
 refused, 2 for a usage error or an invalid job (nothing was exported), 130 when interrupted (Ctrl-C),
 143 when terminated (SIGTERM). An export keeps a journal in ``DIR/.exportjob/``: the same command run
@@ -23,21 +25,27 @@ from pathlib import Path
 from typing import TextIO
 
 from ._assets import AssetHandle
+from ._cli_options import (
+    add_conversion_settings,
+    add_memory_budget,
+    conversion_settings,
+    converter_for,
+    memory_size,
+)
 from ._context import JobContext
+from ._delivery_cli import add_delivery_arguments, add_verify_command, open_delivery
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
 from ._log import JobLog
 from ._run import AssetProgress, JobRun
-from .converters import CopyConverter
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
-from .options import ConversionSettings, MetadataKeep, ProfileLibrary
-from .protocols import Converter, OnConflict
+from .protocols import OnConflict
 from .stores import DirectoryStore
 
-__all__ = ["main"]
+__all__ = ["main", "memory_size"]
 
 EXIT_OK = 0
 EXIT_ASSET_FAILED = 1
@@ -86,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="export the assets of a folder",
         description="Export every asset of SRC_DIR (or the --handle ones) into --out.",
     )
-    export.add_argument("src", metavar="SRC_DIR", type=Path, help="the folder of originals")
+    export.add_argument(
+        "src", metavar="SRC", help="the folder of originals, or a URL (s3://bucket/prefix)"
+    )
     export.add_argument(
         "--fmt",
         required=True,
@@ -96,14 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--modifier", help="an Image Serving modifier, e.g. '&fmt=png&wid=400'")
     export.add_argument("--macro", help="a macro invocation, e.g. '$thumb$' (its fmt wins)")
     export.add_argument("--macros", type=Path, metavar="FILE", help="a macro definition file")
-    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="the export folder")
+    export.add_argument(
+        "--out", metavar="DIR|URL", help="the export folder, or a URL (s3://bucket/prefix)"
+    )
     export.add_argument(
         "--handle",
         action="append",
         metavar="H",
         help="export only this asset (its path under SRC_DIR); repeatable",
     )
-    _add_memory_budget(export)
+    add_memory_budget(export)
     export.add_argument(
         "--manifest",
         type=Path,
@@ -144,8 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--json", action="store_true", help="print the job log as JSON instead of a summary"
     )
-    _add_conversion_settings(export)
+    add_conversion_settings(export)
+    add_delivery_arguments(export)
     export.set_defaults(func=_export)
+    add_verify_command(commands)
 
     demo = commands.add_parser(
         "demo",
@@ -163,33 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo)
     return parser
-
-
-def _add_conversion_settings(export: argparse.ArgumentParser) -> None:
-    """The ``ConversionSettings`` options of ``export``: print profiles and metadata kept."""
-    group = export.add_argument_group("conversion settings")
-    group.add_argument(
-        "--profiles",
-        type=Path,
-        metavar="DIR",
-        help="load every NAME.icc / NAME.icm in DIR as the ICC profile NAME, for icc=NAME",
-    )
-    group.add_argument(
-        "--keep-metadata",
-        action="append",
-        choices=[m.value for m in MetadataKeep],
-        metavar="GROUP",
-        help="copy this group of the originals' metadata into conversions: rights (EXIF "
-        "Artist/Copyright, IPTC/XMP creator, rights, credit) or gps; repeatable; default none",
-    )
-
-
-def _conversion_settings(args: argparse.Namespace) -> ConversionSettings | None:
-    """Build the settings the conversion options ask for; None when none is given."""
-    if args.profiles is None and not args.keep_metadata:
-        return None
-    profiles = ProfileLibrary.from_folder(args.profiles) if args.profiles else ProfileLibrary()
-    return ConversionSettings(profiles=profiles, keep_metadata=args.keep_metadata or ())
 
 
 class _TtyProgress:
@@ -230,7 +217,7 @@ def _logging_to(stream: TextIO) -> Iterator[None]:
         logger.propagate = saved[1]
 
 
-def print_log(log: JobLog, out: TextIO, *, exports: Path | None = None) -> None:
+def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) -> None:
     """Print *log* as a summary followed by its warnings and errors."""
     seconds = log.duration.total_seconds()
     out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
@@ -286,49 +273,6 @@ def _run(
                 return run.result(), stopped
 
 
-def _converter_for(fmt: ExportFormat, memory_budget: int | None = None) -> Converter | None:
-    # Originals need no decoding; conversions use the engine's default (Pillow).
-    if fmt is ExportFormat.ORIG:
-        return CopyConverter()
-    return None if memory_budget is None else _budgeted_converter(memory_budget)
-
-
-# -- the memory budget (--memory-budget)
-
-_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def memory_size(text: str) -> int:
-    """Parse a ``--memory-budget`` SIZE: bytes, or a number with K, M, G or T (powers of 1024)."""
-    value = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
-    try:
-        number = float(value[: len(value) - len(unit)])
-    except ValueError:
-        number = 0.0
-    size = int(number * _SIZE_UNITS[unit])
-    if size <= 0:
-        msg = f"invalid size {text!r}: expected bytes or a number with K, M, G or T, e.g. 2G"
-        raise argparse.ArgumentTypeError(msg)
-    return size
-
-
-def _add_memory_budget(export: argparse.ArgumentParser) -> None:
-    export.add_argument(
-        "--memory-budget",
-        type=memory_size,
-        metavar="SIZE",
-        help="the memory all conversions may hold at once, e.g. 2G (default: half the RAM); "
-        "a conversion that needs more than all of it fails with MEMORY_BUDGET_EXCEEDED",
-    )
-
-
-def _budgeted_converter(memory_budget: int) -> Converter:
-    from .converters import Limits, PillowConverter  # noqa: PLC0415 - Pillow only when converting
-
-    return PillowConverter(Limits(memory_budget=memory_budget))
-
-
 def _error(err: TextIO, message: object) -> int:
     err.write(f"exportjob: error: {message}\n")
     return EXIT_USAGE
@@ -336,14 +280,12 @@ def _error(err: TextIO, message: object) -> int:
 
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        store = DirectoryStore(
-            args.src, args.out, manifest=args.manifest, default_company=args.company
-        )
+        delivery = open_delivery(args)
         macros = MacroLibrary.from_file(args.macros) if args.macros else None
-        settings = _conversion_settings(args)
-        handles = [AssetHandle(h) for h in args.handle] if args.handle else list(store.handles())
+        settings = conversion_settings(args)
+        handles = [AssetHandle(h) for h in args.handle] if args.handle else list(delivery.handles())
         if not handles:
-            return _error(err, f"no assets in {store.source_dir}")
+            return _error(err, f"no assets in {args.src}")
         job = ExportJob(
             asset_handles=handles,
             fmt=args.fmt,
@@ -352,15 +294,15 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             email_setting=args.email_setting,
         )
         context = JobContext(company=args.company, job_name=args.job_name, user=args.user)
-    except (ExportJobError, OSError) as exc:
+    except (ExportJobError, OSError, ImportError, ValueError) as exc:
         return _error(err, exc)
 
     interactive = err.isatty() and not args.json
     progress = _TtyProgress(err) if interactive else None
     try:
         with ExportEngine(
-            store,
-            _converter_for(job.fmt, args.memory_budget),
+            delivery.store,
+            converter_for(job.fmt, args.memory_budget),
             notifier=LoggingNotifier(),
             macros=macros,
             settings=settings,
@@ -368,10 +310,11 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
             on_conflict=args.on_conflict,
         ) as engine:
-            journal = store.output_dir / JOURNAL_FOLDER / f"{engine.journal_key(job)}.jsonl"
+            journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
             if args.restart:
                 journal.unlink(missing_ok=True)
             log, interrupted = _run(engine, job, context, journal)
+        where = delivery.where if interrupted is not None else delivery.finish(log)
     except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
         return _error(err, exc)
     finally:
@@ -382,7 +325,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(log.to_dict(), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        print_log(log, out, exports=store.output_dir)
+        print_log(log, out, exports=where)
     if interrupted is not None:
         return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED

@@ -1,6 +1,6 @@
-"""Notifiers a host can use as they are: ``LoggingNotifier`` and ``SmtpNotifier``.
+"""Notifiers a host can use as they are: ``LoggingNotifier``, ``SmtpNotifier`` and ``WebhookNotifier``.
 
-Both implement ``exportjob.protocols.Notifier``: they deliver one ``JobReport`` and decide nothing (the
+Each implements ``exportjob.protocols.Notifier``: they deliver one ``JobReport`` and decide nothing (the
 engine applies the job's ``emailSetting``). ``exportjob.testing.RecordingNotifier`` is the test double.
 ``build_report`` makes the report the engine would send, for a host testing or previewing a notifier
 of its own.
@@ -18,9 +18,20 @@ from typing import TypeAlias
 
 from ._email import build_report
 from ._log import JobReport
+from ._webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookNotifier, sign, verify_signature
 from .exceptions import NotifierError
 
-__all__ = ["AddressBook", "LoggingNotifier", "SmtpNotifier", "build_report"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "AddressBook",
+    "LoggingNotifier",
+    "SmtpNotifier",
+    "WebhookNotifier",
+    "build_report",
+    "sign",
+    "verify_signature",
+]
 
 
 class LoggingNotifier:

@@ -184,6 +184,7 @@ def _png_size(width: int, height: int, bits_per_pixel: int, interlace: int) -> i
 
 # ------------------------------------------------------------------ TIFF
 
+_WIDTH, _LENGTH = 256, 257
 _STRIP_OFFSETS, _ROWS_PER_STRIP, _STRIP_BYTES = 273, 278, 279
 _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS, _TILE_BYTES = 322, 323, 324, 325
 _COMPRESSION, _BITS, _SAMPLES, _PLANAR = 259, 258, 277, 284
@@ -193,7 +194,9 @@ def _tiff_problem(image: ImageFile.ImageFile) -> str | None:
     tags = getattr(image, "tag_v2", None)
     if tags is None:
         return None
-    width, height = image.size
+    # The file's own dimensions: Pillow may report the size already turned by the orientation tag.
+    width = int(tags.get(_WIDTH, image.size[0]) or 0)
+    height = int(tags.get(_LENGTH, image.size[1]) or 0)
     samples = int(tags.get(_SAMPLES, 1) or 1)
     planes = samples if tags.get(_PLANAR, 1) == 2 else 1
     if _TILE_OFFSETS in tags:

@@ -1,6 +1,7 @@
-"""Asset stores a host can use as they are: ``MemoryStore`` and ``DirectoryStore``.
+"""Asset stores a host can use as they are: ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore``.
 
-Both implement ``exportjob.protocols.AssetStore``: describe an asset by handle, open its original as a
+``FsspecStore`` needs the ``fsspec`` extra (``pip install 'exportjob[fsspec]'`` and the backend's
+package: ``s3fs``, ``gcsfs``, ``adlfs``). Each implements ``exportjob.protocols.AssetStore``: describe an asset by handle, open its original as a
 binary stream, and write exports so that a reader sees a whole file or none. Both check every output
 name with ``check_name``, so nothing lands outside their export area, and translate ``OSError`` into
 ``StoreReadError``/``StoreWriteError`` here, at the seam.
@@ -13,15 +14,19 @@ from __future__ import annotations
 
 from .._names import MAX_NAME_BYTES, check_name
 from ._directory import DirectoryStore
+from ._fsspec import FsspecStore
 from ._manifest import MANIFEST_NAME
 from ._memory import MemoryStore
 from ._sniff import sniff_type
+from ._zip import ZipStore
 
 __all__ = [
     "MANIFEST_NAME",
     "MAX_NAME_BYTES",
     "DirectoryStore",
+    "FsspecStore",
     "MemoryStore",
+    "ZipStore",
     "check_name",
     "sniff_type",
 ]

@@ -16,6 +16,7 @@ from ..protocols import OnConflict, WrittenExport
 from ._beneath import find_beneath
 from ._exports import is_temporary, publish, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
+from ._handles import handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import stem
 
@@ -86,14 +87,10 @@ class DirectoryStore:
         self, handle: AssetHandle, *, open_file: bool
     ) -> tuple[os.stat_result, int | None] | None:
         """Return the stat (and an open fd) of *handle*'s file inside the source folder, or None."""
-        text = handle.value
-        if "\\" in text or "\x00" in text:
+        parts = handle_parts(handle.value)
+        if parts is None:
             return None
-        pure = PurePosixPath(text)
-        # One spelling per asset: "a//b", "./a" and "a/" are not handles of "a/b" and "a".
-        if pure.is_absolute() or ".." in pure.parts or pure.as_posix() != text:
-            return None
-        return find_beneath(self._root, pure.parts, open_file=open_file)
+        return find_beneath(self._root, parts, open_file=open_file)
 
     def describe(self, handle: AssetHandle) -> Asset:
         """Describe *handle* from the manifest, its file name and its size; no byte of it is read."""

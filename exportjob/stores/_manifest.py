@@ -35,8 +35,10 @@ class ManifestEntry:
 _ENTRY_KEYS = frozenset({"type", "company", "name", "file_name"})
 
 
-def read_manifest(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, ManifestEntry]:
-    where = "<mapping>"
+def read_manifest(
+    source: Mapping[str, Any] | str | os.PathLike[str], *, where: str = "<mapping>"
+) -> dict[str, ManifestEntry]:
+    """Read the manifest *source* (a mapping, or a JSON file); *where* names a mapping in errors."""
     if isinstance(source, Mapping):
         raw: Any = source
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._enums import AssetType
 from .._names import split_name
 
-__all__ = ["SNIFF_BYTES", "sniff_type", "stem"]
+__all__ = ["SNIFF_BYTES", "sniff_type", "stem", "type_from_name"]
 
 SNIFF_BYTES = 512
 
@@ -46,6 +46,29 @@ def sniff_type(head: bytes) -> AssetType:
     ) or text.startswith(b"<svg"):
         return AssetType.SVG
     return AssetType.ASSET
+
+
+_EXTENSIONS = {
+    **dict.fromkeys(
+        ("jpg", "jpeg", "jpe", "png", "gif", "tif", "tiff", "webp", "bmp", "jp2", "avif", "heic"),
+        AssetType.IMAGE,
+    ),
+    "pdf": AssetType.PDF,
+    "svg": AssetType.SVG,
+    **dict.fromkeys(("mp4", "m4v", "mov", "qt"), AssetType.VIDEO),
+}
+
+
+def type_from_name(file_name: str) -> AssetType:
+    """Return the asset type a file name's extension shows (``Asset`` for any other).
+
+    For stores that must not read an original to describe it (object stores: one HEAD each).
+
+    >>> type_from_name("leaf.JPG"), type_from_name("brochure.pdf"), type_from_name("notes.txt")
+    (<AssetType.IMAGE: 'Image'>, <AssetType.PDF: 'Pdf'>, <AssetType.ASSET: 'Asset'>)
+    """
+    extension = split_name(file_name)[1].lstrip(".").lower()
+    return _EXTENSIONS.get(extension, AssetType.ASSET)
 
 
 def stem(file_name: str) -> str:

@@ -1,0 +1,189 @@
+"""The command line's storage and delivery parts: URLs, ``--zip``, the export manifest, ``verify``.
+
+Kept apart from ``exportjob.cli`` (which calls these) so the export command's core stays small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TextIO
+
+import attrs
+
+from ._assets import AssetHandle
+from ._log import JobLog
+from .delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, verify
+from .exceptions import ExportJobError, StoreWriteError
+from .protocols import AssetStore, OnConflict
+from .stores import DirectoryStore, FsspecStore, ZipStore
+
+__all__ = ["Delivery", "add_delivery_arguments", "add_verify_command", "open_delivery"]
+
+JOURNAL_FOLDER = ".exportjob"
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _size(text: str) -> int:
+    """A size in bytes: ``500000``, ``100M``, ``4G`` (binary units)."""
+    number, unit = text.strip(), ""
+    if number and number[-1].lower() in _UNITS:
+        number, unit = number[:-1], number[-1].lower()
+    try:
+        value = int(float(number) * _UNITS[unit])
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"must be a size such as 500000, 100M or 4G, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def is_url(text: str) -> bool:
+    return "://" in text
+
+
+def add_delivery_arguments(export: argparse.ArgumentParser) -> None:
+    """Add ``--zip`` and ``--zip-volume-size`` to the export command."""
+    group = export.add_argument_group("delivery")
+    group.add_argument(
+        "--zip",
+        type=Path,
+        metavar="FILE",
+        help="write the exports into one ZIP archive FILE (instead of --out), with the export "
+        "manifest inside it",
+    )
+    group.add_argument(
+        "--export-manifest",
+        action="store_true",
+        help="write exportjob-manifest.json and .csv beside the exports in --out (replacing an "
+        "earlier one there), for `exportjob verify`; an archive always has one",
+    )
+    group.add_argument(
+        "--zip-volume-size",
+        type=_size,
+        metavar="SIZE",
+        help="split the archive into complete ZIPs of at most SIZE bytes each (100M, 4G, ...): "
+        "FILE-001.zip, FILE-002.zip, ...",
+    )
+
+
+def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``verify`` command."""
+    check = commands.add_parser(
+        "verify",
+        help="check a folder, prefix or ZIP of exports against its manifest",
+        description="Check every file of TARGET (a folder, a ZIP archive or a URL such as "
+        "s3://bucket/prefix) against its exportjob-manifest.json: exit 0 when all match, "
+        "1 when any file is missing, changed or unlisted.",
+    )
+    check.add_argument("target", metavar="DIR|ZIP|URL")
+    check.set_defaults(func=_verify)
+
+
+def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        result = verify(args.target)
+    except (ExportJobError, OSError, ImportError) as exc:
+        err.write(f"exportjob: error: {exc}\n")
+        return 2
+    out.write(result.report())
+    return 0 if result.ok else 1
+
+
+@attrs.define
+class Delivery:
+    """Where a CLI export goes: its store, its journal, and what ``finish`` does at the end."""
+
+    store: AssetStore
+    journal_folder: Path
+    where: str
+    zip_store: ZipStore | None = None
+    manifest: bool = False
+
+    def handles(self) -> tuple[AssetHandle, ...]:
+        """Every asset of the source."""
+        source = self.zip_store.originals if self.zip_store is not None else self.store
+        assert isinstance(source, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
+        return source.handles()
+
+    def finish(self, log: JobLog) -> str:
+        """Write the export manifest (and the archive); return where the exports are."""
+        if self.zip_store is not None:
+            files = self.zip_store.finish(log)
+            return ", ".join(str(f) for f in files)
+        if not self.manifest:
+            return self.where
+        store = self.store
+        names = {o.output_name for o in log.outcomes}
+        if names & {MANIFEST_JSON, MANIFEST_CSV}:
+            raise StoreWriteError(
+                f"an export is named like the manifest; no {MANIFEST_JSON} written"
+            )
+        manifest = build_manifest(log, self._opener())
+        for name, data in manifest.contents().items():
+            store.write_export(name, [data], on_conflict=OnConflict.REPLACE)
+        return self.where
+
+    def _opener(self) -> Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]:
+        store = self.store
+        if isinstance(store, FsspecStore):
+            return store.open_export
+        assert isinstance(store, DirectoryStore)  # noqa: S101 - the only other kind made here
+        folder = store.output_dir
+
+        def open_file(name: str) -> contextlib.AbstractContextManager[IO[bytes]]:
+            return (folder / name).open("rb")
+
+        return open_file
+
+
+def open_delivery(args: argparse.Namespace) -> Delivery:
+    """Make the store of an export command: a folder, a URL, or a ZIP; and where its journal goes.
+
+    Raises:
+        ExportJobError: the source or the output cannot be used.
+        ImportError: a URL needs fsspec or its backend, which is not installed.
+        ValueError: ``--out`` and ``--zip`` are both given, or neither.
+    """
+    if (args.out is None) == (args.zip is None):
+        msg = "give either --out DIR|URL or --zip FILE"
+        raise ValueError(msg)
+    if args.zip_volume_size is not None and args.zip is None:
+        msg = "--zip-volume-size needs --zip"
+        raise ValueError(msg)
+    src: str = args.src
+    manifest = None if args.manifest is None else os.fspath(args.manifest)
+    if args.zip is not None:
+        archive = args.zip.absolute()
+        originals = _originals(
+            src, manifest, args.company, archive.with_name(archive.name + ".unused")
+        )
+        zip_store = ZipStore(originals, archive, volume_size=args.zip_volume_size)
+        return Delivery(zip_store, zip_store.spool / JOURNAL_FOLDER, str(archive), zip_store)
+    out: str = args.out
+    if not is_url(src) and not is_url(out):
+        store = DirectoryStore(src, out, manifest=manifest, default_company=args.company)
+        return Delivery(
+            store,
+            store.output_dir / JOURNAL_FOLDER,
+            str(store.output_dir),
+            None,
+            args.export_manifest,
+        )
+    fs_store = FsspecStore(_url(src), _url(out), manifest=manifest, default_company=args.company)
+    journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else Path.cwd() / JOURNAL_FOLDER
+    return Delivery(fs_store, journal, out, None, args.export_manifest)
+
+
+def _url(text: str) -> str:
+    return text if is_url(text) else Path(text).absolute().as_uri()
+
+
+def _originals(src: str, manifest: str | None, company: str, unused: Path) -> AssetStore:
+    if is_url(src):
+        return FsspecStore(src, unused.as_uri(), manifest=manifest, default_company=company)
+    return DirectoryStore(src, unused, manifest=manifest, default_company=company)

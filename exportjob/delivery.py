@@ -1,0 +1,311 @@
+"""What a receiver gets beside the exports: a manifest of every asset, and a way to verify it.
+
+``build_manifest`` turns a job's log into an ``ExportManifest``: one ``ManifestRecord`` per asset
+(handle, original file name, output name, status and code, format, width, height, bytes, SHA-256),
+written as ``exportjob-manifest.json`` and ``exportjob-manifest.csv`` beside the exports (in the
+folder, under the prefix, or inside the archive). ``verify`` checks a folder or a ZIP against its
+manifest, file by file; ``exportjob verify DIR|ZIP`` is the same check on the command line.
+
+>>> import hashlib
+>>> from exportjob import ExportEngine, ExportJob, JobContext
+>>> from exportjob.converters import CopyConverter
+>>> from exportjob.stores import MemoryStore
+>>> store = MemoryStore()
+>>> store.add("h1", b"%PDF-1.4 ...", file_name="brochure.pdf")
+>>> with ExportEngine(store, CopyConverter()) as engine:
+...     log = engine.run(ExportJob(asset_handles=["h1"], fmt="orig"), JobContext(company="default"))
+>>> manifest = build_manifest(log, lambda name: io.BytesIO(store.read_export(name)))
+>>> record, = manifest.records
+>>> record.output_name, record.status, record.bytes, record.sha256 == hashlib.sha256(b"%PDF-1.4 ...").hexdigest()
+('brochure.pdf', 'exported', 12, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from ._log import JobLog
+from ._records import AssetStatus
+from .exceptions import StoreReadError
+
+__all__ = [
+    "MANIFEST_CSV",
+    "MANIFEST_JSON",
+    "ExportManifest",
+    "ManifestRecord",
+    "Verification",
+    "build_manifest",
+    "file_digest",
+    "verify",
+]
+
+#: The manifest's names beside the exports; no export may take them.
+MANIFEST_JSON = "exportjob-manifest.json"
+MANIFEST_CSV = "exportjob-manifest.csv"
+MANIFEST_VERSION = 1
+_BLOCK = 1 << 20
+_FIELDS = (
+    "handle",
+    "file_name",
+    "output_name",
+    "status",
+    "code",
+    "format",
+    "width",
+    "height",
+    "bytes",
+    "sha256",
+)
+
+
+@attrs.frozen(kw_only=True)
+class ManifestRecord:
+    """One asset of a job: what it was, what became of it, and the exported file's size and hash."""
+
+    handle: str
+    file_name: str | None = None
+    output_name: str | None = None
+    status: str
+    code: str | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    bytes: int = 0
+    sha256: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-compatible data."""
+        return attrs.asdict(self)
+
+
+def _records(value: Iterable[ManifestRecord]) -> tuple[ManifestRecord, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class ExportManifest:
+    """Every asset of a job, in job order; ``to_json``/``to_csv`` give reproducible bytes."""
+
+    records: tuple[ManifestRecord, ...] = attrs.field(converter=_records)
+
+    def to_json(self) -> bytes:
+        """Return the manifest as JSON (sorted keys, one record per asset)."""
+        data = {"version": MANIFEST_VERSION, "records": [r.to_dict() for r in self.records]}
+        return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    def to_csv(self) -> bytes:
+        """Return the manifest as CSV with a header row (empty cells for missing values)."""
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for record in self.records:
+            writer.writerow({k: "" if v is None else v for k, v in record.to_dict().items()})
+        return text.getvalue().encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> ExportManifest:
+        """Read a manifest written by ``to_json``.
+
+        Raises:
+            StoreReadError: *data* is not such a manifest.
+        """
+        try:
+            raw = json.loads(data)
+            version = raw.get("version")
+            records = tuple(ManifestRecord(**r) for r in raw["records"])
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StoreReadError(f"not an export manifest: {exc}") from exc
+        if version != MANIFEST_VERSION:
+            raise StoreReadError(f"not an export manifest: unknown version {version!r}")
+        return cls(records)
+
+    def files(self) -> dict[str, ManifestRecord]:
+        """The records that name an exported file, by output name."""
+        return {
+            r.output_name: r
+            for r in self.records
+            if r.output_name is not None and r.status == AssetStatus.EXPORTED.value
+        }
+
+    def contents(self) -> dict[str, bytes]:
+        """The manifest's files: its JSON and CSV forms, by name."""
+        return {MANIFEST_JSON: self.to_json(), MANIFEST_CSV: self.to_csv()}
+
+
+def file_digest(stream: IO[bytes]) -> tuple[int, str]:
+    """Return the size and the SHA-256 (hex) of what remains of *stream*, read in blocks."""
+    digest, size = hashlib.sha256(), 0
+    while block := stream.read(_BLOCK):
+        digest.update(block)
+        size += len(block)
+    return size, digest.hexdigest()
+
+
+def build_manifest(
+    log: JobLog,
+    open_export: Callable[[str], contextlib.AbstractContextManager[IO[bytes]]] | None = None,
+    *,
+    digests: Mapping[str, str] | None = None,
+) -> ExportManifest:
+    """Return the manifest of the job of *log*, one record per asset in job order.
+
+    The SHA-256 of an exported file comes from *digests* (by output name) when it has it, else by
+    reading the file back through *open_export*; without either it is left out.
+    """
+    records = []
+    known = digests or {}
+    for outcome in log.outcomes:
+        sha256 = None
+        exported = outcome.status is AssetStatus.EXPORTED and outcome.output_name is not None
+        if exported and outcome.output_name is not None:
+            sha256 = known.get(outcome.output_name)
+            if sha256 is None and open_export is not None:
+                with open_export(outcome.output_name) as stream:
+                    sha256 = file_digest(stream)[1]
+        records.append(
+            ManifestRecord(
+                handle=outcome.handle.value,
+                file_name=outcome.file_name,
+                output_name=outcome.output_name,
+                status=outcome.status.value,
+                code=outcome.code,
+                format=outcome.output_format,
+                width=outcome.width,
+                height=outcome.height,
+                bytes=outcome.bytes_written,
+                sha256=sha256,
+            )
+        )
+    return ExportManifest(records)
+
+
+@attrs.frozen
+class Verification:
+    """The result of ``verify``: one line per file checked, and the problems found."""
+
+    checked: tuple[str, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every file matched the manifest and nothing else was there."""
+        return not self.problems
+
+    def report(self) -> str:
+        """Return a per-file report, problems first."""
+        lines = [f"FAIL {p}" for p in self.problems]
+        lines += [f"ok   {name}" for name in self.checked]
+        summary = f"{len(self.checked)} file(s) verified, {len(self.problems)} problem(s)"
+        return "\n".join([*lines, summary]) + "\n"
+
+
+def verify(
+    target: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None
+) -> Verification:
+    """Check every file of the folder, prefix or ZIP *target* against the manifest in it.
+
+    Each exported record's file must be there with its size and SHA-256; a file the manifest does
+    not list is a problem too (a failed or refused asset has no file). *target* is a local folder, a
+    ``.zip`` file (or any ZIP), or an fsspec URL (``s3://bucket/prefix``, with the fsspec extra).
+
+    Raises:
+        StoreReadError: *target* cannot be read or has no manifest.
+    """
+    text = os.fspath(target)
+    if "://" not in text and Path(text).is_file():
+        try:
+            with zipfile.ZipFile(text) as archive:
+                return _verify_files(_zip_files(archive))
+        except zipfile.BadZipFile as exc:
+            raise StoreReadError(f"{text} is not a ZIP archive: {exc}") from exc
+    if "://" not in text:
+        return _verify_files(_folder_files(Path(text)))
+    return _verify_files(_fsspec_files(text, storage_options))
+
+
+_Files = tuple[Callable[[str], contextlib.AbstractContextManager[IO[bytes]] | None], Iterable[str]]
+
+
+def _zip_files(archive: zipfile.ZipFile) -> _Files:
+    names = archive.namelist()
+    present = set(names)
+
+    def open_entry(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
+        return archive.open(name) if name in present else None
+
+    return open_entry, names
+
+
+def _folder_files(folder: Path) -> _Files:
+    if not folder.is_dir():
+        raise StoreReadError(f"{folder} is neither a folder nor a ZIP archive")
+
+    def open_file(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
+        path = folder / name
+        return path.open("rb") if path.is_file() else None
+
+    names = [p.name for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    return open_file, names
+
+
+def _fsspec_files(url: str, storage_options: Mapping[str, Any] | None) -> _Files:
+    from .stores._fsspec_io import filesystem  # noqa: PLC0415 - the optional extra, when used
+
+    fs, root = filesystem(url, storage_options)
+
+    def open_object(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
+        try:
+            stream: IO[bytes] = fs.open(f"{root}/{name}", "rb")
+        except FileNotFoundError:
+            return None
+        return stream
+
+    try:
+        paths = [str(p) for p in fs.find(root)]
+    except Exception as exc:
+        raise StoreReadError(f"cannot list {url}: {type(exc).__name__}: {exc}") from exc
+    names = [p[len(root) + 1 :] if root else p for p in sorted(paths)]
+    return open_object, [n for n in names if "/" not in n and not n.startswith(".")]
+
+
+def _verify_files(files: _Files) -> Verification:
+    open_file, names = files
+    manifest_stream = open_file(MANIFEST_JSON)
+    if manifest_stream is None:
+        raise StoreReadError(f"no {MANIFEST_JSON} to verify against")
+    with manifest_stream as stream:
+        manifest = ExportManifest.from_json(stream.read())
+    expected = manifest.files()
+    checked, problems = [], []
+    for name, record in expected.items():
+        found = open_file(name)
+        if found is None:
+            problems.append(f"{name}: missing (asset {record.handle})")
+            continue
+        with found as stream:
+            size, sha256 = file_digest(stream)
+        if size != record.bytes:
+            problems.append(f"{name}: {size} bytes, the manifest says {record.bytes}")
+        elif record.sha256 is not None and sha256 != record.sha256:
+            problems.append(f"{name}: SHA-256 {sha256}, the manifest says {record.sha256}")
+        else:
+            checked.append(name)
+    problems.extend(f"{name}: not in the manifest" for name in _unlisted(names, expected))
+    return Verification(tuple(checked), tuple(problems))
+
+
+def _unlisted(names: Iterable[str], expected: Mapping[str, ManifestRecord]) -> Iterator[str]:
+    for name in names:
+        if name not in expected and name not in {MANIFEST_JSON, MANIFEST_CSV}:
+            yield name

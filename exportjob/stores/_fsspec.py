@@ -1,0 +1,378 @@
+"""``FsspecStore``: originals and exports on any fsspec file system (S3, GCS, Azure, local, memory)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+from .._assets import Asset, AssetHandle
+from .._enums import AssetType
+from .._names import NameBook, check_name
+from ..exceptions import (
+    AssetNotFoundError,
+    OutputExistsError,
+    StoreReadError,
+    StoreWriteError,
+)
+from ..protocols import OnConflict, WrittenExport
+from ._exports import publish, sweep_temporaries, sync_folder
+from ._fsspec_io import ReadErrors, discard, filesystem, is_local, words
+from ._handles import describe_each, handle_parts
+from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
+from ._sniff import SNIFF_BYTES, sniff_type, stem, type_from_name
+
+__all__ = ["FsspecStore"]
+
+_SPOOL_IN_MEMORY = 8 << 20
+_COPY_BLOCK = 1 << 20
+_MAX_RENAMES = 10_000
+_BACKENDS = {
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "az": "adlfs",
+    "abfs": "adlfs",
+}
+
+
+class FsspecStore:
+    r"""Originals under one fsspec URL, exports under another (``s3://bucket/exports``, ``memory://``).
+
+    Handles, the manifest and authorization are as in ``DirectoryStore``: a handle is the path of an
+    original under *source* (``photos/leaf.jpg``, one spelling only, never leaving *source*), and a
+    manifest (``exportjob.json`` under *source*, or the mapping or URL given as *manifest*) may set
+    ``type``, ``company``, ``name`` and ``file_name`` per handle and declare set assets.
+
+    ``describe`` makes one ``info`` call (an S3 HEAD) and reads no byte of the original: the type
+    comes from the manifest, else from the file name's extension (``.jpg`` is an ``Image``), unless
+    *sniff* asks for the first bytes (one ranged read more). ``describe_many`` lists *source* once
+    and describes the whole batch from that listing. Originals are streamed in blocks of
+    *block_size* bytes (never read whole for a header check).
+
+    Writes leave nothing partial: an export is first spooled locally (in memory up to 8 MiB, then a
+    temporary file), so a failing converter never reaches the backend, and then published in one
+    step: on object stores one PUT (or one multipart upload, which becomes visible only when it
+    completes and is aborted on failure); on ``file://`` a temporary file and a hard link, exactly
+    as ``DirectoryStore``. Under ``error`` and ``skip`` the write is conditional: on S3 an
+    ``If-None-Match: *`` PUT (s3fs's ``xb`` mode), so two writers never replace each other's
+    object; backends without conditional writes (fsspec's generic ``x`` mode checks, then writes)
+    leave a short race window between the check and the write. A bucket or container that does not
+    exist is an error; a store never creates one. Every backend error becomes ``StoreReadError`` or
+    ``StoreWriteError`` carrying the backend's words.
+
+    Args:
+        source: the URL of the originals.
+        output: the URL of the export area (must not be *source*).
+        manifest: a mapping, or the URL of a JSON manifest (default: ``exportjob.json`` under *source*
+            when it exists).
+        default_company: the company of every asset the manifest does not assign.
+        storage_options: keyword arguments for the file system (``endpoint_url``, ``key``, ...);
+            credentials otherwise come from the backend's usual environment.
+        sniff: type originals by their first bytes (one more ranged read per asset).
+        block_size: the read and upload block size in bytes (S3's multipart part size).
+
+    >>> import fsspec
+    >>> fs = fsspec.filesystem("memory")
+    >>> fs.pipe("/doc-src/logo.png", b"\x89PNG\r\n\x1a\n...")
+    >>> store = FsspecStore("memory://doc-src", "memory://doc-out")
+    >>> store.describe(AssetHandle("logo.png")).type
+    <AssetType.IMAGE: 'Image'>
+    >>> store.write_export("logo.png", [b"\x89PNG", b"..."])
+    WrittenExport(name='logo.png', location='memory://doc-out/logo.png', size=7, identical=False)
+    """
+
+    def __init__(
+        self,
+        source: str,
+        output: str,
+        *,
+        manifest: Mapping[str, Any] | str | None = None,
+        default_company: str = "default",
+        storage_options: Mapping[str, Any] | None = None,
+        sniff: bool = False,
+        block_size: int = 5 << 20,
+    ) -> None:
+        self.source = source
+        self.output = output
+        self.default_company = default_company
+        self.sniff = sniff
+        self.block_size = block_size
+        self._fs, self._root = filesystem(source, storage_options)
+        self._out_fs, self._out = filesystem(output, storage_options)
+        self._local_out = is_local(self._out_fs)
+        self._listing: dict[str, Mapping[str, Any]] | None = None
+        self._swept = False
+        if self._out_fs.protocol == self._fs.protocol and self._out == self._root:
+            raise StoreWriteError(
+                f"the output {output} is the source: exports would replace the originals"
+            )
+        try:
+            found = self._fs.isdir(self._root) if self._root else True
+        except Exception as exc:
+            raise StoreReadError(f"cannot reach the source {source}: {words(exc)}") from exc
+        if not found:
+            raise StoreReadError(f"the source {source} does not exist")
+        self._entries = self._read_manifest(manifest)
+
+    def __repr__(self) -> str:
+        return f"FsspecStore({self.source!r}, {self.output!r})"
+
+    def _read_manifest(self, manifest: Mapping[str, Any] | str | None) -> dict[str, ManifestEntry]:
+        if isinstance(manifest, Mapping):
+            return read_manifest(manifest)
+        if manifest is None:
+            fs, path = self._fs, f"{self._root}/{MANIFEST_NAME}"
+            if not fs.isfile(path):
+                return {}
+            where = f"{self.source.rstrip('/')}/{MANIFEST_NAME}"
+        else:
+            (fs, path), where = filesystem(manifest), manifest
+        try:
+            raw = json.loads(fs.cat_file(path))
+        except ValueError as exc:
+            raise StoreReadError(f"the manifest {where} is not valid JSON: {exc}") from exc
+        except Exception as exc:
+            raise StoreReadError(f"cannot read the manifest {where}: {words(exc)}") from exc
+        return read_manifest(raw, where=where)
+
+    # -- originals
+
+    def _path(self, handle: AssetHandle) -> str | None:
+        parts = handle_parts(handle.value)
+        if parts is None:
+            return None
+        path = "/".join((self._root, *parts)) if self._root else "/".join(parts)
+        if is_local(self._fs):  # a symlink must not lead outside the source folder
+            real, root = os.path.realpath(path), os.path.realpath(self._root)
+            if os.path.commonpath([real, root]) != root:
+                return None
+        return path
+
+    def _info(self, handle: AssetHandle, path: str) -> Mapping[str, Any] | None:
+        if self._listing is not None and path in self._listing:
+            return self._listing[path]
+        try:
+            info: Mapping[str, Any] = self._fs.info(path)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise StoreReadError(
+                f"cannot describe {handle}: {words(exc)}", handle=handle.value
+            ) from exc
+        return info
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        """Describe *handle* from one ``info`` call and the manifest (no byte of it is read)."""
+        handle = AssetHandle.of(handle)
+        entry = self._entries.get(handle.value)
+        path = self._path(handle)
+        info = self._info(handle, path) if path is not None else None
+        if info is not None and info.get("type") != "file":
+            info = None
+        if info is None and entry is None:
+            raise AssetNotFoundError(f"no asset {handle} in {self.source}", handle=handle.value)
+        entry = entry or ManifestEntry()
+        file_name = entry.file_name or PurePosixPath(handle.value).name
+        asset_type, size = AssetType.ASSET, None
+        if info is not None and path is not None:
+            size = int(info.get("size") or 0)
+            asset_type = self._sniffed(handle, path) if self.sniff else type_from_name(file_name)
+        return Asset(
+            handle=handle,
+            type=entry.type or asset_type,
+            name=entry.name or stem(file_name),
+            file_name=file_name,
+            company=entry.company or self.default_company,
+            size=size,
+        )
+
+    def _sniffed(self, handle: AssetHandle, path: str) -> AssetType:
+        try:
+            head: bytes = self._fs.cat_file(path, start=0, end=SNIFF_BYTES)
+        except Exception as exc:
+            raise StoreReadError(
+                f"cannot read {handle}: {words(exc)}", handle=handle.value
+            ) from exc
+        return sniff_type(head)
+
+    def describe_many(
+        self, handles: Sequence[AssetHandle]
+    ) -> Mapping[AssetHandle, Asset | Exception]:
+        """Describe *handles* from one listing of the source (made once, then kept)."""
+        if self._listing is None:
+            try:
+                listing: Mapping[str, Mapping[str, Any]] = self._fs.find(self._root, detail=True)
+            except Exception as exc:  # noqa: BLE001
+                failure = StoreReadError(f"cannot list {self.source}: {words(exc)}")
+                return dict.fromkeys(handles, failure)
+            self._listing = {str(k).rstrip("/"): v for k, v in listing.items()}
+        return describe_each(self.describe, handles)
+
+    def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
+        """Open the original of *handle* as a stream read in blocks of ``block_size`` bytes."""
+        handle = AssetHandle.of(handle)
+        path = self._path(handle)
+        info = self._info(handle, path) if path is not None else None
+        if path is None or info is None or info.get("type") != "file":
+            raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
+        try:
+            stream = self._fs.open(path, "rb", block_size=self.block_size)
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise AssetNotFoundError(
+                f"asset {handle} has no original file", handle=handle.value
+            ) from exc
+        except Exception as exc:
+            raise StoreReadError(
+                f"cannot open {handle}: {words(exc)}", handle=handle.value
+            ) from exc
+        return io.BufferedReader(ReadErrors(stream, handle), _COPY_BLOCK)
+
+    def handles(self) -> tuple[AssetHandle, ...]:
+        """Every asset under the source, sorted: its files and the manifest's handles.
+
+        Hidden files (any segment starting with ``.``), the manifest and anything under the output
+        are left out.
+        """
+        try:
+            paths = self._fs.find(self._root)
+        except Exception as exc:
+            raise StoreReadError(f"cannot list {self.source}: {words(exc)}") from exc
+        found: set[str] = set(self._entries)
+        prefix = f"{self._root}/" if self._root else ""
+        inside = self._out_fs.protocol == self._fs.protocol and self._out.startswith(prefix)
+        for found_path in paths:
+            path = str(found_path)
+            if not path.startswith(prefix) or (inside and path.startswith(f"{self._out}/")):
+                continue
+            relative = path[len(prefix) :]
+            if relative == MANIFEST_NAME or any(s.startswith(".") for s in relative.split("/")):
+                continue
+            with contextlib.suppress(ValueError):
+                if handle_parts(relative) is not None:
+                    found.add(str(AssetHandle(relative)))
+        return tuple(AssetHandle(h) for h in sorted(found))
+
+    # -- exports
+
+    def _location(self, name: str) -> str:
+        protocol = (
+            self._out_fs.protocol
+            if isinstance(self._out_fs.protocol, str)
+            else self._out_fs.protocol[0]
+        )
+        path = f"{self._out}/{name}".lstrip("/") if protocol != "file" else f"{self._out}/{name}"
+        return f"{protocol}://{path}"
+
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        """Spool *chunks*, then publish them as *name* in one step, as *on_conflict* says."""
+        check_name(name)
+        if self._local_out:
+            folder = Path(self._out)
+            if not self._swept:
+                self._swept = True
+                sweep_temporaries(folder)
+            return publish(folder, name, chunks, on_conflict)
+        with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
+            digest, size = hashlib.sha256(), 0
+            for chunk in chunks:
+                spool.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            if on_conflict is OnConflict.REPLACE:
+                self._put(spool, name, "wb")
+                return WrittenExport(name, self._location(name), size)
+            book = NameBook()
+            candidate = book.claim(name)
+            for _ in range(_MAX_RENAMES):
+                try:
+                    self._put(spool, candidate, "xb")
+                except FileExistsError:
+                    if self._holds(candidate, size, digest.hexdigest()):
+                        return WrittenExport(candidate, self._location(candidate), size, True)
+                    if on_conflict is not OnConflict.RENAME:
+                        raise OutputExistsError(
+                            f"{name} already exists in {self.output} and was not written by this "
+                            "job; it was left untouched (choose another conflict policy to "
+                            "replace, rename or skip it)",
+                            name=name,
+                            location=self._location(name),
+                        ) from None
+                    candidate = book.claim(name)
+                    continue
+                return WrittenExport(candidate, self._location(candidate), size)
+        raise StoreWriteError(f"cannot write {name}: no free name among {_MAX_RENAMES} variants")
+
+    def _put(self, spool: Any, name: str, mode: str) -> None:
+        """Upload the spooled export as *name*: one PUT, or one multipart upload aborted on failure."""
+        spool.seek(0)
+        path = f"{self._out}/{name}"
+        target = None
+        try:
+            target = self._out_fs.open(path, mode, block_size=self.block_size)
+            shutil.copyfileobj(spool, target, _COPY_BLOCK)
+            target.close()
+        except FileExistsError:
+            discard(target)
+            raise
+        except Exception as exc:
+            discard(target)
+            raise StoreWriteError(f"cannot write {name} to {self.output}: {words(exc)}") from exc
+
+    def _holds(self, name: str, size: int, sha256: str) -> bool:
+        """Whether the export *name* holds exactly the bytes of *size* and *sha256*."""
+        try:
+            with self.open_export(name) as f:
+                digest, total = hashlib.sha256(), 0
+                while block := f.read(_COPY_BLOCK):
+                    digest.update(block)
+                    total += len(block)
+                    if total > size:
+                        return False
+        except (OSError, KeyError):
+            return False
+        return total == size and digest.hexdigest() == sha256
+
+    def open_export(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """Open the export *name* for reading; ``KeyError`` if there is none."""
+        check_name(name)
+        try:
+            stream: BinaryIO = self._out_fs.open(
+                f"{self._out}/{name}", "rb", block_size=self.block_size
+            )
+        except FileNotFoundError:
+            raise KeyError(name) from None
+        except Exception as exc:
+            raise StoreReadError(f"cannot read the export {name}: {words(exc)}") from exc
+        return stream
+
+    def read_export(self, name: str) -> bytes:
+        """Return the bytes of the export *name*; raise ``KeyError`` if there is none."""
+        with self.open_export(name) as f:
+            return f.read()
+
+    def exported(self) -> Iterator[str]:
+        """Yield the names of the exports under the output, sorted (temporary files excluded)."""
+        try:
+            paths = self._out_fs.find(self._out)
+        except Exception as exc:
+            raise StoreReadError(f"cannot list {self.output}: {words(exc)}") from exc
+        for path in sorted(str(p) for p in paths):
+            name = path[len(self._out) + 1 :] if self._out else path.lstrip("/")
+            if "/" not in name and not name.startswith("."):
+                yield name
+
+    def sync(self) -> None:
+        """Make the exports durable: a ``syncfs`` for ``file://``; object stores are on PUT."""
+        if self._local_out and Path(self._out).is_dir():
+            sync_folder(Path(self._out))

@@ -1,0 +1,216 @@
+"""The CLI's delivery: --zip (reproducible, volumes, resumable), --export-manifest, verify, URLs."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exportjob import ExportEngine, ExportJob, JobContext
+from exportjob.cli import main
+from exportjob.converters import CopyConverter
+from exportjob.delivery import MANIFEST_CSV, MANIFEST_JSON, ExportManifest, verify
+from exportjob.stores import DirectoryStore, ZipStore
+from exportjob.testing.images import encode, photo
+from tests.s3server import bucket, s3, s3_url
+
+__all__ = ["bucket", "s3", "s3_url"]  # the fixtures
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def originals(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    for i in range(6):
+        (src / f"p{i}.png").write_bytes(encode(photo((24, 16), seed=i), "PNG"))
+    (src / "sub" / "doc.pdf").write_bytes(b"%PDF-1.4 " + os.urandom(5000))
+    return src
+
+
+def test_zip_delivery_is_complete_reproducible_and_verifies(
+    originals: Path, tmp_path: Path
+) -> None:
+    archive = tmp_path / "out" / "delivery.zip"
+    first, _, err = run(
+        "export", str(originals), "--fmt", "orig", "--zip", str(archive), "--workers", "3"
+    )
+    assert first == 0, err
+    data = archive.read_bytes()
+    assert not archive.with_name("delivery.zip.parts").exists()
+    again, _, _ = run(
+        "export", str(originals), "--fmt", "orig", "--zip", str(archive), "--workers", "3"
+    )
+    assert again == 0
+    assert archive.read_bytes() == data  # the same job, the same bytes
+    with zipfile.ZipFile(archive) as z:
+        assert z.namelist() == [
+            *(f"p{i}.png" for i in range(6)),
+            "doc.pdf",
+            MANIFEST_JSON,
+            MANIFEST_CSV,
+        ]
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        csv_rows = z.read(MANIFEST_CSV).decode().splitlines()
+    assert (
+        csv_rows[0] == "handle,file_name,output_name,status,code,format,width,height,bytes,sha256"
+    )
+    assert csv_rows[-1].startswith("sub/doc.pdf,doc.pdf,doc.pdf,exported,,,,,5009,")
+    status, out, _ = run("verify", str(archive))
+    assert status == 0
+    assert out.endswith("7 file(s) verified, 0 problem(s)\n")
+
+
+def test_verify_reports_each_changed_missing_or_unlisted_file(
+    originals: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    status, _, err = run(
+        "export", str(originals), "--fmt", "orig", "--out", str(out_dir), "--export-manifest"
+    )
+    assert status == 0, err
+    assert run("verify", str(out_dir))[0] == 0
+    (out_dir / "p0.png").write_bytes(b"changed")
+    (out_dir / "p1.png").unlink()
+    (out_dir / "extra.txt").write_text("not exported")
+    status, out, _ = run("verify", str(out_dir))
+    assert status == 1
+    assert "FAIL p0.png: 7 bytes, the manifest says" in out
+    assert "FAIL p1.png: missing (asset p1.png)" in out
+    assert "FAIL extra.txt: not in the manifest" in out
+    assert out.endswith("5 file(s) verified, 3 problem(s)\n")
+
+
+def test_verify_without_a_manifest_is_a_usage_error(tmp_path: Path) -> None:
+    status, _, err = run("verify", str(tmp_path))
+    assert status == 2
+    assert MANIFEST_JSON in err
+
+
+def test_zip_volumes_are_each_complete_and_bounded(originals: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "delivery.zip"
+    status, _, err = run(
+        "export", str(originals), "--fmt", "orig", "--zip", str(archive), "--zip-volume-size", "4K"
+    )
+    assert status == 0, err
+    volumes = sorted(tmp_path.glob("delivery-*.zip"))
+    assert len(volumes) >= 2
+    entries: list[str] = []
+    for volume in volumes:
+        assert verify(volume).ok
+        with zipfile.ZipFile(volume) as z:
+            entries += [n for n in z.namelist() if not n.startswith("exportjob-manifest")]
+            big = z.getinfo("doc.pdf").file_size > 4096 if "doc.pdf" in z.namelist() else False
+            if not big:
+                assert volume.stat().st_size <= 4096 + 2048  # the manifest rides on top
+    assert sorted(entries) == sorted([*(f"p{i}.png" for i in range(6)), "doc.pdf"])
+    assert not archive.exists()
+
+
+def test_an_interrupted_archive_is_finished_by_the_next_run(
+    originals: Path, tmp_path: Path
+) -> None:
+    """A run that ends before ``finish`` leaves only the spool; the same job again completes it."""
+    archive = tmp_path / "delivery.zip"
+    source = DirectoryStore(originals, tmp_path / "unused")
+    handles = [h.value for h in source.handles()]
+    job = ExportJob(asset_handles=handles, fmt="orig")
+    context = JobContext(company="default")
+    store = ZipStore(source, archive)
+    journal = store.spool / ".exportjob" / "job.jsonl"
+    with ExportEngine(store, CopyConverter()) as engine:
+        engine.run(job, context, journal=journal)  # "killed" before finish: no archive yet
+    assert not archive.exists()
+    assert sorted(p.name for p in store.spool.iterdir()) == sorted(
+        [".exportjob", *(f"p{i}.png" for i in range(6)), "doc.pdf"]
+    )
+    resumed = ZipStore(source, archive)
+    with ExportEngine(resumed, CopyConverter()) as engine:
+        log = engine.run(job, context, journal=journal)
+    assert log.counts.success == 7
+    resumed.finish(log)
+    assert verify(archive).ok
+    with zipfile.ZipFile(archive) as z:
+        assert len(z.namelist()) == 9
+
+
+def test_conflicting_names_inside_an_archive_follow_the_policy(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "b").mkdir()
+    (src / "a" / "same.pdf").write_bytes(b"%PDF-1.4 one")
+    (src / "b" / "same.pdf").write_bytes(b"%PDF-1.4 two")
+    archive = tmp_path / "d.zip"
+    status, _, _ = run(
+        "export", str(src), "--fmt", "orig", "--zip", str(archive), "--on-conflict", "rename"
+    )
+    assert status == 0
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        assert names[:2] == ["same.pdf", "same-2.pdf"]
+        assert len(set(names)) == len(names)
+
+
+def test_s3_to_s3_and_s3_into_a_zip_with_credentials_from_the_environment(
+    s3: Any, bucket: str, s3_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(5):
+        s3.put_object(
+            Bucket=bucket, Key=f"src/p{i}.png", Body=encode(photo((20, 10), seed=i), "PNG")
+        )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_url)
+    monkeypatch.chdir(tmp_path)  # the journal of a URL output goes to ./.exportjob
+    status, out, err = run(
+        "export",
+        f"s3://{bucket}/src",
+        "--fmt",
+        "convert",
+        "--modifier",
+        "&fmt=png&wid=10",
+        "--out",
+        f"s3://{bucket}/out",
+        "--export-manifest",
+    )
+    assert status == 0, err + out
+    assert run("verify", f"s3://{bucket}/out")[0] == 0
+    manifest = ExportManifest.from_json(
+        s3.get_object(Bucket=bucket, Key=f"out/{MANIFEST_JSON}")["Body"].read()
+    )
+    assert [(r.width, r.height) for r in manifest.records] == [(10, 5)] * 5
+    archive = tmp_path / "from-s3.zip"
+    status, _, err = run("export", f"s3://{bucket}/src", "--fmt", "orig", "--zip", str(archive))
+    assert status == 0, err
+    assert verify(archive).ok
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--zip", "x.zip", "--out", "o"], "either --out", id="both"),
+        pytest.param([], "either --out", id="neither"),
+        pytest.param(["--out", "o", "--zip-volume-size", "1M"], "needs --zip", id="volume-no-zip"),
+        pytest.param(
+            ["--out", "gs://b/o"], "pip install 'exportjob[fsspec]' gcsfs", id="no-backend"
+        ),
+    ],
+)
+def test_delivery_usage_errors(
+    originals: Path, tmp_path: Path, argv: list[str], message: str
+) -> None:
+    if "gcsfs" in message and __import__("importlib").util.find_spec("gcsfs") is not None:
+        pytest.skip("gcsfs is installed")
+    status, _, err = run("export", str(originals), "--fmt", "orig", *argv)
+    assert status == 2
+    assert message in err
