@@ -28,9 +28,10 @@ from ._email import notify
 from ._job import ExportJob
 from ._journal import Journal, job_key
 from ._log import JobLog
-from ._pipeline import Ledger, Pipeline, PipelineSettings, Workers
+from ._pipeline import Ledger, Pipeline, PipelineSettings
 from ._records import AssetOutcome, JobState
 from ._run import JobRun, ProgressCallback
+from ._work import Workers
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
 from .plans import ExportPlan, JobPlan, Planner, Refusal, resolve_job_request
