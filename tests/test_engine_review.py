@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import shutil
 import threading
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +21,7 @@ from exportjob import (
     JobContext,
     JobLog,
 )
+from exportjob.cli import main
 from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore
 
@@ -91,3 +94,28 @@ def test_an_interrupt_in_the_coordinator_leaves_no_export_running_after_the_log(
     # the engine is closed: its pool has finished whatever it was given
     check_counts(log)
     check_log_matches_folder(log, store)
+
+
+@pytest.mark.parametrize("left", ["empty", "torn-header"])
+def test_a_journal_left_by_a_kill_during_its_creation_does_not_block_the_command(
+    tmp_path: Path, left: str
+) -> None:
+    """``kill -9`` (or a full disk) between creating the journal and writing its first line.
+
+    The journal is left empty, or with part of its header; the identical command run again must
+    finish the job and exit 0, not refuse the journal as "not an exportjob journal" forever.
+    """
+    store = folder(tmp_path, 3)
+    argv = ["export", str(store.source_dir), "--fmt", "orig", "--out", str(store.output_dir)]
+    assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    (journal,) = (store.output_dir / ".exportjob").iterdir()
+    header = journal.read_bytes().split(b"\n")[0]
+    shutil.rmtree(store.output_dir)
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(b"" if left == "empty" else header[: len(header) // 2])
+
+    err = io.StringIO()
+    assert main(argv, stdout=io.StringIO(), stderr=err) == 0, err.getvalue()
+    assert sorted(p.name for p in store.exported()) == handles(3)
+    # and the journal works again: a third run exports nothing and still exits 0
+    assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
