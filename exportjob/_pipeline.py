@@ -202,6 +202,11 @@ class Pipeline:
         self._suspects: collections.deque[_Task] = collections.deque()
         self._tasks: dict[Future[AssetOutcome], _Task] = {}
         self._refused: BaseException | None = None
+        # The names the job's files hold are taken before any asset is planned: an asset that
+        # failed before its plan last time must not be given the name of a later one's file.
+        for outcome in skip.values():
+            if outcome.output_name:
+                planner.claim(outcome.output_name)
 
     def plans(self) -> Iterator[ExportPlan | AssetOutcome]:
         """Describe and plan every handle, in job order, without exporting (``ExportEngine.plan``)."""
@@ -301,8 +306,6 @@ class Pipeline:
             slot = self._window.popleft()
             if slot.handle in self.skip:
                 outcome = self.skip[slot.handle]
-                if outcome.output_name:
-                    self.planner.claim(outcome.output_name)
                 self.ledger.finish(outcome, journaled=True)
                 continue
             planned = self._plan(slot.result())

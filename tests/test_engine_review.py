@@ -11,6 +11,7 @@ from typing import BinaryIO
 import pytest
 
 from exportjob import (
+    Asset,
     AssetHandle,
     AssetProgress,
     AssetStatus,
@@ -23,7 +24,8 @@ from exportjob import (
 )
 from exportjob.cli import main
 from exportjob.converters import CopyConverter
-from exportjob.stores import DirectoryStore
+from exportjob.exceptions import StoreReadError
+from exportjob.stores import DirectoryStore, MemoryStore
 
 ACME = JobContext(company="acme")
 
@@ -119,3 +121,42 @@ def test_a_journal_left_by_a_kill_during_its_creation_does_not_block_the_command
     assert sorted(p.name for p in store.exported()) == handles(3)
     # and the journal works again: a third run exports nothing and still exits 0
     assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
+
+
+class FlakyDescribes(MemoryStore):
+    """A store whose describe of some handles fails once, as a store behind a network does."""
+
+    def __init__(self, flaky: set[str]) -> None:
+        super().__init__(default_company="acme")
+        self.flaky = set(flaky)
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        if handle.value in self.flaky:
+            self.flaky.discard(handle.value)
+            raise StoreReadError(f"timed out describing {handle}", handle=handle.value)
+        return super().describe(handle)
+
+
+def test_resuming_never_gives_an_asset_the_name_an_exported_asset_of_the_job_holds(
+    tmp_path: Path,
+) -> None:
+    """Two assets of one name; the first one's describe fails once, the second is exported.
+
+    The second got the bare name in the first run (the first was never planned). Resumed, the
+    first is planned again, given the bare name too, and failed ``OUTPUT_EXISTS`` against the
+    job's own file: the identical run again did not finish the job.
+    """
+    store = FlakyDescribes({"x/a.bin"})
+    store.add("x/a.bin", b"first", file_name="a.bin")
+    store.add("y/a.bin", b"second", file_name="a.bin")
+    job = ExportJob(asset_handles=["x/a.bin", "y/a.bin"], fmt="orig")
+    journal = tmp_path / "job.jsonl"
+    with ExportEngine(store, CopyConverter()) as engine:
+        first = engine.run(job, ACME, journal=journal)
+        assert first.outcome("x/a.bin").code == "STORE_READ_FAILED"
+        log = engine.run(job, ACME, journal=journal)
+    check_counts(log)
+    assert log.ok, log.errors
+    names = {o.output_name for o in log.outcomes}
+    assert len(names) == 2
+    assert {store.read_export(n) for n in names} == {b"first", b"second"}
