@@ -29,12 +29,12 @@ from ._job import ExportJob
 from ._journal import Journal, job_key
 from ._log import JobLog
 from ._pipeline import Ledger, Pipeline, PipelineSettings
-from ._records import AssetOutcome, JobState
+from ._records import JobState
 from ._run import JobRun, ProgressCallback
 from ._work import Workers
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
-from .plans import ExportPlan, JobPlan, Planner, Refusal, resolve_job_request
+from .plans import JobPlan, Planner, resolve_job_request
 from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifier, OnConflict
 
 __all__ = ["ExportEngine"]
@@ -42,6 +42,7 @@ __all__ = ["ExportEngine"]
 logger = logging.getLogger("exportjob.engine")
 
 ExecutorFactory = Callable[[], Executor]
+_POLL_SECONDS = 0.5
 
 
 @attrs.frozen
@@ -198,14 +199,19 @@ class ExportEngine:
     def close(self) -> None:
         """Wait for submitted jobs to end, then shut down the pools the engine made.
 
-        An executor passed in is left to its owner. Running a job on a closed engine raises
+        A paused job would never end: it is stopped (what ran is kept, the rest is not run). An
+        executor passed in is left to its owner. Running a job on a closed engine raises
         ``RuntimeError``.
         """
         with self._lock:
             self._closed = True
             threads = list(self._threads)
         for thread in threads:
-            thread.join()
+            while thread.is_alive():
+                for run in self.active_jobs():
+                    if run.paused:
+                        run.stop()
+                thread.join(_POLL_SECONDS)
         with self._lock:
             workers, self._workers = self._workers, None
             describe_pool, self._describe_pool = self._describe_pool, None
@@ -300,26 +306,14 @@ class ExportEngine:
         """
         prepared = self._prepare(job, context)
         run = JobRun("plan", prepared.job, prepared.context)
-        pipeline = Pipeline(
+        return Pipeline(
             self._settings(),
             None,
             run,
             self._planner(prepared),
             Ledger(run, (), None, None),
             skip={},
-        )
-        plans: list[ExportPlan] = []
-        failures: list[tuple[Any, Refusal]] = []
-        for planned in pipeline.plans():
-            if isinstance(planned, AssetOutcome):
-                failures.append(
-                    (planned.handle, Refusal(planned.code or "", planned.message or ""))
-                )
-            else:
-                plans.append(planned)
-        return JobPlan(
-            plans=tuple(plans), failures=tuple(failures), duplicates=prepared.job.duplicate_handles
-        )
+        ).job_plan()
 
     # -- internals
 
@@ -433,7 +427,7 @@ class ExportEngine:
             logger.exception("export job %s was interrupted", run.job_handle)
             fatal = interrupted = exc
         finally:
-            self._durable(ledger, sync)
+            ledger.close()
         try:
             log = assemble_log(
                 identity,
@@ -451,14 +445,3 @@ class ExportEngine:
         run._finish(log)  # noqa: SLF001
         if interrupted is not None:
             raise interrupted
-
-    @staticmethod
-    def _durable(ledger: Ledger, sync: Callable[[], None] | None) -> None:
-        """Make what the job wrote durable once at its end, and journal the last outcomes."""
-        try:
-            if ledger.journal is not None:
-                ledger.commit()
-            elif sync is not None:
-                sync()
-        except Exception:
-            logger.exception("making the exports of job %s durable failed", ledger.run.job_handle)

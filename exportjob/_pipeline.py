@@ -32,7 +32,7 @@ from ._journal import Journal
 from ._records import AssetOutcome
 from ._run import AssetProgress, JobRun, ProgressCallback
 from ._work import Workers, export_asset, lost_worker
-from .plans import ExportPlan, Planner
+from .plans import ExportPlan, JobPlan, Planner, Refusal
 from .protocols import AssetStore, BatchDescriber, Converter, OnConflict
 
 __all__ = ["Ledger", "Pipeline", "describe_one"]
@@ -122,6 +122,16 @@ class Ledger:
         self._committed = time.monotonic()
         if self.journal is not None:
             self.journal.commit(self.sync)
+
+    def close(self) -> None:
+        """Make what the job wrote durable once at its end, and journal the last outcomes."""
+        try:
+            if self.journal is not None:
+                self.commit()
+            elif self.sync is not None:
+                self.sync()
+        except Exception:
+            logger.exception("making the exports of job %s durable failed", self.run.job_handle)
 
 
 def _call(callback: ProgressCallback, event: AssetProgress) -> None:
@@ -218,6 +228,20 @@ class Pipeline:
             if slot.future is not None:
                 wait([slot.future])
             yield self._plan(slot.result())
+
+    def job_plan(self) -> JobPlan:
+        """Describe and plan every handle without exporting: ``ExportEngine.plan``."""
+        plans: list[ExportPlan] = []
+        failures: list[tuple[Any, Refusal]] = []
+        for planned in self.plans():
+            if isinstance(planned, AssetOutcome):
+                failures.append(
+                    (planned.handle, Refusal(planned.code or "", planned.message or ""))
+                )
+            else:
+                plans.append(planned)
+        duplicates = self.run.job.duplicate_handles
+        return JobPlan(plans=tuple(plans), failures=tuple(failures), duplicates=duplicates)
 
     def execute(self) -> None:
         """Run the job to its end (or its stop); raise what the executor raised refusing work.

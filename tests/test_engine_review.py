@@ -160,3 +160,30 @@ def test_resuming_never_gives_an_asset_the_name_an_exported_asset_of_the_job_hol
     names = {o.output_name for o in log.outcomes}
     assert len(names) == 2
     assert {store.read_export(n) for n in names} == {b"first", b"second"}
+
+
+def test_closing_an_engine_with_a_paused_job_ends_the_job(tmp_path: Path) -> None:
+    """``close()`` waits for submitted jobs; a paused one never ended, so ``close()`` never returned.
+
+    Leaving a ``with ExportEngine(...)`` block (an exception in the host) with a paused job hung
+    the host. A paused job is stopped by ``close()``: what ran is kept, the rest is ``not_run``.
+    """
+    store = folder(tmp_path, 40)
+    converter = GatedConverter(late="asset-00.bin")
+    engine = ExportEngine(store, converter, workers=2)
+    run = engine.submit(ExportJob(asset_handles=handles(40), fmt="orig"), ACME)
+    assert converter.started.wait(30)
+    run.pause()
+    converter.release.set()
+    closer = threading.Thread(target=engine.close)
+    closer.start()
+    closer.join(60)
+    hung = closer.is_alive()
+    if hung:  # let the test end
+        run.resume()
+        closer.join()
+    assert not hung, "close() did not return with a paused job"
+    log = run.result()
+    check_counts(log)
+    check_log_matches_folder(log, store)
+    assert log.state.value == "stopped"
