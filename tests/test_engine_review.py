@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -233,3 +238,44 @@ def test_the_same_command_after_an_export_was_deleted_writes_it_again(tmp_path: 
     (store.output_dir / "asset-01.bin").unlink()
     assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
     assert (store.output_dir / "asset-01.bin").is_file()
+
+
+def dead_pid() -> int:
+    done = subprocess.Popen([sys.executable, "-c", ""])
+    done.wait()
+    return done.pid
+
+
+class PlantingConverter:
+    """Copies; converting *when* leaves a temporary file of a dead process in *out* (a killed run's)."""
+
+    def __init__(self, out: Path, when: str, pid: int) -> None:
+        host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:32] or "host"
+        self.planted = out / f".exportjob-{host}-{pid}-0123456789ab.part"
+        self.when = when
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        if plan.handle.value == self.when:
+            self.planted.write_bytes(b"left by a killed run")
+        return CopyConverter().convert(source, plan)
+
+
+def test_a_process_pool_sweeps_the_export_folder_once_per_job_not_once_per_asset(
+    tmp_path: Path,
+) -> None:
+    """Each work unit got a fresh unpickled ``DirectoryStore`` that had never swept, so every asset
+    listed the whole export folder: quadratic in the folder's size on process pools and Dask.
+
+    Seen from outside: a killed run's temporary file that appears mid-job is removed by a later
+    asset's write on a process pool, while a thread pool (one store) sweeps once, at the start.
+    """
+    store = folder(tmp_path, 30)
+    converter = PlantingConverter(store.output_dir, "asset-03.bin", dead_pid())
+    context = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(2, mp_context=context) as pool,
+        ExportEngine(store, converter, executor=pool) as engine,
+    ):
+        log = engine.run(ExportJob(asset_handles=handles(30), fmt="orig"), ACME)
+    assert log.counts.success == 30
+    assert converter.planted.exists()

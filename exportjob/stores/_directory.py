@@ -178,10 +178,19 @@ class DirectoryStore:
         output folder (only the library's own, of processes that are gone).
         """
         check_name(name)
+        self._sweep()
+        return publish(self.output_dir, name, chunks, on_conflict)
+
+    def _sweep(self) -> None:
         if not self._swept:
             self._swept = True
             sweep_temporaries(self.output_dir)
-        return publish(self.output_dir, name, chunks, on_conflict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy sent to a worker process (one per work unit) must not list the whole export
+        # folder again for every asset: the sweep is done here, once, before the first copy.
+        self._sweep()
+        return dict(self.__dict__)
 
     def sync(self) -> None:
         """Make every export written so far durable: one ``syncfs`` of the output folder's disk."""
