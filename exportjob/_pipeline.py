@@ -354,6 +354,8 @@ class Pipeline:
         """Send ready tasks to the executor: suspects one at a time, alone; the rest freely."""
         assert self.workers is not None  # noqa: S101 - execute() runs with workers
         while self._refused is None:
+            if self.run.stop_requested or self.run.paused:
+                return  # asked since the loop looked: a stopped or paused job starts no asset
             if self._suspects:
                 if self._tasks:
                     return

@@ -279,3 +279,40 @@ def test_a_process_pool_sweeps_the_export_folder_once_per_job_not_once_per_asset
         log = engine.run(ExportJob(asset_handles=handles(30), fmt="orig"), ACME)
     assert log.counts.success == 30
     assert converter.planted.exists()
+
+
+class GatedDescribes(MemoryStore):
+    """A store whose describe waits at a gate, so a test can stop the job at a known point."""
+
+    def __init__(self) -> None:
+        super().__init__(default_company="acme")
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def describe(self, handle: AssetHandle) -> Asset:
+        self.entered.set()
+        assert self.gate.wait(30)
+        return super().describe(handle)
+
+
+@pytest.mark.parametrize("control", ["stop", "pause"])
+def test_a_job_stopped_or_paused_while_describing_starts_no_asset(control: str) -> None:
+    """The loop decided to dispatch before it planned: an asset described after ``stop()`` (or
+    ``pause()``) was exported anyway (about one run in three)."""
+    store = GatedDescribes()
+    store.add("a", b"data", file_name="a.bin")
+    with ExportEngine(store, CopyConverter()) as engine:
+        for _ in range(20):
+            store.entered.clear()
+            store.gate.clear()
+            run = engine.submit(ExportJob(asset_handles=["a"], fmt="orig"), ACME)
+            assert store.entered.wait(30)
+            run.pause() if control == "pause" else run.stop()
+            store.gate.set()
+            if control == "pause":
+                snapshot = run.snapshot()
+                run.stop()
+                assert snapshot.outcome("a").status is AssetStatus.NOT_RUN
+            log = run.result(60)
+            assert log.outcome("a").status is AssetStatus.NOT_RUN
+            assert store.exports == {}
