@@ -13,7 +13,7 @@ import itertools
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any
@@ -30,16 +30,18 @@ from ._journal import Journal, job_key
 from ._log import JobLog
 from ._pipeline import Ledger, Pipeline, PipelineSettings
 from ._pools import ExecutorFactory, Pools
-from ._records import AssetOutcome, JobState
+from ._records import JobState
 from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
-from .plans import ExportPlan, JobPlan, Planner, Refusal, resolve_job_request
+from .plans import JobPlan, Planner, resolve_job_request
 from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifier, OnConflict
 
 __all__ = ["ExportEngine"]
 
 logger = logging.getLogger("exportjob.engine")
+
+_POLL_SECONDS = 0.5
 
 
 @attrs.frozen
@@ -183,14 +185,19 @@ class ExportEngine:
     def close(self) -> None:
         """Wait for submitted jobs to end, then shut down the pools the engine made.
 
-        An executor passed in is left to its owner. Running a job on a closed engine raises
+        A paused job would never end: it is stopped (what ran is kept, the rest is not run). An
+        executor passed in is left to its owner. Running a job on a closed engine raises
         ``RuntimeError``.
         """
         with self._lock:
             self._closed = True
             threads = list(self._threads)
         for thread in threads:
-            thread.join()
+            while thread.is_alive():
+                for run in self.active_jobs():
+                    if run.paused:
+                        run.stop()
+                thread.join(_POLL_SECONDS)
         self._pools.close()
 
     # -- public entry points
@@ -275,26 +282,14 @@ class ExportEngine:
         """
         prepared = self._prepare(job, context)
         run = JobRun("plan", prepared.job, prepared.context)
-        pipeline = Pipeline(
+        return Pipeline(
             self._settings(),
             None,
             run,
             self._planner(prepared),
             Ledger(run, (), None, None),
             skip={},
-        )
-        plans: list[ExportPlan] = []
-        failures: list[tuple[Any, Refusal]] = []
-        for planned in pipeline.plans():
-            if isinstance(planned, AssetOutcome):
-                failures.append(
-                    (planned.handle, Refusal(planned.code or "", planned.message or ""))
-                )
-            else:
-                plans.append(planned)
-        return JobPlan(
-            plans=tuple(plans), failures=tuple(failures), duplicates=prepared.job.duplicate_handles
-        )
+        ).job_plan()
 
     # -- internals
 
@@ -384,7 +379,7 @@ class ExportEngine:
             logger.exception("export job %s was interrupted", run.job_handle)
             fatal = interrupted = exc
         finally:
-            self._durable(ledger, sync)
+            ledger.close()
         try:
             log = assemble_log(
                 identity,
@@ -402,14 +397,3 @@ class ExportEngine:
         run._finish(log)  # noqa: SLF001
         if interrupted is not None:
             raise interrupted
-
-    @staticmethod
-    def _durable(ledger: Ledger, sync: Callable[[], None] | None) -> None:
-        """Make what the job wrote durable once at its end, and journal the last outcomes."""
-        try:
-            if ledger.journal is not None:
-                ledger.commit()
-            elif sync is not None:
-                sync()
-        except Exception:
-            logger.exception("making the exports of job %s durable failed", ledger.run.job_handle)

@@ -64,6 +64,10 @@ class Journal:
         else:
             self._create()
 
+    @property
+    def _header(self) -> str:
+        return json.dumps({"exportjob_journal": JOURNAL_VERSION, "key": self.key})
+
     def __repr__(self) -> str:
         return f"<Journal {str(self.path)!r}: {len(self.exported)} exported>"
 
@@ -96,14 +100,15 @@ class Journal:
             raise JournalError(
                 f"cannot create the journal folder {self.path.parent}: {exc}", path=str(self.path)
             ) from exc
-        header = {"exportjob_journal": JOURNAL_VERSION, "key": self.key}
-        self._append([json.dumps(header)], create=True)
+        try:
+            self._append([self._header], flags=os.O_CREAT | os.O_EXCL)
+        except FileExistsError:  # another process of the same job created it just now
+            self._load()
 
-    def _append(self, lines: Iterable[str], *, create: bool = False) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if create else 0)
+    def _append(self, lines: Iterable[str], *, flags: int = 0) -> None:
         data = "".join(f"{line}\n" for line in lines).encode()
         try:
-            fd = os.open(self.path, flags, 0o666)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | flags, 0o666)
             try:
                 view = memoryview(data)
                 while view:
@@ -111,6 +116,8 @@ class Journal:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        except FileExistsError:
+            raise
         except OSError as exc:
             raise JournalError(
                 f"cannot write the journal {self.path}: {exc}", path=str(self.path)
@@ -123,6 +130,10 @@ class Journal:
             raise JournalError(
                 f"cannot read the journal {self.path}: {exc}", path=str(self.path)
             ) from exc
+        if "\n" not in text and self._header.startswith(text):
+            # A kill or a full disk cut the journal's creation short: it records nothing yet.
+            self._append([self._header], flags=os.O_TRUNC)
+            return
         lines = text.split("\n")
         header = _parse(lines[0])
         if header is None or header.get("exportjob_journal") != JOURNAL_VERSION:

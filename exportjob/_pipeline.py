@@ -16,6 +16,7 @@ first), so the asset that kills its worker a second time fails ``WORKER_FAILED``
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -30,11 +31,11 @@ from ._failures import Stage, classify
 from ._journal import Journal
 from ._records import AssetOutcome
 from ._run import AssetProgress, JobRun, ProgressCallback
-from ._work import export_asset
-from .plans import ExportPlan, Planner
+from ._work import Workers, export_asset, lost_worker
+from .plans import ExportPlan, JobPlan, Planner, Refusal
 from .protocols import AssetStore, BatchDescriber, Converter, OnConflict
 
-__all__ = ["Ledger", "Pipeline", "Workers", "describe_one"]
+__all__ = ["Ledger", "Pipeline", "describe_one"]
 
 logger = logging.getLogger("exportjob.engine")
 
@@ -82,51 +83,6 @@ def _batch_result(handle: AssetHandle, found: Mapping[AssetHandle, Any]) -> Desc
     return AssetOutcome.for_failure(handle, code, message)
 
 
-class Workers:
-    """The executor work units run on; a broken process pool is replaced by a fresh one."""
-
-    def __init__(self, executor: Executor, factory: Callable[[], Executor] | None) -> None:
-        self.executor = executor
-        self._factory = factory
-        self.generation = 0
-        self.replaced: list[Executor] = []
-
-    def submit(self, *args: Any) -> Future[AssetOutcome]:
-        """Submit one work unit."""
-        return self.executor.submit(*args)
-
-    def rebuild(self, generation: int) -> bool:
-        """Replace the executor of *generation* if it is still the current one; whether one is."""
-        if generation != self.generation:
-            return True
-        fresh = self._fresh()
-        if fresh is None:
-            return False
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = fresh
-        self.replaced.append(fresh)
-        self.generation += 1
-        return True
-
-    def _fresh(self) -> Executor | None:
-        if self._factory is not None:
-            return self._factory()
-        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - only after a break
-
-        old = self.executor
-        if isinstance(old, ProcessPoolExecutor):
-            return ProcessPoolExecutor(
-                max_workers=getattr(old, "_max_workers", None),
-                mp_context=getattr(old, "_mp_context", None),
-            )
-        return None
-
-
-def _lost_worker(exc: BaseException) -> bool:
-    """Whether *exc* says the work unit's worker died (not that the unit itself failed)."""
-    return isinstance(exc, BrokenExecutor) or type(exc).__name__ == "KilledWorker"
-
-
 class Ledger:
     """The outcomes of one job so far, the journal they go to, and the progress they report."""
 
@@ -166,6 +122,16 @@ class Ledger:
         self._committed = time.monotonic()
         if self.journal is not None:
             self.journal.commit(self.sync)
+
+    def close(self) -> None:
+        """Make what the job wrote durable once at its end, and journal the last outcomes."""
+        try:
+            if self.journal is not None:
+                self.commit()
+            elif self.sync is not None:
+                self.sync()
+        except Exception:
+            logger.exception("making the exports of job %s durable failed", self.run.job_handle)
 
 
 def _call(callback: ProgressCallback, event: AssetProgress) -> None:
@@ -246,6 +212,11 @@ class Pipeline:
         self._suspects: collections.deque[_Task] = collections.deque()
         self._tasks: dict[Future[AssetOutcome], _Task] = {}
         self._refused: BaseException | None = None
+        # The names the job's files hold are taken before any asset is planned: an asset that
+        # failed before its plan last time must not be given the name of a later one's file.
+        for outcome in skip.values():
+            if outcome.output_name:
+                planner.claim(outcome.output_name)
 
     def plans(self) -> Iterator[ExportPlan | AssetOutcome]:
         """Describe and plan every handle, in job order, without exporting (``ExportEngine.plan``)."""
@@ -258,8 +229,36 @@ class Pipeline:
                 wait([slot.future])
             yield self._plan(slot.result())
 
+    def job_plan(self) -> JobPlan:
+        """Describe and plan every handle without exporting: ``ExportEngine.plan``."""
+        plans: list[ExportPlan] = []
+        failures: list[tuple[Any, Refusal]] = []
+        for planned in self.plans():
+            if isinstance(planned, AssetOutcome):
+                failures.append(
+                    (planned.handle, Refusal(planned.code or "", planned.message or ""))
+                )
+            else:
+                plans.append(planned)
+        duplicates = self.run.job.duplicate_handles
+        return JobPlan(plans=tuple(plans), failures=tuple(failures), duplicates=duplicates)
+
     def execute(self) -> None:
-        """Run the job to its end (or its stop); raise what the executor raised refusing work."""
+        """Run the job to its end (or its stop); raise what the executor raised refusing work.
+
+        Whatever ends it (a plug-in's ``KeyboardInterrupt``, a journal that cannot be written),
+        no work unit of the job still runs, unrecorded, when this returns or raises.
+        """
+        try:
+            self._loop()
+        except BaseException:
+            self.run.stop()
+            self._drain()
+            raise
+        if self._refused is not None:
+            raise self._refused
+
+    def _loop(self) -> None:
         while True:
             active = not self.run.stop_requested and not self.run.paused
             if active:
@@ -271,8 +270,15 @@ class Pipeline:
                 break
             self.ledger.tick()
             self._await()
-        if self._refused is not None:
-            raise self._refused
+
+    def _drain(self) -> None:
+        """Wait for what is in flight and record it, whatever recording it raises."""
+        wait(list(self._describes))
+        while self._tasks:
+            future, task = self._tasks.popitem()
+            wait([future])
+            with contextlib.suppress(BaseException):  # the job already ends on an error
+                self._collect(future, task)
 
     # -- stages
 
@@ -324,8 +330,6 @@ class Pipeline:
             slot = self._window.popleft()
             if slot.handle in self.skip:
                 outcome = self.skip[slot.handle]
-                if outcome.output_name:
-                    self.planner.claim(outcome.output_name)
                 self.ledger.finish(outcome, journaled=True)
                 continue
             planned = self._plan(slot.result())
@@ -419,7 +423,7 @@ class Pipeline:
         """A work unit that did not return: a suspect to run again alone, or a failure."""
         assert self.workers is not None  # noqa: S101
         text = f"{type(exc).__name__}: {exc}"
-        if _lost_worker(exc):
+        if lost_worker(exc):
             task.strikes += 1
             # A broken pool must be replaced first; a cluster that lost a worker still runs.
             usable = not isinstance(exc, BrokenExecutor) or self.workers.rebuild(task.generation)

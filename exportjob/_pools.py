@@ -12,7 +12,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
-from ._pipeline import PipelineSettings, Workers
+from ._pipeline import PipelineSettings
+from ._work import Workers
 from .protocols import AssetStore, Converter, OnConflict
 
 __all__ = ["ExecutorFactory", "Pools", "positive"]

@@ -1,4 +1,4 @@
-"""The per-asset work unit: open -> convert -> write one accepted plan, and say what happened.
+"""The per-asset work unit (open -> convert -> write one accepted plan) and the executor it runs on.
 
 ``export_asset`` is a module-level function of picklable arguments returning a picklable outcome, so
 any ``concurrent.futures.Executor`` can run it: threads, processes, or Dask workers on other machines.
@@ -10,7 +10,9 @@ by the stage they came from (``exportjob._failures``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future
+from typing import Any
 
 import attrs
 
@@ -20,7 +22,7 @@ from .exceptions import OutputExistsError
 from .plans import ExportPlan
 from .protocols import AssetStore, Converter, FileBacked, OnConflict
 
-__all__ = ["export_asset"]
+__all__ = ["Workers", "export_asset", "lost_worker"]
 
 logger = logging.getLogger("exportjob.engine")
 
@@ -140,3 +142,48 @@ def export_asset(
         height=output.height,
         kept_metadata=output.metadata,
     )
+
+
+class Workers:
+    """The executor work units run on; a broken process pool is replaced by a fresh one."""
+
+    def __init__(self, executor: Executor, factory: Callable[[], Executor] | None) -> None:
+        self.executor = executor
+        self._factory = factory
+        self.generation = 0
+        self.replaced: list[Executor] = []
+
+    def submit(self, *args: Any) -> Future[AssetOutcome]:
+        """Submit one work unit."""
+        return self.executor.submit(*args)
+
+    def rebuild(self, generation: int) -> bool:
+        """Replace the executor of *generation* if it is still the current one; whether one is."""
+        if generation != self.generation:
+            return True
+        fresh = self._fresh()
+        if fresh is None:
+            return False
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = fresh
+        self.replaced.append(fresh)
+        self.generation += 1
+        return True
+
+    def _fresh(self) -> Executor | None:
+        if self._factory is not None:
+            return self._factory()
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - only after a break
+
+        old = self.executor
+        if isinstance(old, ProcessPoolExecutor):
+            return ProcessPoolExecutor(
+                max_workers=getattr(old, "_max_workers", None),
+                mp_context=getattr(old, "_mp_context", None),
+            )
+        return None
+
+
+def lost_worker(exc: BaseException) -> bool:
+    """Whether *exc* says the work unit's worker died (not that the unit itself failed)."""
+    return isinstance(exc, BrokenExecutor) or type(exc).__name__ == "KilledWorker"

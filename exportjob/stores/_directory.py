@@ -41,8 +41,10 @@ class DirectoryStore:
 
     Every other asset belongs to *default_company*. Exports go to *output_dir* (created when first
     written; it must not be *source_dir* itself, or exports would replace originals, and a
-    subfolder of *source_dir* is not read as originals): into a temporary file there, flushed and fsynced, then renamed over the final name, so
-    a reader never sees part of a file; the temporary file is removed on any failure.
+    subfolder of *source_dir* is not read as originals): into a temporary file there, then
+    published under its name (``os.link``, so a name taken by another file is never replaced unless
+    the conflict policy says so), so a reader never sees part of a file; the temporary file is
+    removed on any failure. Files are made durable together, by ``sync`` (one ``syncfs``).
 
     A ``DirectoryStore`` is picklable: process pools and Dask workers that see the same folders can
     share it.
@@ -168,10 +170,19 @@ class DirectoryStore:
         output folder (only the library's own, of processes that are gone).
         """
         check_name(name)
+        self._sweep()
+        return publish(self.output_dir, name, chunks, on_conflict)
+
+    def _sweep(self) -> None:
         if not self._swept:
             self._swept = True
             sweep_temporaries(self.output_dir)
-        return publish(self.output_dir, name, chunks, on_conflict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy sent to a worker process (one per work unit) must not list the whole export
+        # folder again for every asset: the sweep is done here, once, before the first copy.
+        self._sweep()
+        return dict(self.__dict__)
 
     def sync(self) -> None:
         """Make every export written so far durable: one ``syncfs`` of the output folder's disk."""
