@@ -23,12 +23,21 @@ from pathlib import Path
 from typing import TextIO
 
 from ._assets import AssetHandle
+from ._console import (
+    TtyProgress,
+    emit,
+    handle_hints,
+    no_assets_message,
+    progress_for,
+    silence,
+    version_text,
+)
 from ._context import JobContext
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
 from ._log import JobLog
-from ._run import AssetProgress, JobRun
+from ._run import JobRun
 from .converters import CopyConverter
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
@@ -78,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export digital-asset originals as they are, or converted by Image Serving "
         "modifiers and macros.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     export = commands.add_parser(
@@ -160,26 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo)
     return parser
-
-
-class _TtyProgress:
-    """A one-line progress display, rewritten in place on a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.shown = False
-
-    def __call__(self, event: AssetProgress) -> None:
-        width = len(str(event.total))
-        text = f"[{event.done:>{width}}/{event.total}] {event.outcome.status.value:8} {event.outcome.handle}"
-        self.stream.write("\r\x1b[K" + text[:120])
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
 
 
 @contextlib.contextmanager
@@ -274,7 +264,8 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         macros = MacroLibrary.from_file(args.macros) if args.macros else None
         handles = [AssetHandle(h) for h in args.handle] if args.handle else list(store.handles())
         if not handles:
-            return _error(err, f"no assets in {store.source_dir}")
+            return _error(err, no_assets_message(store.source_dir))
+        hints = handle_hints(args.handle or (), store.source_dir, lambda h: _names_asset(store, h))
         job = ExportJob(
             asset_handles=handles,
             fmt=args.fmt,
@@ -286,8 +277,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (ExportJobError, OSError) as exc:
         return _error(err, exc)
 
-    interactive = err.isatty() and not args.json
-    progress = _TtyProgress(err) if interactive else None
+    progress = progress_for(err, json_output=args.json)
     try:
         with ExportEngine(
             store,
@@ -309,13 +299,22 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.clear()
 
     if args.json:
-        json.dump(log.to_dict(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        emit(out, lambda o: o.write(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n"))
     else:
-        print_log(log, out, exports=store.output_dir)
+        emit(out, lambda o: print_log(log, o, exports=store.output_dir))
+    err.writelines(f"exportjob: hint: {hint}\n" for hint in hints)
     if interrupted is not None:
         return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED
+
+
+def _names_asset(store: DirectoryStore, handle: str) -> bool:
+    """Whether *handle* names an asset of *store* (for the hints about ``--handle``)."""
+    try:
+        store.describe(AssetHandle(handle))
+    except (ExportJobError, ValueError):
+        return False
+    return True
 
 
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -343,7 +342,7 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"is_modifier={demo.DEMO_MODIFIER!r} and macro={demo.DEMO_MACRO!r} "
         f"({demo.DEMO_MACRO} = {demo.DEMO_MACROS['web']!r}) ...\n"
     )
-    progress = _TtyProgress(err) if err.isatty() else None
+    progress = TtyProgress(err) if err.isatty() else None
     try:
         # The demo owns its folder: a second demo replaces the first one's exports.
         with ExportEngine(
@@ -386,5 +385,9 @@ def main(
     err = stderr if stderr is not None else sys.stderr
     args = build_parser().parse_args(argv)
     with _logging_to(err):
-        status: int = args.func(args, out, err)
+        try:
+            status: int = args.func(args, out, err)
+        except BrokenPipeError:  # stdout closed before the command's own output (| head)
+            silence(out)
+            return EXIT_ASSET_FAILED
     return status
