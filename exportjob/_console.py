@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TextIO
+
+from ._records import LogDetail, Severity
 
 if TYPE_CHECKING:
     from ._run import AssetProgress
@@ -20,6 +22,7 @@ __all__ = [
     "emit",
     "handle_hints",
     "no_assets_message",
+    "problem_lines",
     "progress_for",
     "silence",
     "version_text",
@@ -200,3 +203,30 @@ def no_assets_message(source_dir: Path) -> str:
             "SRC_DIR: give the folder they point into as SRC_DIR, or copy the files in)"
         )
     return message
+
+
+def problem_lines(details: Sequence[LogDetail], *, shown: int = 5) -> list[str]:
+    """The lines that list *details*: job-level ones first, each once.
+
+    Asset details that share the code of a job-level one (the request's problem, such as
+    ``IMAGE_TOO_LARGE`` for every asset of ``&wid=99999999``) are folded into one line that names
+    the first *shown* assets; ``--json`` lists each.
+    """
+    job_level = [d for d in details if d.handle is None]
+    folded = {d.code for d in job_level if d.code is not None and d.severity is Severity.ERROR}
+    lines = [str(d) for d in job_level]
+    groups: dict[str, list[LogDetail]] = {}
+    for d in details:
+        if d.handle is None:
+            continue
+        if d.code in folded:
+            groups.setdefault(d.code or "", []).append(d)
+        else:
+            lines.append(str(d))
+    for code, group in groups.items():
+        names = ", ".join(str(d.handle) for d in group[:shown])
+        more = f", … and {len(group) - shown} more" if len(group) > shown else ""
+        lines.append(
+            f"{group[0].severity.value.upper():7} {code} for {len(group)} assets: {names}{more}"
+        )
+    return lines

@@ -28,6 +28,7 @@ from ._console import (
     emit,
     handle_hints,
     no_assets_message,
+    problem_lines,
     progress_for,
     silence,
     version_text,
@@ -194,13 +195,16 @@ def print_log(log: JobLog, out: TextIO, *, exports: Path | None = None) -> None:
     """Print *log* as a summary followed by its warnings and errors."""
     seconds = log.duration.total_seconds()
     out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
-    out.write(f"  {log.counts}\n")
+    job_level = sum(1 for d in log.warnings if d.handle is None)
+    out.write(
+        f"  {log.counts}" + (f", {job_level} job-level warning(s)" if job_level else "") + "\n"
+    )
     if exports is not None:
         out.write(f"  exports in {exports}\n")
     for title, details in (("Warnings", log.warnings), ("Errors", log.errors)):
         if details:
             out.write(f"{title}:\n")
-            out.writelines(f"  {detail}\n" for detail in details)
+            out.writelines(f"  {line}\n" for line in problem_lines(details))
 
 
 class _Terminated(Exception):  # noqa: N818 - a signal, not an error

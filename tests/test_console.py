@@ -169,3 +169,26 @@ def test_progress_on_a_terminal_shows_count_rate_and_time_left(tmp_path: Path) -
     assert "[12/12]" in text
     assert re.search(r"\d+\.\d assets/s, \d+ s left", text)
     assert "\r" not in result.stdout
+
+
+def test_a_problem_of_the_request_is_printed_once(tmp_path: Path) -> None:
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(8):
+        (src / f"a{i}.jpg").write_bytes(sample_jpeg(8, 6))
+    plain = run("export", src, "--fmt", "convert", "--out", tmp_path / "o")
+    assert plain.returncode == 0
+    assert plain.stdout.count("converting to the default JPEG") == 1
+    assert "1 job-level warning(s)" in plain.stdout
+
+    huge = run(
+        "export", src, "--fmt", "convert", "--modifier", "&wid=99999999", "--out", tmp_path / "h"
+    )
+    assert huge.returncode == 1
+    assert huge.stdout.count("is the likely cause") == 1
+    assert (
+        "IMAGE_TOO_LARGE for 8 assets: a0.jpg, a1.jpg, a2.jpg, a3.jpg, a4.jpg, … and 3 more"
+        in huge.stdout
+    )
+    errors = [line for line in huge.stdout.splitlines() if line.startswith("  ERROR")]
+    assert len(errors) == 2  # the job-level error and the folded line, not 8 lines

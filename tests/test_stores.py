@@ -53,7 +53,9 @@ def test_sniff_type_reads_the_magic_bytes(head: bytes, expected: AssetType) -> N
     assert sniff_type(head) is expected
 
 
-_PSD_HEADER = b"8BPS\x00\x01" + b"\x00" * 6 + b"\x00\x03" + b"\x00\x00\x00\x10" * 2 + b"\x00\x08\x00\x03"
+_PSD_HEADER = (
+    b"8BPS\x00\x01" + b"\x00" * 6 + b"\x00\x03" + b"\x00\x00\x00\x10" * 2 + b"\x00\x08\x00\x03"
+)
 
 
 @pytest.mark.parametrize("pillow_format", SOURCE_FORMATS)
