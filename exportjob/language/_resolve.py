@@ -27,7 +27,7 @@ from ._syntax import (
     invoke,
     split_modifiers,
 )
-from ._vocabulary import CommandSpec, Kind, lookup
+from ._vocabulary import CommandSpec, Kind, lookup, nearest_command
 
 __all__ = [
     "ResolvedRequest",
@@ -118,7 +118,7 @@ def _refuse(spec: CommandSpec, command: Command) -> None:
 
 def _unknown(command: Command, spec: CommandSpec | None, settings: ConversionSettings) -> str:
     what = (
-        "is not an Image Serving command"
+        f"is not an Image Serving command{nearest_command(command.name)}"
         if spec is None
         else f"is an Image Serving command exportjob does not implement ({spec.note})"
     )
