@@ -19,7 +19,7 @@ def run(
     *argv: str | Path, cwd: Path | None = None, stdout: int | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m exportjob`` with *argv*; stdout and stderr captured unless *stdout* is given."""
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "exportjob", *map(str, argv)],
         cwd=cwd,
         stdout=stdout if stdout is not None else subprocess.PIPE,
@@ -134,7 +134,7 @@ def test_progress_on_a_terminal_shows_count_rate_and_time_left(tmp_path: Path) -
         (src / f"a{i:02}.jpg").write_bytes(sample_jpeg(8, 8))
     primary, secondary = pty.openpty()
     try:
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - our own command
             [
                 sys.executable,
                 "-m",

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from exportjob import AssetHandle, AssetType
+from exportjob.converters import SOURCE_FORMATS
 from exportjob.exceptions import (
     AssetNotFoundError,
     StoreReadError,
@@ -21,7 +22,6 @@ from exportjob.exceptions import (
     UnsafeNameError,
 )
 from exportjob.protocols import OnConflict
-from exportjob.converters import SOURCE_FORMATS
 from exportjob.stores import DirectoryStore, MemoryStore, sniff_type
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 20
