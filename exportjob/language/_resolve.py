@@ -118,19 +118,20 @@ def _refuse(spec: CommandSpec, command: Command) -> None:
 
 def _unknown(command: Command, spec: CommandSpec | None, settings: ConversionSettings) -> str:
     what = (
-        f"is not an Image Serving command{nearest_command(command.name)}"
+        "is not an Image Serving command"
         if spec is None
         else f"is an Image Serving command exportjob does not implement ({spec.note})"
     )
+    hint = nearest_command(command.name) if spec is None else ""
     if settings.unknown_commands == "error":
         raise UnknownCommandError(
-            f"{command.name} {what}",
+            f"{command.name} {what}{hint}",
             command=command.name,
             value=command.value,
             position=command.position,
             origin=command.origin,
         )
-    return f"{command.name}={command.value} ({_where(command)}) {what}: dropped"
+    return f"{command.name}={command.value} ({_where(command)}) {what}: dropped{hint}"
 
 
 def _cross_checks(winners: dict[str, Command]) -> list[str]:
