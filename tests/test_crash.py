@@ -63,7 +63,7 @@ def run(args: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def exports(out: Path) -> dict[str, Path]:
-    return {p.name: p for p in out.iterdir() if p.is_file()}
+    return {p.name: p for p in out.iterdir() if p.is_file() and not p.name.endswith(".part")}
 
 
 def temporaries(out: Path) -> list[str]:

@@ -36,6 +36,6 @@ def fence_doctests(text: str) -> str:
 class DoctestBlocks(griffe.Extension):
     """Fence the doctest blocks of every docstring."""
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:  # noqa: ARG002, ANN401
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:  # noqa: ARG002
         if obj.docstring is not None:
             obj.docstring.value = fence_doctests(obj.docstring.value)
