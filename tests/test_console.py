@@ -30,6 +30,15 @@ def run(
     )
 
 
+def folder_of(tmp_path: Path, count: int, size: tuple[int, int] = (8, 8)) -> Path:
+    """A folder of *count* small JPEGs, ``a00.jpg``, ``a01.jpg``..."""
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(count):
+        (src / f"a{i:02}.jpg").write_bytes(sample_jpeg(*size))
+    return src
+
+
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
     folder = tmp_path / "sk"
@@ -114,10 +123,7 @@ def test_a_folder_of_outside_symlinks_says_they_were_skipped(photos: Path, tmp_p
 
 
 def test_progress_off_a_terminal_is_at_most_ten_lines(tmp_path: Path) -> None:
-    src = tmp_path / "many"
-    src.mkdir()
-    for i in range(37):
-        (src / f"a{i:02}.jpg").write_bytes(sample_jpeg(8, 8))
+    src = folder_of(tmp_path, 37, size=(8, 8))
     result = run("export", src, "--fmt", "orig", "--out", tmp_path / "o")
     lines = [line for line in result.stderr.splitlines() if line.startswith("exportjob: progress")]
     assert result.returncode == 0
@@ -128,10 +134,7 @@ def test_progress_off_a_terminal_is_at_most_ten_lines(tmp_path: Path) -> None:
 
 
 def test_progress_on_a_terminal_shows_count_rate_and_time_left(tmp_path: Path) -> None:
-    src = tmp_path / "many"
-    src.mkdir()
-    for i in range(12):
-        (src / f"a{i:02}.jpg").write_bytes(sample_jpeg(8, 8))
+    src = folder_of(tmp_path, 12, size=(8, 8))
     primary, secondary = pty.openpty()
     try:
         result = subprocess.run(  # noqa: S603 - our own command
@@ -172,10 +175,7 @@ def test_progress_on_a_terminal_shows_count_rate_and_time_left(tmp_path: Path) -
 
 
 def test_a_problem_of_the_request_is_printed_once(tmp_path: Path) -> None:
-    src = tmp_path / "many"
-    src.mkdir()
-    for i in range(8):
-        (src / f"a{i}.jpg").write_bytes(sample_jpeg(8, 6))
+    src = folder_of(tmp_path, 8, size=(8, 6))
     plain = run("export", src, "--fmt", "convert", "--out", tmp_path / "o")
     assert plain.returncode == 0
     assert plain.stdout.count("converting to the default JPEG") == 1
@@ -187,7 +187,7 @@ def test_a_problem_of_the_request_is_printed_once(tmp_path: Path) -> None:
     assert huge.returncode == 1
     assert huge.stdout.count("is the likely cause") == 1
     assert (
-        "IMAGE_TOO_LARGE for 8 assets: a0.jpg, a1.jpg, a2.jpg, a3.jpg, a4.jpg, … and 3 more"
+        "IMAGE_TOO_LARGE for 8 assets: a00.jpg, a01.jpg, a02.jpg, a03.jpg, a04.jpg, … and 3 more"
         in huge.stdout
     )
     errors = [line for line in huge.stdout.splitlines() if line.startswith("  ERROR")]
