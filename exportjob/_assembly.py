@@ -16,6 +16,7 @@ from ._assets import AssetHandle
 from ._codes import DUPLICATE_HANDLE, FATAL_ERROR, PLAN_WARNING
 from ._context import JobContext
 from ._dicts import utc_now
+from ._enums import ExportFormat
 from ._job import ExportJob
 from ._log import JobLog
 from ._records import (
@@ -27,7 +28,7 @@ from ._records import (
     LogType,
     Severity,
 )
-from .exceptions import ExportJobError
+from .exceptions import ConversionError, ExportJobError, ImageTooLargeError
 from .plans import ExportPlan
 
 __all__ = ["JobIdentity", "assemble_log", "bare_log", "job_warning"]
@@ -41,6 +42,8 @@ class JobIdentity:
     job: ExportJob
     context: JobContext
     start: dt.datetime
+    job_warnings: tuple[str, ...] = ()
+    """The warnings of the request itself (``plans.request_warnings``): listed once, at job level."""
 
 
 def assemble_log(
@@ -65,7 +68,12 @@ def assemble_log(
         for handle in job.unique_handles
     ]
     by_handle = {o.handle: o for o in ordered}
-    details = list(asset_details(job, by_handle))
+    said = frozenset(identity.job_warnings)
+    details = [
+        job_warning(PLAN_WARNING, w, log_type=LogType.EXPORT_WARNING) for w in said_once(identity)
+    ]
+    details += asset_details(job, by_handle, job_level=said)
+    details += request_errors(job, ordered)
     if fatal is not None:
         code = fatal.code if isinstance(fatal, ExportJobError) else FATAL_ERROR
         details.append(
@@ -129,20 +137,67 @@ def bare_log(identity: JobIdentity, fatal: BaseException) -> JobLog:
     )
 
 
-def job_warning(code: str, message: str) -> LogDetail:
-    """A job-level warning detail (a notification that was not sent, ...)."""
-    return LogDetail(
-        severity=Severity.WARNING,
-        log_type=LogType.NOTIFICATION_WARNING,
-        code=code,
-        message=message,
+def job_warning(
+    code: str, message: str, *, log_type: LogType = LogType.NOTIFICATION_WARNING
+) -> LogDetail:
+    """A job-level warning detail (a notification that was not sent, a warning of the request...)."""
+    return LogDetail(severity=Severity.WARNING, log_type=log_type, code=code, message=message)
+
+
+def said_once(identity: JobIdentity) -> tuple[str, ...]:
+    """The request's warnings, each once, in order."""
+    return tuple(dict.fromkeys(identity.job_warnings))
+
+
+_CONVERSION_CODES = frozenset({ConversionError.code, ImageTooLargeError.code})
+
+
+def request_errors(job: ExportJob, outcomes: list[AssetOutcome]) -> list[LogDetail]:
+    """One job-level error when the request itself is the likely cause of the assets' failures.
+
+    That is: a ``fmt=convert`` job that exported nothing, whose two or more assets that reached the
+    converter all failed with the same conversion code (``&wid=99999999``: ``IMAGE_TOO_LARGE`` for
+    every asset). Each asset keeps its own error detail, with that code.
+    """
+    failed = [o for o in outcomes if o.status is AssetStatus.FAILED]
+    codes = {o.code for o in failed}
+    if (
+        job.fmt is not ExportFormat.CONVERT
+        or len(failed) < 2
+        or len(codes) != 1
+        or not codes <= _CONVERSION_CODES
+        or any(o.status is AssetStatus.EXPORTED for o in outcomes)
+    ):
+        return []
+    request = "; ".join(
+        f"{field}={value!r}"
+        for field, value in (("is_modifier", job.is_modifier), ("macro", job.macro))
+        if value is not None
     )
+    return [
+        LogDetail(
+            severity=Severity.ERROR,
+            log_type=LogType.EXPORT_ERROR,
+            code=failed[0].code,
+            message=(
+                f"every one of the {len(failed)} assets converted failed with {failed[0].code}, "
+                f"so the request ({request or 'the default conversion'}) is the likely cause; "
+                f"the first: {failed[0].message}"
+            ),
+        )
+    ]
 
 
 def asset_details(
-    job: ExportJob, outcomes: Mapping[AssetHandle, AssetOutcome]
+    job: ExportJob,
+    outcomes: Mapping[AssetHandle, AssetOutcome],
+    *,
+    job_level: frozenset[str] = frozenset(),
 ) -> Iterator[LogDetail]:
-    """Yield the details of every submitted handle, in job order (repeats as ``DuplicateSkipped``)."""
+    """Yield the details of every submitted handle, in job order (repeats as ``DuplicateSkipped``).
+
+    Warnings in *job_level* (the request's, listed once for the job) are not repeated per asset.
+    """
     for handle, repeat in zip(job.asset_handles, job.repeats, strict=True):
         o = outcomes[handle]
         if repeat:
@@ -156,11 +211,13 @@ def asset_details(
                 created=o.finished,
             )
             continue
-        yield from _outcome_details(o)
+        yield from _outcome_details(o, job_level)
 
 
-def _outcome_details(o: AssetOutcome) -> Iterator[LogDetail]:
+def _outcome_details(o: AssetOutcome, job_level: frozenset[str]) -> Iterator[LogDetail]:
     for warning in o.warnings:
+        if warning in job_level:
+            continue
         yield _detail(o, Severity.WARNING, LogType.EXPORT_WARNING, warning, code=PLAN_WARNING)
     if o.status is AssetStatus.EXPORTED:
         yield _detail(

@@ -104,9 +104,14 @@ class Delivery:
     zip_store: ZipStore | None = None
     manifest: bool = False
 
+    @property
+    def originals(self) -> AssetStore:
+        """The store the originals are read from."""
+        return self.zip_store.originals if self.zip_store is not None else self.store
+
     def handles(self) -> tuple[AssetHandle, ...]:
         """Every asset of the source."""
-        source = self.zip_store.originals if self.zip_store is not None else self.store
+        source = self.originals
         assert isinstance(source, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
         return source.handles()
 

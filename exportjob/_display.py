@@ -43,7 +43,10 @@ THUMB_SIZE = 96
 _STYLE = (
     "<style>"
     ".exportjob table{border-collapse:collapse;font-size:12px}"
-    ".exportjob th,.exportjob td{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+    # !important: notebook front ends right-align table cells with more specific selectors.
+    ".exportjob th,.exportjob td{border:1px solid #ccc;padding:2px 6px;text-align:left!important;"
+    "vertical-align:top}"
+    ".exportjob td.nowrap{white-space:nowrap}"
     ".exportjob tr.error td{background:#fde2e1}"
     ".exportjob tr.warning td{background:#fff4ce}"
     ".exportjob .summary{margin:4px 0}"
@@ -63,10 +66,12 @@ def html_table(
     total: int,
     max_rows: int = MAX_ROWS,
     raw_columns: frozenset[int] = frozenset(),
+    nowrap_columns: frozenset[int] = frozenset(),
 ) -> str:
     """Render at most *max_rows* rows (each ``(cells, css_class)``) and say how many were left out.
 
-    Cells are escaped except the columns in *raw_columns*, which hold HTML built here (thumbnails).
+    Cells are escaped except the columns in *raw_columns*, which hold HTML built here (thumbnails);
+    cells of *nowrap_columns* (sizes) never wrap.
     """
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body: list[str] = []
@@ -74,7 +79,9 @@ def html_table(
         if i >= max_rows:
             break
         tds = "".join(
-            f"<td>{cell if j in raw_columns else esc(cell)}</td>" for j, cell in enumerate(cells)
+            ("<td class='nowrap'>" if j in nowrap_columns else "<td>")
+            + f"{cell if j in raw_columns else esc(cell)}</td>"
+            for j, cell in enumerate(cells)
         )
         cls = f' class="{esc(css)}"' if css else ""
         body.append(f"<tr{cls}>{tds}</tr>")
@@ -94,9 +101,13 @@ def wrap(title: str, summary: str, table: str) -> str:
 
 def job_html(job: ExportJob) -> str:
     """HTML for a job: its settings and its handles (bounded)."""
-    summary = (
-        f"fmt=<code>{esc(job.fmt.value)}</code> · is_modifier=<code>{esc(job.is_modifier)}</code> · "
-        f"macro=<code>{esc(job.macro)}</code> · emailSetting=<code>{esc(job.email_setting.value)}</code>"
+    fields = [
+        ("fmt", job.fmt.value),
+        ("is_modifier", job.is_modifier),
+        ("macro", job.macro),
+        ("emailSetting", job.email_setting.value),
+    ]
+    summary = " · ".join(f"{k}=<code>{esc(v)}</code>" for k, v in fields if v is not None) + (
         f" · {len(job.asset_handles)} handle(s), {len(job.duplicate_handles)} duplicate(s)"
     )
     rows = (
@@ -160,11 +171,13 @@ def _size(outcome: AssetOutcome) -> str:
     return f"{dims}{outcome.bytes_written:,} B"
 
 
-def _outcome_row(outcome: AssetOutcome, thumb: str) -> tuple[list[str], str]:
+def _outcome_row(
+    outcome: AssetOutcome, thumb: str, said: frozenset[str] = frozenset()
+) -> tuple[list[str], str]:
     status = outcome.status.value
     if outcome.message:
         status = f"{status}: {outcome.code}: {outcome.message}"
-    notes = "; ".join(outcome.warnings)
+    notes = "; ".join(w for w in outcome.warnings if w not in said)  # *said*: the job's, once
     css = "error" if status.startswith(("failed", "refused")) else "warning" if notes else ""
     return (
         [
@@ -180,11 +193,11 @@ def _outcome_row(outcome: AssetOutcome, thumb: str) -> tuple[list[str], str]:
     )
 
 
-def _thumbnails(log: JobLog, reader: ExportReader | None) -> dict[int, str]:
+def _thumbnails(outcomes: Sequence[AssetOutcome], reader: ExportReader | None) -> dict[int, str]:
     if reader is None:
         return {}
     thumbs: dict[int, str] = {}
-    for i, outcome in enumerate(log.outcomes[:MAX_ROWS]):
+    for i, outcome in enumerate(outcomes[:MAX_ROWS]):
         if len(thumbs) >= MAX_THUMBNAILS:
             break
         media = outcome.media_type or ""
@@ -197,19 +210,28 @@ def _thumbnails(log: JobLog, reader: ExportReader | None) -> dict[int, str]:
     return thumbs
 
 
+def problems_first(log: JobLog) -> list[AssetOutcome]:
+    """The log's outcomes, errors first (failed, refused), then those with warnings, then the rest.
+
+    Job order is kept within each group, so in a job of thousands the failing handles always show.
+    """
+    warned = {d.handle for d in log.details if d.severity is Severity.WARNING and d.handle}
+
+    def rank(outcome: AssetOutcome) -> int:
+        if outcome.status.value in {"failed", "refused"}:
+            return 0
+        return 1 if outcome.handle in warned else 2
+
+    return sorted(log.outcomes, key=rank)
+
+
 def log_html(log: JobLog, reader: ExportReader | None = None) -> str:
     """HTML for a job log: summary counts, job-level problems, and the per-asset table.
 
+    The table lists problems first (errors, then warnings), then the rest, each group in job order.
     With a *reader* (the store the job wrote to), converted outputs are shown as thumbnails.
     """
     counts = log.counts
-    summary = (
-        f"state <strong>{esc(log.state.value)}</strong> · {counts.success} exported · "
-        f"{counts.error} error(s) · {counts.warning} warning(s) · {counts.duplicate} duplicate(s) · "
-        f"{counts.not_run} not run · {counts.total} total · "
-        f"{log.duration.total_seconds():.2f} s"
-    )
-
     # Problems no asset row shows: job-level ones, and the repeats of duplicate handles.
     job_level = [
         d
@@ -217,19 +239,32 @@ def log_html(log: JobLog, reader: ExportReader | None = None) -> str:
         if d.severity is not Severity.INFO
         and (d.handle is None or d.log_type is LogType.DUPLICATE_SKIPPED)
     ]
+    job_warnings = sum(1 for d in job_level if d.handle is None and d.severity is Severity.WARNING)
+    job_errors = sum(1 for d in job_level if d.handle is None and d.severity is Severity.ERROR)
+    summary = (
+        f"state <strong>{esc(log.state.value)}</strong> · {counts.success} exported · "
+        f"{counts.error} error(s) · {counts.warning} asset(s) with warnings · "
+        f"{job_errors} job-level error(s) · {job_warnings} job-level warning(s) · "
+        f"{counts.duplicate} duplicate(s) · {counts.not_run} not run · {counts.total} total · "
+        f"{log.duration.total_seconds():.2f} s"
+    )
     if job_level:
+        ordered = sorted(job_level, key=lambda d: d.severity is not Severity.ERROR)
         items = "".join(
             f"<li>{esc(d.severity.value)}: {esc(d.code or d.log_type.value)}: {esc(d.message)}</li>"
-            for d in job_level[:10]
+            for d in ordered[:10]
         )
         summary += f"<ul>{items}</ul>"
-    thumbs = _thumbnails(log, reader)
-    rows = (_outcome_row(o, thumbs.get(i, "")) for i, o in enumerate(log.outcomes))
+    outcomes = problems_first(log)
+    thumbs = _thumbnails(outcomes, reader)
+    said = frozenset(d.message for d in job_level if d.handle is None)
+    rows = (_outcome_row(o, thumbs.get(i, ""), said) for i, o in enumerate(outcomes))
     table = html_table(
         ["handle", "input", "output", "format", "size", "status", "preview"],
         rows,
-        total=len(log.outcomes),
+        total=len(outcomes),
         raw_columns=frozenset({6}),
+        nowrap_columns=frozenset({4}),
     )
     return wrap(f"JobLog {log.job_handle}", summary, table)
 

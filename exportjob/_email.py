@@ -181,7 +181,10 @@ def notify(notifier: Notifier | None, log: JobLog, context: JobContext) -> JobLo
     try:
         notifier.notify(report)
     except Exception as exc:
-        logger.exception("the notifier %r failed for job %s", notifier, log.job_handle)
+        if isinstance(exc, NotifierError):  # expected (a mail server down): one line, no traceback
+            logger.warning("the notifier failed for job %s: %s", log.job_handle, exc)
+        else:  # a bug in the notifier: its traceback says where
+            logger.exception("the notifier %r failed for job %s", notifier, log.job_handle)
         return log.with_details(
             job_warning(
                 NotifierError.code,

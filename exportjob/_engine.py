@@ -34,7 +34,7 @@ from ._records import JobState
 from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
-from .plans import JobPlan, Planner, resolve_job_request
+from .plans import JobPlan, Planner, request_warnings, resolve_job_request
 from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifier, OnConflict
 
 __all__ = ["ExportEngine"]
@@ -350,7 +350,8 @@ class ExportEngine:
     ) -> None:
         """Run the job in the calling thread; always finish *run*, with a log."""
         run._set_state(JobState.RUNNING)  # noqa: SLF001 - the engine drives its runs
-        identity = JobIdentity(run.job_handle, prepared.job, prepared.context, utc_now())
+        said_once = request_warnings(prepared.job, prepared.request)
+        identity = JobIdentity(run.job_handle, prepared.job, prepared.context, utc_now(), said_once)
         sync = self.store.sync if isinstance(self.store, DurableStore) else None
         callbacks = tuple(c for c in (self.progress, progress) if c is not None)
         ledger = Ledger(run, callbacks, journal, sync)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -23,7 +25,35 @@ from ._records import (
 from ._values import instance_of, optional_string, string
 from .exceptions import FieldProblem, InvalidValueError, JobLogFormatError
 
-__all__ = ["JobLog", "JobReport"]
+__all__ = ["JobLog", "JobReport", "job_handle_from_id", "job_id_of"]
+
+
+def job_id_of(job_handle: str) -> str:
+    """The URL-safe id of a job handle: its UTF-8 in unpadded base64url (``A-Z a-z 0-9 - _``).
+
+    The handle (``company|jobName|time-n``) has ``|``, ``:`` and maybe spaces; the id can go in a URL
+    path or a file name as it is, and ``job_handle_from_id`` gives the handle back.
+
+    >>> job_id_of("acme|export|2024-05-01T12:00:00.000000Z-1")
+    'YWNtZXxleHBvcnR8MjAyNC0wNS0wMVQxMjowMDowMC4wMDAwMDBaLTE'
+    """
+    return base64.urlsafe_b64encode(job_handle.encode()).rstrip(b"=").decode("ascii")
+
+
+def job_handle_from_id(job_id: str) -> str:
+    """The job handle whose ``job_id_of`` is *job_id*; ``InvalidValueError`` for anything else.
+
+    >>> job_handle_from_id("YWNtZXxleHBvcnR8MjAyNC0wNS0wMVQxMjowMDowMC4wMDAwMDBaLTE")
+    'acme|export|2024-05-01T12:00:00.000000Z-1'
+    """
+    try:
+        handle = base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidValueError("job_id", job_id, "is not a job id (unpadded base64url)") from None
+    if job_id_of(handle) != job_id:  # one spelling per handle
+        raise InvalidValueError("job_id", job_id, "is not a job id (unpadded base64url)")
+    return handle
+
 
 _E = TypeVar("_E")
 
@@ -118,6 +148,11 @@ class JobLog:
     def duplicate_count(self) -> int:
         """Repeated handles skipped (IPS ``fileDuplicateCount``)."""
         return self.counts.duplicate
+
+    @property
+    def job_id(self) -> str:
+        """The URL-safe id of ``job_handle`` (``job_id_of``); derived, so not in ``to_dict()``."""
+        return job_id_of(self.job_handle)
 
     @property
     def total_count(self) -> int:

@@ -9,7 +9,7 @@ import attrs
 
 from ._context import JobContext
 from ._job import ExportJob
-from ._log import JobLog
+from ._log import JobLog, job_id_of
 from ._records import AssetOutcome, JobState
 from .protocols import ExportReader
 
@@ -65,6 +65,11 @@ class JobRun:
         self._finished = threading.Event()
         self._log: JobLog | None = None
         self._partial: Callable[[], JobLog] | None = None
+
+    @property
+    def job_id(self) -> str:
+        """The URL-safe id of ``job_handle`` (``exportjob.joblog.job_id_of``), the same as the log's."""
+        return job_id_of(self.job_handle)
 
     def __repr__(self) -> str:
         done, total = self.progress

@@ -32,13 +32,23 @@ from ._cli_options import (
     converter_for,
     memory_size,
 )
+from ._console import (
+    TtyProgress,
+    emit,
+    handle_hints,
+    no_assets_message,
+    problem_lines,
+    progress_for,
+    silence,
+    version_text,
+)
 from ._context import JobContext
 from ._delivery_cli import add_delivery_arguments, add_verify_command, open_delivery
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
 from ._log import JobLog
-from ._run import AssetProgress, JobRun
+from ._run import JobRun
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
@@ -87,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export digital-asset originals as they are, or converted by Image Serving "
         "modifiers and macros.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     export = commands.add_parser(
@@ -179,26 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _TtyProgress:
-    """A one-line progress display, rewritten in place on a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.shown = False
-
-    def __call__(self, event: AssetProgress) -> None:
-        width = len(str(event.total))
-        text = f"[{event.done:>{width}}/{event.total}] {event.outcome.status.value:8} {event.outcome.handle}"
-        self.stream.write("\r\x1b[K" + text[:120])
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
 @contextlib.contextmanager
 def _logging_to(stream: TextIO) -> Iterator[None]:
     """Send exportjob's log records (warnings, notifications) to *stream* while the command runs."""
@@ -221,13 +212,16 @@ def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) ->
     """Print *log* as a summary followed by its warnings and errors."""
     seconds = log.duration.total_seconds()
     out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
-    out.write(f"  {log.counts}\n")
+    job_level = sum(1 for d in log.warnings if d.handle is None)
+    out.write(
+        f"  {log.counts}" + (f", {job_level} job-level warning(s)" if job_level else "") + "\n"
+    )
     if exports is not None:
         out.write(f"  exports in {exports}\n")
     for title, details in (("Warnings", log.warnings), ("Errors", log.errors)):
         if details:
             out.write(f"{title}:\n")
-            out.writelines(f"  {detail}\n" for detail in details)
+            out.writelines(f"  {line}\n" for line in problem_lines(details))
 
 
 class _Terminated(Exception):  # noqa: N818 - a signal, not an error
@@ -254,23 +248,26 @@ def _sigterm_stops() -> Iterator[None]:
 
 def _run(
     engine: ExportEngine, job: ExportJob, context: JobContext, journal: Path | None = None
-) -> tuple[JobLog, int | None]:
+) -> tuple[JobLog | None, int | None]:
     """Run *job*, stopping it cleanly on Ctrl-C or SIGTERM; return its log and exit status.
 
-    The status is None when the job ran to its end, else the one Ctrl-C or SIGTERM calls for.
+    The status is None when the job ran to its end, else the one Ctrl-C or SIGTERM calls for. The
+    log is None only when the signal came before the job started (while its journal was read).
     """
     with _sigterm_stops():
-        run: JobRun = engine.submit(job, context, journal=journal)
         try:
+            run: JobRun = engine.submit(job, context, journal=journal)
             return run.result(), None
         except KeyboardInterrupt:
             stopped = EXIT_INTERRUPTED
         except _Terminated:
             stopped = EXIT_TERMINATED
-        run.stop()
+        runs = engine.active_jobs()  # the job, if the signal came once it had started
+        for started in runs:
+            started.stop()
         while True:
             with contextlib.suppress(KeyboardInterrupt, _Terminated):
-                return run.result(), stopped
+                return (runs[0].result() if runs else None), stopped
 
 
 def _error(err: TextIO, message: object) -> int:
@@ -281,11 +278,19 @@ def _error(err: TextIO, message: object) -> int:
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         delivery = open_delivery(args)
+        local = delivery.originals if isinstance(delivery.originals, DirectoryStore) else None
         macros = MacroLibrary.from_file(args.macros) if args.macros else None
         settings = conversion_settings(args)
         handles = [AssetHandle(h) for h in args.handle] if args.handle else list(delivery.handles())
         if not handles:
-            return _error(err, f"no assets in {args.src}")
+            return _error(
+                err, no_assets_message(local.source_dir) if local else f"no assets in {args.src}"
+            )
+        hints = (
+            handle_hints(args.handle or (), local.source_dir, lambda h: _names_asset(local, h))
+            if local is not None
+            else []
+        )
         job = ExportJob(
             asset_handles=handles,
             fmt=args.fmt,
@@ -297,8 +302,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (ExportJobError, OSError, ImportError, ValueError) as exc:
         return _error(err, exc)
 
-    interactive = err.isatty() and not args.json
-    progress = _TtyProgress(err) if interactive else None
+    progress = progress_for(err, json_output=args.json)
     try:
         with ExportEngine(
             delivery.store,
@@ -314,6 +318,9 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.restart:
                 journal.unlink(missing_ok=True)
             log, interrupted = _run(engine, job, context, journal)
+            if log is None:
+                err.write("exportjob: interrupted before the job started; nothing was exported\n")
+                return interrupted or EXIT_INTERRUPTED
         where = delivery.where if interrupted is not None else delivery.finish(log)
     except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
         return _error(err, exc)
@@ -322,13 +329,22 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.clear()
 
     if args.json:
-        json.dump(log.to_dict(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        emit(out, lambda o: o.write(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n"))
     else:
-        print_log(log, out, exports=where)
+        emit(out, lambda o: print_log(log, o, exports=where))
+    err.writelines(f"exportjob: hint: {hint}\n" for hint in hints)
     if interrupted is not None:
         return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED
+
+
+def _names_asset(store: DirectoryStore, handle: str) -> bool:
+    """Whether *handle* names an asset of *store* (for the hints about ``--handle``)."""
+    try:
+        store.describe(AssetHandle(handle))
+    except (ExportJobError, ValueError):
+        return False
+    return True
 
 
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -356,13 +372,16 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"is_modifier={demo.DEMO_MODIFIER!r} and macro={demo.DEMO_MACRO!r} "
         f"({demo.DEMO_MACRO} = {demo.DEMO_MACROS['web']!r}) ...\n"
     )
-    progress = _TtyProgress(err) if err.isatty() else None
+    progress = TtyProgress(err) if err.isatty() else None
     try:
         # The demo owns its folder: a second demo replaces the first one's exports.
         with ExportEngine(
             store, macros=macros, progress=progress, on_conflict=OnConflict.REPLACE
         ) as engine:
             log, interrupted = _run(engine, job, context)
+            if log is None:
+                err.write("exportjob: interrupted before the demo started\n")
+                return interrupted or EXIT_INTERRUPTED
     finally:
         if progress is not None:
             progress.clear()
@@ -399,5 +418,9 @@ def main(
     err = stderr if stderr is not None else sys.stderr
     args = build_parser().parse_args(argv)
     with _logging_to(err):
-        status: int = args.func(args, out, err)
+        try:
+            status: int = args.func(args, out, err)
+        except BrokenPipeError:  # stdout closed before the command's own output (| head)
+            silence(out)
+            return EXIT_ASSET_FAILED
     return status

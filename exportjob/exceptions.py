@@ -33,7 +33,7 @@ Each class has a stable ``code`` used in job-log details.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 __all__ = [
     "AssetError",
@@ -250,13 +250,29 @@ class MacroDefinitionError(MacroError):
     code = "MACRO_DEFINITION"
 
 
+class HandleValue(Protocol):
+    """What an ``AssetHandle`` is to an error: something with a ``value`` (its text)."""
+
+    @property
+    def value(self) -> str:
+        """The handle's text."""
+        ...
+
+
+def _handle_text(handle: str | HandleValue | None) -> str | None:
+    return handle if handle is None or isinstance(handle, str) else handle.value
+
+
 class AssetError(ExportJobError):
-    """One asset of a job failed; ``handle`` names it. The engine turns these into job-log entries."""
+    """One asset of a job failed; ``handle`` names it. The engine turns these into job-log entries.
+
+    *handle* may be the ``AssetHandle`` a store was given or its text; ``.handle`` is the text.
+    """
 
     code = "ASSET_ERROR"
 
-    def __init__(self, message: str, *, handle: str | None = None) -> None:
-        self.handle = handle
+    def __init__(self, message: str, *, handle: str | HandleValue | None = None) -> None:
+        self.handle = _handle_text(handle)
         super().__init__(message)
 
 
@@ -277,7 +293,9 @@ class UnsupportedAssetTypeError(AssetError):
 
     code = "UNSUPPORTED_ASSET_TYPE"
 
-    def __init__(self, message: str, *, handle: str | None = None, asset_type: str = "") -> None:
+    def __init__(
+        self, message: str, *, handle: str | HandleValue | None = None, asset_type: str = ""
+    ) -> None:
         self.asset_type = asset_type
         super().__init__(message, handle=handle)
 

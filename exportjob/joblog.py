@@ -24,7 +24,7 @@ from ._codes import (
     WORKER_FAILED,
 )
 from ._display import LogView
-from ._log import JobLog, JobReport
+from ._log import JobLog, JobReport, job_handle_from_id, job_id_of
 from ._records import (
     LOG_FORMAT_VERSION,
     AssetOutcome,
@@ -56,4 +56,6 @@ __all__ = [
     "LogType",
     "LogView",
     "Severity",
+    "job_handle_from_id",
+    "job_id_of",
 ]

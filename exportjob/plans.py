@@ -28,6 +28,7 @@ __all__ = [
     "Refusal",
     "plan_export",
     "plan_exports",
+    "request_warnings",
     "resolve_job_request",
 ]
 
@@ -153,6 +154,30 @@ def resolve_job_request(
     return resolve_request(job.is_modifier, job.macro, macros=macros, settings=settings)
 
 
+def request_warnings(job: ExportJob, request: ResolvedRequest | None) -> tuple[str, ...]:
+    """The warnings of the job's request itself, the same for every asset: said once in the log.
+
+    Every accepted plan carries them too (a plan is complete on its own); the job log lists them
+    once, at job level, and not again for each asset (see docs/format-resolution.md).
+
+    >>> request_warnings(ExportJob(asset_handles=["h"], fmt="orig", macro="$thumb$"), None)
+    ("macro='$thumb$' is ignored with fmt=orig",)
+    """
+    if job.fmt is ExportFormat.ORIG:
+        return tuple(
+            f"{field}={value!r} is ignored with fmt=orig"
+            for field, value in (("is_modifier", job.is_modifier), ("macro", job.macro))
+            if value is not None
+        )
+    warnings = request.warnings if request is not None else ()
+    if job.is_modifier is None and job.macro is None:
+        warnings = (
+            "fmt=convert with neither is_modifier nor macro: converting to the default JPEG",
+            *warnings,
+        )
+    return warnings
+
+
 def _refused(asset: Asset, job: ExportJob, error: AssetError) -> ExportPlan:
     return ExportPlan(asset=asset, fmt=job.fmt, refusal=Refusal.from_error(error))
 
@@ -205,26 +230,16 @@ def plan_export(
             ),
         )
     if job.fmt is ExportFormat.ORIG:
-        warnings = tuple(
-            f"{field}={value!r} is ignored with fmt=orig"
-            for field, value in (("is_modifier", job.is_modifier), ("macro", job.macro))
-            if value is not None
-        )
         return ExportPlan(
             asset=asset,
             fmt=job.fmt,
             output_name=safe_name(asset.file_name, fallback=asset.name),
-            warnings=warnings,
+            warnings=request_warnings(job, None),
         )
     if request is None:
         msg = "a fmt=convert job is planned from its resolved request (resolve_job_request)"
         raise ValueError(msg)
-    warnings = request.warnings
-    if job.is_modifier is None and job.macro is None:
-        warnings = (
-            "fmt=convert with neither is_modifier nor macro: converting to the default JPEG",
-            *warnings,
-        )
+    warnings = request_warnings(job, request)
     output_format = request.options.format
     info = format_info(output_format.name)
     extension = info.extension if info is not None else ""

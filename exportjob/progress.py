@@ -1,11 +1,13 @@
 """Progress display for running jobs: a ``tqdm`` bar as an engine progress callback.
 
-``tqdm`` is optional (``pip install 'exportjob[tqdm]'``); it is imported when a bar is made, and
-``tqdm.auto`` picks the notebook widget in Jupyter and a text bar in a terminal.
+``tqdm`` is optional (``pip install 'exportjob[tqdm]'``); it is imported when a bar is made. By
+default the bar is the notebook widget in Jupyter when ipywidgets is installed, and a text bar
+otherwise (a terminal, or a notebook without ipywidgets: quietly, with no ``TqdmWarning``).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import IO, TYPE_CHECKING, Any
 
@@ -15,11 +17,23 @@ if TYPE_CHECKING:
 __all__ = ["TqdmProgress"]
 
 
+def _in_notebook() -> bool:
+    """Whether this is a Jupyter kernel whose front end can draw widgets (ipywidgets installed)."""
+    if "ipykernel.zmqshell" not in sys.modules:
+        return False
+    try:
+        from tqdm.notebook import IProgress  # noqa: PLC0415 - None without ipywidgets
+    except ImportError:
+        return False
+    return IProgress is not None
+
+
 def _tqdm_class(*, notebook: bool | None) -> Any:
     try:
         if notebook is None:
-            from tqdm.auto import tqdm  # noqa: PLC0415 - optional dependency
-        elif notebook:
+            # Not tqdm.auto: without ipywidgets it warns (TqdmWarning) before falling back to text.
+            notebook = _in_notebook()
+        if notebook:
             from tqdm.notebook import tqdm  # noqa: PLC0415
         else:
             from tqdm.std import tqdm  # noqa: PLC0415

@@ -126,7 +126,9 @@ def test_sigterm_stops_the_job_prints_its_log_and_exits_143(
 ) -> None:
     out = tmp_path / "out"
     process = subprocess.Popen(  # noqa: S603
-        command(originals, out, MODIFIER, "--json"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command(originals, out, MODIFIER, "--json", "--workers", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
     while not (out.is_dir() and exports(out)) and time.monotonic() < deadline:

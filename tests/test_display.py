@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 from exportjob import (
     Asset,
@@ -157,3 +158,65 @@ def test_plans_html_is_bounded_for_big_jobs() -> None:
     assert "120 asset(s): 120 accepted, 0 refused, 0 with warnings" in out
     assert f"and {120 - SHOWN_ROWS} more (showing the first {SHOWN_ROWS})" in out
     assert out.count("<tr") == SHOWN_ROWS + 1
+
+
+def _log_of_120_with_failures_late() -> JobLog:
+    store = MemoryStore(default_company="acme")
+    handles = []
+    for i in range(120):
+        handle = f"h{i:03}"
+        handles.append(handle)
+        if i not in {105, 110}:  # these two are not in the store: ASSET_NOT_FOUND
+            name = "same.jpg" if i in {60, 61} else f"p{i}.jpg"  # 61 gets a renamed output
+            store.add(handle, sample_jpeg(4, 4), file_name=name)
+    job = ExportJob(asset_handles=handles, fmt="orig", is_modifier="&wid=10")  # a job-level warning
+    with ExportEngine(store, CopyConverter()) as engine:
+        return engine.run(job, JobContext(company="acme"))
+
+
+def _rows(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return body.split("</tr>")[:-1]
+
+
+def test_the_log_view_shows_problems_first_errors_then_warnings() -> None:
+    """In a 120-asset job, the failures at rows 105 and 110 are the first rows shown."""
+    html = LogView(_log_of_120_with_failures_late())._repr_html_()
+    rows = _rows(html)
+    assert len(rows) == SHOWN_ROWS
+    assert "h105" in rows[0]
+    assert "h110" in rows[1]
+    assert 'class="error"' in rows[0]
+    assert 'class="error"' in rows[1]
+    assert "h061" in rows[2]  # its own warning (the renamed output) next
+    assert 'class="warning"' in rows[2]
+    assert "h000" in rows[3]  # then the rest, in job order
+
+
+def test_the_header_counts_the_job_level_warning_it_lists() -> None:
+    log = _log_of_120_with_failures_late()
+    html = LogView(log)._repr_html_()
+    summary = html.split('<div class="summary">', 1)[1].split("<table>", 1)[0]
+    assert "ignored with fmt=orig" in summary  # listed once, at job level
+    assert "1 job-level warning(s)" in summary
+    assert "1 asset(s) with warnings" in summary
+    assert summary.count("<li>") == 1
+
+
+def test_the_tables_are_left_aligned_and_sizes_do_not_wrap() -> None:
+    html = LogView(_log_of_120_with_failures_late())._repr_html_()
+    assert "text-align:left!important" in html
+    assert "td.nowrap{white-space:nowrap}" in html
+    exported = next(row for row in _rows(html) if "h000" in row)
+    assert re.search(r"<td class='nowrap'>[\d,]+ B</td>", exported)
+    assert "ignored with fmt=orig" not in exported  # the job's warning is in the header only
+
+
+def test_a_job_without_a_macro_shows_no_macro_cell() -> None:
+    html = ExportJob(asset_handles=["a"], fmt="convert", is_modifier="&wid=10")._repr_html_()
+    assert "macro=" not in html
+    assert "is_modifier=<code>&amp;wid=10</code>" in html
+    assert (
+        "macro=<code>$m$</code>"
+        in ExportJob(asset_handles=["a"], fmt="convert", macro="$m$")._repr_html_()
+    )

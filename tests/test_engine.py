@@ -267,15 +267,79 @@ def test_duplicate_handle_is_exported_once_and_the_repeat_is_a_warning() -> None
     ]
 
 
-def test_plan_warnings_become_warning_details_of_their_asset() -> None:
-    log = run(make_store(), ["a|1"], fmt="orig", is_modifier="&wid=100")
+def test_a_warning_of_the_request_is_said_once_at_job_level() -> None:
+    """``is_modifier`` with ``fmt=orig`` concerns the job: one detail, however many assets."""
+    store = make_store()
+    store.add("a|2", JPEG, file_name="two.jpg")
+    store.add("a|3", JPEG, file_name="three.jpg")
+    log = run(store, ["a|1", "a|2", "a|3"], fmt="orig", is_modifier="&wid=100")
 
     [warning] = log.warnings
     assert warning.log_type is LogType.EXPORT_WARNING
-    assert warning.handle == AssetHandle("a|1")
+    assert warning.handle is None
+    assert warning.code == "PLAN_WARNING"
     assert "ignored with fmt=orig" in warning.message
-    assert log.counts.warning == 1
+    assert log.counts.warning == 0  # no asset has a warning of its own
+    assert all(
+        "ignored with fmt=orig" in o.warnings[0] for o in log.outcomes
+    )  # each record keeps it
     assert log.ok  # warnings do not fail a job
+    assert JobLog.from_dict(log.to_dict()) == log
+
+
+def test_default_jpeg_warning_is_said_once_and_an_assets_own_warning_stays_with_it() -> None:
+    store = MemoryStore(default_company="acme")
+    store.add("x|1", sample_jpeg(8, 6), file_name="photo.jpg")
+    store.add("x|2", sample_jpeg(8, 6), file_name="PHOTO.jpg")
+    log = run(store, ["x|1", "x|2"], converter=PillowConverter(), fmt="convert")
+
+    job_level = [w for w in log.warnings if w.handle is None]
+    own = [w for w in log.warnings if w.handle is not None]
+    assert [w.message for w in job_level] == [
+        "fmt=convert with neither is_modifier nor macro: converting to the default JPEG"
+    ]
+    assert [w.handle for w in own] == [AssetHandle("x|2")]  # its renamed output
+    assert "is taken by another asset" in own[0].message
+    assert log.counts.warning == 1
+
+
+def test_a_request_every_asset_fails_with_gets_one_job_level_error() -> None:
+    """``&wid=99999999``: one job-level ``IMAGE_TOO_LARGE``; each asset keeps its own error and code."""
+    store = MemoryStore(default_company="acme")
+    for i in range(4):
+        store.add(f"x|{i}", sample_jpeg(8, 6), file_name=f"p{i}.jpg")
+    log = run(
+        store,
+        [f"x|{i}" for i in range(4)],
+        converter=PillowConverter(),
+        fmt="convert",
+        is_modifier="&wid=99999999",
+    )
+
+    job_level = [e for e in log.errors if e.handle is None]
+    per_asset = [e for e in log.errors if e.handle is not None]
+    assert len(job_level) == 1
+    assert job_level[0].code == "IMAGE_TOO_LARGE"
+    assert "the request (is_modifier='&wid=99999999') is the likely cause" in job_level[0].message
+    assert [e.code for e in per_asset] == ["IMAGE_TOO_LARGE"] * 4
+    assert log.counts.error == 4
+    assert JobLog.from_dict(log.to_dict()) == log
+
+
+def test_one_failing_asset_among_exported_ones_is_no_job_level_error() -> None:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", sample_jpeg(8, 6), file_name="good.jpg")
+    store.add("a|bad", b"not an image", file_name="bad.jpg")
+    store.add("a|bad2", b"not an image either", file_name="bad2.jpg")
+    log = run(
+        store,
+        ["a|1", "a|bad", "a|bad2"],
+        converter=PillowConverter(),
+        fmt="convert",
+        is_modifier="&wid=10",
+    )
+    assert log.counts.error == 2
+    assert all(e.handle is not None for e in log.errors)
 
 
 def test_two_assets_with_one_name_get_distinct_outputs() -> None:

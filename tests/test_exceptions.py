@@ -11,12 +11,15 @@ import exportjob.exceptions as exc_mod
 from exportjob import Asset, AssetHandle, AssetType, ExportJobError, ModifierError
 from exportjob.converters import Limits
 from exportjob.exceptions import (
+    AssetError,
     AssetNotFoundError,
+    ConversionError,
     FieldProblem,
     InvalidJobError,
     InvalidValueError,
     JobLogFormatError,
     NotAuthorizedError,
+    StoreReadError,
     StoreWriteError,
     UnsupportedAssetTypeError,
 )
@@ -150,3 +153,16 @@ def test_valid_settings_are_kept() -> None:
         unknown_commands="warn",
     )
     assert settings.default_pix == (1280, 1280)
+
+
+@pytest.mark.parametrize(
+    "error_class", [AssetNotFoundError, StoreReadError, ConversionError, UnsupportedAssetTypeError]
+)
+def test_asset_errors_take_the_handle_a_store_was_given_or_its_text(
+    error_class: type[AssetError],
+) -> None:
+    from_handle = error_class("x", handle=AssetHandle("a|1"))
+    assert from_handle.handle == "a|1"
+    assert type(from_handle.handle) is str  # picklable, comparable, what the log records
+    assert pickle.loads(pickle.dumps(from_handle)).handle == "a|1"
+    assert error_class("x", handle="a|1").handle == "a|1"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -24,9 +26,17 @@ from exportjob import (
 )
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import InvalidValueError, JobLogFormatError
-from exportjob.joblog import JobCounts, JobReport, LogDetail, LogType, Severity
+from exportjob.joblog import (
+    JobCounts,
+    JobReport,
+    LogDetail,
+    LogType,
+    Severity,
+    job_handle_from_id,
+    job_id_of,
+)
 from exportjob.stores import MemoryStore
-from exportjob.testing import RecordingNotifier
+from exportjob.testing import RecordingNotifier, memory_store
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -396,3 +406,33 @@ def test_log_helpers() -> None:
     extra = LogDetail(severity="Warning", log_type="ExportWarning", message="w", handle="h")
     assert log.with_details(extra).counts.warning == 1
     assert str(extra) == "WARNING h w"
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_a_job_id_is_url_safe_and_gives_its_handle_back(handle: str) -> None:
+    handle = handle.encode("utf-8", "replace").decode()  # a handle is valid text
+    job_id = job_id_of(handle)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", job_id)
+    assert urllib.parse.quote(job_id, safe="") == job_id
+    assert job_handle_from_id(job_id) == handle
+
+
+@pytest.mark.parametrize("bad", ["a|b", "YQ=", "Y", "YR"])
+def test_a_string_that_is_no_job_id_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidValueError):
+        job_handle_from_id(bad)
+
+
+def test_a_run_and_its_log_share_one_job_id_and_the_log_round_trips() -> None:
+    with ExportEngine(memory_store(["a"]), CopyConverter()) as engine:
+        run = engine.submit(
+            ExportJob(asset_handles=["a"], fmt="orig"),
+            JobContext(company="acme", job_name="my job"),
+        )
+        log = run.result()
+    assert run.job_id == log.job_id == job_id_of(log.job_handle)
+    assert " " in log.job_handle
+    assert "|" in log.job_handle
+    assert job_handle_from_id(run.job_id) == run.job_handle
+    assert "job_id" not in log.to_dict()  # derived: the log format is unchanged
+    assert JobLog.from_dict(log.to_dict()).job_id == log.job_id

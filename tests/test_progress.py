@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import subprocess
+import sys
+
+import pytest
 
 from exportjob import ExportEngine, ExportJob, JobContext
 from exportjob.converters import CopyConverter
@@ -25,3 +30,32 @@ def test_tqdm_bar_counts_every_asset_and_problems() -> None:
     assert "errors=2" in text
     assert log.counts.success == 5
     assert repr(progress) == "<TqdmProgress with 0 open bar(s)>"
+
+
+_IN_A_KERNEL_WITHOUT_IPYWIDGETS = """
+import io, sys, types
+import IPython  # the kernel's IPython, which tqdm.auto asks what runs it
+sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")  # what a kernel imports
+import warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    from exportjob.progress import TqdmProgress
+    TqdmProgress(file=io.StringIO())
+print([f"{w.category.__name__}: {w.message}" for w in caught])
+"""
+
+
+def test_in_a_notebook_without_ipywidgets_the_bar_is_text_and_quiet() -> None:
+    """No red ``TqdmWarning`` when the kernel has no ipywidgets: a text bar, quietly."""
+    pytest.importorskip("IPython")
+    if importlib.util.find_spec("ipywidgets") is not None:
+        pytest.skip("ipywidgets is installed here")
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", _IN_A_KERNEL_WITHOUT_IPYWIDGETS],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"  # no TqdmWarning, no other warning

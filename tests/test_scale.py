@@ -6,7 +6,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +16,7 @@ import pytest
 from exportjob import (
     Asset,
     AssetHandle,
+    AssetProgress,
     AssetStatus,
     ConversionOutput,
     ExportEngine,
@@ -31,6 +32,21 @@ from exportjob.protocols import OnConflict, WrittenExport
 from exportjob.stores import DirectoryStore, MemoryStore
 
 ACME = JobContext(company="acme")
+
+
+def stopping(engine: ExportEngine, when: Callable[[AssetProgress], bool] = lambda _: True):
+    """A progress callback that stops the event's job once *when* says so.
+
+    It finds the run through ``active_jobs``: the first event may come before ``submit`` returns.
+    """
+
+    def callback(event: AssetProgress) -> None:
+        if when(event):
+            for run in engine.active_jobs():
+                if run.job_handle == event.job_handle:
+                    run.stop()
+
+    return callback
 
 
 def orig_job(handles: Iterable[str]) -> ExportJob:
@@ -181,11 +197,8 @@ def test_a_job_resumed_from_its_journal_exports_only_what_is_missing(tmp_path: P
     store = filled_store(50)
     job = orig_job(f"h{i:04}" for i in range(50))
 
-    def stop_after_20(event: object) -> None:
-        if run.progress[0] >= 20:
-            run.stop()
-
     with ExportEngine(store, CopyConverter(), workers=1) as engine:
+        stop_after_20 = stopping(engine, lambda event: event.done >= 20)
         run = engine.submit(job, ACME, journal=journal, progress=stop_after_20)
         first = run.result(timeout=60)
     assert first.state is JobState.STOPPED
@@ -215,7 +228,7 @@ def test_a_journal_keeps_names_of_resumed_assets_so_later_names_do_not_shift(
     store = filled_store(6, names=["same.bin"])
     job = orig_job(f"h{i:04}" for i in range(6))
     with ExportEngine(store, CopyConverter(), workers=1) as engine:
-        run = engine.submit(job, ACME, journal=journal, progress=lambda _: run.stop())
+        run = engine.submit(job, ACME, journal=journal, progress=stopping(engine))
         run.result(timeout=60)
     with ExportEngine(store, CopyConverter()) as engine:
         log = engine.run(job, ACME, journal=journal)
@@ -403,7 +416,7 @@ def test_stop_at_a_random_point_records_exact_counts(seed: int) -> None:
         run = engine.submit(
             orig_job(f"h{i:04}" for i in range(60)),
             ACME,
-            progress=lambda e: run.stop() if e.done >= stop_at else None,  # type: ignore[attr-defined]
+            progress=stopping(engine, lambda e: e.done >= stop_at),
         )
         log = run.result(timeout=60)
     exported = {o.handle for o in log.outcomes if o.exported}
@@ -453,7 +466,7 @@ def test_an_asset_planned_after_a_stop_is_never_started(seed: int) -> None:
     rng = random.Random(seed)
     handles = ["set", *(f"h{i:04}" for i in rng.sample(range(8), 8))]
     with ExportEngine(store, CopyConverter(), workers=1) as engine:
-        run = engine.submit(orig_job(handles), ACME, progress=lambda _: run.stop())
+        run = engine.submit(orig_job(handles), ACME, progress=stopping(engine))
         log = run.result(timeout=60)
     assert log.outcome("set").status is AssetStatus.REFUSED
     assert store.opened == ()  # the stop came with the first event: nothing may start after it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import resource
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from exportjob import AssetHandle, AssetType
+from exportjob.converters import SOURCE_FORMATS
 from exportjob.exceptions import (
     AssetNotFoundError,
     StoreReadError,
@@ -49,6 +51,47 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 20
 )
 def test_sniff_type_reads_the_magic_bytes(head: bytes, expected: AssetType) -> None:
     assert sniff_type(head) is expected
+
+
+_PSD_HEADER = (
+    b"8BPS\x00\x01" + b"\x00" * 6 + b"\x00\x03" + b"\x00\x00\x00\x10" * 2 + b"\x00\x08\x00\x03"
+)
+
+
+@pytest.mark.parametrize("pillow_format", SOURCE_FORMATS)
+def test_sniff_type_calls_every_format_the_converter_reads_an_image(pillow_format: str) -> None:
+    """A ``.psd`` (or ICO, JPEG 2000, PPM, AVIF...) in a folder is an ``Image``, not an ``Asset``."""
+    from PIL import Image, features  # noqa: PLC0415 - Pillow only for this test
+
+    if pillow_format == "PSD":  # Pillow reads PSD but cannot write it: the header is enough
+        head = _PSD_HEADER
+    else:
+        if pillow_format == "AVIF" and not features.check("avif"):
+            pytest.skip("this Pillow has no AVIF support")
+        out = io.BytesIO()
+        Image.new("RGB", (16, 16), "red").save(out, pillow_format)
+        head = out.getvalue()[:512]  # what DirectoryStore reads
+    assert sniff_type(head) is AssetType.IMAGE
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"\xffO\xffQ\x00/", id="j2k-codestream"),
+        pytest.param(b"P5\n16 16\n255\n", id="pgm"),
+        pytest.param(b"P1\n# a comment\n", id="pbm"),
+        pytest.param(b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avif", id="avif-compatible"),
+    ],
+)
+def test_sniff_type_reads_the_other_image_variants(head: bytes) -> None:
+    assert sniff_type(head) is AssetType.IMAGE
+
+
+def test_a_psd_in_a_folder_is_described_as_an_image(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "layers.psd").write_bytes(_PSD_HEADER + b"\x00" * 64)
+    store = DirectoryStore(tmp_path / "src", tmp_path / "out")
+    assert store.describe(AssetHandle("layers.psd")).type is AssetType.IMAGE
 
 
 # -- MemoryStore

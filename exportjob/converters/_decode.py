@@ -57,6 +57,21 @@ ORIENTATION_TRANSPOSE: dict[int, Image.Transpose] = {
 _EXIF_ORIENTATION = 0x0112
 
 
+def _raise_unsupported_layout(plugin: str, failure: Exception, handle: str | None) -> None:
+    """Raise for a valid TIFF whose sample layout Pillow has no mode for (planar float64, ...)."""
+    if plugin != "TIFF" or "unknown pixel mode" not in str(failure):
+        return
+    from PIL import TiffImagePlugin  # noqa: PLC0415 - registered by Image.init() already
+
+    modes = sorted({info[0] for info in TiffImagePlugin.OPEN_INFO.values()})
+    raise ConversionError(
+        "the original is a TIFF whose sample layout is not supported (its combination of bits "
+        "per sample, sample format, samples per pixel and planar configuration has no pixel "
+        f"mode); the converter reads TIFFs in the pixel modes {', '.join(modes)}",
+        handle=handle,
+    ) from failure
+
+
 def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> ImageFile.ImageFile:
     """Identify *stream*, read its header (size, mode, metadata) and vet it, without decoding pixels.
 
@@ -97,6 +112,7 @@ def open_header(stream: BinaryIO, handle: str | None, *, max_pixels: int) -> Ima
         return image
     if damaged is not None:
         plugin, failure = damaged
+        _raise_unsupported_layout(plugin, failure, handle)
         raise ConversionError(
             f"the original looks like a {plugin} file but its header cannot be read "
             f"(truncated or corrupt): {failure or type(failure).__name__}",

@@ -33,7 +33,7 @@ from ..options import (
     UnsharpMask,
 )
 from ._color_syntax import parse_color
-from ._values import fields, flag, integer, keyword, real
+from ._values import did_you_mean, fields, flag, integer, keyword, real
 
 __all__ = [
     "IccRequest",
@@ -78,6 +78,11 @@ def _raise_refusal(refusal: FormatRefusal | None) -> None:
     raise ModifierError(refusal.reason)
 
 
+def writable_formats() -> tuple[str, ...]:
+    """The ``fmt`` names the installed Pillow can write, in the table's order (``jpg`` first)."""
+    return ("jpg", *(name for name in FORMATS if pillow_can_write(name)))
+
+
 def parse_fmt(value: str) -> OutputFormat:
     """Parse ``format[,[pixelType][,compression]]``; empty fields take the format's defaults.
 
@@ -89,11 +94,14 @@ def parse_fmt(value: str) -> OutputFormat:
     name, pixel, comp = [*fields(value, 1, 3), "", ""][:3]
     info = format_info(name)
     if info is None:
-        known = ", ".join(["jpg", *FORMATS])
-        raise ModifierError(f"unknown output format {name!r}; known formats: {known}")
+        raise ModifierError(
+            f"unknown output format {name!r}; this installation writes: "
+            f"{', '.join(writable_formats())}{did_you_mean(name, writable_formats())}"
+        )
     if not pillow_can_write(info.name):
         raise UnsupportedFormatError(
-            f"output format {info.name!r} is not supported: {_unsupported_reason(info.name)}"
+            f"output format {info.name!r} is not supported: {_unsupported_reason(info.name)}; "
+            f"this installation writes: {', '.join(writable_formats())}"
         )
     pixel_type = keyword(pixel, _PIXEL_TYPES, what="pixel type") if pixel else PixelType.RGB
     _raise_refusal(info.refusal(pixel_type))  # before a compression keyword is even read

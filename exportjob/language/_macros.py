@@ -85,8 +85,16 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             yield start, fields
 
 
+_NOT_A_TAB = re.compile(r"[ ,;]")
+_TAB_HINT = "columns are TAB-separated, and this line has spaces or commas where a TAB belongs"
+
+
 def _columns(header: list[str], line: int) -> tuple[int, int, list[str]]:
     """Return the Name and Definition column indexes and the warnings about other columns."""
+    if len(header) == 1 and _NOT_A_TAB.search(header[0]):
+        raise MacroDefinitionError(
+            f"{_at(line)}the header is one column {header[0]!r}: {_TAB_HINT}", line=line
+        )
     folded = [name.lower() for name in header]
     for name in header:
         if _COLUMN.fullmatch(name) is None:
@@ -193,6 +201,12 @@ class MacroLibrary:
                     f"{_at(line)}{len(fields)} fields, but the header names {len(header[1])}",
                     line=line,
                 )
+            if len(fields) < len(header[1]) and _NOT_A_TAB.search(fields[0]):
+                raise MacroDefinitionError(
+                    f"{_at(line)}{len(fields)} field(s), but the header names "
+                    f"{len(header[1])}: {_TAB_HINT}",
+                    line=line,
+                )
             fields.extend([""] * (len(header[1]) - len(fields)))
             library._define(fields[name_at], fields[definition_at], line, seen)
         return library
@@ -201,9 +215,27 @@ class MacroLibrary:
     def from_file(
         cls, path: str | os.PathLike[str], *, base: MacroLibrary | None = None
     ) -> MacroLibrary:
-        """Load a macro definition file (see ``from_text``); ``OSError`` if it cannot be read."""
-        with open(path, "rb") as file:  # noqa: PTH123 - a plain read of a host-given path
-            return cls.from_text(file.read(), base=base)
+        """Load a macro definition file (see ``from_text``); ``OSError`` if it cannot be read.
+
+        Errors name the file and the line: ``macros.tsv, line 3: ...``; a missing file raises
+        ``FileNotFoundError("macro file macros.tsv not found")``.
+        """
+        try:
+            with open(path, "rb") as file:  # noqa: PTH123 - a plain read of a host-given path
+                data = file.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"macro file {os.fspath(path)} not found") from None
+        except OSError as exc:
+            raise OSError(
+                f"cannot read macro file {os.fspath(path)}: {exc.strerror or exc}"
+            ) from exc
+        try:
+            return cls.from_text(data, base=base)
+        except MacroDefinitionError as exc:
+            where = ", " if exc.line is not None else ": "
+            raise MacroDefinitionError(
+                f"macro file {os.fspath(path)}{where}{exc.message}", macro=exc.macro, line=exc.line
+            ) from None
 
     def with_macro(self, name: str, definition: str) -> MacroLibrary:
         """Return a new library with macro *name* (re)defined; it may invoke this library's macros.

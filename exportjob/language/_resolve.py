@@ -28,7 +28,7 @@ from ._syntax import (
     invoke,
     split_modifiers,
 )
-from ._vocabulary import CommandSpec, Kind, lookup
+from ._vocabulary import CommandSpec, Kind, lookup, nearest_command
 
 __all__ = [
     "ResolvedRequest",
@@ -123,15 +123,16 @@ def _unknown(command: Command, spec: CommandSpec | None, settings: ConversionSet
         if spec is None
         else f"is an Image Serving command exportjob does not implement ({spec.note})"
     )
+    hint = nearest_command(command.name) if spec is None else ""
     if settings.unknown_commands == "error":
         raise UnknownCommandError(
-            f"{command.name} {what}",
+            f"{command.name} {what}{hint}",
             command=command.name,
             value=command.value,
             position=command.position,
             origin=command.origin,
         )
-    return f"{command.name}={command.value} ({_where(command)}) {what}: dropped"
+    return f"{command.name}={command.value} ({_where(command)}) {what}: dropped{hint}"
 
 
 def _cross_checks(winners: dict[str, Command]) -> list[str]:

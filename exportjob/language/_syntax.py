@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote
 import attrs
 
 from ..exceptions import ModifierError, UnknownMacroError
+from ._values import did_you_mean
 from ._vocabulary import canonical_name
 
 __all__ = [
@@ -157,10 +158,29 @@ class MacroLookup(Protocol):
         ...
 
 
+def _no_macro(name: str, macros: MacroLookup | None) -> str:
+    """Why macro *name* cannot be expanded, and what would fix it."""
+    if macros is None:
+        return (
+            "no macro library was given (pass one as the engine's macros=, "
+            "or a macro file with --macros FILE on the command line)"
+        )
+    # A MacroLibrary knows its names; another MacroLookup may not say them.
+    names = sorted(getattr(macros, "names", ()))
+    if not names:
+        return "the library defines no macros"
+    nearest = did_you_mean(name, names, spell="${}$")
+    if nearest:
+        return f"the library does not define it{nearest}"
+    shown = ", ".join(f"${n}$" for n in names[:10])
+    more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    return f"the library does not define it; it defines {shown}{more}"
+
+
 def invoke(name: str, macros: MacroLookup | None, *, origin: str) -> tuple[RawModifier, ...]:
     """Return the modifiers macro *name* expands to; ``UnknownMacroError`` if it is not defined."""
     if macros is None or name not in macros:
-        where = "no macro library was given" if macros is None else "the library does not define it"
+        where = _no_macro(name, macros)
         raise UnknownMacroError(f"unknown macro ${name}$ in {origin}: {where}", macro=name)
     return macros.expansion(name)
 

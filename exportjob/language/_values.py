@@ -6,9 +6,10 @@ and origin. Numbers are plain decimals (no exponent, ``inf`` or ``nan``); nothin
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from ..exceptions import ModifierError
@@ -119,3 +120,18 @@ def keyword(text: str, choices: Mapping[str, T], *, what: str = "") -> T:
         label = f"{what} " if what else ""
         allowed = "|".join(choices)
         raise ModifierError(f"{label}expected one of {allowed}, got {text!r}") from None
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, spell: str = "{}") -> str:
+    """``"; did you mean wid?"`` when one of *choices* is close to *name*, else ``""``.
+
+    Case-insensitive; *spell* formats the suggestion (``"${}$"`` for a macro).
+
+    >>> did_you_mean("wdi", ["wid", "hei", "fmt"])
+    '; did you mean wid?'
+    >>> did_you_mean("zzz", ["wid"])
+    ''
+    """
+    by_key = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(by_key), n=1, cutoff=0.6)
+    return f"; did you mean {spell.format(by_key[close[0]])}?" if close else ""

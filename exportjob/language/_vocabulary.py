@@ -15,7 +15,7 @@ import attrs
 
 from . import _arguments as p
 from ._color_syntax import parse_color
-from ._values import fields, flag, integer, keyword, real
+from ._values import did_you_mean, fields, flag, integer, keyword, real
 
 __all__ = ["COMMANDS", "CommandSpec", "Kind", "canonical_name", "lookup"]
 
@@ -247,3 +247,12 @@ def canonical_name(name: str) -> str:
     """
     spec = lookup(name)
     return name if spec is None else spec.name
+
+
+def nearest_command(name: str) -> str:
+    """``"; did you mean wid?"`` for a misspelt command name, or ``""`` when none is close.
+
+    >>> nearest_command("wdi")
+    '; did you mean wid?'
+    """
+    return did_you_mean(name, (spec.name for spec in COMMANDS))

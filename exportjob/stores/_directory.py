@@ -62,7 +62,8 @@ class DirectoryStore:
         self.default_company = default_company
         self._swept = False
         if not self.source_dir.is_dir():
-            raise StoreReadError(f"the source folder {self.source_dir} does not exist")
+            what = "is not a folder" if self.source_dir.exists() else "does not exist"
+            raise StoreReadError(f"the source folder {self.source_dir} {what}")
         self._root = self.source_dir.resolve()
         if self.output_dir.resolve() == self._root:
             raise StoreWriteError(

@@ -24,10 +24,11 @@ from ..exceptions import (
 )
 from ..protocols import OnConflict, WrittenExport
 from ._exports import publish, sweep_temporaries, sync_folder
+from ._extensions import type_from_name
 from ._fsspec_io import ReadErrors, discard, filesystem, is_local, words
 from ._handles import describe_each, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
-from ._sniff import SNIFF_BYTES, sniff_type, stem, type_from_name
+from ._sniff import SNIFF_BYTES, sniff_type, stem
 
 __all__ = ["FsspecStore"]
 

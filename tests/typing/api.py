@@ -34,10 +34,14 @@ from exportjob import (
 )
 from exportjob.converters import CopyConverter, PillowConverter
 from exportjob.exceptions import (
+    AssetNotFoundError,
+    ConversionError,
     FieldProblem,
     InvalidValueError,
     JobLogFormatError,
     OutputExistsError,
+    StoreReadError,
+    UnsupportedAssetTypeError,
 )
 from exportjob.joblog import JobReport
 from exportjob.language import ResolvedRequest, resolve_request
@@ -64,6 +68,8 @@ class DictStore:
         return Asset(handle=handle, type="Image", name="n", file_name="n.jpg", company="acme")
 
     def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
+        if handle.value not in self.files:  # the handle the store was given, as it is
+            raise AssetNotFoundError(f"no asset {handle}", handle=handle)
         return io.BytesIO(self.files[handle.value])
 
     def write_export(
@@ -159,3 +165,13 @@ assert_type(report, JobReport)
 PrintNotifier().notify(report)
 assert_type(check_name("a.jpg"), str)
 assert_type(MAX_NAME_BYTES, int)
+
+
+def error_handles(handle: AssetHandle) -> None:
+    """Error constructors take the ``AssetHandle`` a store was given, or its text."""
+    assert_type(StoreReadError("x", handle=handle).handle, str | None)
+    assert_type(ConversionError("x", handle="a|1").handle, str | None)
+    assert_type(
+        UnsupportedAssetTypeError("x", handle=handle, asset_type="ImageSet"),
+        UnsupportedAssetTypeError,
+    )
