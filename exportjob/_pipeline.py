@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from typing import Any, cast
@@ -27,19 +26,18 @@ import attrs
 from ._assets import Asset, AssetHandle
 from ._codes import WORKER_FAILED
 from ._failures import Stage, classify
-from ._journal import Journal
+from ._ledger import Ledger
 from ._records import AssetOutcome
-from ._run import AssetProgress, JobRun, ProgressCallback
+from ._run import JobRun
 from ._work import export_asset
 from .plans import ExportPlan, Planner
 from .protocols import AssetStore, BatchDescriber, Converter, OnConflict
 
-__all__ = ["Ledger", "Pipeline", "Workers", "describe_one"]
+__all__ = ["Pipeline", "Workers", "describe_one"]
 
 logger = logging.getLogger("exportjob.engine")
 
 _BATCH = 32
-_COMMIT_SECONDS = 2.0
 _POLL_SECONDS = 0.5
 
 Described = Asset | AssetOutcome
@@ -127,54 +125,6 @@ def _lost_worker(exc: BaseException) -> bool:
     return isinstance(exc, BrokenExecutor) or type(exc).__name__ == "KilledWorker"
 
 
-class Ledger:
-    """The outcomes of one job so far, the journal they go to, and the progress they report."""
-
-    def __init__(
-        self,
-        run: JobRun,
-        progress: tuple[ProgressCallback, ...],
-        journal: Journal | None,
-        sync: Callable[[], None] | None,
-    ) -> None:
-        self.run = run
-        self.progress = progress
-        self.journal = journal
-        self.sync = sync
-        self.outcomes: dict[AssetHandle, AssetOutcome] = {}
-        self.planned: dict[AssetHandle, ExportPlan] = {}
-        self._committed = time.monotonic()
-
-    def finish(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
-        """Record *outcome* (and journal it, unless it came from the journal)."""
-        self.outcomes[outcome.handle] = outcome
-        self.planned.pop(outcome.handle, None)
-        if self.journal is not None and not journaled and self.journal.record(outcome):
-            self.commit()
-        done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
-        event = AssetProgress(self.run.job_handle, done, total, outcome)
-        for callback in self.progress:
-            _call(callback, event)
-
-    def tick(self) -> None:
-        """Commit the journal if its last commit is a while ago."""
-        if self.journal is not None and time.monotonic() - self._committed >= _COMMIT_SECONDS:
-            self.commit()
-
-    def commit(self) -> None:
-        """Make every outcome so far durable: the store's writes first, then the journal."""
-        self._committed = time.monotonic()
-        if self.journal is not None:
-            self.journal.commit(self.sync)
-
-
-def _call(callback: ProgressCallback, event: AssetProgress) -> None:
-    try:
-        callback(event)
-    except Exception:
-        logger.exception("a progress callback failed for job %s", event.job_handle)
-
-
 @attrs.define
 class _Slot:
     """One handle between entering the pipeline and being planned."""
@@ -259,7 +209,32 @@ class Pipeline:
             yield self._plan(slot.result())
 
     def execute(self) -> None:
-        """Run the job to its end (or its stop); raise what the executor raised refusing work."""
+        """Run the job to its end (or its stop); raise what the executor raised refusing work.
+
+        A plug-in's ``SystemExit``, ``KeyboardInterrupt`` or other ``BaseException`` stops the
+        job; it is raised from here once nothing of the job runs any more, as is anything raised
+        while the job runs (in flight exports finish and are recorded first).
+        """
+        try:
+            self._loop()
+        except BaseException:
+            self.run.stop()
+            self._drain()
+            raise
+        if self._refused is not None:
+            raise self._refused
+        if self.ledger.interrupt is not None:
+            raise self.ledger.interrupt
+
+    def _drain(self) -> None:
+        """Wait for every describe and export of the job still running; record the exports."""
+        wait(list(self._describes))
+        while self._tasks:
+            done, _ = wait(set(self._tasks))
+            for future in done:
+                self._collect(future, self._tasks.pop(future))
+
+    def _loop(self) -> None:
         while True:
             active = not self.run.stop_requested and not self.run.paused
             if active:
@@ -271,8 +246,6 @@ class Pipeline:
                 break
             self.ledger.tick()
             self._await()
-        if self._refused is not None:
-            raise self._refused
 
     # -- stages
 
@@ -328,7 +301,7 @@ class Pipeline:
                     self.planner.claim(outcome.output_name)
                 self.ledger.finish(outcome, journaled=True)
                 continue
-            planned = self._plan(slot.result())
+            planned = self._plan(self._described(slot))
             if isinstance(planned, AssetOutcome):
                 self.ledger.finish(planned)
             elif not planned.accepted:
@@ -336,6 +309,16 @@ class Pipeline:
             else:
                 self.ledger.planned[planned.handle] = planned
                 self._ready.append(_Task(planned))
+
+    def _described(self, slot: _Slot) -> Described:
+        try:
+            return slot.result()
+        except Exception:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the store's SystemExit & co.: end the job
+            code, message = classify(Stage.DESCRIBING, exc, slot.handle.value)
+            self.ledger.interrupted(exc)
+            return AssetOutcome.for_failure(slot.handle, code, message)
 
     def _plan(self, described: Described) -> ExportPlan | AssetOutcome:
         if isinstance(described, AssetOutcome):
@@ -430,7 +413,11 @@ class Pipeline:
                 self._suspects.append(task)
                 return
             message = f"the asset's work unit killed its worker twice: {text}"
-        else:
+        elif isinstance(exc, Exception):
             logger.error("the work unit of %s failed", task.plan.handle, exc_info=exc)
             message = f"the work unit failed: {text}"
+        else:  # SystemExit, KeyboardInterrupt from the store or converter: the job ends
+            logger.error("the work unit of %s was interrupted", task.plan.handle, exc_info=exc)
+            message = f"the work unit was interrupted: {text}"
+            self.ledger.interrupted(exc)
         self.ledger.finish(AssetOutcome.for_failure(task.plan, WORKER_FAILED, message))
