@@ -105,6 +105,15 @@ JOB = ExportJob(asset_handles=HANDLES, fmt="orig", email_setting="All")
 CONTEXT = JobContext(company="acme", user="ann@example.com")
 
 
+def EACH_SOURCE_AND_ERROR(test: Callable[..., None]) -> Callable[..., None]:
+    """Run *test* for each source times each exception."""
+    by_error = pytest.mark.parametrize(
+        "make_error", RAISED, ids=["SystemExit", "KeyboardInterrupt", "Abort"]
+    )
+    marked: Callable[..., None] = by_error(pytest.mark.parametrize("source", SOURCES)(test))
+    return marked
+
+
 def assert_ended_saying_why(log: JobLog, store: Store, error: BaseException, source: str) -> None:
     assert log.state is JobState.FAILED
     assert log.fatal_error
@@ -120,8 +129,7 @@ def assert_ended_saying_why(log: JobLog, store: Store, error: BaseException, sou
         assert "file2.pdf" not in store.exports
 
 
-@pytest.mark.parametrize("make_error", RAISED, ids=["SystemExit", "KeyboardInterrupt", "Abort"])
-@pytest.mark.parametrize("source", SOURCES)
+@EACH_SOURCE_AND_ERROR
 def test_run_ends_the_job_with_its_log_then_raises_again(
     source: str, make_error: Callable[[], BaseException]
 ) -> None:
@@ -136,8 +144,7 @@ def test_run_ends_the_job_with_its_log_then_raises_again(
     assert engine.active_jobs() == ()
 
 
-@pytest.mark.parametrize("make_error", RAISED, ids=["SystemExit", "KeyboardInterrupt", "Abort"])
-@pytest.mark.parametrize("source", SOURCES)
+@EACH_SOURCE_AND_ERROR
 def test_a_submitted_job_always_ends_and_result_returns(
     source: str, make_error: Callable[[], BaseException]
 ) -> None:
