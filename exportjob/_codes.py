@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "DUPLICATE_HANDLE",
     "FATAL_ERROR",
+    "INVALID_RECIPIENT",
     "NOT_RUN",
     "NO_NOTIFIER",
     "NO_RECIPIENT",
@@ -33,3 +34,5 @@ NO_NOTIFIER = "NO_NOTIFIER"
 """The email setting asks for a notification, but the engine has no notifier."""
 FATAL_ERROR = "FATAL_ERROR"
 """The engine itself failed; the job ended ``failed``."""
+INVALID_RECIPIENT = "INVALID_RECIPIENT"
+"""The recipient is not exactly one address (a list, a display name, a line break): no mail was sent."""

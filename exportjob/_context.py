@@ -122,7 +122,11 @@ class JobContext:
 
     @property
     def recipient(self) -> str | None:
-        """Who is notified: the job's user, else the submitter, else nobody."""
+        """Who is notified: the job's user, else the submitter, else nobody.
+
+        The handle as given: the engine sends nothing to one that is not exactly one address or
+        one plain handle (``INVALID_RECIPIENT``, docs/email.md).
+        """
         return self.user or self.submit_user
 
     @classmethod

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 
+from ._addresses import handle_problem
 from ._assembly import job_warning
-from ._codes import NO_NOTIFIER, NO_RECIPIENT
+from ._codes import INVALID_RECIPIENT, NO_NOTIFIER, NO_RECIPIENT
 from ._context import JobContext
 from ._enums import EmailSetting
 from ._log import JobLog, JobReport
@@ -154,8 +155,10 @@ def build_report(
 def notify(notifier: Notifier | None, log: JobLog, context: JobContext) -> JobLog:
     """Notify the job's recipient if its email setting asks to; return *log* with any warning.
 
-    A missing recipient, a missing notifier and a failed delivery are warnings on the log
-    (``NO_RECIPIENT``, ``NO_NOTIFIER``, ``NOTIFIER_FAILED``); they never fail the job.
+    A missing recipient, a recipient that is not one address or one plain handle, a missing
+    notifier and a failed delivery are warnings on the log (``NO_RECIPIENT``,
+    ``INVALID_RECIPIENT``, ``NO_NOTIFIER``, ``NOTIFIER_FAILED``, or the code of the
+    ``NotifierError`` the notifier raised); they never fail the job.
     """
     setting = log.email_setting
     if not wants_notification(setting, log):
@@ -167,6 +170,14 @@ def notify(notifier: Notifier | None, log: JobLog, context: JobContext) -> JobLo
                 NO_RECIPIENT,
                 f"emailSetting={setting.value} asks for a notification, but the job names "
                 "neither a user nor a submitter; none was sent",
+            )
+        )
+    problem = handle_problem(recipient)
+    if problem is not None:
+        return log.with_details(
+            job_warning(
+                INVALID_RECIPIENT,
+                f"the recipient {recipient!r} {problem}; no notification was sent",
             )
         )
     if notifier is None:
@@ -187,7 +198,7 @@ def notify(notifier: Notifier | None, log: JobLog, context: JobContext) -> JobLo
             logger.exception("the notifier %r failed for job %s", notifier, log.job_handle)
         return log.with_details(
             job_warning(
-                NotifierError.code,
+                exc.code if isinstance(exc, NotifierError) else NotifierError.code,
                 f"the notification to {recipient} failed: {type(exc).__name__}: {exc}",
             )
         )

@@ -9,6 +9,7 @@ policy decide on a notification (``exportjob._email``). This module only orchest
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -27,8 +28,9 @@ from ._dicts import utc_now
 from ._email import notify
 from ._job import ExportJob
 from ._journal import Journal, job_key
+from ._ledger import Ledger
 from ._log import JobLog
-from ._pipeline import Ledger, Pipeline, PipelineSettings
+from ._pipeline import Pipeline, PipelineSettings
 from ._pools import ExecutorFactory, Pools
 from ._records import JobState
 from ._run import JobRun, ProgressCallback
@@ -65,6 +67,18 @@ def _on_conflict(value: OnConflict | str) -> OnConflict:
         allowed = ", ".join(c.value for c in OnConflict)
         msg = f"on_conflict must be one of {allowed}, got {value!r}"
         raise ValueError(msg) from None
+
+
+def _attach_log(exc: BaseException, log: JobLog) -> None:
+    """Let the caller of ``run`` that gets *exc* reach the log of the job it ended."""
+    with contextlib.suppress(AttributeError, TypeError):  # an exception class with __slots__
+        exc.exportjob_log = log  # type: ignore[attr-defined]
+    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note(
+            f"exportjob: job {log.job_handle} ended {log.state.value} before this was raised; "
+            "its log is this exception's exportjob_log attribute"
+        )
 
 
 class ExportEngine:
@@ -222,6 +236,10 @@ class ExportEngine:
             ModifierError: the job's ``is_modifier`` is invalid (nothing was read).
             MacroError: the job's ``macro`` is invalid or unknown (nothing was read).
             JournalError: *journal* belongs to another job, or cannot be read or written.
+            BaseException: a plug-in (store, converter, notifier, progress callback) raised
+                ``SystemExit``, ``KeyboardInterrupt`` or another non-``Exception``: the job
+                ended ``failed`` first (in flight exports recorded) and the exception is raised
+                again with the job's log as its ``exportjob_log`` attribute.
         """
         prepared = self._prepare(job, context)
         opened = self._open_journal(prepared, journal)
@@ -393,8 +411,15 @@ class ExportEngine:
         except Exception as exc:  # a bug here must still end the job
             logger.exception("building the log of export job %s failed", run.job_handle)
             log = bare_log(identity, exc)
+        except BaseException as exc:  # the notifier's SystemExit & co.: end the job, then raise
+            logger.exception("the notifier of export job %s raised", run.job_handle)
+            log = assemble_log(
+                identity, ledger.outcomes, planned=ledger.planned, stopped=True, fatal=exc
+            )
+            interrupted = interrupted or exc
         with self._lock:
             self._active.pop(run.job_handle, None)
         run._finish(log)  # noqa: SLF001
         if interrupted is not None:
+            _attach_log(interrupted, log)
             raise interrupted

@@ -28,6 +28,23 @@ def split_name(name: str) -> tuple[str, str]:
     return name[:dot], name[dot:]
 
 
+#: Invisible characters that change how a name reads: format characters (category ``Cf``: bidi
+#: overrides such as U+202E, zero-width joiners and spaces, soft hyphens, BOM) and the line and
+#: paragraph separators. ``invoice\u202egpj.exe`` shows as ``invoiceexe.jpg``.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+
+
+def _invisible(text: str) -> str | None:
+    """The first invisible format character in *text*, if any."""
+    return next((c for c in text if unicodedata.category(c) in _INVISIBLE_CATEGORIES), None)
+
+
+def _drop_invisible(text: str) -> str:
+    if _invisible(text) is None:
+        return text
+    return "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+
+
 def _is_reserved(name: str) -> bool:
     return split_name(name)[0].rstrip(" .").casefold() in _RESERVED or name in {".", ".."}
 
@@ -54,6 +71,13 @@ def check_name(name: str) -> str:
         raise UnsafeNameError("an output name must be a non-empty string", name=str(name))
     if _has_surrogates(name):
         raise UnsafeNameError("an output name must be valid Unicode", name=name)
+    invisible = _invisible(name)
+    if invisible is not None:
+        raise UnsafeNameError(
+            f"an output name must not contain invisible format characters "
+            f"(U+{ord(invisible):04X} {unicodedata.name(invisible, 'unnamed')})",
+            name=name,
+        )
     if _FORBIDDEN.search(name):
         raise UnsafeNameError(
             "an output name must not contain path separators, control or reserved characters",
@@ -79,7 +103,8 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
     """Make a safe file name from an asset's file name, optionally replacing its extension.
 
     Directory parts are dropped (``../../etc/passwd`` -> ``passwd``), forbidden characters and
-    undecodable bytes become ``_``, reserved device names get a ``_`` prefix, an empty stem becomes
+    undecodable bytes become ``_``, invisible format characters (bidi overrides such as U+202E,
+    zero-width characters, soft hyphens; Unicode ``Cf``, ``Zl``, ``Zp``) are removed, reserved device names get a ``_`` prefix, an empty stem becomes
     *fallback* (made safe the same way), and the result is at most 200 bytes (an extension at most
     50). It never raises: any string gives a name that ``check_name`` accepts.
 
@@ -88,8 +113,12 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
     """
     stem, ext = split_name(_clean(name))
     if extension is not None:
-        ext = _FORBIDDEN.sub("_", _plain_unicode(extension))
-    stem = stem.strip() or _FORBIDDEN.sub("_", _plain_unicode(fallback)).strip(" .") or "asset"
+        ext = _FORBIDDEN.sub("_", _drop_invisible(_plain_unicode(extension)))
+    stem = (
+        stem.strip()
+        or _FORBIDDEN.sub("_", _drop_invisible(_plain_unicode(fallback))).strip(" .")
+        or "asset"
+    )
     if stem.rstrip(" .").casefold() in _RESERVED or stem in {".", ".."}:
         stem = f"_{stem}"
     ext = _truncate(ext, MAX_NAME_BYTES // 4)
@@ -98,8 +127,9 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
 
 
 def _clean(name: str) -> str:
-    """The last path component of *name*, valid Unicode, NFC, with forbidden characters as ``_``."""
-    base = unicodedata.normalize("NFC", _plain_unicode(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    """The last path component of *name*, valid Unicode, NFC, visible, forbidden characters as ``_``."""
+    plain = _drop_invisible(_plain_unicode(name))
+    base = unicodedata.normalize("NFC", plain).replace("\\", "/").rsplit("/", 1)[-1]
     return _FORBIDDEN.sub("_", base).strip().rstrip(" .")
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from typing import Any, cast
@@ -28,19 +27,18 @@ import attrs
 from ._assets import Asset, AssetHandle
 from ._codes import WORKER_FAILED
 from ._failures import Stage, classify
-from ._journal import Journal
+from ._ledger import Ledger
 from ._records import AssetOutcome
-from ._run import AssetProgress, JobRun, ProgressCallback
+from ._run import JobRun
 from ._work import Workers, export_asset, lost_worker
 from .plans import ExportPlan, JobPlan, Planner, Refusal
 from .protocols import AssetStore, BatchDescriber, Converter, OnConflict
 
-__all__ = ["Ledger", "Pipeline", "describe_one"]
+__all__ = ["Pipeline", "describe_one"]
 
 logger = logging.getLogger("exportjob.engine")
 
 _BATCH = 32
-_COMMIT_SECONDS = 2.0
 _POLL_SECONDS = 0.5
 
 Described = Asset | AssetOutcome
@@ -81,64 +79,6 @@ def _batch_result(handle: AssetHandle, found: Mapping[AssetHandle, Any]) -> Desc
         value = TypeError(f"the store's describe_many gave {type(value).__name__}, not an Asset")
     code, message = classify(Stage.DESCRIBING, value, handle.value)
     return AssetOutcome.for_failure(handle, code, message)
-
-
-class Ledger:
-    """The outcomes of one job so far, the journal they go to, and the progress they report."""
-
-    def __init__(
-        self,
-        run: JobRun,
-        progress: tuple[ProgressCallback, ...],
-        journal: Journal | None,
-        sync: Callable[[], None] | None,
-    ) -> None:
-        self.run = run
-        self.progress = progress
-        self.journal = journal
-        self.sync = sync
-        self.outcomes: dict[AssetHandle, AssetOutcome] = {}
-        self.planned: dict[AssetHandle, ExportPlan] = {}
-        self._committed = time.monotonic()
-
-    def finish(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
-        """Record *outcome* (and journal it, unless it came from the journal)."""
-        self.outcomes[outcome.handle] = outcome
-        self.planned.pop(outcome.handle, None)
-        if self.journal is not None and not journaled and self.journal.record(outcome):
-            self.commit()
-        done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
-        event = AssetProgress(self.run.job_handle, done, total, outcome)
-        for callback in self.progress:
-            _call(callback, event)
-
-    def tick(self) -> None:
-        """Commit the journal if its last commit is a while ago."""
-        if self.journal is not None and time.monotonic() - self._committed >= _COMMIT_SECONDS:
-            self.commit()
-
-    def commit(self) -> None:
-        """Make every outcome so far durable: the store's writes first, then the journal."""
-        self._committed = time.monotonic()
-        if self.journal is not None:
-            self.journal.commit(self.sync)
-
-    def close(self) -> None:
-        """Make what the job wrote durable once at its end, and journal the last outcomes."""
-        try:
-            if self.journal is not None:
-                self.commit()
-            elif self.sync is not None:
-                self.sync()
-        except Exception:
-            logger.exception("making the exports of job %s durable failed", self.run.job_handle)
-
-
-def _call(callback: ProgressCallback, event: AssetProgress) -> None:
-    try:
-        callback(event)
-    except Exception:
-        logger.exception("a progress callback failed for job %s", event.job_handle)
 
 
 @attrs.define
@@ -246,8 +186,9 @@ class Pipeline:
     def execute(self) -> None:
         """Run the job to its end (or its stop); raise what the executor raised refusing work.
 
-        Whatever ends it (a plug-in's ``KeyboardInterrupt``, a journal that cannot be written),
-        no work unit of the job still runs, unrecorded, when this returns or raises.
+        Whatever ends it (a plug-in's ``SystemExit``, ``KeyboardInterrupt`` or other
+        ``BaseException``, a journal that cannot be written), no work unit of the job still runs,
+        unrecorded, when this returns or raises; a plug-in's interrupt is raised from here then.
         """
         try:
             self._loop()
@@ -257,6 +198,8 @@ class Pipeline:
             raise
         if self._refused is not None:
             raise self._refused
+        if self.ledger.interrupt is not None:
+            raise self.ledger.interrupt
 
     def _loop(self) -> None:
         while True:
@@ -332,7 +275,7 @@ class Pipeline:
                 outcome = self.skip[slot.handle]
                 self.ledger.finish(outcome, journaled=True)
                 continue
-            planned = self._plan(slot.result())
+            planned = self._plan(self._described(slot))
             if isinstance(planned, AssetOutcome):
                 self.ledger.finish(planned)
             elif not planned.accepted:
@@ -340,6 +283,16 @@ class Pipeline:
             else:
                 self.ledger.planned[planned.handle] = planned
                 self._ready.append(_Task(planned))
+
+    def _described(self, slot: _Slot) -> Described:
+        try:
+            return slot.result()
+        except Exception:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the store's SystemExit & co.: end the job
+            code, message = classify(Stage.DESCRIBING, exc, slot.handle.value)
+            self.ledger.interrupted(exc)
+            return AssetOutcome.for_failure(slot.handle, code, message)
 
     def _plan(self, described: Described) -> ExportPlan | AssetOutcome:
         if isinstance(described, AssetOutcome):
@@ -434,7 +387,11 @@ class Pipeline:
                 self._suspects.append(task)
                 return
             message = f"the asset's work unit killed its worker twice: {text}"
-        else:
+        elif isinstance(exc, Exception):
             logger.error("the work unit of %s failed", task.plan.handle, exc_info=exc)
             message = f"the work unit failed: {text}"
+        else:  # SystemExit, KeyboardInterrupt from the store or converter: the job ends
+            logger.error("the work unit of %s was interrupted", task.plan.handle, exc_info=exc)
+            message = f"the work unit was interrupted: {text}"
+            self.ledger.interrupted(exc)
         self.ledger.finish(AssetOutcome.for_failure(task.plan, WORKER_FAILED, message))

@@ -26,6 +26,7 @@ The tree::
     ├── JournalError (ValueError)             a job journal of another job, or not a journal; .path
     ├── UnsafeNameError (ValueError)          an output name that could escape the export folder
     └── NotifierError                         a notifier could not deliver (logged, never fails a job)
+        └── InvalidRecipientError             the recipient is not exactly one address; .recipient
 
 Every error is picklable with its attributes, since work units cross process and Dask boundaries.
 Each class has a stable ``code`` used in job-log details.
@@ -35,6 +36,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
+from ._codes import INVALID_RECIPIENT
+
 __all__ = [
     "AssetError",
     "AssetNotFoundError",
@@ -43,6 +46,7 @@ __all__ = [
     "FieldProblem",
     "ImageTooLargeError",
     "InvalidJobError",
+    "InvalidRecipientError",
     "InvalidValueError",
     "JobLogFormatError",
     "JournalError",
@@ -371,3 +375,13 @@ class NotifierError(ExportJobError):
     """A notifier could not deliver a notification."""
 
     code = "NOTIFIER_FAILED"
+
+
+class InvalidRecipientError(NotifierError):
+    """The recipient is not exactly one email address: a list, a display name, a line break."""
+
+    code = INVALID_RECIPIENT
+
+    def __init__(self, message: str, *, recipient: str = "") -> None:
+        self.recipient = recipient
+        super().__init__(message)

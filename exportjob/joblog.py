@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._codes import (
     DUPLICATE_HANDLE,
     FATAL_ERROR,
+    INVALID_RECIPIENT,
     NO_NOTIFIER,
     NO_RECIPIENT,
     NOT_RUN,
@@ -39,6 +40,7 @@ from ._records import (
 __all__ = [
     "DUPLICATE_HANDLE",
     "FATAL_ERROR",
+    "INVALID_RECIPIENT",
     "LOG_FORMAT_VERSION",
     "NOT_RUN",
     "NO_NOTIFIER",

@@ -8,18 +8,25 @@ of its own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+import socket
 import ssl
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TypeAlias
 
+from typing_extensions import Buffer
+
+from ._addresses import address_problem
 from ._email import build_report
 from ._log import JobReport
 from ._webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookNotifier, sign, verify_signature
-from .exceptions import NotifierError
+from .exceptions import InvalidRecipientError, NotifierError
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -82,10 +89,14 @@ class SmtpNotifier:
         username: log in with this user (and *password*) after STARTTLS, if given.
         password: the password for *username*.
         timeout: seconds to wait for the server on each operation.
+        deadline: seconds the whole delivery may take, from connecting to the end of the message;
+            each operation waits at most the time left, and the connection is cut when none is.
         ssl_context: the TLS context for STARTTLS; the system's default trust store if omitted.
 
-    Every failure (no address for the user, a refused connection, a rejected recipient) raises
-    ``NotifierError``; the engine logs it and records a warning, and the export goes on.
+    Every failure (no address for the user, a refused connection, a rejected recipient, the
+    deadline passed) raises ``NotifierError``; the engine logs it and records a warning, and the
+    export goes on. An address that is not exactly one bare address (a list, a display name, a line
+    break) raises ``InvalidRecipientError`` before anything is sent.
 
     >>> SmtpNotifier("mail.example.com", 587, sender="exports@example.com", starttls=True,
     ...              username="exports", password="secret")
@@ -103,10 +114,14 @@ class SmtpNotifier:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 30.0,
+        deadline: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if (username is None) != (password is None):
             msg = "give both username and password, or neither"
+            raise ValueError(msg)
+        if not deadline > 0:
+            msg = f"deadline must be a positive number of seconds, got {deadline!r}"
             raise ValueError(msg)
         self.host = host
         self.port = port
@@ -116,6 +131,7 @@ class SmtpNotifier:
         self.username = username
         self._password = password
         self.timeout = timeout
+        self.deadline = deadline
         self.ssl_context = ssl_context
 
     def __repr__(self) -> str:
@@ -125,16 +141,28 @@ class SmtpNotifier:
         )
 
     def address_of(self, user: str) -> str:
-        """Return the email address of *user*; raise ``NotifierError`` if there is none."""
+        """Return the one email address of *user*.
+
+        Raises:
+            NotifierError: there is none.
+            InvalidRecipientError: what the handle or the address book gives is not exactly one
+                bare address (``a@x,b@y``, ``Ann <a@x>``, a line break).
+        """
         if self.addresses is None:
-            address: str | None = user
+            address: object = user
         elif isinstance(self.addresses, Mapping):
             address = self.addresses.get(user)
         else:
             address = self.addresses(user)
-        if not address or "@" not in address:
+        if not address or (isinstance(address, str) and "@" not in address):
             raise NotifierError(f"no email address for user {user!r}")
-        return address
+        problem = address_problem(address)
+        if problem is not None:
+            raise InvalidRecipientError(
+                f"the address of user {user!r} {problem}: {address!r}; no mail was sent",
+                recipient=user,
+            )
+        return str(address)
 
     def message(self, report: JobReport) -> EmailMessage:
         """Return the email that ``notify`` sends for *report*."""
@@ -157,14 +185,82 @@ class SmtpNotifier:
             NotifierError: the user has no address, or the server could not be reached or refused.
         """
         msg = self.message(report)
+        smtp = _DeadlineSMTP(self.host, time.monotonic() + self.deadline, self.timeout)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with smtp.watched():
+                smtp.connect(self.host, self.port)
                 if self.starttls:
                     smtp.starttls(context=self.ssl_context or ssl.create_default_context())
                 if self.username is not None and self._password is not None:
                     smtp.login(self.username, self._password)
-                smtp.send_message(msg)
+                smtp.send_message(msg, to_addrs=[msg["To"]])
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()  # the message is accepted: a slow goodbye is no failure
         except (smtplib.SMTPException, OSError) as exc:
+            why = (
+                f"the delivery took longer than its deadline of {self.deadline:g} s"
+                if smtp.expired
+                else str(exc)
+            )
             raise NotifierError(
-                f"could not send the notification to {msg['To']} via {self.host}:{self.port}: {exc}"
+                f"could not send the notification to {msg['To']} via {self.host}:{self.port}: {why}"
             ) from exc
+        finally:
+            smtp.close()
+
+
+class _DeadlineSMTP(smtplib.SMTP):
+    """An SMTP client whose every socket operation waits at most until one deadline.
+
+    A server can answer each read just in time (one byte a second) and so outlast any per-operation
+    timeout: each send and reply here waits only for the time left, and a timer cuts the connection
+    at the deadline, which ends a read in progress whatever its timeout.
+    """
+
+    def __init__(self, host: str, deadline: float, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._host = host  # what STARTTLS checks the certificate against (connect leaves it)
+        self._deadline = deadline
+        self._cut_off = False
+
+    @property
+    def expired(self) -> bool:
+        """Whether the deadline has passed (a failure now is the deadline's)."""
+        return self._cut_off or time.monotonic() >= self._deadline
+
+    def _left(self) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the delivery's deadline passed")
+        return min(left, self.timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return super()._get_socket(host, port, min(timeout, self._left()))  # type: ignore[misc, no-any-return]
+
+    def send(self, s: Buffer | str) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self._left())
+        super().send(s)
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.sock is not None:
+            self.sock.settimeout(self._left())
+        return super().getreply()
+
+    def _cut(self) -> None:
+        self._cut_off = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    @contextlib.contextmanager
+    def watched(self) -> Iterator[None]:
+        """Cut the connection if the block is still running at the deadline."""
+        timer = threading.Timer(max(0.0, self._deadline - time.monotonic()), self._cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()

@@ -8,6 +8,7 @@ import email.policy
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,8 +20,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from exportjob import ExportEngine, ExportJob, JobContext, JobLog
 from exportjob.converters import CopyConverter
-from exportjob.exceptions import NotifierError
-from exportjob.joblog import JobCounts, JobReport
+from exportjob.exceptions import InvalidRecipientError, NotifierError
+from exportjob.joblog import INVALID_RECIPIENT, JobCounts, JobReport
 from exportjob.notifiers import LoggingNotifier, SmtpNotifier, build_report
 from exportjob.stores import MemoryStore
 
@@ -253,3 +254,133 @@ def test_starttls_upgrades_the_connection_before_logging_in() -> None:
         controller.stop()
     assert logins == [(b"exports", True)]
     assert [m["To"] for m in server.inbox.messages()] == ["ann@example.com"]
+
+
+# -- security: a deadline for the whole delivery, exactly one recipient (docs/security.md)
+
+
+class SlowGreeter:
+    """An SMTP server on loopback that sends its greeting one byte every *gap* seconds."""
+
+    def __init__(self, gap: float = 2.0) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.gap = gap
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            for byte in b"220 slow.example ESMTP\r\n":
+                if self.stopping.wait(self.gap):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+        self.thread.join(10)
+
+
+@pytest.mark.parametrize(
+    "gap",
+    [
+        pytest.param(2.0, id="byte-every-2s"),  # the issue's server: the time left times it out
+        pytest.param(0.3, id="byte-every-0.3s"),  # each read in time: only the cut ends it
+    ],
+)
+def test_a_server_that_answers_one_byte_at_a_time_cannot_outlast_the_deadline(gap: float) -> None:
+    """Each byte comes within the per-operation timeout; the deadline ends the delivery anyway."""
+    server = SlowGreeter(gap)
+    notifier = SmtpNotifier(
+        "127.0.0.1", server.port, sender="exports@example.com", timeout=30, deadline=1.5
+    )
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", b"\xff\xd8\xff" + b"x" * 10, file_name="one.jpg")
+    job = ExportJob(asset_handles=["a|1"], fmt="orig", email_setting="All")
+    try:
+        with ExportEngine(store, CopyConverter(), notifier=notifier) as engine:
+            job_run = engine.submit(job, JobContext(company="acme", user="ann@example.com"))
+            log = job_run.result(timeout=60)  # a generous bound, only so a regression cannot hang
+    finally:
+        server.close()
+    assert log.outcome("a|1").exported
+    [warning] = log.warnings
+    assert warning.code == "NOTIFIER_FAILED"
+    assert "deadline of 1.5 s" in warning.message
+
+
+def test_the_deadline_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="deadline"):
+        SmtpNotifier("h", sender="s@x", deadline=0)
+
+
+def run_notified(
+    smtp: Server, user: str, addresses: dict[str, str] | None = None
+) -> tuple[JobLog, list[str]]:
+    store = MemoryStore(default_company="acme")
+    store.add("a|1", b"\xff\xd8\xff" + b"x" * 10, file_name="one.jpg")
+    notifier = SmtpNotifier(
+        "127.0.0.1", smtp.port, sender="exports@example.com", addresses=addresses
+    )
+    job = ExportJob(asset_handles=["a|1"], fmt="orig", email_setting="All")
+    with ExportEngine(store, CopyConverter(), notifier=notifier) as engine:
+        log = engine.run(job, JobContext(company="acme", user=user))
+    return log, [rcpt for envelope in smtp.inbox.envelopes for rcpt in envelope.rcpt_tos]
+
+
+@pytest.mark.parametrize(
+    ("user", "addresses"),
+    [
+        pytest.param("ann@example.com,eve@evil.example", None, id="comma-list"),
+        pytest.param("ann@example.com;eve@evil.example", None, id="semicolon-list"),
+        pytest.param('"Ann" <ann@example.com>, eve@evil.example', None, id="display-names"),
+        pytest.param("Ann <ann@example.com>", None, id="one-display-name"),
+        pytest.param("ann", {"ann": "ann@example.com, eve@evil.example"}, id="book-gives-two"),
+        pytest.param("ann", {"ann": "ann@example.com\r\nBcc: eve@evil.example"}, id="book-crlf"),
+        pytest.param("ann", {"ann": "ann@example.com\neve@evil.example"}, id="book-lf"),
+        pytest.param("ann", {"ann": "Ann <eve@evil.example>"}, id="book-display-name"),
+    ],
+)
+def test_a_recipient_that_is_not_exactly_one_address_gets_no_mail(
+    smtp: Server, user: str, addresses: dict[str, str] | None
+) -> None:
+    log, recipients = run_notified(smtp, user, addresses)
+    assert recipients == []
+    assert smtp.inbox.envelopes == []
+    assert log.outcome("a|1").exported
+    [warning] = log.warnings
+    assert warning.code == "INVALID_RECIPIENT"
+    assert "no " in warning.message
+
+
+@pytest.mark.parametrize(
+    ("user", "addresses"),
+    [
+        pytest.param("ann@example.com", None, id="handle-is-address"),
+        pytest.param("ann", {"ann": "ann@example.com"}, id="book"),
+        pytest.param("o'brien+exports@mail.example.com", None, id="unusual-but-one"),
+    ],
+)
+def test_one_address_is_still_delivered_to_that_address_only(
+    smtp: Server, user: str, addresses: dict[str, str] | None
+) -> None:
+    log, recipients = run_notified(smtp, user, addresses)
+    assert log.warnings == ()
+    [recipient] = recipients
+    assert recipient == (addresses or {}).get(user, user)
+
+
+def test_an_address_book_function_returning_two_is_refused_before_connecting() -> None:
+    notifier = SmtpNotifier(
+        "127.0.0.1", free_port(), sender="x@example.com", addresses=lambda u: "a@x.org,b@y.org"
+    )
+    with pytest.raises(InvalidRecipientError, match="more than one address") as info:
+        notifier.notify(sample_report("ann"))
+    assert info.value.code == INVALID_RECIPIENT
+    assert info.value.recipient == "ann"

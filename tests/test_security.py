@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import warnings
@@ -99,14 +101,78 @@ def test_plan_and_run_never_open_another_companys_original(
     assert [p for p in opened if p.endswith("ours.jpg")]  # the hook does see opens
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+NOBODY = 65534
+
+
+def _outcome_codes(src: Path, out: Path, handles: list[str]) -> list[str | None]:
+    with ExportEngine(DirectoryStore(src, out, default_company="acme"), workers=1) as engine:
+        log = engine.run(ExportJob(asset_handles=handles, fmt="orig"), JobContext(company="acme"))
+    return [log.outcome(h).code for h in handles]
+
+
+def _read_error(path: Path) -> str | None:
+    try:
+        path.read_bytes()
+    except OSError as exc:
+        return type(exc).__name__
+    return None
+
+
+def _as_nobody(check: Callable[[], list[str | None]]) -> list[str | None]:
+    """Run *check* in a forked child that dropped root for ``nobody``; return what it returned.
+
+    Forked, not executed: the interpreter may live where ``nobody`` cannot read it (``/root``).
+    """
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        status = 1
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os.write(write_end, repr(check()).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, answer
+    result: list[str | None] = eval(answer)  # noqa: S307 - the repr of a list of str/None
+    return result
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_an_unreadable_foreign_original_is_not_authorized(shared: Path, tmp_path: Path) -> None:
+    """Run as a user the file denies, whoever runs the suite: as root, in a child as ``nobody``."""
+    handles = ["partner/secret.jpg", "ours.jpg"]
     (shared / "partner" / "secret.jpg").chmod(0)
-    engine = ExportEngine(DirectoryStore(shared, tmp_path / "out", default_company="acme"))
-    log = engine.run(
-        ExportJob(asset_handles=["partner/secret.jpg"], fmt="orig"), JobContext(company="acme")
-    )
-    assert log.outcome("partner/secret.jpg").code == "NOT_AUTHORIZED"
+    if os.geteuid() != 0:
+        assert _outcome_codes(shared, tmp_path / "out", handles) == ["NOT_AUTHORIZED", None]
+        return
+    # A folder nobody can traverse (pytest's own tmp_path is root's only), out writable by nobody.
+    base = Path(tempfile.mkdtemp(prefix="exportjob-nobody-"))
+    try:
+        base.chmod(0o755)
+        src, out = base / "src", base / "out"
+        shutil.copytree(shared, src)
+        for folder in (src, src / "partner"):
+            folder.chmod(0o755)
+        (src / "partner" / "secret.jpg").chmod(0)
+        out.mkdir(mode=0o777)
+        out.chmod(0o777)
+        _outcome_codes(src, base / "warm", ["ours.jpg"])  # import what a run needs, as root
+        # The check is real: the child can read the folder and our file, not the secret.
+        probe = [src / "ours.jpg", src / "partner" / "secret.jpg"]
+        assert _as_nobody(lambda: [_read_error(p) for p in probe]) == [None, "PermissionError"]
+        assert _as_nobody(lambda: _outcome_codes(src, out, handles)) == ["NOT_AUTHORIZED", None]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_describe_types_by_manifest_then_extension(shared: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ colours (``_color_syntax``), command arguments (``_arguments``), the command voc
 
 from __future__ import annotations
 
-from ._macros import MacroLibrary
+from ._macros import MAX_LOAD_CHARS, MAX_LOAD_MODIFIERS, MacroLibrary
 from ._resolve import ResolvedRequest, parse_request, resolve_request
 from ._syntax import (
     MAX_EXPANDED_CHARS,
@@ -29,6 +29,8 @@ __all__ = [
     "COMMANDS",
     "MAX_EXPANDED_CHARS",
     "MAX_EXPANDED_MODIFIERS",
+    "MAX_LOAD_CHARS",
+    "MAX_LOAD_MODIFIERS",
     "Command",
     "CommandSpec",
     "Kind",

@@ -10,7 +10,10 @@ from the Image Serving catalog data-file format::
     view<TAB>$thumb$&wid=480
 
 A definition's full expansion is bounded like a request's (``MAX_EXPANDED_MODIFIERS`` and
-``MAX_EXPANDED_CHARS`` in ``_syntax``), checked while it is expanded.
+``MAX_EXPANDED_CHARS`` in ``_syntax``), checked while it is expanded. Each definition is expanded
+once, when it is defined, so one load does work in proportion to the sum of its definitions'
+expansions: that sum is bounded too (``MAX_LOAD_MODIFIERS``, ``MAX_LOAD_CHARS``), so a small file of
+definitions that each invoke the largest one before it cannot take seconds to load.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ from ._syntax import (
     split_modifiers,
 )
 
-__all__ = ["MacroLibrary", "check_library"]
+__all__ = ["MAX_LOAD_CHARS", "MAX_LOAD_MODIFIERS", "MacroLibrary", "check_library"]
+
+MAX_LOAD_MODIFIERS = 200_000
+"""The most modifiers the definitions of one load (a file, a mapping) may expand to in all."""
+MAX_LOAD_CHARS = 8 * 1024 * 1024
+"""The most characters the definitions of one load may expand to in all."""
 
 _BOM = b"\xef\xbb\xbf"
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
@@ -47,6 +55,28 @@ class _Macro:
     definition: str
     expansion: tuple[RawModifier, ...]
     line: int | None
+
+
+class _LoadBudget:
+    """What the definitions of one load have expanded to so far, against the load caps."""
+
+    __slots__ = ("chars", "modifiers")
+
+    def __init__(self) -> None:
+        self.modifiers = 0
+        self.chars = 0
+
+    def add(self, spent: ExpansionBudget, *, name: str, line: int | None) -> None:
+        self.modifiers += spent.modifiers
+        self.chars += spent.chars
+        if self.modifiers > MAX_LOAD_MODIFIERS or self.chars > MAX_LOAD_CHARS:
+            raise MacroDefinitionError(
+                f"{_at(line)}macro ${name}$ passes the load budget: the definitions so far expand "
+                f"to more than {MAX_LOAD_MODIFIERS} modifiers or {MAX_LOAD_CHARS} characters in "
+                "all (each invocation of a macro copies its whole expansion)",
+                macro=name,
+                line=line,
+            )
 
 
 def _at(line: int | None) -> str:
@@ -154,8 +184,9 @@ class MacroLibrary:
         self._macros: dict[str, _Macro] = {} if base is None else dict(base._macros)  # noqa: SLF001
         self._warnings: list[str] = [] if base is None else list(base._warnings)  # noqa: SLF001
         seen: dict[str, int | None] = {}
+        load = _LoadBudget()
         for name, definition in (definitions or {}).items():
-            self._define(name, definition, None, seen)
+            self._define(name, definition, None, seen, load)
 
     @classmethod
     def from_text(cls, text: str | bytes, *, base: MacroLibrary | None = None) -> MacroLibrary:
@@ -195,6 +226,7 @@ class MacroLibrary:
         name_at, definition_at, warnings = _columns(header[1], header[0])
         library._warnings.extend(warnings)
         seen: dict[str, int | None] = {}
+        load = _LoadBudget()
         for line, fields in records:
             if len(fields) > len(header[1]):
                 raise MacroDefinitionError(
@@ -208,7 +240,7 @@ class MacroLibrary:
                     line=line,
                 )
             fields.extend([""] * (len(header[1]) - len(fields)))
-            library._define(fields[name_at], fields[definition_at], line, seen)
+            library._define(fields[name_at], fields[definition_at], line, seen, load)
         return library
 
     @classmethod
@@ -244,11 +276,16 @@ class MacroLibrary:
         ('small',)
         """
         library = MacroLibrary(base=self)
-        library._define(name, definition, None, {})
+        library._define(name, definition, None, {}, _LoadBudget())
         return library
 
     def _define(
-        self, name: str, definition: str, line: int | None, seen: dict[str, int | None]
+        self,
+        name: str,
+        definition: str,
+        line: int | None,
+        seen: dict[str, int | None],
+        load: _LoadBudget,
     ) -> None:
         where = _at(line)
         if not isinstance(name, str):
@@ -292,6 +329,7 @@ class MacroLibrary:
             raise MacroDefinitionError(
                 f"{where}macro ${name}$ defines no commands", macro=name, line=line
             )
+        load.add(budget, name=name, line=line)
         if key in seen:
             first = "" if seen[key] is None else f" (first on line {seen[key]})"
             self._warnings.append(
