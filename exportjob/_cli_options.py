@@ -18,9 +18,9 @@ __all__ = [
     "add_conversion_settings",
     "add_memory_budget",
     "budgeted_converter",
+    "byte_size",
     "conversion_settings",
     "converter_for",
-    "memory_size",
 ]
 
 
@@ -63,8 +63,11 @@ def converter_for(fmt: ExportFormat, memory_budget: int | None = None) -> Conver
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def memory_size(text: str) -> int:
-    """Parse a ``--memory-budget`` SIZE: bytes, or a number with K, M, G or T (powers of 1024)."""
+def byte_size(text: str) -> int:
+    """Parse a SIZE option (``--memory-budget``, ``--zip-volume-size``): bytes, or K/M/G/T units.
+
+    The units are powers of 1024 (``2G`` is 2 GiB).
+    """
     value = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
     try:
@@ -82,7 +85,7 @@ def add_memory_budget(export: argparse.ArgumentParser) -> None:
     """The ``--memory-budget SIZE`` option of ``export``."""
     export.add_argument(
         "--memory-budget",
-        type=memory_size,
+        type=byte_size,
         metavar="SIZE",
         help="the memory all conversions may hold at once, e.g. 2G (default: half the RAM); "
         "a conversion that needs more than all of it fails with MEMORY_BUDGET_EXCEEDED",

@@ -15,6 +15,7 @@ from typing import IO, TextIO
 import attrs
 
 from ._assets import AssetHandle
+from ._cli_options import byte_size
 from ._log import JobLog
 from .delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, verify
 from .exceptions import ExportJobError, StoreWriteError
@@ -24,22 +25,6 @@ from .stores import DirectoryStore, FsspecStore, ZipStore
 __all__ = ["Delivery", "add_delivery_arguments", "add_verify_command", "open_delivery"]
 
 JOURNAL_FOLDER = ".exportjob"
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def _size(text: str) -> int:
-    """A size in bytes: ``500000``, ``100M``, ``4G`` (binary units)."""
-    number, unit = text.strip(), ""
-    if number and number[-1].lower() in _UNITS:
-        number, unit = number[:-1], number[-1].lower()
-    try:
-        value = int(float(number) * _UNITS[unit])
-    except ValueError:
-        value = 0
-    if value < 1:
-        msg = f"must be a size such as 500000, 100M or 4G, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def is_url(text: str) -> bool:
@@ -64,7 +49,7 @@ def add_delivery_arguments(export: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--zip-volume-size",
-        type=_size,
+        type=byte_size,
         metavar="SIZE",
         help="split the archive into complete ZIPs of at most SIZE bytes each (100M, 4G, ...): "
         "FILE-001.zip, FILE-002.zip, ...",

@@ -28,9 +28,9 @@ from ._assets import AssetHandle
 from ._cli_options import (
     add_conversion_settings,
     add_memory_budget,
+    byte_size,
     conversion_settings,
     converter_for,
-    memory_size,
 )
 from ._console import (
     TtyProgress,
@@ -55,7 +55,7 @@ from .notifiers import LoggingNotifier
 from .protocols import OnConflict
 from .stores import DirectoryStore
 
-__all__ = ["main", "memory_size"]
+__all__ = ["byte_size", "main"]
 
 EXIT_OK = 0
 EXIT_ASSET_FAILED = 1

@@ -36,7 +36,7 @@ from exportjob import (
     ExportPlan,
     JobContext,
 )
-from exportjob.cli import main, memory_size
+from exportjob.cli import byte_size, main
 from exportjob.converters import CopyConverter, Limits, MemoryBudget, PillowConverter
 from exportjob.exceptions import AssetNotFoundError, ExportJobError, MemoryBudgetError
 from exportjob.options import OutputFormat, RenderOptions
@@ -450,7 +450,7 @@ def test_conversions_are_admitted_only_while_the_budget_allows() -> None:
     ("text", "size"), [("512", 512), ("64K", 65536), ("2G", 2 << 30), ("1.5MiB", 1572864)]
 )
 def test_memory_budget_sizes_parse(text: str, size: int) -> None:
-    assert memory_size(text) == size
+    assert byte_size(text) == size
 
 
 def test_the_cli_takes_a_memory_budget(tmp_path: Path) -> None:
