@@ -386,7 +386,7 @@ def test_an_orig_export_from_s3_into_a_zip_is_reproducible_and_verifies(
         with ExportEngine(store, CopyConverter(), workers=4) as engine:
             log = engine.run(job(handles), CONTEXT)
         (archive,) = store.finish(log)
-        archives.append(archive.read_bytes())
+        archives.append(Path(archive.location).read_bytes())
         assert not store.spool.exists()
     assert archives[0] == archives[1]
     path = tmp_path / "one" / "delivery.zip"
