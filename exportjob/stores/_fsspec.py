@@ -32,14 +32,6 @@ __all__ = ["FsspecStore"]
 
 _SPOOL_IN_MEMORY = 8 << 20
 _COPY_BLOCK = 1 << 20
-_BACKENDS = {
-    "s3": "s3fs",
-    "s3a": "s3fs",
-    "gs": "gcsfs",
-    "gcs": "gcsfs",
-    "az": "adlfs",
-    "abfs": "adlfs",
-}
 
 
 class FsspecStore:
