@@ -16,7 +16,9 @@ import attrs
 
 from ._assets import AssetHandle
 from ._cli_options import byte_size
+from ._job import ExportJob
 from ._log import JobLog
+from ._run import ProgressCallback
 from .delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, verify
 from .exceptions import ExportJobError, StoreWriteError
 from .protocols import AssetStore, OnConflict
@@ -36,10 +38,10 @@ def add_delivery_arguments(export: argparse.ArgumentParser) -> None:
     group = export.add_argument_group("delivery")
     group.add_argument(
         "--zip",
-        type=Path,
-        metavar="FILE",
-        help="write the exports into one ZIP archive FILE (instead of --out), with the export "
-        "manifest inside it",
+        metavar="FILE|URL",
+        help="write the exports into one ZIP archive (instead of --out), with the export manifest "
+        "inside it: a local FILE, or a URL such as s3://bucket/exports/job.zip (with the fsspec "
+        "extra), uploaded in one step when it is complete",
     )
     group.add_argument(
         "--export-manifest",
@@ -100,11 +102,15 @@ class Delivery:
         assert isinstance(source, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
         return source.handles()
 
-    def finish(self, log: JobLog) -> str:
+    def progress(self, job: ExportJob) -> ProgressCallback | None:
+        """The callback that grows the archive while *job* runs (none without ``--zip``)."""
+        return self.zip_store.stream(job) if self.zip_store is not None else None
+
+    def finish(self, log: JobLog, on_conflict: OnConflict | str = OnConflict.ERROR) -> str:
         """Write the export manifest (and the archive); return where the exports are."""
         if self.zip_store is not None:
-            files = self.zip_store.finish(log)
-            return ", ".join(str(f) for f in files)
+            files = self.zip_store.finish(log, on_conflict=on_conflict)
+            return ", ".join(f.location for f in files)
         if not self.manifest:
             return self.where
         store = self.store
@@ -148,12 +154,8 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
     src: str = args.src
     manifest = None if args.manifest is None else os.fspath(args.manifest)
     if args.zip is not None:
-        archive = args.zip.absolute()
-        originals = _originals(
-            src, manifest, args.company, archive.with_name(archive.name + ".unused")
-        )
-        zip_store = ZipStore(originals, archive, volume_size=args.zip_volume_size)
-        return Delivery(zip_store, zip_store.spool / JOURNAL_FOLDER, str(archive), zip_store)
+        zip_store = _zip_store(args, src, manifest)
+        return Delivery(zip_store, zip_store.spool / JOURNAL_FOLDER, zip_store.archive, zip_store)
     out: str = args.out
     if not is_url(src) and not is_url(out):
         store = DirectoryStore(src, out, manifest=manifest, default_company=args.company)
@@ -167,6 +169,18 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
     fs_store = FsspecStore(_url(src), _url(out), manifest=manifest, default_company=args.company)
     journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else Path.cwd() / JOURNAL_FOLDER
     return Delivery(fs_store, journal, out, None, args.export_manifest)
+
+
+def _zip_store(args: argparse.Namespace, src: str, manifest: str | None) -> ZipStore:
+    """The store of ``--zip FILE|URL``; a URL's archive is built in ``./.exportjob/``."""
+    target: str = args.zip
+    if is_url(target):
+        unused = Path.cwd() / JOURNAL_FOLDER / "unused"
+    else:
+        target = str(Path(target).absolute())
+        unused = Path(target + ".unused")
+    originals = _originals(src, manifest, args.company, unused)
+    return ZipStore(originals, target, volume_size=args.zip_volume_size)
 
 
 def _url(text: str) -> str:

@@ -48,7 +48,7 @@ from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
 from ._log import JobLog
-from ._run import JobRun
+from ._run import JobRun, ProgressCallback
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
@@ -247,7 +247,11 @@ def _sigterm_stops() -> Iterator[None]:
 
 
 def _run(
-    engine: ExportEngine, job: ExportJob, context: JobContext, journal: Path | None = None
+    engine: ExportEngine,
+    job: ExportJob,
+    context: JobContext,
+    journal: Path | None = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[JobLog | None, int | None]:
     """Run *job*, stopping it cleanly on Ctrl-C or SIGTERM; return its log and exit status.
 
@@ -256,7 +260,7 @@ def _run(
     """
     with _sigterm_stops():
         try:
-            run: JobRun = engine.submit(job, context, journal=journal)
+            run: JobRun = engine.submit(job, context, journal=journal, progress=progress)
             return run.result(), None
         except KeyboardInterrupt:
             stopped = EXIT_INTERRUPTED
@@ -317,11 +321,13 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
             if args.restart:
                 journal.unlink(missing_ok=True)
-            log, interrupted = _run(engine, job, context, journal)
+            log, interrupted = _run(engine, job, context, journal, delivery.progress(job))
             if log is None:
                 err.write("exportjob: interrupted before the job started; nothing was exported\n")
                 return interrupted or EXIT_INTERRUPTED
-        where = delivery.where if interrupted is not None else delivery.finish(log)
+        where = (
+            delivery.where if interrupted is not None else delivery.finish(log, args.on_conflict)
+        )
     except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
         return _error(err, exc)
     finally:

@@ -217,21 +217,37 @@ def verify(
 
     Each exported record's file must be there with its size and SHA-256; a file the manifest does
     not list is a problem too (a failed or refused asset has no file). *target* is a local folder, a
-    ``.zip`` file (or any ZIP), or an fsspec URL (``s3://bucket/prefix``, with the fsspec extra).
+    ``.zip`` file (or any ZIP), or an fsspec URL of a prefix or of an archive
+    (``s3://bucket/prefix``, ``s3://bucket/job.zip``, with the fsspec extra).
 
     Raises:
         StoreReadError: *target* cannot be read or has no manifest.
     """
     text = os.fspath(target)
     if "://" not in text and Path(text).is_file():
-        try:
-            with zipfile.ZipFile(text) as archive:
-                return _verify_files(_zip_files(archive))
-        except zipfile.BadZipFile as exc:
-            raise StoreReadError(f"{text} is not a ZIP archive: {exc}") from exc
+        with Path(text).open("rb") as stream:
+            return _verify_zip(text, stream)
     if "://" not in text:
         return _verify_files(_folder_files(Path(text)))
-    return _verify_files(_fsspec_files(text, storage_options))
+    from .stores._fsspec_io import filesystem  # noqa: PLC0415 - the optional extra, when used
+
+    fs, path = filesystem(text, storage_options)
+    try:
+        is_file = bool(fs.isfile(path))
+    except Exception as exc:
+        raise StoreReadError(f"cannot reach {text}: {type(exc).__name__}: {exc}") from exc
+    if is_file:  # an archive: its central directory and entries are read with ranged GETs
+        with fs.open(path, "rb") as stream:
+            return _verify_zip(text, stream)
+    return _verify_files(_fsspec_files(fs, path, text))
+
+
+def _verify_zip(where: str, stream: IO[bytes]) -> Verification:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return _verify_files(_zip_files(archive))
+    except zipfile.BadZipFile as exc:
+        raise StoreReadError(f"{where} is not a ZIP archive: {exc}") from exc
 
 
 _Files = tuple[Callable[[str], contextlib.AbstractContextManager[IO[bytes]] | None], Iterable[str]]
@@ -259,11 +275,7 @@ def _folder_files(folder: Path) -> _Files:
     return open_file, names
 
 
-def _fsspec_files(url: str, storage_options: Mapping[str, Any] | None) -> _Files:
-    from .stores._fsspec_io import filesystem  # noqa: PLC0415 - the optional extra, when used
-
-    fs, root = filesystem(url, storage_options)
-
+def _fsspec_files(fs: Any, root: str, url: str) -> _Files:
     def open_object(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
         try:
             stream: IO[bytes] = fs.open(f"{root}/{name}", "rb")

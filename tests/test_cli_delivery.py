@@ -214,3 +214,70 @@ def test_delivery_usage_errors(
     status, _, err = run("export", str(originals), "--fmt", "orig", *argv)
     assert status == 2
     assert message in err
+
+
+def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced(
+    originals: Path,
+    s3: Any,
+    bucket: str,
+    s3_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # the archive is built in ./.exportjob/ before its upload
+    url = f"s3://{bucket}/exports/job.zip"
+    status, out, err = run(
+        "export", str(originals), "--fmt", "orig", "--zip", url, "--workers", "3"
+    )
+    assert status == 0, err
+    assert url in out
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["exports/job.zip"]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert not list((tmp_path / ".exportjob").glob("job.zip-*.parts"))
+    status, out, _ = run("verify", url)
+    assert (status, out.splitlines()[-1]) == (0, "7 file(s) verified, 0 problem(s)")
+    first = s3.get_object(Bucket=bucket, Key="exports/job.zip")["Body"].read()
+    # The same job again: to another key the same bytes; to the same key the same object, kept.
+    assert (
+        run("export", str(originals), "--fmt", "orig", "--zip", f"s3://{bucket}/exports/again.zip")[
+            0
+        ]
+        == 0
+    )
+    assert s3.get_object(Bucket=bucket, Key="exports/again.zip")["Body"].read() == first
+    assert run("export", str(originals), "--fmt", "orig", "--zip", url)[0] == 0
+    # Another object under the name is left untouched (a conditional PUT), unless told otherwise.
+    s3.put_object(Bucket=bucket, Key="exports/taken.zip", Body=b"someone else's")
+    taken = f"s3://{bucket}/exports/taken.zip"
+    status, _, err = run("export", str(originals), "--fmt", "orig", "--zip", taken)
+    assert status == 2
+    assert "taken.zip already exists" in err
+    assert s3.get_object(Bucket=bucket, Key="exports/taken.zip")["Body"].read() == b"someone else's"
+    status, _, _ = run(
+        "export", str(originals), "--fmt", "orig", "--zip", taken, "--on-conflict", "replace"
+    )
+    assert status == 0
+    assert run("verify", taken)[0] == 0
+    # Volumes go up one object each.
+    status, _, err = run(
+        "export",
+        str(originals),
+        "--fmt",
+        "orig",
+        "--zip",
+        f"s3://{bucket}/vol/d.zip",
+        "--zip-volume-size",
+        "4K",
+    )
+    assert status == 0, err
+    volumes = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="vol/")["Contents"])
+    assert len(volumes) >= 2
+    assert volumes[0] == "vol/d-001.zip"
+    assert all(run("verify", f"s3://{bucket}/{key}")[0] == 0 for key in volumes)

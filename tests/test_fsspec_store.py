@@ -33,7 +33,7 @@ from exportjob.exceptions import (
 )
 from exportjob.joblog import AssetStatus
 from exportjob.protocols import BatchDescriber, OnConflict
-from exportjob.stores import FsspecStore, ZipStore
+from exportjob.stores import DirectoryStore, FsspecStore, ZipStore
 from exportjob.testing.images import encode, photo
 from tests.s3server import bucket, s3, s3_url
 
@@ -386,7 +386,7 @@ def test_an_orig_export_from_s3_into_a_zip_is_reproducible_and_verifies(
         with ExportEngine(store, CopyConverter(), workers=4) as engine:
             log = engine.run(job(handles), CONTEXT)
         (archive,) = store.finish(log)
-        archives.append(archive.read_bytes())
+        archives.append(Path(archive.location).read_bytes())
         assert not store.spool.exists()
     assert archives[0] == archives[1]
     path = tmp_path / "one" / "delivery.zip"
@@ -450,3 +450,41 @@ def test_a_missing_backend_names_the_extra_and_the_package() -> None:
         pytest.skip("gcsfs is installed")
     with pytest.raises(ImportError, match=r"pip install 'exportjob\[fsspec\]' gcsfs"):
         FsspecStore("gs://bucket/src", "gs://bucket/out")
+
+
+def test_an_archive_upload_cut_midway_leaves_nothing_and_the_next_finish_completes(
+    s3: Any, bucket: str, s3_url: str, tmp_path: Path
+) -> None:
+    """A ZIP published to s3:// as a multipart upload: a dropped connection leaves no object."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "big.bin").write_bytes(os.urandom(11 << 20))
+    (src / "small.pdf").write_bytes(b"%PDF-1.4 small")
+    originals = DirectoryStore(src, tmp_path / "unused")
+    job_ = job(["big.bin", "small.pdf"])
+    url = f"s3://{bucket}/exports/job.zip"
+    spool = tmp_path / "spool"
+    proxy = CuttingProxy(int(s3_url.rsplit(":", 1)[1]), limit=64 * 1024)
+    try:
+        cut = ZipStore(
+            originals,
+            url,
+            spool=spool,
+            storage_options=options(
+                f"http://127.0.0.1:{proxy.port}", config_kwargs={"retries": {"max_attempts": 1}}
+            ),
+        )
+        with ExportEngine(cut, CopyConverter()) as engine:
+            log = engine.run(job_, CONTEXT, progress=cut.stream(job_))
+        with pytest.raises(StoreWriteError, match=r"job\.zip"):
+            cut.finish(log)
+    finally:
+        proxy.close()
+    assert proxy.cuts >= 1
+    assert keys(s3, bucket) == {}
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    again = ZipStore(originals, url, spool=spool, storage_options=options(s3_url))
+    (written,) = again.finish(log)
+    assert written.location == url
+    assert verify(url, options(s3_url)).ok
+    assert not spool.exists()

@@ -19,6 +19,7 @@ import errno
 import functools
 import os
 import secrets
+import shutil
 import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,7 +28,15 @@ from .._names import NameBook
 from ..exceptions import OutputExistsError, StoreWriteError
 from ..protocols import FileBacked, OnConflict, WrittenExport
 
-__all__ = ["TEMP_PREFIX", "is_temporary", "publish", "sweep_temporaries", "sync_folder"]
+__all__ = [
+    "TEMP_PREFIX",
+    "commit",
+    "is_temporary",
+    "publish",
+    "stage_link",
+    "sweep_temporaries",
+    "sync_folder",
+]
 
 TEMP_PREFIX = ".exportjob-"
 _TEMP_SUFFIX = ".part"
@@ -63,7 +72,7 @@ def publish(
             size = _fill(fd, chunks, name)
         finally:
             os.close(fd)
-        return _commit(folder, temp, name, size, on_conflict)
+        return commit(folder, temp, name, size, on_conflict)
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -125,9 +134,10 @@ def _sendfile(source: int, target: int) -> int:
     return n
 
 
-def _commit(
+def commit(
     folder: Path, temp: Path, name: str, size: int, on_conflict: OnConflict
 ) -> WrittenExport:
+    """Publish the finished temporary file *temp* (in *folder*) as *name* per *on_conflict*."""
     final = folder / name
     if on_conflict is OnConflict.REPLACE:
         try:
@@ -205,6 +215,22 @@ def _same_bytes(first: Path, second: Path) -> bool:
                     return True
     except OSError:
         return False
+
+
+def stage_link(source: Path, folder: Path) -> Path:
+    """Return a temporary name in *folder* for the file *source* (a hard link, else a copy)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = _create_temp(folder)
+        os.close(fd)
+        temp.unlink()
+        try:
+            os.link(source, temp)
+        except OSError:
+            shutil.copyfile(source, temp)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot write into {folder}: {exc.strerror or exc}") from exc
+    return temp
 
 
 def _create_temp(folder: Path) -> tuple[int, Path]:

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -15,17 +14,16 @@ from typing import Any, BinaryIO
 
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
-from .._names import NameBook, check_name
+from .._names import check_name
 from ..exceptions import (
     AssetNotFoundError,
-    OutputExistsError,
     StoreReadError,
     StoreWriteError,
 )
 from ..protocols import OnConflict, WrittenExport
 from ._exports import publish, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
-from ._fsspec_io import ReadErrors, discard, filesystem, is_local, words
+from ._fsspec_io import ReadErrors, Uploader, filesystem, is_local, words
 from ._handles import describe_each, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import SNIFF_BYTES, sniff_type, stem
@@ -34,7 +32,6 @@ __all__ = ["FsspecStore"]
 
 _SPOOL_IN_MEMORY = 8 << 20
 _COPY_BLOCK = 1 << 20
-_MAX_RENAMES = 10_000
 
 
 class FsspecStore:
@@ -102,6 +99,7 @@ class FsspecStore:
         self._fs, self._root = filesystem(source, storage_options)
         self._out_fs, self._out = filesystem(output, storage_options)
         self._local_out = is_local(self._out_fs)
+        self._uploader = Uploader(self._out_fs, self._out, output, block_size)
         self._listing: dict[str, Mapping[str, Any]] | None = None
         self._swept = False
         if self._out_fs.protocol == self._fs.protocol and self._out == self._root:
@@ -257,13 +255,7 @@ class FsspecStore:
     # -- exports
 
     def _location(self, name: str) -> str:
-        protocol = (
-            self._out_fs.protocol
-            if isinstance(self._out_fs.protocol, str)
-            else self._out_fs.protocol[0]
-        )
-        path = f"{self._out}/{name}".lstrip("/") if protocol != "file" else f"{self._out}/{name}"
-        return f"{protocol}://{path}"
+        return self._uploader.location(name)
 
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
@@ -282,59 +274,7 @@ class FsspecStore:
                 spool.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
-            if on_conflict is OnConflict.REPLACE:
-                self._put(spool, name, "wb")
-                return WrittenExport(name, self._location(name), size)
-            book = NameBook()
-            candidate = book.claim(name)
-            for _ in range(_MAX_RENAMES):
-                try:
-                    self._put(spool, candidate, "xb")
-                except FileExistsError:
-                    if self._holds(candidate, size, digest.hexdigest()):
-                        return WrittenExport(candidate, self._location(candidate), size, True)
-                    if on_conflict is not OnConflict.RENAME:
-                        raise OutputExistsError(
-                            f"{name} already exists in {self.output} and was not written by this "
-                            "job; it was left untouched (choose another conflict policy to "
-                            "replace, rename or skip it)",
-                            name=name,
-                            location=self._location(name),
-                        ) from None
-                    candidate = book.claim(name)
-                    continue
-                return WrittenExport(candidate, self._location(candidate), size)
-        raise StoreWriteError(f"cannot write {name}: no free name among {_MAX_RENAMES} variants")
-
-    def _put(self, spool: Any, name: str, mode: str) -> None:
-        """Upload the spooled export as *name*: one PUT, or one multipart upload aborted on failure."""
-        spool.seek(0)
-        path = f"{self._out}/{name}"
-        target = None
-        try:
-            target = self._out_fs.open(path, mode, block_size=self.block_size)
-            shutil.copyfileobj(spool, target, _COPY_BLOCK)
-            target.close()
-        except FileExistsError:
-            discard(target)
-            raise
-        except Exception as exc:
-            discard(target)
-            raise StoreWriteError(f"cannot write {name} to {self.output}: {words(exc)}") from exc
-
-    def _holds(self, name: str, size: int, sha256: str) -> bool:
-        """Whether the export *name* holds exactly the bytes of *size* and *sha256*."""
-        try:
-            with self.open_export(name) as f:
-                digest, total = hashlib.sha256(), 0
-                while block := f.read(_COPY_BLOCK):
-                    digest.update(block)
-                    total += len(block)
-                    if total > size:
-                        return False
-        except (OSError, KeyError):
-            return False
-        return total == size and digest.hexdigest() == sha256
+            return self._uploader.publish(spool, name, size, digest.hexdigest(), on_conflict)
 
     def open_export(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the export *name* for reading; ``KeyError`` if there is none."""

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import shutil
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from .._assets import AssetHandle
-from ..exceptions import StoreReadError
+from .._names import NameBook
+from ..exceptions import OutputExistsError, StoreReadError, StoreWriteError
+from ..protocols import OnConflict, WrittenExport
 
-__all__ = ["ReadErrors", "discard", "filesystem", "is_local", "words"]
+__all__ = ["ReadErrors", "Uploader", "discard", "filesystem", "is_local", "words"]
+
+_COPY_BLOCK = 1 << 20
+_MAX_RENAMES = 10_000
 
 _BACKENDS = {
     "s3": "s3fs",
@@ -108,3 +115,85 @@ class ReadErrors(io.RawIOBase):
         with contextlib.suppress(Exception):
             self._stream.close()
         super().close()
+
+
+class Uploader:
+    """Publish spooled files under one fsspec folder in one step each, as the conflict policy says.
+
+    One PUT or one multipart upload (visible only once it completes, aborted on failure) per
+    file. Under ``error``, ``skip`` and ``rename`` the write is conditional (``xb``: on S3 an
+    ``If-None-Match: *`` PUT); a name taken by the same bytes is an earlier attempt: kept.
+    """
+
+    def __init__(self, fs: Any, folder: str, label: str, block_size: int) -> None:
+        self.fs = fs
+        self.folder = folder
+        self.label = label
+        self.block_size = block_size
+
+    def location(self, name: str) -> str:
+        """The URL of *name* in the folder."""
+        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        path = f"{self.folder}/{name}"
+        return f"{protocol}://{path if protocol == 'file' else path.lstrip('/')}"
+
+    def publish(
+        self, spool: IO[bytes], name: str, size: int, sha256: str, on_conflict: OnConflict
+    ) -> WrittenExport:
+        """Upload *spool* (*size* bytes with *sha256*) as *name*, or a free variant under ``rename``.
+
+        Raises:
+            OutputExistsError: *name* holds other bytes and the policy is ``error`` or ``skip``.
+            StoreWriteError: the backend refused or dropped the upload (nothing is left of it).
+        """
+        if on_conflict is OnConflict.REPLACE:
+            self._put(spool, name, "wb")
+            return WrittenExport(name, self.location(name), size)
+        book = NameBook()
+        candidate = book.claim(name)
+        for _ in range(_MAX_RENAMES):
+            try:
+                self._put(spool, candidate, "xb")
+            except FileExistsError:
+                if self._holds(candidate, size, sha256):
+                    return WrittenExport(candidate, self.location(candidate), size, True)
+                if on_conflict is not OnConflict.RENAME:
+                    raise OutputExistsError(
+                        f"{name} already exists in {self.label} and was not written by this "
+                        "job; it was left untouched (choose another conflict policy to "
+                        "replace, rename or skip it)",
+                        name=name,
+                        location=self.location(name),
+                    ) from None
+                candidate = book.claim(name)
+                continue
+            return WrittenExport(candidate, self.location(candidate), size)
+        raise StoreWriteError(f"cannot write {name}: no free name among {_MAX_RENAMES} variants")
+
+    def _put(self, spool: IO[bytes], name: str, mode: str) -> None:
+        spool.seek(0)
+        target = None
+        try:
+            target = self.fs.open(f"{self.folder}/{name}", mode, block_size=self.block_size)
+            shutil.copyfileobj(spool, target, _COPY_BLOCK)
+            target.close()
+        except FileExistsError:
+            discard(target)
+            raise
+        except Exception as exc:
+            discard(target)
+            raise StoreWriteError(f"cannot write {name} to {self.label}: {words(exc)}") from exc
+
+    def _holds(self, name: str, size: int, sha256: str) -> bool:
+        """Whether *name* holds exactly the bytes of *size* and *sha256*."""
+        try:
+            with self.fs.open(f"{self.folder}/{name}", "rb", block_size=self.block_size) as f:
+                digest, total = hashlib.sha256(), 0
+                while block := f.read(_COPY_BLOCK):
+                    digest.update(block)
+                    total += len(block)
+                    if total > size:
+                        return False
+        except Exception:  # noqa: BLE001 - unreadable is not the same bytes
+            return False
+        return total == size and digest.hexdigest() == sha256

@@ -6,10 +6,9 @@ import contextlib
 import hashlib
 import os
 import shutil
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
@@ -17,17 +16,24 @@ from .._assets import Asset, AssetHandle
 from .._log import JobLog
 from .._names import check_name
 from .._records import AssetStatus
-from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest
+from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
 from ..exceptions import StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
-from ._exports import TEMP_PREFIX, publish, sweep_temporaries
+from ._archive import ArchiveEntry, ArchiveWriter
+from ._exports import commit, publish, stage_link, sweep_temporaries
 from ._handles import describe_each
+
+if TYPE_CHECKING:
+    from .._job import ExportJob
+    from .._run import AssetProgress, ProgressCallback
+    from ._fsspec_io import Uploader
 
 __all__ = ["ZipStore"]
 
 #: Every entry's timestamp: the earliest a ZIP can hold, so two runs give the same bytes.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-_BLOCK = 1 << 20
+#: The folder of the spool that holds the archive (or its volumes) while it is written.
+PARTS_FOLDER = ".archive"
 _ENTRY_OVERHEAD = 30 + 46 + 2 * 28  # local header, central entry, ZIP64 extras (without the name)
 
 
@@ -35,15 +41,21 @@ class ZipStore:
     """Deliver the exports of a job as one ZIP (ZIP64: no 4 GB or 65,535-entry limit).
 
     Originals come from *originals* (any ``AssetStore``); ``write_export`` spools each export into
-    a folder beside the archive (``ARCHIVE.parts/``, written atomically as ``DirectoryStore``
-    writes), so memory does not grow with the archive and the conflict policy holds inside it: no
-    two entries ever share a name. ``finish(log)`` then writes the archive: the entries in job order
-    (the order of ``log.outcomes``, whatever order workers finished in), stored as they are (images
-    are compressed already), every timestamp ``1980-01-01 00:00``, and the export manifest
-    (``exportjob-manifest.json`` and ``.csv``) last, so the same job gives the same bytes. The
-    archive is written under a temporary name and renamed at the end: an interrupted job never
-    leaves a complete-looking archive, and running it again (with the same journal, kept in the
-    spool folder by the CLI) finishes it.
+    a local folder (*spool*, by default ``ARCHIVE.parts/`` beside a local archive; written
+    atomically as ``DirectoryStore`` writes), so memory does not grow with the archive and the
+    conflict policy holds inside it: no two entries ever share a name. The archive is written in
+    the spool too, under a temporary name and without a central directory until the end, so an
+    interrupted job never leaves a complete-looking archive. Its entries are in job order (the
+    order of ``log.outcomes``, whatever order workers finished in), stored as they are (images
+    are compressed already), every timestamp ``1980-01-01 00:00``, the export manifest
+    (``exportjob-manifest.json`` and ``.csv``) last, so the same job gives the same bytes.
+
+    With ``progress=store.stream(job)`` the archive grows while the job runs: each export is
+    appended as soon as every asset before it has finished. ``finish(log)`` appends the rest,
+    writes the manifest and the central directory, and publishes the archive in one step: a
+    rename for a local *archive*, one PUT or multipart upload for a URL (``s3://bucket/job.zip``,
+    with the fsspec extra; *storage_options* go to the file system). Running the job again with
+    the same journal (the CLI keeps it in the spool) after a kill continues the archive.
 
     With *volume_size* (bytes) the archive is split into complete ZIPs ``NAME-001.zip``,
     ``NAME-002.zip``, ... each at most that size (an entry larger than it gets a volume of its
@@ -58,9 +70,10 @@ class ZipStore:
     >>> originals.add("h1", b"%PDF-1.4 ...", file_name="brochure.pdf")
     >>> folder = tempfile.mkdtemp()
     >>> store = ZipStore(originals, f"{folder}/delivery.zip")
+    >>> job = ExportJob(asset_handles=["h1"], fmt="orig")
     >>> with ExportEngine(store, CopyConverter()) as engine:
-    ...     log = engine.run(ExportJob(asset_handles=["h1"], fmt="orig"), JobContext(company="default"))
-    >>> [p.name for p in store.finish(log)]
+    ...     log = engine.run(job, JobContext(company="default"), progress=store.stream(job))
+    >>> [w.name for w in store.finish(log)]
     ['delivery.zip']
     >>> zipfile.ZipFile(f"{folder}/delivery.zip").namelist()
     ['brochure.pdf', 'exportjob-manifest.json', 'exportjob-manifest.csv']
@@ -72,18 +85,40 @@ class ZipStore:
         archive: str | os.PathLike[str],
         *,
         volume_size: int | None = None,
+        spool: str | os.PathLike[str] | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         if volume_size is not None and volume_size < 1:
             msg = f"volume_size must be positive, got {volume_size}"
             raise ValueError(msg)
         self.originals = originals
-        self.archive = Path(archive).absolute()
         self.volume_size = volume_size
-        self.spool = self.archive.with_name(self.archive.name + ".parts")
+        text = os.fspath(archive)
+        self._uploader: Uploader | None = None
+        if "://" in text:
+            from ._fsspec_io import Uploader, filesystem  # noqa: PLC0415 - the optional extra
+
+            fs, path = filesystem(text, storage_options)
+            folder, _, self._name = path.rpartition("/")
+            self._uploader = Uploader(fs, folder, text.rpartition("/")[0], 5 << 20)
+            self.archive = text
+            if spool is None:
+                digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+                spool = Path.cwd() / ".exportjob" / f"{self._name}-{digest}.parts"
+        else:
+            local = Path(text).absolute()
+            self._name, self.archive = local.name, str(local)
+            spool = local.with_name(local.name + ".parts") if spool is None else spool
+        check_name(self._name)
+        self._folder = self.archive.rpartition("/")[0]
+        self.spool = Path(spool).absolute()
         self._swept = False
+        self._writers = self._load()
+        self._held: list[ArchiveEntry] = [e for w in self._writers for e in w.entries]
+        self._position = 0
 
     def __repr__(self) -> str:
-        return f"ZipStore({self.originals!r}, {str(self.archive)!r})"
+        return f"ZipStore({self.originals!r}, {self.archive!r})"
 
     def describe(self, handle: AssetHandle) -> Asset:
         """Describe *handle* with the originals' store."""
@@ -117,86 +152,190 @@ class ZipStore:
         )
 
     def read_export(self, name: str) -> bytes:
-        """Return the spooled entry *name* (before ``finish``); ``KeyError`` if there is none."""
+        """Return the entry *name* (before ``finish``); ``KeyError`` if there is none."""
         check_name(name)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             return (self.spool / name).read_bytes()
-        except FileNotFoundError:
-            raise KeyError(name) from None
+        for writer in self._writers:
+            for entry in writer.entries:
+                if entry.name == name:
+                    with writer.path.open("rb") as stream:
+                        stream.seek(entry.end - entry.size)
+                        return stream.read(entry.size)
+        raise KeyError(name)
 
-    def finish(self, log: JobLog) -> tuple[Path, ...]:
-        """Write the archive (or its volumes) of the job of *log*; return the files written.
+    def stream(self, job: ExportJob) -> ProgressCallback:
+        """Return a progress callback that grows the archive while *job* runs.
 
-        Only exported assets become entries; the manifest lists every asset. The spool folder is
-        removed afterwards (with any journal in it).
+        Pass it to ``ExportEngine.run(..., progress=store.stream(job))``: whenever the next assets
+        in job order have finished, their entries are appended to the archive being written (under
+        its temporary name) and their spooled files removed, so the spool holds only exports that
+        finished before an earlier asset. ``finish`` still writes the rest and publishes the archive.
+        A failure to append is logged by the engine; the archive stops growing and ``finish`` tries
+        again (and raises ``StoreWriteError`` if it fails again).
+        """
+        return _Follower(self, job.unique_handles)
+
+    def finish(
+        self, log: JobLog, *, on_conflict: OnConflict | str = OnConflict.ERROR
+    ) -> tuple[WrittenExport, ...]:
+        """Write the rest of the archive (or its volumes) of the job of *log* and publish it.
+
+        Only exported assets become entries; the manifest lists every asset. Each finished archive
+        is published in one step as *on_conflict* says: a name already taken by other bytes is
+        never silently replaced (``error`` and ``skip`` raise ``OutputExistsError``, ``rename``
+        publishes ``NAME-2.zip``, ``replace`` replaces it); taken by the same bytes, it is kept.
+        On an object store that is one conditional PUT or multipart upload (``If-None-Match: *``
+        on S3). The spool folder is removed afterwards (with any journal in it).
 
         Raises:
-            StoreWriteError: the archive could not be written (no archive is left under its name).
+            StoreWriteError: the archive could not be written or published (nothing partial is
+                left under its name).
         """
-        names = [
+        policy = OnConflict(on_conflict)
+        self._advance(
             o.output_name
             for o in log.outcomes
             if o.status is AssetStatus.EXPORTED and o.output_name is not None
-        ]
-        digests: dict[str, str] = {}
-        volumes = self._volumes(names)
-        targets = self._targets(len(volumes))
-        written: list[Path] = []
+        )
+        if not self._writers:
+            self._writers.append(ArchiveWriter(self._part(1)))
+        targets = self._targets(len(self._writers))
+        written: list[WrittenExport] = []
         try:
-            for index, (entries, target) in enumerate(zip(volumes, targets, strict=True)):
-                self._write_volume(target, entries, log, digests, first=index == 0)
-                written.append(target)
+            for index, (writer, target) in enumerate(zip(self._writers, targets, strict=True)):
+                entries = {e.name: e.sha256 for e in writer.entries}
+                manifest = build_manifest(
+                    _only(log, set(entries), first=index == 0), digests=entries
+                )
+                size = writer.close(manifest.contents().items())
+                written.append(self._publish(writer.path, target, size, policy))
         except OSError as exc:
+            if isinstance(exc, StoreWriteError):
+                raise
             raise StoreWriteError(f"cannot write the archive {self.archive}: {exc}") from exc
         shutil.rmtree(self.spool, ignore_errors=True)
+        self._writers = []
         return tuple(written)
 
-    def _targets(self, count: int) -> list[Path]:
-        if self.volume_size is None:
-            return [self.archive]
-        stem, suffix = self.archive.stem, self.archive.suffix or ".zip"
-        return [self.archive.with_name(f"{stem}-{i:03d}{suffix}") for i in range(1, count + 1)]
+    # -- the archive as it grows
 
-    def _volumes(self, names: list[str]) -> list[list[str]]:
-        if self.volume_size is None:
-            return [names]
-        volumes: list[list[str]] = [[]]
-        used = 0
+    def _part(self, number: int) -> Path:
+        return self.spool / PARTS_FOLDER / f"part-{number:03d}.zip"
+
+    def _load(self) -> list[ArchiveWriter]:
+        writers = []
+        number = 1
+        while self._part(number).exists():
+            writers.append(ArchiveWriter(self._part(number)))
+            number += 1
+        return writers
+
+    def _advance(self, names: Iterable[str]) -> None:
+        """Make the archive hold *names*, the exported entries of the job in order, so far."""
+        self._position = 0
         for name in names:
-            size = (self.spool / name).stat().st_size + _ENTRY_OVERHEAD + 2 * len(name.encode())
-            if volumes[-1] and used + size > self.volume_size:
-                volumes.append([])
-                used = 0
-            volumes[-1].append(name)
-            used += size
-        return volumes
+            self._take(name)
 
-    def _write_volume(
-        self, target: Path, entries: list[str], log: JobLog, digests: dict[str, str], *, first: bool
-    ) -> None:
-        temp = target.with_name(f"{TEMP_PREFIX}{target.name}.{os.getpid()}.part")
+    def _take(self, name: str) -> None:
+        """Make *name* the archive's next entry (``_position``): checked if held, else appended.
+
+        An entry the archive holds already (written before a kill) is checked against its
+        export spooled again, if there is one; anything else is appended from the spool.
+        """
+        if self._position < len(self._held):
+            self._check(self._held[self._position], name)
+            self._position += 1
+            return
+        source = self.spool / name
         try:
-            with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for name in entries:
-                    with (self.spool / name).open("rb") as source:
-                        digest = hashlib.sha256()
-                        with archive.open(_info(name), "w", force_zip64=True) as entry:
-                            while block := source.read(_BLOCK):
-                                entry.write(block)
-                                digest.update(block)
-                        digests[name] = digest.hexdigest()
-                listed = set(entries)
-                manifest = build_manifest(
-                    _only(log, listed, first=first),
-                    lambda n: (self.spool / n).open("rb"),
-                    digests=digests,
-                )
-                for name, data in manifest.contents().items():
-                    archive.writestr(_info(name), data)
-            temp.replace(target)
+            size = source.stat().st_size
+        except FileNotFoundError:
+            raise StoreWriteError(
+                f"cannot write the archive {self.archive}: the export {name} is neither in "
+                "the archive nor in its spool (run the job again with --restart)"
+            ) from None
+        writer = self._writer_for(size + _ENTRY_OVERHEAD + 2 * len(name.encode()))
+        with source.open("rb") as stream:
+            self._held.append(writer.append(name, stream))
+        self._position += 1
+        source.unlink()
+
+    def _check(self, entry: ArchiveEntry, name: str) -> None:
+        if entry.name != name:
+            raise StoreWriteError(
+                f"the unfinished archive {self.archive} holds {entry.name} where this job has "
+                f"{name}: it was written by another job (run it again with --restart)"
+            )
+        source = self.spool / name
+        if not source.exists():
+            return
+        with source.open("rb") as stream:
+            _, sha256 = file_digest(stream)
+        if sha256 != entry.sha256:
+            raise StoreWriteError(
+                f"the unfinished archive {self.archive} holds another version of {name} than "
+                "the one exported again (run the job again with --restart)"
+            )
+        source.unlink()
+
+    def _writer_for(self, size: int) -> ArchiveWriter:
+        if not self._writers:
+            self._writers.append(ArchiveWriter(self._part(1)))
+        current = self._writers[-1]
+        if self.volume_size is not None and current.entries:
+            used = sum(e.size + _ENTRY_OVERHEAD + 2 * len(e.name.encode()) for e in current.entries)
+            if used + size > self.volume_size:
+                current = ArchiveWriter(self._part(len(self._writers) + 1))
+                self._writers.append(current)
+        return current
+
+    # -- publishing
+
+    def _targets(self, count: int) -> list[str]:
+        if self.volume_size is None:
+            return [self._name]
+        stem, dot, suffix = self._name.rpartition(".")
+        stem, suffix = (stem, f".{suffix}") if dot else (self._name, ".zip")
+        return [f"{stem}-{i:03d}{suffix}" for i in range(1, count + 1)]
+
+    def _publish(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
+        with part.open("rb") as stream:
+            _, sha256 = file_digest(stream)
+            if self._uploader is not None:
+                return self._uploader.publish(stream, name, size, sha256, policy)
+        folder = Path(self._folder)
+        staged = stage_link(part, folder)  # the part survives: a resumed finish still has it
+        try:
+            return commit(folder, staged, name, size, policy)
         finally:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+            staged.unlink(missing_ok=True)
+
+
+class _Follower:
+    """The progress callback of ``ZipStore.stream``: appends the finished prefix of the job."""
+
+    def __init__(self, store: ZipStore, handles: Sequence[AssetHandle]) -> None:
+        self.store = store
+        self.handles = handles
+        self.next = 0
+        self.waiting: dict[AssetHandle, str | None] = {}
+        self.failed = False
+
+    def __call__(self, event: AssetProgress) -> None:
+        outcome = event.outcome
+        exported = outcome.status is AssetStatus.EXPORTED and outcome.output_name is not None
+        self.waiting[outcome.handle] = outcome.output_name if exported else None
+        while self.next < len(self.handles) and self.handles[self.next] in self.waiting:
+            name = self.waiting.pop(self.handles[self.next])
+            self.next += 1
+            if name is None or self.failed:
+                continue
+            try:
+                self.store._take(name)  # noqa: SLF001 - the store's own callback
+            except Exception:
+                self.failed = True  # finish tries again
+                raise
 
 
 def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
@@ -208,11 +347,3 @@ def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
         or (first and o.status is not AssetStatus.EXPORTED)
     )
     return attrs.evolve(log, outcomes=kept)
-
-
-def _info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-    info.compress_type = zipfile.ZIP_STORED
-    info.create_system = 3  # Unix, whatever the platform, for the same bytes everywhere
-    info.external_attr = 0o100644 << 16
-    return info
