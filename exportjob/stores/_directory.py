@@ -120,6 +120,19 @@ class DirectoryStore:
             size=None if found is None else found[0].st_size,
         )
 
+    def file_name_of(self, handle: AssetHandle) -> str | None:
+        """The file name ``describe`` gives *handle*, from the manifest or the handle (no I/O).
+
+        ``NamedHandles``: the handle is the path, so its last part is the file name unless the
+        manifest renames it; None for a handle that cannot name a file here.
+        """
+        value = AssetHandle.of(handle).value
+        entry = self._entries.get(value)
+        if entry is not None and entry.file_name:
+            return entry.file_name
+        parts = handle_parts(value)
+        return None if parts is None else parts[-1]
+
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original file of *handle* for reading, in binary."""
         handle = AssetHandle.of(handle)

@@ -106,6 +106,12 @@ class MemoryStore:
             raise AssetNotFoundError(f"no asset with handle {handle}", handle=str(handle))
         return stored.asset
 
+    def file_name_of(self, handle: AssetHandle) -> str | None:
+        """The file name of the asset *handle* as added (``NamedHandles``); None if unknown."""
+        with self._lock:
+            stored = self._assets.get(AssetHandle.of(handle))
+        return None if stored is None else stored.asset.file_name
+
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original of *handle* as an in-memory stream."""
         handle = AssetHandle.of(handle)
