@@ -104,7 +104,13 @@ def test_any_file_name_gives_a_checked_plain_name(file_name: str, fmt: str | Non
 
 UNSAFE = [
     "",
-    "a/b",
+    "/a",
+    "a/",
+    "a//b",
+    "a/./b",
+    "a/../b",
+    "../b",
+    "a/CON/b",
     "a\\b",
     "..",
     ".",
@@ -119,6 +125,12 @@ UNSAFE = [
 
 def _check(name: str, _tmp_path: Path) -> None:
     check_name(name)
+
+
+def test_check_name_refuses_a_folder_that_stores_keeping_folders_accept() -> None:
+    with pytest.raises(UnsafeNameError, match="path separators"):
+        check_name("a/b")
+    assert MemoryStore().write_export("a/b", [b"x"]).name == "a/b"
 
 
 def _memory(name: str, _tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import attrs
 
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
-from .._names import NameBook, check_name
+from .._names import NameBook, check_path
 from ..exceptions import AssetNotFoundError, OutputExistsError
 from ..protocols import OnConflict, WrittenExport
 from ._sniff import sniff_type, stem
@@ -130,8 +130,11 @@ class MemoryStore:
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
     ) -> WrittenExport:
-        """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived."""
-        check_name(name)
+        """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived.
+
+        *name* may be a relative path of safe names (``a/x.jpg``): it is kept as the key.
+        """
+        check_path(name)
         data = b"".join(chunks)
         with self._lock:
             existing = self._exports.get(name)
@@ -157,7 +160,7 @@ class MemoryStore:
 
     def add_export(self, name: str, data: bytes) -> None:
         """Put an export in place as if written earlier (a test of conflicts starts from one)."""
-        check_name(name)
+        check_path(name)
         with self._lock:
             self._exports[name] = data
 
