@@ -81,12 +81,13 @@ def folder_beneath(root: Path, parts: Sequence[str]) -> tuple[Path, int | None]:
     root.mkdir(parents=True, exist_ok=True)
     if not _AT_SUPPORTED or os.mkdir not in os.supports_dir_fd:  # pragma: no cover - Windows
         return _folder_by_path(root, parts), None
+    bad = next((p for p in parts if p in {"", ".", ".."} or "/" in p), None)
+    if bad is not None:
+        raise OSError(errno.EINVAL, f"not a folder name: {bad!r}")
     flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
     fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     try:
         for part in parts:
-            if part in {"", ".", ".."} or "/" in part:
-                raise OSError(errno.EINVAL, f"not a folder name: {part!r}")
             with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o777, dir_fd=fd)
             child = os.open(part, flags, dir_fd=fd)
