@@ -5,10 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
@@ -22,8 +19,9 @@ from exportjob import (
     plan_exports,
 )
 from exportjob.converters import PillowConverter
-from exportjob.protocols import AssetStore, NamedHandles, OnConflict, WrittenExport
+from exportjob.protocols import AssetStore, NamedHandles
 from exportjob.stores import DirectoryStore, MemoryStore
+from exportjob.testing import FaultyStore
 from exportjob.testing.images import encode, gradient
 
 ACME = JobContext(company="acme")
@@ -42,11 +40,12 @@ EXPECTED = ["hopper-2.jpg", "hopper.jpg", "logo-3.jpg", "logo-2.jpg", "logo.jpg"
 JOB = ExportJob(asset_handles=list(FILES), fmt="convert", is_modifier="&fmt=jpeg")
 
 
-class Latent:
-    """A store whose describes take a random (seeded) time; the capability is forwarded or not."""
+class Latent(FaultyStore):
+    """A store whose describes take a random (seeded) time, without the capability."""
 
     def __init__(self, inner: MemoryStore | DirectoryStore, seed: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
+        self.named = inner
         self.random = random.Random(seed)
         self.lock = threading.Lock()
 
@@ -54,20 +53,14 @@ class Latent:
         with self.lock:
             pause = self.random.random() * 0.003
         time.sleep(pause)
-        return self.inner.describe(handle)
-
-    def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
-        return self.inner.open_original(handle)
-
-    def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
-    ) -> WrittenExport:
-        return self.inner.write_export(name, chunks, on_conflict=on_conflict)
+        return super().describe(handle)
 
 
 class LatentNamed(Latent):
+    """The same, telling file names as its inner store does (``NamedHandles``)."""
+
     def file_name_of(self, handle: AssetHandle) -> str | None:
-        return self.inner.file_name_of(handle)
+        return self.named.file_name_of(handle)
 
 
 def memory_store() -> MemoryStore:
