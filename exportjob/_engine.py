@@ -103,6 +103,9 @@ class ExportEngine:
             the number of workers, so a latency-bound store keeps every worker busy).
         max_in_flight: how many assets may be between entering and ending at once (default
             four per worker): the bound on the engine's memory per job.
+        keep_folders: keep the folders of the handles in the output names (``a/x.jpg`` is
+            written as ``a/x.jpg``, not ``x.jpg``), each folder made safe; the store must accept
+            such names (``DirectoryStore``, ``MemoryStore`` and ``FsspecStore`` do).
 
     >>> from exportjob import ExportJob, JobContext
     >>> from exportjob.converters import CopyConverter
@@ -129,8 +132,10 @@ class ExportEngine:
         on_conflict: OnConflict | str = OnConflict.ERROR,
         describe_concurrency: int | None = None,
         max_in_flight: int | None = None,
+        keep_folders: bool = False,
     ) -> None:
         self.store = store
+        self.keep_folders = keep_folders
         self.converter = converter if converter is not None else _default_converter()
         self.notifier = notifier
         self.macros = macros
@@ -194,6 +199,8 @@ class ExportEngine:
             settings=self.settings,
             converter=self.converter,
             on_conflict=self.on_conflict,
+            # only when set, so the keys of journals written before the option still match
+            **({"keep_folders": True} if self.keep_folders else {}),
         )
 
     def close(self) -> None:
@@ -329,7 +336,12 @@ class ExportEngine:
         return None if path is None else Journal(path, self.journal_key(prepared.job))
 
     def _planner(self, prepared: _Prepared) -> Planner:
-        return Planner(prepared.job, prepared.request, company=prepared.context.company)
+        return Planner(
+            prepared.job,
+            prepared.request,
+            company=prepared.context.company,
+            keep_folders=self.keep_folders,
+        )
 
     def _settings(self) -> PipelineSettings:
         return self._pools.settings(self.store, self.converter, self.on_conflict)

@@ -7,10 +7,21 @@ import unicodedata
 
 from .exceptions import UnsafeNameError
 
-__all__ = ["MAX_NAME_BYTES", "NameBook", "check_name", "safe_name", "split_name"]
+__all__ = [
+    "MAX_NAME_BYTES",
+    "MAX_PATH_BYTES",
+    "NameBook",
+    "check_name",
+    "check_path",
+    "safe_folders",
+    "safe_name",
+    "split_name",
+]
 
 MAX_NAME_BYTES = 200
 """The longest output name, in UTF-8 bytes, that ``check_name`` accepts and ``safe_name`` makes."""
+MAX_PATH_BYTES = 1000
+"""The longest relative output path (folders kept), in UTF-8 bytes, that ``check_path`` accepts."""
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul"}
@@ -23,7 +34,7 @@ _RESERVED = frozenset(
 def split_name(name: str) -> tuple[str, str]:
     """Split *name* into stem and extension (``"a.tar.gz"`` -> ``("a.tar", ".gz")``; dotfiles keep it)."""
     dot = name.rfind(".")
-    if dot <= 0:
+    if dot <= name.rfind("/") + 1:  # no dot in the last component, or a dotfile
         return name, ""
     return name[:dot], name[dot:]
 
@@ -92,6 +103,49 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_path(name: str) -> str:
+    """Return *name* if it is a relative path of plain file names (``a/b/x.jpg``); else raise.
+
+    Each ``/``-separated component must pass ``check_name`` (so no empty part, ``.``, ``..``, drive
+    or absolute path), and the whole is at most ``MAX_PATH_BYTES`` bytes. Stores that keep folders
+    call this instead of ``check_name``.
+    """
+    if not isinstance(name, str) or not name:
+        raise UnsafeNameError("an output name must be a non-empty string", name=str(name))
+    try:
+        for part in name.split("/"):
+            check_name(part)
+    except UnsafeNameError as exc:
+        raise UnsafeNameError(f"{exc.message} (in {name!r})", name=name) from None
+    if len(name.encode("utf-8", "replace")) > MAX_PATH_BYTES:
+        raise UnsafeNameError(f"an output path must be at most {MAX_PATH_BYTES} bytes", name=name)
+    return name
+
+
+def safe_folders(handle: str) -> str:
+    """The folders of *handle* (all but its last part), each made safe, as ``a/b/`` (or ``""``).
+
+    Empty parts, ``.`` and ``..`` are dropped, so the folders never leave the export area; each
+    other part is made safe as a file name (``safe_name``). Folders that would make the path longer
+    than ``MAX_PATH_BYTES`` (with room for a file name) are dropped from the end.
+
+    >>> safe_folders("shoots/../2024//CON/x.jpg"), safe_folders("x.jpg")
+    ('shoots/2024/_CON/', '')
+    """
+    parts = _drop_invisible(_plain_unicode(handle)).replace("\\", "/").split("/")[:-1]
+    kept: list[str] = []
+    size = 0
+    for part in parts:
+        if part.strip(" .") == "":
+            continue
+        safe = safe_name(part, fallback="_")
+        size += len(safe.encode()) + 1
+        if size > MAX_PATH_BYTES - MAX_NAME_BYTES:
+            break
+        kept.append(safe)
+    return "".join(f"{part}/" for part in kept)
+
+
 def _truncate(text: str, limit: int) -> str:
     encoded = text.encode()
     if len(encoded) <= limit:
@@ -146,18 +200,48 @@ class NameBook:
 
     def __init__(self) -> None:
         self._used: set[str] = set()
+        self._reserved: dict[str, int] = {}
 
-    def claim(self, name: str) -> str:
-        """Claim *name*, or the first free numbered variant of it, and return what was claimed."""
+    def reserve(self, name: str) -> None:
+        """Keep *name* for a later ``claim(name, reserved=True)``: other claims skip it meanwhile.
+
+        A name may be kept for several owners (each ``reserve`` is one); it stays kept until every
+        one of them has claimed or released it.
+
+        >>> book = NameBook()
+        >>> book.reserve("a.jpg")
+        >>> book.claim("a.jpg"), book.claim("a.jpg", reserved=True)
+        ('a-2.jpg', 'a.jpg')
+        """
         key = name.casefold()
-        if key not in self._used:
+        self._reserved[key] = self._reserved.get(key, 0) + 1
+
+    def release(self, name: str) -> None:
+        """Give up one reservation of *name* (its owner will not claim it)."""
+        key = name.casefold()
+        count = self._reserved.pop(key, 0) - 1
+        if count > 0:
+            self._reserved[key] = count
+
+    def claim(self, name: str, *, reserved: bool = False) -> str:
+        """Claim *name*, or the first free numbered variant of it, and return what was claimed.
+
+        Names kept by ``reserve`` count as taken, except *name* itself for one of its owners
+        (*reserved*), who takes it if no one has yet.
+        """
+        key = name.casefold()
+        if reserved:
+            self.release(name)
+        if key not in self._used and (reserved or key not in self._reserved):
             self._used.add(key)
             return name
-        stem, ext = split_name(name)
+        folder, _, leaf = name.rpartition("/")
+        folder = f"{folder}/" if folder else ""
+        stem, ext = split_name(leaf)
         stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()) - 8)
         n = 2
-        while f"{stem}-{n}{ext}".casefold() in self._used:
+        while (key := f"{folder}{stem}-{n}{ext}".casefold()) in self._used or key in self._reserved:
             n += 1
-        candidate = f"{stem}-{n}{ext}"
-        self._used.add(candidate.casefold())
+        candidate = f"{folder}{stem}-{n}{ext}"
+        self._used.add(key)
         return candidate

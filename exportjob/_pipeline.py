@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ from ._records import AssetOutcome
 from ._run import JobRun
 from ._work import Workers, export_asset, lost_worker
 from .plans import ExportPlan, JobPlan, Planner, Refusal
-from .protocols import AssetStore, BatchDescriber, Converter, OnConflict
+from .protocols import AssetStore, BatchDescriber, Converter, NamedHandles, OnConflict
 
 __all__ = ["Pipeline", "describe_one"]
 
@@ -55,6 +55,20 @@ def describe_one(store: AssetStore, handle: AssetHandle) -> Described:
         code, message = classify(Stage.DESCRIBING, exc, handle.value)
         return AssetOutcome.for_failure(handle, code, message)
     return asset if asset.handle == handle else attrs.evolve(asset, handle=handle)
+
+
+def _own_names(
+    store: NamedHandles, handles: Iterable[AssetHandle], skip: Mapping[AssetHandle, AssetOutcome]
+) -> Iterator[tuple[AssetHandle, str | None]]:
+    """Each handle's own file name as the store tells it without I/O (None where it cannot)."""
+    for handle in handles:
+        if handle in skip:
+            continue
+        try:
+            name = store.file_name_of(handle)
+        except Exception:  # noqa: BLE001 - no name kept; describing it will say what is wrong
+            name = None
+        yield handle, name if isinstance(name, str) else None
 
 
 def _describe_batch(
@@ -157,6 +171,8 @@ class Pipeline:
         for outcome in skip.values():
             if outcome.output_name:
                 planner.claim(outcome.output_name)
+        if isinstance(settings.store, NamedHandles):
+            planner.reserve(_own_names(settings.store, run.job.unique_handles, skip))
 
     def plans(self) -> Iterator[ExportPlan | AssetOutcome]:
         """Describe and plan every handle, in job order, without exporting (``ExportEngine.plan``)."""
@@ -296,6 +312,7 @@ class Pipeline:
 
     def _plan(self, described: Described) -> ExportPlan | AssetOutcome:
         if isinstance(described, AssetOutcome):
+            self.planner.release(described.handle)
             return described
         try:
             return self.planner.plan(described)

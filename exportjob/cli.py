@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_conversion_settings(export)
     add_delivery_arguments(export)
+    _add_name_arguments(export)
     export.set_defaults(func=_export)
     add_verify_command(commands)
 
@@ -279,6 +280,17 @@ def _error(err: TextIO, message: object) -> int:
     return EXIT_USAGE
 
 
+def _add_name_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of how exports are named."""
+    names = parser.add_argument_group("output names")
+    names.add_argument(
+        "--keep-folders",
+        action="store_true",
+        help="keep the folders of the handles under the export area (a/x.jpg and b/x.jpg are "
+        "written as a/x.jpg and b/x.jpg, not x.jpg and x-2.jpg); each folder name is made safe",
+    )
+
+
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         delivery = open_delivery(args)
@@ -317,6 +329,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             workers=args.workers,
             progress=progress,
             on_conflict=args.on_conflict,
+            keep_folders=args.keep_folders,
         ) as engine:
             journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
             if args.restart:

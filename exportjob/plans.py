@@ -14,7 +14,7 @@ from ._assets import Asset, AssetHandle
 from ._enums import ExportFormat
 from ._formats import format_info
 from ._job import ExportJob
-from ._names import NameBook, safe_name, split_name
+from ._names import NameBook, safe_folders, safe_name, split_name
 from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
 from .language._macros import MacroLibrary
 from .language._resolve import ResolvedRequest, resolve_request
@@ -182,6 +182,17 @@ def _refused(asset: Asset, job: ExportJob, error: AssetError) -> ExportPlan:
     return ExportPlan(asset=asset, fmt=job.fmt, refusal=Refusal.from_error(error))
 
 
+def _output_name(
+    job: ExportJob, request: ResolvedRequest | None, file_name: str, *, fallback: str
+) -> str:
+    """The (made safe) output name of an asset whose own file name is *file_name*."""
+    if job.fmt is ExportFormat.ORIG or request is None:
+        return safe_name(file_name, fallback=fallback)
+    info = format_info(request.options.format.name)
+    extension = info.extension if info is not None else ""
+    return safe_name(file_name, extension=extension, fallback=fallback)
+
+
 def plan_export(
     asset: Asset,
     job: ExportJob,
@@ -233,7 +244,7 @@ def plan_export(
         return ExportPlan(
             asset=asset,
             fmt=job.fmt,
-            output_name=safe_name(asset.file_name, fallback=asset.name),
+            output_name=_output_name(job, request, asset.file_name, fallback=asset.name),
             warnings=request_warnings(job, None),
         )
     if request is None:
@@ -241,12 +252,10 @@ def plan_export(
         raise ValueError(msg)
     warnings = request_warnings(job, request)
     output_format = request.options.format
-    info = format_info(output_format.name)
-    extension = info.extension if info is not None else ""
     return ExportPlan(
         asset=asset,
         fmt=job.fmt,
-        output_name=safe_name(asset.file_name, extension=extension, fallback=asset.name),
+        output_name=_output_name(job, request, asset.file_name, fallback=asset.name),
         output_format=output_format,
         options=request.options,
         commands=request.commands,
@@ -260,36 +269,93 @@ class Planner:
     ``plan_exports`` and the engine both plan through it, so a plan shown in a notebook is the plan
     the engine runs. Names are made distinct as assets are planned (see ``NameBook``): the first
     asset keeps its name, the same job order always gives the same names.
+
+    ``reserve`` keeps an asset's own file name for it before it is planned, so an earlier asset
+    whose name was changed (a conversion's new extension, a name made safe) does not take it: it is
+    numbered instead. With *keep_folders*, an output name keeps the folders of the asset's handle
+    (``a/x.jpg``), each made safe (``safe_folders``).
+
+    >>> job = ExportJob(asset_handles=["g", "j"], fmt="convert", is_modifier="&fmt=jpeg")
+    >>> planner = Planner(job, resolve_job_request(job))
+    >>> planner.reserve([(AssetHandle("g"), "hopper.gif"), (AssetHandle("j"), "hopper.jpg")])
+    >>> [planner.plan(Asset(handle=h, type="Image", name="hopper", file_name=f, company="c")).output_name
+    ...  for h, f in [("g", "hopper.gif"), ("j", "hopper.jpg")]]
+    ['hopper-2.jpg', 'hopper.jpg']
     """
 
     def __init__(
-        self, job: ExportJob, request: ResolvedRequest | None, *, company: str | None = None
+        self,
+        job: ExportJob,
+        request: ResolvedRequest | None,
+        *,
+        company: str | None = None,
+        keep_folders: bool = False,
     ) -> None:
         self.job = job
         self.request = request
         self.company = company
+        self.keep_folders = keep_folders
         self._names = NameBook()
+        self._owners: dict[AssetHandle, str] = {}
 
     def claim(self, name: str) -> None:
         """Take *name* as already used by an asset of this job (one resumed from its journal)."""
         self._names.claim(name)
 
+    def reserve(self, file_names: Iterable[tuple[AssetHandle, str | None]]) -> None:
+        """Keep, for each handle not yet planned, its own file name, if it would be its output name.
+
+        *file_names* pairs handles with their own file names (None: unknown). A name is kept
+        until the first of the handles that have it is planned with it (the others, planned
+        after, are numbered) or all of them are planned or passed over (``release``); meanwhile
+        an asset whose output name would be it but is not its own is numbered.
+        """
+        for handle, file_name in file_names:
+            if not file_name or handle in self._owners:
+                continue
+            own = self._folders(handle) + file_name
+            if self._name_for(handle, file_name, fallback=file_name) == own:
+                self._names.reserve(own)
+                self._owners[handle] = own
+
+    def release(self, handle: AssetHandle) -> None:
+        """Give up the name kept for *handle*: it will not be planned (not found, resumed)."""
+        own = self._owners.pop(handle, None)
+        if own is not None:
+            self._names.release(own)
+
+    def _folders(self, handle: AssetHandle) -> str:
+        return safe_folders(handle.value) if self.keep_folders else ""
+
+    def _name_for(self, handle: AssetHandle, file_name: str, *, fallback: str) -> str:
+        return self._folders(handle) + _output_name(
+            self.job, self.request, file_name, fallback=fallback
+        )
+
     def plan(self, asset: Asset) -> ExportPlan:
         """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
         plan = plan_export(asset, self.job, self.request, company=self.company)
+        own = self._owners.pop(asset.handle, None)
         if not plan.accepted:
+            if own is not None:
+                self._names.release(own)
             return plan
-        name = self._names.claim(plan.output_name)
+        wanted = self._folders(asset.handle) + plan.output_name
+        owner = own is not None and own.casefold() == wanted.casefold()
+        if own is not None and not owner:
+            self._names.release(own)
+        name = self._names.claim(wanted, reserved=owner)
         if name == plan.output_name:
             return plan
+        if name == wanted:
+            return attrs.evolve(plan, output_name=name)
         return attrs.evolve(
             plan,
             output_name=name,
             warnings=(
                 *plan.warnings,
                 (
-                    f"output name {plan.output_name!r} is taken by another asset of this job; "
-                    f"written as {name!r}"
+                    f"output name {wanted!r} is taken by another asset of this job; written as {name!r}"
                 ),
             ),
         )
@@ -302,12 +368,21 @@ def plan_exports(
     company: str | None = None,
     macros: MacroLibrary | None = None,
     settings: ConversionSettings | None = None,
+    keep_folders: bool = False,
 ) -> tuple[ExportPlan, ...]:
     """Plan every asset of a job, in order, with distinct, deterministic output names.
 
     The request is resolved once; it raises ``ModifierError`` or ``MacroError`` if it is invalid.
+    An asset whose own file name is its output name keeps it, even when an earlier asset's changed
+    name would be the same (``Planner.reserve``). *keep_folders* keeps the handles' folders in the
+    names (see ``Planner``).
     """
+    assets = tuple(assets)
     planner = Planner(
-        job, resolve_job_request(job, macros=macros, settings=settings), company=company
+        job,
+        resolve_job_request(job, macros=macros, settings=settings),
+        company=company,
+        keep_folders=keep_folders,
     )
+    planner.reserve((a.handle, a.file_name) for a in assets)
     return tuple(planner.plan(a) for a in assets)

@@ -28,6 +28,7 @@ __all__ = [
     "DurableStore",
     "ExportReader",
     "FileBacked",
+    "NamedHandles",
     "Notifier",
     "OnConflict",
     "WrittenExport",
@@ -134,6 +135,23 @@ class ExportReader(Protocol):
 
     def read_export(self, name: str) -> bytes:
         """Return the bytes of the export *name*; ``KeyError`` or ``OSError`` if there is none."""
+        ...
+
+
+@runtime_checkable
+class NamedHandles(Protocol):
+    """Optional: a store that can tell a handle's own file name without reading anything.
+
+    The engine plans assets in job order as they are described, so it cannot know a later asset's
+    file name when it names an earlier one. A store that is one (``isinstance``, hence
+    ``runtime_checkable``) lets it keep, before planning, each asset's own file name for it: a
+    converted ``hopper.gif`` then becomes ``hopper-2.jpg`` and a later ``hopper.jpg`` keeps its
+    name. ``file_name_of`` must do no I/O (it is called for every handle of a job, up front) and
+    must agree with ``describe``'s ``file_name``; None means "not known without describing".
+    """
+
+    def file_name_of(self, handle: AssetHandle) -> str | None:
+        """The file name ``describe(handle)`` would give, if known without I/O; else None."""
         ...
 
 

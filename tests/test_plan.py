@@ -144,14 +144,14 @@ def test_plan_exports_gives_distinct_deterministic_names() -> None:
     job = ExportJob(asset_handles=[a.handle for a in assets], fmt="convert", is_modifier="&fmt=png")
     plans = plan_exports(assets, job)
     assert [p.output_name for p in plans] == [
+        "photo-2.png",  # photo.png is h2's own name: kept for it
         "photo.png",
-        "photo-2.png",
         "photo-3.png",
         "",
         "other.png",
     ]
-    assert any("photo-2.png" in w for w in plans[1].warnings)
-    assert plans[0].warnings == ()
+    assert any("photo-2.png" in w for w in plans[0].warnings)
+    assert plans[1].warnings == ()
     assert plans == plan_exports(assets, job)
 
 

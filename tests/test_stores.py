@@ -143,7 +143,9 @@ def test_memory_store_keeps_nothing_when_the_chunks_fail() -> None:
     assert store.exports == {}
 
 
-@pytest.mark.parametrize("name", ["../x.jpg", "a/b.jpg", "", "con.jpg", "x.jpg."])
+@pytest.mark.parametrize(
+    "name", ["../x.jpg", "a//b.jpg", "/a/b.jpg", "a/../b.jpg", "", "con.jpg", "x.jpg."]
+)
 @pytest.mark.parametrize("make", [MemoryStore, "directory"])
 def test_stores_refuse_unsafe_names(name: str, make: object, tmp_path: Path) -> None:
     store = MemoryStore() if make is MemoryStore else DirectoryStore(tmp_path, tmp_path / "out")

@@ -8,11 +8,13 @@ name with ``check_name``, so nothing lands outside their export area, and transl
 
 ``check_name`` accepts a plain, portable file name of at most ``MAX_NAME_BYTES`` bytes (UTF-8): the
 names the planner makes always pass it, and a store of a host's own calls it on every name it writes.
+``check_path`` accepts a relative path of such names (``a/x.jpg``, as ``keep_folders`` names exports);
+the shipped stores check with it, and a store that keeps folders calls it instead.
 """
 
 from __future__ import annotations
 
-from .._names import MAX_NAME_BYTES, check_name
+from .._names import MAX_NAME_BYTES, check_name, check_path
 from ._directory import DirectoryStore
 from ._fsspec import FsspecStore
 from ._manifest import MANIFEST_NAME
@@ -28,5 +30,6 @@ __all__ = [
     "MemoryStore",
     "ZipStore",
     "check_name",
+    "check_path",
     "sniff_type",
 ]

@@ -14,13 +14,14 @@ opened descriptor's device and inode must be the checked file's: a file swapped 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-__all__ = ["MISSING_ERRNOS", "find_beneath"]
+__all__ = ["MISSING_ERRNOS", "find_beneath", "folder_beneath"]
 
 _PATH = getattr(os, "O_PATH", 0)  # Linux: a directory that may only be searched can be walked
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -65,6 +66,49 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def folder_beneath(root: Path, parts: Sequence[str]) -> tuple[Path, int | None]:
+    """Create the folders *parts* beneath *root* (which is created too) and return the last one.
+
+    Each component is made (if missing) and opened relative to its parent's descriptor without
+    following links, so a symlink planted in the export area (to a folder outside) is refused
+    (``OSError``, ``ELOOP`` or ``ENOTDIR``), never followed, and a folder swapped for one meanwhile
+    cannot redirect the write: on Linux the path returned is ``/proc/self/fd/N`` of the open
+    descriptor (also returned: the caller closes it), so every later step stays in that folder.
+    Elsewhere the path is checked once, after it is made, to resolve beneath *root*.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    if not _AT_SUPPORTED or os.mkdir not in os.supports_dir_fd:  # pragma: no cover - Windows
+        return _folder_by_path(root, parts), None
+    bad = next((p for p in parts if p in {"", ".", ".."} or "/" in p), None)
+    if bad is not None:
+        raise OSError(errno.EINVAL, f"not a folder name: {bad!r}")
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+    fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    try:
+        for part in parts:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o777, dir_fd=fd)
+            child = os.open(part, flags, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    proc = Path(f"/proc/self/fd/{fd}")
+    if proc.is_dir():
+        return proc, fd
+    os.close(fd)  # pragma: no cover - no /proc: the path, checked
+    return _folder_by_path(root, parts), None  # pragma: no cover
+
+
+def _folder_by_path(root: Path, parts: Sequence[str]) -> Path:  # pragma: no cover - no dir_fd
+    folder = root.joinpath(*parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise OSError(errno.ELOOP, f"{folder} leads outside {root}")
+    return folder
 
 
 def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) -> Found | None:

@@ -10,11 +10,11 @@ from typing import Any, BinaryIO
 
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
-from .._names import check_name
+from .._names import check_path
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import find_beneath
-from ._exports import is_temporary, publish, sweep_temporaries, sync_folder
+from ._beneath import MISSING_ERRNOS, find_beneath
+from ._exports import is_temporary, publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
@@ -120,6 +120,19 @@ class DirectoryStore:
             size=None if found is None else found[0].st_size,
         )
 
+    def file_name_of(self, handle: AssetHandle) -> str | None:
+        """The file name ``describe`` gives *handle*, from the manifest or the handle (no I/O).
+
+        ``NamedHandles``: the handle is the path, so its last part is the file name unless the
+        manifest renames it; None for a handle that cannot name a file here.
+        """
+        value = AssetHandle.of(handle).value
+        entry = self._entries.get(value)
+        if entry is not None and entry.file_name:
+            return entry.file_name
+        parts = handle_parts(value)
+        return None if parts is None else parts[-1]
+
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original file of *handle* for reading, in binary."""
         handle = AssetHandle.of(handle)
@@ -167,17 +180,21 @@ class DirectoryStore:
     ) -> WrittenExport:
         """Write *chunks* to *name* in the output folder atomically, as *on_conflict* says.
 
-        The first write of a store removes the temporary files that killed runs left in the
-        output folder (only the library's own, of processes that are gone).
+        *name* may be a relative path (``a/x.jpg``, as ``ExportEngine(keep_folders=True)``
+        names exports): its folders are made inside the output folder, never through a symlink
+        (a write that would go through one fails with ``StoreWriteError``), and the conflict
+        policy applies within the folder. The first write of a store removes the temporary files
+        that killed runs left in the output folder and its subfolders (only the library's own, of
+        processes that are gone).
         """
-        check_name(name)
+        check_path(name)
         self._sweep()
-        return publish(self.output_dir, name, chunks, on_conflict)
+        return publish_beneath(self.output_dir, name, chunks, on_conflict)
 
     def _sweep(self) -> None:
         if not self._swept:
             self._swept = True
-            sweep_temporaries(self.output_dir)
+            sweep_temporaries(self.output_dir, recursive=True)
 
     def __getstate__(self) -> dict[str, Any]:
         # A copy sent to a worker process (one per work unit) must not list the whole export
@@ -191,17 +208,33 @@ class DirectoryStore:
             sync_folder(self.output_dir)
 
     def read_export(self, name: str) -> bytes:
-        """Return the bytes of the export *name*; raise ``KeyError`` if there is none."""
-        check_name(name)
+        """Return the bytes of the export *name* (a path beneath the output folder); ``KeyError`` if none."""
+        check_path(name)
         try:
-            return (self.output_dir / name).read_bytes()
-        except FileNotFoundError:
-            raise KeyError(name) from None
+            found = find_beneath(self.output_dir.resolve(), name.split("/"), open_file=True)
+        except OSError as exc:
+            if exc.errno in MISSING_ERRNOS:
+                raise KeyError(name) from None
+            raise
+        if found is None or found[1] is None:
+            raise KeyError(name)
+        with os.fdopen(found[1], "rb") as f:
+            return f.read()
 
     def exported(self) -> Iterator[Path]:
-        """Yield the files in the output folder (temporary files excluded), sorted by name."""
+        """Yield the export files: in the output folder and its subfolders, sorted by relative path.
+
+        Hidden folders (the journals' ``.exportjob``), symlinks and temporary files are left out.
+        """
         if not self.output_dir.is_dir():
             return
-        for path in sorted(self.output_dir.iterdir()):
-            if path.is_file() and not is_temporary(path.name):
-                yield path
+        found: list[tuple[str, Path]] = []
+        for dirpath, dirnames, filenames in os.walk(self.output_dir):
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # the journals
+            for filename in filenames:
+                path = here / filename
+                if path.is_file() and not path.is_symlink() and not is_temporary(filename):
+                    found.append((path.relative_to(self.output_dir).as_posix(), path))
+        for _, path in sorted(found):
+            yield path

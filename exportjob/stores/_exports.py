@@ -24,15 +24,19 @@ import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import attrs
+
 from .._names import NameBook
 from ..exceptions import OutputExistsError, StoreWriteError
 from ..protocols import FileBacked, OnConflict, WrittenExport
+from ._beneath import folder_beneath
 
 __all__ = [
     "TEMP_PREFIX",
     "commit",
     "is_temporary",
     "publish",
+    "publish_beneath",
     "stage_link",
     "sweep_temporaries",
     "sync_folder",
@@ -76,6 +80,37 @@ def publish(
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+def publish_beneath(
+    root: Path, name: str, chunks: Iterable[bytes], on_conflict: OnConflict
+) -> WrittenExport:
+    """``publish`` the relative path *name* (checked with ``check_path``) in its folder under *root*.
+
+    The folders are made beneath *root* without following links (``folder_beneath``): a symlink in
+    the export area never leads a write outside it. The conflict policy applies in the folder.
+    """
+    *folders, leaf = name.split("/")
+    if not folders:
+        return publish(root, name, chunks, on_conflict)
+    try:
+        folder, fd = folder_beneath(root, folders)
+    except OSError as exc:
+        raise StoreWriteError(
+            f"cannot write {name}: its folder is not a plain folder inside {root} "
+            f"({exc.strerror or exc})"
+        ) from exc
+    try:
+        written = publish(folder, leaf, chunks, on_conflict)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    prefix = "/".join(folders)
+    return attrs.evolve(
+        written,
+        name=f"{prefix}/{written.name}",
+        location=str(root.joinpath(*folders, written.name)),
+    )
 
 
 def _fill(fd: int, chunks: Iterable[bytes], name: str) -> int:
@@ -244,12 +279,17 @@ def _create_temp(folder: Path) -> tuple[int, Path]:
             continue
 
 
-def sweep_temporaries(folder: Path) -> int:
+def sweep_temporaries(folder: Path, *, recursive: bool = False) -> int:
     """Remove the temporary files in *folder* left by this host's processes that are gone.
 
     Returns how many were removed. Files of live processes, of other hosts and files that are not
-    the library's are never touched.
+    the library's are never touched. *recursive* sweeps the subfolders too (never through a
+    symlink): exports kept in folders leave their temporary files there.
     """
+    if recursive:
+        return sum(
+            sweep_temporaries(Path(dirpath)) for dirpath, _, _ in os.walk(folder, followlinks=False)
+        )
     removed = 0
     try:
         entries = list(os.scandir(folder))

@@ -14,14 +14,14 @@ from typing import Any, BinaryIO
 
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
-from .._names import check_name
+from .._names import check_path
 from ..exceptions import (
     AssetNotFoundError,
     StoreReadError,
     StoreWriteError,
 )
 from ..protocols import OnConflict, WrittenExport
-from ._exports import publish, sweep_temporaries, sync_folder
+from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._fsspec_io import ReadErrors, Uploader, filesystem, is_local, words
 from ._handles import describe_each, handle_parts
@@ -260,14 +260,18 @@ class FsspecStore:
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
     ) -> WrittenExport:
-        """Spool *chunks*, then publish them as *name* in one step, as *on_conflict* says."""
-        check_name(name)
+        """Spool *chunks*, then publish them as *name* in one step, as *on_conflict* says.
+
+        *name* may be a relative path of safe names (``a/x.jpg``): a key with ``/`` in an object
+        store, folders made beneath the output (never through a symlink) on a local file system.
+        """
+        check_path(name)
         if self._local_out:
             folder = Path(self._out)
             if not self._swept:
                 self._swept = True
-                sweep_temporaries(folder)
-            return publish(folder, name, chunks, on_conflict)
+                sweep_temporaries(folder, recursive=True)
+            return publish_beneath(folder, name, chunks, on_conflict)
         with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
             digest, size = hashlib.sha256(), 0
             for chunk in chunks:
@@ -278,7 +282,7 @@ class FsspecStore:
 
     def open_export(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the export *name* for reading; ``KeyError`` if there is none."""
-        check_name(name)
+        check_path(name)
         try:
             stream: BinaryIO = self._out_fs.open(
                 f"{self._out}/{name}", "rb", block_size=self.block_size
@@ -302,7 +306,7 @@ class FsspecStore:
             raise StoreReadError(f"cannot list {self.output}: {words(exc)}") from exc
         for path in sorted(str(p) for p in paths):
             name = path[len(self._out) + 1 :] if self._out else path.lstrip("/")
-            if "/" not in name and not name.startswith("."):
+            if not any(part.startswith(".") for part in name.split("/")):
                 yield name
 
     def sync(self) -> None:

@@ -12,7 +12,7 @@ import attrs
 
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
-from .._names import NameBook, check_name
+from .._names import NameBook, check_path
 from ..exceptions import AssetNotFoundError, OutputExistsError
 from ..protocols import OnConflict, WrittenExport
 from ._sniff import sniff_type, stem
@@ -106,6 +106,12 @@ class MemoryStore:
             raise AssetNotFoundError(f"no asset with handle {handle}", handle=str(handle))
         return stored.asset
 
+    def file_name_of(self, handle: AssetHandle) -> str | None:
+        """The file name of the asset *handle* as added (``NamedHandles``); None if unknown."""
+        with self._lock:
+            stored = self._assets.get(AssetHandle.of(handle))
+        return None if stored is None else stored.asset.file_name
+
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original of *handle* as an in-memory stream."""
         handle = AssetHandle.of(handle)
@@ -124,8 +130,11 @@ class MemoryStore:
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
     ) -> WrittenExport:
-        """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived."""
-        check_name(name)
+        """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived.
+
+        *name* may be a relative path of safe names (``a/x.jpg``): it is kept as the key.
+        """
+        check_path(name)
         data = b"".join(chunks)
         with self._lock:
             existing = self._exports.get(name)
@@ -151,7 +160,7 @@ class MemoryStore:
 
     def add_export(self, name: str, data: bytes) -> None:
         """Put an export in place as if written earlier (a test of conflicts starts from one)."""
-        check_name(name)
+        check_path(name)
         with self._lock:
             self._exports[name] = data
 
