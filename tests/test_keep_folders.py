@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import uuid
+import zipfile
 from pathlib import Path
 
 import fsspec
@@ -189,3 +190,32 @@ def test_the_cli_keeps_folders(tmp_path: Path) -> None:
     assert (store.output_dir / "a" / "x.jpg").read_bytes() == b"from a"
     assert (store.output_dir / "b" / "x.jpg").read_bytes() == b"from b"
     assert not (store.output_dir / "x-2.jpg").exists()
+
+
+def test_kept_folders_are_entries_of_an_archive_that_verifies(tmp_path: Path) -> None:
+    store = tree(tmp_path, {"a/x.jpg": b"from a", "b/x.jpg": b"from b"})
+    archive = tmp_path / "job.zip"
+    base = [sys.executable, "-m", "exportjob"]
+    result = subprocess.run(  # noqa: S603 - this interpreter, arguments of the test
+        [
+            *base,
+            "export",
+            str(store.source_dir),
+            "--fmt",
+            "orig",
+            "--zip",
+            str(archive),
+            "--keep-folders",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(archive) as opened:
+        assert opened.read("a/x.jpg") == b"from a"
+        assert opened.read("b/x.jpg") == b"from b"
+    verified = subprocess.run(  # noqa: S603
+        [*base, "verify", str(archive)], capture_output=True, text=True, check=False
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -14,13 +14,13 @@ import attrs
 
 from .._assets import Asset, AssetHandle
 from .._log import JobLog
-from .._names import check_name
+from .._names import check_name, check_path
 from .._records import AssetStatus
 from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
 from ..exceptions import StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
 from ._archive import ArchiveEntry, ArchiveWriter
-from ._exports import commit, publish, stage_link, sweep_temporaries
+from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
 from ._handles import describe_each
 
 if TYPE_CHECKING:
@@ -139,21 +139,24 @@ class ZipStore:
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
     ) -> WrittenExport:
-        """Spool the entry *name* (atomically, as *on_conflict* says); ``finish`` archives it."""
-        check_name(name)
+        """Spool the entry *name* (atomically, as *on_conflict* says); ``finish`` archives it.
+
+        *name* may be a relative path of safe names (``a/x.jpg``, with ``--keep-folders``).
+        """
+        check_path(name)
         if name in {MANIFEST_JSON, MANIFEST_CSV}:
             raise StoreWriteError(f"cannot write {name}: the name of the archive's manifest")
         if not self._swept:
             self._swept = True
-            sweep_temporaries(self.spool)
-        written = publish(self.spool, name, chunks, on_conflict)
+            sweep_temporaries(self.spool, recursive=True)
+        written = publish_beneath(self.spool, name, chunks, on_conflict)
         return WrittenExport(
             written.name, f"zip://{written.name}::{self.archive}", written.size, written.identical
         )
 
     def read_export(self, name: str) -> bytes:
         """Return the entry *name* (before ``finish``); ``KeyError`` if there is none."""
-        check_name(name)
+        check_path(name)
         with contextlib.suppress(FileNotFoundError):
             return (self.spool / name).read_bytes()
         for writer in self._writers:
