@@ -18,29 +18,18 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from exportjob import ExportEngine, ExportJob, JobContext, JobLog
+from exportjob import ExportEngine, ExportJob, JobContext, JobLog, testing
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import InvalidRecipientError, NotifierError
-from exportjob.joblog import INVALID_RECIPIENT, JobCounts, JobReport
-from exportjob.notifiers import LoggingNotifier, SmtpNotifier, build_report
+from exportjob.joblog import INVALID_RECIPIENT, JobReport
+from exportjob.notifiers import LoggingNotifier, SmtpNotifier
 from exportjob.stores import MemoryStore
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def sample_report(recipient: str = "ann") -> JobReport:
-    log = JobLog(
-        job_handle="acme|nightly|1",
-        job_name="nightly",
-        company="acme",
-        fmt="orig",
-        state="completed",
-        start=T0,
-        end=T0,
-        counts=JobCounts(success=2, total=2),
-        email_setting="JobCompletion",
-    )
-    return build_report(log.email_setting, log, recipient, locale="en-GB")
+    return testing.sample_report(recipient, locale="en-GB")
 
 
 # -- a real SMTP server on loopback

@@ -12,37 +12,22 @@ from collections.abc import Iterator
 import attrs
 import pytest
 
-from exportjob import ExportEngine, ExportJob, JobContext, JobLog
+from exportjob import ExportEngine, ExportJob, JobContext
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import NotifierError
-from exportjob.joblog import JobCounts, JobReport
+from exportjob.joblog import JobReport
 from exportjob.notifiers import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookNotifier,
-    build_report,
     sign,
     verify_signature,
 )
 from exportjob.stores import MemoryStore
+from exportjob.testing import sample_report
 
 SECRET = "shared-s3cret"  # noqa: S105 - a test secret
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def sample_report() -> JobReport:
-    log = JobLog(
-        job_handle="acme|nightly|1",
-        job_name="nightly",
-        company="acme",
-        fmt="orig",
-        state="completed",
-        start=T0,
-        end=T0,
-        counts=JobCounts(success=2, total=2),
-        email_setting="JobCompletion",
-    )
-    return build_report(log.email_setting, log, "ann")
 
 
 @attrs.define

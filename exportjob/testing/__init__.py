@@ -11,6 +11,7 @@ exportjob's own tests use this module as a host would.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -34,6 +35,7 @@ __all__ = [
     "sample_image",
     "sample_jpeg",
     "sample_png",
+    "sample_report",
 ]
 
 #: The kinds of original ``sample_image`` makes. ``corrupt``, ``truncated``, ``empty`` and ``text``
@@ -191,6 +193,31 @@ def sample_png(width: int = 640, height: int = 480, *, seed: int = 0) -> bytes:
     from . import images  # noqa: PLC0415
 
     return images.encode(images.photo((width, height), seed), "PNG")
+
+
+def sample_report(recipient: str = "ann", *, locale: str | None = None) -> JobReport:
+    """A report of a small completed job, as a ``Notifier`` receives it: for a host's own notifier tests.
+
+    >>> sample_report("ann@example.com").subject
+    "[exportjob] Export job 'nightly' completed: 2 exported, 0 error(s), 0 warning(s)"
+    """
+    from .._email import build_report  # noqa: PLC0415 - the policy module only when a report is made
+    from .._log import JobLog  # noqa: PLC0415
+    from .._records import JobCounts  # noqa: PLC0415
+
+    start = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    log = JobLog(
+        job_handle="acme|nightly|1",
+        job_name="nightly",
+        company="acme",
+        fmt="orig",
+        state="completed",
+        start=start,
+        end=start,
+        counts=JobCounts(success=2, total=2),
+        email_setting=EmailSetting.JOB_COMPLETION,
+    )
+    return build_report(log.email_setting, log, recipient, locale=locale)
 
 
 class RecordingNotifier:
