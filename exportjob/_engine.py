@@ -102,7 +102,7 @@ class ExportEngine:
         describe_concurrency: how many describes run at once (default: at least 16, and at least
             the number of workers, so a latency-bound store keeps every worker busy).
         max_in_flight: how many assets may be between entering and ending at once (default
-            four per worker): the bound on the engine's memory per job.
+            four per worker, at least 256): the bound on the engine's memory per job.
         keep_folders: keep the folders of the handles in the output names (``a/x.jpg`` is
             written as ``a/x.jpg``, not ``x.jpg``), each folder made safe; the store must accept
             such names (``DirectoryStore``, ``MemoryStore`` and ``FsspecStore`` do).

@@ -3,7 +3,7 @@
 Both are made when first needed and shut down by ``close``; an executor the host passed in stays the
 host's (a pool the engine made to replace a broken one is the engine's). The bounds of a pipeline
 follow the executor's size: as many describes in flight as workers, at least 16, and four assets in
-flight per worker.
+flight per worker, at least 256 (so quick assets can travel in chunks, ``_pacing``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ ExecutorFactory = Callable[[], Executor]
 
 #: The size assumed for an executor that does not say its own (a Dask client's).
 _UNKNOWN_SIZE = 16
+#: Enough assets in flight by default to keep every worker fed with chunks of quick ones.
+_LEAST_IN_FLIGHT = 256
 
 
 def positive(name: str, value: int | None) -> int | None:
@@ -67,7 +69,8 @@ class Pools:
                         if self._factory is not None
                         else ThreadPoolExecutor(self._workers_wanted, "exportjob")
                     )
-                self._workers = Workers(executor, self._factory)
+                own = self._given is None and self._factory is None
+                self._workers = Workers(executor, self._factory, own=own)
             return self._workers
 
     def settings(
@@ -85,7 +88,7 @@ class Pools:
             converter=converter,
             describe_pool=describe_pool,
             describe_concurrency=describe,
-            max_in_flight=self._max_in_flight or max(4 * size, describe),
+            max_in_flight=self._max_in_flight or max(4 * size, describe, _LEAST_IN_FLIGHT),
             workers=size,
             on_conflict=on_conflict,
         )

@@ -61,7 +61,7 @@ class JobRun:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
-        self._wake = threading.Event()
+        self._waker: Callable[[], None] | None = None
         self._finished = threading.Event()
         self._log: JobLog | None = None
         self._partial: Callable[[], JobLog] | None = None
@@ -117,17 +117,17 @@ class JobRun:
         """
         self._stop.set()
         self._running.set()
-        self._wake.set()
+        self._poke()
 
     def pause(self) -> None:
         """Pause the job: start no more assets until ``resume()``; those in flight finish."""
         self._running.clear()
-        self._wake.set()
+        self._poke()
 
     def resume(self) -> None:
         """Resume a paused job."""
         self._running.set()
-        self._wake.set()
+        self._poke()
 
     def done(self) -> bool:
         """Whether the job has ended."""
@@ -167,10 +167,11 @@ class JobRun:
     def _watch(self, partial: Callable[[], JobLog]) -> None:
         self._partial = partial
 
-    def _wait_for_work(self, timeout: float) -> None:
-        """Block until the job is resumed, stopped or poked, or *timeout* passes."""
-        self._wake.wait(timeout)
-        self._wake.clear()
+    def _poke(self) -> None:
+        """Wake the pipeline running the job: its state changed."""
+        waker = self._waker
+        if waker is not None:
+            waker()
 
     def _advance(self) -> tuple[int, int]:
         with self._lock:

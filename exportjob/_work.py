@@ -10,7 +10,8 @@ by the stage they came from (``exportjob._failures``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
 from typing import Any
 
@@ -22,7 +23,7 @@ from .exceptions import OutputExistsError
 from .plans import ExportPlan
 from .protocols import AssetStore, Converter, FileBacked, OnConflict
 
-__all__ = ["Workers", "export_asset", "lost_worker"]
+__all__ = ["UnitResult", "Workers", "export_asset", "export_unit", "lost_worker"]
 
 logger = logging.getLogger("exportjob.engine")
 
@@ -144,16 +145,52 @@ def export_asset(
     )
 
 
+@attrs.frozen
+class UnitResult:
+    """What one work unit returns: an outcome per plan it started, in order, and how long it took.
+
+    A unit ends early, with fewer outcomes than plans, when *keep_going* said no (the rest were not
+    started), or when a plug-in raised a ``BaseException`` (*failure*) for the next plan.
+    """
+
+    outcomes: tuple[AssetOutcome, ...]
+    seconds: float
+    failure: BaseException | None = None
+
+
+def export_unit(
+    store: AssetStore,
+    converter: Converter,
+    plans: Sequence[ExportPlan],
+    on_conflict: OnConflict = OnConflict.ERROR,
+    keep_going: Callable[[], bool] | None = None,
+) -> UnitResult:
+    """Export *plans* one after another (``export_asset``), asking *keep_going* before each."""
+    start = time.perf_counter()
+    outcomes: list[AssetOutcome] = []
+    for plan in plans:
+        if keep_going is not None and not keep_going():
+            break
+        try:
+            outcomes.append(export_asset(store, converter, plan, on_conflict))
+        except BaseException as exc:  # noqa: BLE001 - the finished ones are kept; the engine decides
+            return UnitResult(tuple(outcomes), time.perf_counter() - start, exc)
+    return UnitResult(tuple(outcomes), time.perf_counter() - start)
+
+
 class Workers:
     """The executor work units run on; a broken process pool is replaced by a fresh one."""
 
-    def __init__(self, executor: Executor, factory: Callable[[], Executor] | None) -> None:
+    def __init__(
+        self, executor: Executor, factory: Callable[[], Executor] | None, *, own: bool = False
+    ) -> None:
         self.executor = executor
+        self.own = own  # the engine's own thread pool, not the host's
         self._factory = factory
         self.generation = 0
         self.replaced: list[Executor] = []
 
-    def submit(self, *args: Any) -> Future[AssetOutcome]:
+    def submit(self, *args: Any) -> Future[UnitResult]:
         """Submit one work unit."""
         return self.executor.submit(*args)
 

@@ -1,0 +1,299 @@
+"""The export side of a pipeline: accepted plans into work units on the executor, and back.
+
+On a thread pool of this process a unit is a worker's loop: it exports a plan, records its outcome
+itself and takes the next ready plan, with no hand-over per asset. Sent to other processes or
+machines, a unit carries one plan, or a chunk of quick ones (``_pacing``), since each hand-over
+costs a millisecond or more there. At most one unit runs per worker, so a stop leaves nothing
+queued on the executor; each unit checks for a stop or a pause before each plan.
+
+Worker faults: when a unit loses its worker (a broken process pool, a Dask ``KilledWorker``), the
+plans it carried are suspects; they are run again one at a time (the pool rebuilt first), so the
+asset that kills its worker a second time fails ``WORKER_FAILED`` and no other does.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import attrs
+
+from ._codes import WORKER_FAILED
+from ._ledger import Ledger
+from ._pacing import Pace
+from ._records import AssetOutcome
+from ._run import JobRun
+from ._work import UnitResult, Workers, export_asset, export_unit, lost_worker
+from .plans import ExportPlan
+from .protocols import AssetStore, Converter, OnConflict
+
+__all__ = ["Dispatcher"]
+
+logger = logging.getLogger("exportjob.engine")
+
+# How long a unit sent to another process or machine should last, and the most plans it carries.
+_REMOTE_TARGET = 0.02
+_MOST_PER_UNIT = 64
+# A local worker wakes the coordinator (to plan more) after this many outcomes, or one this slow.
+_COLLECT_EVERY = 16
+_SLOW_SECONDS = 0.002
+# An asset that takes less than this, mostly on the CPU, is exported by the coordinating thread
+# itself: more threads would only queue for the interpreter lock. Up to so many in a row.
+_QUICK_SECONDS = 0.001
+_BUSY_SHARE = 0.5
+_INLINE_RUN = 64
+
+
+@attrs.define
+class _Task:
+    """One accepted plan, dispatched (perhaps again, after a lost worker)."""
+
+    plan: ExportPlan
+    strikes: int = 0
+    generation: int = 0
+
+
+@attrs.frozen
+class _Unit:
+    """The tasks one unit sent away carries, in job order (none for a local worker's loop)."""
+
+    tasks: tuple[_Task, ...]
+
+
+class Dispatcher:
+    """Ready plans, the units in flight, and the outcomes they give; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        store: AssetStore,
+        converter: Converter,
+        on_conflict: OnConflict,
+        workers: Workers,
+        size: int,
+        run: JobRun,
+        ledger: Ledger,
+        inbox: queue.SimpleQueue[Future[Any] | None],
+    ) -> None:
+        self.store = store
+        self.converter = converter
+        self.on_conflict = on_conflict
+        self.workers = workers
+        self.size = size
+        self.run = run
+        self.ledger = ledger
+        self.refused: BaseException | None = None
+        self._inbox = inbox
+        self._ready: collections.deque[_Task] = collections.deque()
+        self._suspects: collections.deque[_Task] = collections.deque()
+        self._units: dict[Future[Any], _Unit] = {}
+        self._pace = Pace(_REMOTE_TARGET, _MOST_PER_UNIT)
+        self._local = isinstance(workers.executor, ThreadPoolExecutor)
+        # Quick assets run in the coordinating thread (None: not known yet); never bypass a
+        # pool the host gave.
+        self._inline: bool | None = None if workers.own and self._local else False
+        # Outcomes are recorded one at a time, by the coordinator or by a local worker thread.
+        self._recording = threading.Lock()
+
+    def may_start(self) -> bool:
+        """Whether new work may start: the job is neither stopped nor paused."""
+        return not self.run.stop_requested and not self.run.paused
+
+    def busy(self) -> bool:
+        """Whether a unit is in flight."""
+        return bool(self._units)
+
+    def idle(self) -> bool:
+        """Whether no plan waits to be exported."""
+        return not self._ready and not self._suspects
+
+    def add(self, plan: ExportPlan) -> None:
+        """Queue an accepted plan, after those already queued."""
+        self.ledger.planned[plan.handle] = plan
+        self._ready.append(_Task(plan))
+
+    def record(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
+        """Record one asset's outcome in the ledger."""
+        with self._recording:
+            self.ledger.finish(outcome, journaled=journaled)
+
+    def tick(self) -> None:
+        """Let the ledger commit its journal if it is time."""
+        with self._recording:
+            self.ledger.tick()
+
+    def dispatch(self) -> None:
+        """Send ready tasks to the executor: suspects one at a time, alone; the rest in units."""
+        # Checked before each start: a stop() or pause() may come while the ready ones were planned.
+        while self.refused is None and self.may_start():
+            if self._inline is not False and self._ready and not self._units:
+                self._work_inline()
+                return  # back to the coordinator, to plan more
+            if self._suspects:
+                if self._units:
+                    return
+                tasks: tuple[_Task, ...] = (self._suspects.popleft(),)
+            elif self._ready and len(self._units) < self.size:
+                count = 1 if self._local else self._unit_size()
+                tasks = tuple(self._ready.popleft() for _ in range(count))
+            else:
+                return
+            generation = self.workers.generation
+            here = self._local and tasks[0].strikes == 0
+            try:
+                if here:
+                    future = self.workers.submit(self._work_here, tasks[0])
+                else:
+                    plans = tuple(task.plan for task in tasks)
+                    future = self.workers.submit(
+                        export_unit, self.store, self.converter, plans, self.on_conflict
+                    )
+            except Exception as exc:  # noqa: BLE001 - the executor refuses work: end the job
+                if isinstance(exc, BrokenExecutor) and self.workers.rebuild(generation):
+                    self._suspects.extendleft(reversed(tasks))
+                    continue
+                self.refused = exc
+                self.run.stop()  # the executor refuses work: end the job, keep what ran
+                self._ready.extendleft(reversed(tasks))
+                return
+            for task in tasks:
+                task.generation = generation
+            # A local loop records its tasks itself, whatever becomes of its future.
+            self._units[future] = _Unit(() if here else tasks)
+            future.add_done_callback(self._inbox.put)
+
+    def _unit_size(self) -> int:
+        """Plans per unit sent away: a few quick ones, shared fairly among the workers."""
+        return min(self._pace.size(), -(-len(self._ready) // self.size))
+
+    def _work_inline(self) -> None:
+        """Export quick ready plans in the coordinating thread: no thread, no hand-over.
+
+        The first asset is the probe; the first one that is slow, or mostly waits (on a remote
+        store, a disk), sends the rest of the job to the worker threads, which overlap that.
+        """
+        for _ in range(_INLINE_RUN):
+            if not self._ready or not self.may_start():
+                return
+            task = self._ready.popleft()
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                outcome: object = export_asset(
+                    self.store, self.converter, task.plan, self.on_conflict
+                )
+            except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
+                self._lost(task, exc)
+                return
+            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+            self._finish(task, outcome)
+            if wall > _QUICK_SECONDS or cpu < wall * _BUSY_SHARE:
+                self._inline = False
+                return
+            self._inline = True
+
+    def _work_here(self, first: _Task) -> None:
+        """A worker thread of this process: export *first*, then ready tasks, until none is left.
+
+        The worker records each outcome itself, and wakes the coordinator to plan more every few
+        outcomes, at once after a slow one, and when its loop ends (its future's callback).
+        """
+        task: _Task | None = first
+        left = 0
+        while task is not None:
+            if not self.may_start():
+                self._ready.appendleft(task)  # a stop or a pause came first
+                return
+            start = time.perf_counter()
+            try:
+                outcome: object = export_asset(
+                    self.store, self.converter, task.plan, self.on_conflict
+                )
+            except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
+                self._lost(task, exc)
+                return
+            self._finish(task, outcome)
+            left += 1
+            if left >= _COLLECT_EVERY or time.perf_counter() - start >= _SLOW_SECONDS:
+                left = 0
+                self._inbox.put(None)
+            try:
+                task = self._ready.popleft()
+            except IndexError:
+                task = None
+
+    def drain(self) -> None:
+        """Wait for every unit in flight and record it, whatever recording it raises."""
+        while self._units:
+            future = next(iter(self._units))
+            wait([future])
+            with contextlib.suppress(BaseException):  # the job already ends on an error
+                self.collect(future)
+            self._units.pop(future, None)
+
+    def collect(self, future: Future[Any]) -> None:
+        """Record what the ended unit of *future* gave."""
+        unit = self._units.pop(future, None)
+        if unit is None:
+            return
+        try:
+            result: object = future.result()
+        except BaseException as exc:  # noqa: BLE001 - a lost worker or a broken executor
+            for task in unit.tasks:
+                self._lost(task, exc)
+            # A cluster's future lives while its exception's traceback holds the frame that
+            # waited for it: drop it, so the cluster forgets the task once it is collected.
+            exc.__traceback__ = None
+            return
+        if result is None:  # a local worker's loop: it recorded its outcomes itself
+            return
+        if not isinstance(result, UnitResult):
+            message = f"the work unit returned {type(result).__name__}, not a UnitResult"
+            for task in unit.tasks:
+                self.record(AssetOutcome.for_failure(task.plan, WORKER_FAILED, message))
+            return
+        self._pace.observe(len(result.outcomes), result.seconds)
+        for task, outcome in zip(unit.tasks, result.outcomes, strict=False):
+            self._finish(task, outcome)
+        rest = unit.tasks[len(result.outcomes) :]
+        if result.failure is not None and rest:
+            self._lost(rest[0], result.failure)
+            rest = rest[1:]
+        self._ready.extendleft(reversed(rest))  # not started: a stop or a pause came first
+
+    def _finish(self, task: _Task, outcome: object) -> None:
+        if not isinstance(outcome, AssetOutcome):
+            outcome = AssetOutcome.for_failure(
+                task.plan,
+                WORKER_FAILED,
+                f"the work unit returned {type(outcome).__name__}, not an AssetOutcome",
+            )
+        self.record(outcome)
+
+    def _lost(self, task: _Task, exc: BaseException) -> None:
+        """A work unit that did not return: a suspect to run again alone, or a failure."""
+        text = f"{type(exc).__name__}: {exc}"
+        if lost_worker(exc):
+            task.strikes += 1
+            # A broken pool must be replaced first; a cluster that lost a worker still runs.
+            usable = not isinstance(exc, BrokenExecutor) or self.workers.rebuild(task.generation)
+            if task.strikes < 2 and usable:
+                logger.warning(
+                    "a worker died exporting %s; running it again alone", task.plan.handle
+                )
+                self._suspects.append(task)
+                return
+            message = f"the asset's work unit killed its worker twice: {text}"
+        elif isinstance(exc, Exception):
+            logger.error("the work unit of %s failed", task.plan.handle, exc_info=exc)
+            message = f"the work unit failed: {text}"
+        else:  # SystemExit, KeyboardInterrupt from the store or converter: the job ends
+            logger.error("the work unit of %s was interrupted", task.plan.handle, exc_info=exc)
+            message = f"the work unit was interrupted: {text}"
+            self.ledger.interrupted(exc)
+        self.record(AssetOutcome.for_failure(task.plan, WORKER_FAILED, message))
