@@ -177,7 +177,8 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
         stem = f"_{stem}"
     ext = _truncate(ext, MAX_NAME_BYTES // 4)
     stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()))
-    return check_name(f"{stem}{ext}".rstrip(" .") or "asset")
+    safe = check_name(f"{stem}{ext}".rstrip(" .") or "asset")
+    return name if safe == name else safe  # a name safe already: one string kept, not two
 
 
 def _clean(name: str) -> str:
@@ -185,6 +186,12 @@ def _clean(name: str) -> str:
     plain = _drop_invisible(_plain_unicode(name))
     base = unicodedata.normalize("NFC", plain).replace("\\", "/").rsplit("/", 1)[-1]
     return _FORBIDDEN.sub("_", base).strip().rstrip(" .")
+
+
+def _key(name: str) -> str:
+    """The case-insensitive key of *name*: the name itself when it is its own casefold."""
+    key = name.casefold()
+    return name if key == name else key
 
 
 class NameBook:
@@ -213,12 +220,12 @@ class NameBook:
         >>> book.claim("a.jpg"), book.claim("a.jpg", reserved=True)
         ('a-2.jpg', 'a.jpg')
         """
-        key = name.casefold()
+        key = _key(name)
         self._reserved[key] = self._reserved.get(key, 0) + 1
 
     def release(self, name: str) -> None:
         """Give up one reservation of *name* (its owner will not claim it)."""
-        key = name.casefold()
+        key = _key(name)
         count = self._reserved.pop(key, 0) - 1
         if count > 0:
             self._reserved[key] = count
@@ -229,7 +236,7 @@ class NameBook:
         Names kept by ``reserve`` count as taken, except *name* itself for one of its owners
         (*reserved*), who takes it if no one has yet.
         """
-        key = name.casefold()
+        key = _key(name)
         if reserved:
             self.release(name)
         if key not in self._used and (reserved or key not in self._reserved):
