@@ -47,6 +47,8 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
 
 def _invisible(text: str) -> str | None:
     """The first invisible format character in *text*, if any."""
+    if text.isascii():  # no ASCII character is in those categories
+        return None
     return next((c for c in text if unicodedata.category(c) in _INVISIBLE_CATEGORIES), None)
 
 
@@ -66,6 +68,8 @@ def _plain_unicode(text: str) -> str:
 
 
 def _has_surrogates(text: str) -> bool:
+    if text.isascii():
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
