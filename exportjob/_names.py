@@ -233,6 +233,8 @@ class NameBook:
         count = self._reserved.pop(key, 0) - 1
         if count > 0:
             self._reserved[key] = count
+        elif not self._reserved:
+            self._reserved = {}  # a dict keeps its table when emptied: a job's worth of slots
 
     def claim(self, name: str, *, reserved: bool = False) -> str:
         """Claim *name*, or the first free numbered variant of it, and return what was claimed.
