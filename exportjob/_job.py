@@ -113,6 +113,9 @@ class ExportJob:
     macro: str | None = None
     email_setting: EmailSetting = EmailSetting.NONE
     client_id: str | None = None
+    # Computed once, in __init__: a job of 200,000 handles is asked for them often. Without
+    # repeats it is ``asset_handles`` itself (no second tuple).
+    _unique: tuple[AssetHandle, ...] = attrs.field(init=False, repr=False, eq=False)
 
     # A hand-written __init__, because attrs validators stop at the first bad field.
     def __init__(
@@ -134,6 +137,9 @@ class ExportJob:
             "client_id": client_id,
         }
         self.__attrs_init__(**_check(given, Problems()))
+        handles = self.asset_handles
+        unique = tuple(dict.fromkeys(handles))
+        object.__setattr__(self, "_unique", handles if len(unique) == len(handles) else unique)
 
     @property
     def repeats(self) -> tuple[bool, ...]:
@@ -142,6 +148,8 @@ class ExportJob:
         The one place that decides what a duplicate is; ``unique_handles``, ``duplicate_handles``,
         the job log and the notebook display all follow it.
         """
+        if self._unique is self.asset_handles:
+            return (False,) * len(self.asset_handles)
         seen: set[AssetHandle] = set()
         flags: list[bool] = []
         for h in self.asset_handles:
@@ -152,11 +160,13 @@ class ExportJob:
     @property
     def unique_handles(self) -> tuple[AssetHandle, ...]:
         """The handles to export: each once, in first-seen order."""
-        return tuple(h for h, rep in zip(self.asset_handles, self.repeats, strict=True) if not rep)
+        return self._unique
 
     @property
     def duplicate_handles(self) -> tuple[AssetHandle, ...]:
         """The repeats that are skipped, in the order they appear."""
+        if self._unique is self.asset_handles:
+            return ()
         return tuple(h for h, rep in zip(self.asset_handles, self.repeats, strict=True) if rep)
 
     @classmethod

@@ -47,6 +47,8 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
 
 def _invisible(text: str) -> str | None:
     """The first invisible format character in *text*, if any."""
+    if text.isascii():  # no ASCII character is in those categories
+        return None
     return next((c for c in text if unicodedata.category(c) in _INVISIBLE_CATEGORIES), None)
 
 
@@ -66,6 +68,8 @@ def _plain_unicode(text: str) -> str:
 
 
 def _has_surrogates(text: str) -> bool:
+    if text.isascii():
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -177,7 +181,8 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
         stem = f"_{stem}"
     ext = _truncate(ext, MAX_NAME_BYTES // 4)
     stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()))
-    return check_name(f"{stem}{ext}".rstrip(" .") or "asset")
+    safe = check_name(f"{stem}{ext}".rstrip(" .") or "asset")
+    return name if safe == name else safe  # a name safe already: one string kept, not two
 
 
 def _clean(name: str) -> str:
@@ -185,6 +190,12 @@ def _clean(name: str) -> str:
     plain = _drop_invisible(_plain_unicode(name))
     base = unicodedata.normalize("NFC", plain).replace("\\", "/").rsplit("/", 1)[-1]
     return _FORBIDDEN.sub("_", base).strip().rstrip(" .")
+
+
+def _key(name: str) -> str:
+    """The case-insensitive key of *name*: the name itself when it is its own casefold."""
+    key = name.casefold()
+    return name if key == name else key
 
 
 class NameBook:
@@ -213,15 +224,17 @@ class NameBook:
         >>> book.claim("a.jpg"), book.claim("a.jpg", reserved=True)
         ('a-2.jpg', 'a.jpg')
         """
-        key = name.casefold()
+        key = _key(name)
         self._reserved[key] = self._reserved.get(key, 0) + 1
 
     def release(self, name: str) -> None:
         """Give up one reservation of *name* (its owner will not claim it)."""
-        key = name.casefold()
+        key = _key(name)
         count = self._reserved.pop(key, 0) - 1
         if count > 0:
             self._reserved[key] = count
+        elif not self._reserved:
+            self._reserved = {}  # a dict keeps its table when emptied: a job's worth of slots
 
     def claim(self, name: str, *, reserved: bool = False) -> str:
         """Claim *name*, or the first free numbered variant of it, and return what was claimed.
@@ -229,7 +242,7 @@ class NameBook:
         Names kept by ``reserve`` count as taken, except *name* itself for one of its owners
         (*reserved*), who takes it if no one has yet.
         """
-        key = name.casefold()
+        key = _key(name)
         if reserved:
             self.release(name)
         if key not in self._used and (reserved or key not in self._reserved):

@@ -352,8 +352,7 @@ class JobCounts:
         duplicates: int,
     ) -> JobCounts:
         """Count *outcomes* (one per distinct handle), warning *details* and skipped *duplicates*."""
-        outcomes = list(outcomes)
-        by_status = dict.fromkeys(AssetStatus, 0)
+        by_status = dict.fromkeys(AssetStatus, 0)  # counted without a copy of the outcomes
         for o in outcomes:
             by_status[o.status] += 1
         return cls(
@@ -363,7 +362,7 @@ class JobCounts:
             duplicate=duplicates,
             not_run=by_status[AssetStatus.NOT_RUN],
             skipped=by_status[AssetStatus.SKIPPED],
-            total=len(outcomes) + duplicates,
+            total=sum(by_status.values()) + duplicates,
         )
 
     def to_dict(self) -> dict[str, int]:

@@ -320,7 +320,7 @@ class Planner:
 
     def release(self, handle: AssetHandle) -> None:
         """Give up the name kept for *handle*: it will not be planned (not found, resumed)."""
-        own = self._owners.pop(handle, None)
+        own = self._own(handle)
         if own is not None:
             self._names.release(own)
 
@@ -332,10 +332,17 @@ class Planner:
             self.job, self.request, file_name, fallback=fallback
         )
 
+    def _own(self, handle: AssetHandle) -> str | None:
+        """Take the name kept for *handle* out of the owners (None if none was kept)."""
+        own = self._owners.pop(handle, None)
+        if own is not None and not self._owners:
+            self._owners = {}  # a dict keeps its table when emptied: a job's worth of slots
+        return own
+
     def plan(self, asset: Asset) -> ExportPlan:
         """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
         plan = plan_export(asset, self.job, self.request, company=self.company)
-        own = self._owners.pop(asset.handle, None)
+        own = self._own(asset.handle)
         if not plan.accepted:
             if own is not None:
                 self._names.release(own)
