@@ -194,16 +194,18 @@ def publish_beneath(
             f"cannot write {name}: its folder is not a plain folder inside {root} "
             f"({exc.strerror or exc})"
         ) from exc
+    prefix = "/".join(folders)
     try:
         written = publish(folder, leaf, chunks, on_conflict)
+    except OutputExistsError as exc:  # named and located as the caller knows it, not by /proc
+        raise _taken(f"{prefix}/{exc.name}", os.path.join(root, *folders, exc.name)) from None
     finally:
         if fd is not None:
             os.close(fd)
-    prefix = "/".join(folders)
     return attrs.evolve(
         written,
         name=f"{prefix}/{written.name}",
-        location=str(root.joinpath(*folders, written.name)),
+        location=os.path.join(root, *folders, written.name),
     )
 
 
@@ -294,11 +296,15 @@ def _commit(
         return WrittenExport(name, final, size)
     if _same_bytes(temp, final, size):
         return WrittenExport(name, final, size, identical=True)
-    raise OutputExistsError(
+    raise _taken(name, final)
+
+
+def _taken(name: str, location: str) -> OutputExistsError:
+    return OutputExistsError(
         f"{name} already exists in the export folder and was not written by this job; "
         "it was left untouched (choose another conflict policy to replace, rename or skip it)",
         name=name,
-        location=final,
+        location=location,
     )
 
 
