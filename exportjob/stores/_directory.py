@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -144,7 +145,8 @@ class DirectoryStore:
             ) from exc
         if found is None or found[1] is None:
             raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
-        return os.fdopen(found[1], "rb")
+        # A buffer size of our own spares io.open asking the file whether it is a terminal.
+        return open(found[1], "rb", buffering=io.DEFAULT_BUFFER_SIZE)
 
     def handles(self) -> tuple[AssetHandle, ...]:
         """Every asset of the folder, sorted: its files and the manifest's handles.
