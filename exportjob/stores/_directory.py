@@ -41,11 +41,13 @@ class DirectoryStore:
                     "partner/logo.png": {"company": "partner-co"}}}
 
     Every other asset belongs to *default_company*. Exports go to *output_dir* (created when first
-    written; it must not be *source_dir* itself, or exports would replace originals, and a
-    subfolder of *source_dir* is not read as originals): into a temporary file there, then
-    published under its name (``os.link``, so a name taken by another file is never replaced unless
-    the conflict policy says so), so a reader never sees part of a file; the temporary file is
-    removed on any failure. Files are made durable together, by ``sync`` (one ``syncfs``).
+    written, and again if it was removed; it must not be *source_dir* itself, or exports would
+    replace originals, and a subfolder of *source_dir* is not read as originals): into a temporary
+    file there, then published under its name (a hard link, so a name taken by another file is
+    never replaced unless the conflict policy says so), so a reader never sees part of a file; the
+    temporary file is removed on any failure. On Linux it has no name at all (``O_TMPFILE``), so
+    even a killed process leaves nothing behind. Files are made durable together, by ``sync`` (one
+    ``syncfs``).
 
     A ``DirectoryStore`` is picklable: process pools and Dask workers that see the same folders can
     share it.
