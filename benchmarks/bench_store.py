@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -37,17 +38,20 @@ from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore
 
 
-def _plans(store: DirectoryStore, names: list[str]) -> list[ExportPlan]:
-    return [
+def _prepared(
+    source: Path, out: Path, names: list[str]
+) -> tuple[DirectoryStore, CopyConverter, list[ExportPlan]]:
+    """The store, the converter and the plans, made before timing."""
+    store = DirectoryStore(source, out)
+    plans = [
         ExportPlan(asset=store.describe(AssetHandle(n)), fmt=ExportFormat.ORIG, output_name=n)
         for n in names
     ]
+    return store, CopyConverter(), plans
 
 
 def work(source: Path, out: Path, names: list[str]) -> float:
-    store = DirectoryStore(source, out)
-    converter = CopyConverter()
-    plans = _plans(store, names)
+    store, converter, plans = _prepared(source, out, names)
     start = time.perf_counter()
     for plan in plans:
         outcome = export_asset(store, converter, plan)
@@ -57,9 +61,7 @@ def work(source: Path, out: Path, names: list[str]) -> float:
 
 
 def store_calls(source: Path, out: Path, names: list[str]) -> float:
-    store = DirectoryStore(source, out)
-    converter = CopyConverter()
-    plans = _plans(store, names)
+    store, converter, plans = _prepared(source, out, names)
     start = time.perf_counter()
     for plan in plans:
         with store.open_original(plan.handle) as original:
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         source = base / "src"
         source.mkdir()
-        rng = __import__("random").Random(20240501)
+        rng = random.Random(20240501)
         names = [f"f{i:05d}.bin" for i in range(args.count)]
         for name in names:
             (source / name).write_bytes(rng.randbytes(args.size))

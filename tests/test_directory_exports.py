@@ -82,6 +82,16 @@ ALL_PATHS = [
 ]
 
 
+@pytest.fixture(params=ALL_PATHS)
+def store_on_each_path(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> DirectoryStore:
+    """A store whose writes take the default path, then each fallback in turn."""
+    store = make_store(tmp_path)
+    request.param(monkeypatch)
+    return store
+
+
 @linux_only
 def test_an_export_being_written_has_no_name_in_the_folder(tmp_path: Path) -> None:
     store = make_store(tmp_path)
@@ -139,13 +149,11 @@ def test_a_process_killed_mid_write_leaves_nothing_in_the_folder(tmp_path: Path)
     assert names_in(store.output_dir) == ["b.jpg", "done.jpg"]
 
 
-@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("name", ["a.jpg", "sub/deeper/a.jpg"])
 def test_every_conflict_policy_holds_on_every_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Callable[[Any], None], name: str
+    store_on_each_path: DirectoryStore, name: str
 ) -> None:
-    store = make_store(tmp_path)
-    path(monkeypatch)
+    store = store_on_each_path
     first = store.write_export(name, [b"first"])
     assert Path(first.location).read_bytes() == b"first"
     assert not first.identical
@@ -178,12 +186,8 @@ def test_every_conflict_policy_holds_on_every_path(
     )
 
 
-@pytest.mark.parametrize("path", ALL_PATHS)
-def test_a_failing_source_leaves_nothing_on_every_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Callable[[Any], None]
-) -> None:
-    store = make_store(tmp_path)
-    path(monkeypatch)
+def test_a_failing_source_leaves_nothing_on_every_path(store_on_each_path: DirectoryStore) -> None:
+    store = store_on_each_path
     store.write_export("keep.jpg", [b"old"])
 
     def failing() -> Iterator[bytes]:
@@ -198,13 +202,11 @@ def test_a_failing_source_leaves_nothing_on_every_path(
     assert (store.output_dir / "keep.jpg").read_bytes() == b"old"
 
 
-@pytest.mark.parametrize("path", ALL_PATHS)
 @pytest.mark.parametrize("name", ["a.jpg", "sub/a.jpg"])
 def test_an_output_folder_removed_between_two_writes_is_made_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Callable[[Any], None], name: str
+    store_on_each_path: DirectoryStore, name: str
 ) -> None:
-    store = make_store(tmp_path)
-    path(monkeypatch)
+    store = store_on_each_path
     store.write_export("before.jpg", [b"x"])
     store.write_export(name, [b"one"])
     for folder in sorted(store.output_dir.rglob("*"), reverse=True):

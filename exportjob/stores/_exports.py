@@ -35,6 +35,7 @@ from .._names import NameBook
 from ..exceptions import OutputExistsError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 from ._beneath import folder_beneath
+from ._fill import fill
 
 __all__ = [
     "TEMP_PREFIX",
@@ -52,9 +53,6 @@ _TEMP_SUFFIX = ".part"
 _HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:32] or "host"
 _COMPARE_CHUNK = 1 << 20
 _MAX_RENAMES = 10_000
-_NOT_APPLICABLE = frozenset(
-    {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
-)
 # An unnamed file is published through its /proc link; without /proc, temporary files are named.
 _PROC_FD = "/proc/self/fd/" if os.path.isdir("/proc/self/fd") else None
 # O_TMPFILE refused: by the file system (EOPNOTSUPP), or by a kernel before 3.11 (EISDIR, EINVAL).
@@ -129,7 +127,7 @@ def publish(
     temp = _open_temp(where, name, unnamed=on_conflict is not OnConflict.REPLACE)
     try:
         try:
-            size = _fill(temp.fd, chunks, name)
+            size = fill(temp.fd, chunks, name)
         finally:
             if temp.path is not None:
                 temp.close()  # a named file is renamed closed (Windows cannot rename an open one)
@@ -207,64 +205,6 @@ def publish_beneath(
         name=f"{prefix}/{written.name}",
         location=os.path.join(root, *folders, written.name),
     )
-
-
-def _fill(fd: int, chunks: Iterable[bytes], name: str) -> int:
-    """Write *chunks* to *fd*; a failing source raises from here, unwrapped. Returns the size."""
-    # FileBacked, checked by hand: a runtime Protocol isinstance costs more than the copy itself.
-    fileno = getattr(chunks, "fileno", None)
-    if fileno is not None and hasattr(chunks, "__iter__"):
-        copied = _fast_copy(fileno(), fd, name)
-        if copied is not None:
-            return copied
-    size = 0
-    for chunk in chunks:
-        try:
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-        except OSError as exc:
-            raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-        size += len(chunk)
-    return size
-
-
-def _fast_copy(source: int, target: int, name: str) -> int | None:
-    """Copy the rest of *source* to *target* in the kernel; None if neither fast path applies."""
-    for call in (_copy_file_range, _sendfile):
-        copied = _copy_with(call, source, target, name)
-        if copied is not None:
-            return copied
-    return None
-
-
-def _copy_with(call: Callable[[int, int], int], source: int, target: int, name: str) -> int | None:
-    """Copy with *call* until the end; None if it does not apply to these descriptors."""
-    total = 0
-    try:
-        while n := call(source, target):
-            total += n
-    except OSError as exc:
-        if total == 0 and exc.errno in _NOT_APPLICABLE:
-            return None
-        raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-    return total
-
-
-def _copy_file_range(source: int, target: int) -> int:
-    copy = getattr(os, "copy_file_range", None)
-    if copy is None:
-        raise OSError(errno.ENOSYS, "copy_file_range is not available")
-    n: int = copy(source, target, 1 << 30)
-    return n
-
-
-def _sendfile(source: int, target: int) -> int:
-    send = getattr(os, "sendfile", None)
-    if send is None:
-        raise OSError(errno.ENOSYS, "sendfile is not available")
-    n: int = send(target, source, None, 1 << 30)
-    return n
 
 
 def commit(
