@@ -32,6 +32,7 @@ _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC | _PATH
 _FILE_FLAGS = (
     os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 )
+_PROC_FD = os.path.isdir("/proc/self/fd")  # Linux: an open folder has a path of its own there
 _MAX_LINKS = 40  # as the kernel's own limit: a loop, or a race that will not settle, is not found
 
 #: Errors that mean "there is no such file here" rather than "the store failed".
@@ -71,34 +72,40 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
 def folder_beneath(root: Path, parts: Sequence[str]) -> tuple[Path, int | None]:
     """Create the folders *parts* beneath *root* (which is created too) and return the last one.
 
-    Each component is made (if missing) and opened relative to its parent's descriptor without
+    Each component is opened (and made, if missing) relative to its parent's descriptor without
     following links, so a symlink planted in the export area (to a folder outside) is refused
     (``OSError``, ``ELOOP`` or ``ENOTDIR``), never followed, and a folder swapped for one meanwhile
     cannot redirect the write: on Linux the path returned is ``/proc/self/fd/N`` of the open
     descriptor (also returned: the caller closes it), so every later step stays in that folder.
     Elsewhere the path is checked once, after it is made, to resolve beneath *root*.
     """
-    root.mkdir(parents=True, exist_ok=True)
     if not _AT_SUPPORTED or os.mkdir not in os.supports_dir_fd:  # pragma: no cover - Windows
+        root.mkdir(parents=True, exist_ok=True)
         return _folder_by_path(root, parts), None
     bad = next((p for p in parts if p in {"", ".", ".."} or "/" in p), None)
     if bad is not None:
         raise OSError(errno.EINVAL, f"not a folder name: {bad!r}")
     flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
-    fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    try:
+        fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except FileNotFoundError:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     try:
         for part in parts:
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(part, 0o777, dir_fd=fd)
-            child = os.open(part, flags, dir_fd=fd)
+            try:
+                child = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:  # made by the first write into it (or again, if removed)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+                child = os.open(part, flags, dir_fd=fd)
             os.close(fd)
             fd = child
     except BaseException:
         os.close(fd)
         raise
-    proc = Path(f"/proc/self/fd/{fd}")
-    if proc.is_dir():
-        return proc, fd
+    if _PROC_FD:
+        return Path(f"/proc/self/fd/{fd}"), fd
     os.close(fd)  # pragma: no cover - no /proc: the path, checked
     return _folder_by_path(root, parts), None  # pragma: no cover
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -40,11 +41,13 @@ class DirectoryStore:
                     "partner/logo.png": {"company": "partner-co"}}}
 
     Every other asset belongs to *default_company*. Exports go to *output_dir* (created when first
-    written; it must not be *source_dir* itself, or exports would replace originals, and a
-    subfolder of *source_dir* is not read as originals): into a temporary file there, then
-    published under its name (``os.link``, so a name taken by another file is never replaced unless
-    the conflict policy says so), so a reader never sees part of a file; the temporary file is
-    removed on any failure. Files are made durable together, by ``sync`` (one ``syncfs``).
+    written, and again if it was removed; it must not be *source_dir* itself, or exports would
+    replace originals, and a subfolder of *source_dir* is not read as originals): into a temporary
+    file there, then published under its name (a hard link, so a name taken by another file is
+    never replaced unless the conflict policy says so), so a reader never sees part of a file; the
+    temporary file is removed on any failure. On Linux it has no name at all (``O_TMPFILE``), so
+    even a killed process leaves nothing behind. Files are made durable together, by ``sync`` (one
+    ``syncfs``).
 
     A ``DirectoryStore`` is picklable: process pools and Dask workers that see the same folders can
     share it.
@@ -144,7 +147,8 @@ class DirectoryStore:
             ) from exc
         if found is None or found[1] is None:
             raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
-        return os.fdopen(found[1], "rb")
+        # A buffer size of our own spares io.open asking the file whether it is a terminal.
+        return open(found[1], "rb", buffering=io.DEFAULT_BUFFER_SIZE)
 
     def handles(self) -> tuple[AssetHandle, ...]:
         """Every asset of the folder, sorted: its files and the manifest's handles.

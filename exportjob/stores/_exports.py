@@ -6,8 +6,12 @@ replaces it when the conflict policy says so. A name taken by a file with the sa
 earlier attempt of the same export (a crash between writing and journaling it): it is kept. Files
 are not fsynced one by one; ``sync_folder`` makes everything written durable in one call.
 
-Temporary files are named ``.exportjob-<host>-<pid>-<random>.part``, so a later run can remove
+On Linux the temporary file has no name at all (``O_TMPFILE``): it is published by linking its
+descriptor (``linkat`` of ``/proc/self/fd/N``), and a process killed meanwhile leaves nothing behind.
+Elsewhere, on a file system that refuses unnamed files, and for ``replace`` (a rename needs a name),
+temporary files are named ``.exportjob-<host>-<pid>-<random>.part``, so a later run can remove
 those whose process is gone (``sweep_temporaries``) and never touch a live job's, or anyone else's.
+The export folder is made by the first write into it, and made again if it was removed since.
 """
 
 from __future__ import annotations
@@ -18,18 +22,20 @@ import ctypes.util
 import errno
 import functools
 import os
-import secrets
+import random
 import shutil
 import socket
-from collections.abc import Callable, Iterable
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import attrs
 
 from .._names import NameBook
 from ..exceptions import OutputExistsError, StoreWriteError
-from ..protocols import FileBacked, OnConflict, WrittenExport
+from ..protocols import OnConflict, WrittenExport
 from ._beneath import folder_beneath
+from ._fill import fill
 
 __all__ = [
     "TEMP_PREFIX",
@@ -47,9 +53,15 @@ _TEMP_SUFFIX = ".part"
 _HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:32] or "host"
 _COMPARE_CHUNK = 1 << 20
 _MAX_RENAMES = 10_000
-_NOT_APPLICABLE = frozenset(
-    {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
-)
+# An unnamed file is published through its /proc link; without /proc, temporary files are named.
+_PROC_FD = "/proc/self/fd/" if os.path.isdir("/proc/self/fd") else None
+# O_TMPFILE refused: by the file system (EOPNOTSUPP), or by a kernel before 3.11 (EISDIR, EINVAL).
+_NO_UNNAMED = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL})
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK})
+_NAMED_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+# Names only need to be unique within this process (the pid is in them; O_EXCL settles the rest),
+# so a generator seeded once from os.urandom does (secrets would cost a getrandom call per file).
+_names = random.Random()  # noqa: S311 - not a secret
 
 
 def is_temporary(name: str) -> bool:
@@ -57,42 +69,122 @@ def is_temporary(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX)
 
 
+class _Temp:
+    """A temporary file being written: unnamed (held by *fd*) or named *path* in its folder."""
+
+    __slots__ = ("fd", "is_open", "path")
+
+    def __init__(self, fd: int, path: str | None, *, is_open: bool = True) -> None:
+        self.fd = fd
+        self.path = path
+        self.is_open = is_open
+
+    def close(self) -> None:
+        if self.is_open:
+            self.is_open = False
+            os.close(self.fd)
+
+    def discard(self) -> None:
+        """Close the file and remove its name, if it still has one (nothing is left behind)."""
+        self.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+    def link(self, final: str) -> None:
+        """Give the finished file the name *final*; ``FileExistsError`` if the name is taken."""
+        if self.path is not None:
+            os.link(self.path, final)
+        else:
+            # Any dir_fd makes CPython call linkat(2), whose AT_SYMLINK_FOLLOW resolves the /proc
+            # link to the unnamed file (the descriptor itself is ignored: the path is absolute).
+            os.link(f"{_PROC_FD}{self.fd}", final, src_dir_fd=self.fd, follow_symlinks=True)
+
+    def blocks(self) -> Iterator[bytes]:
+        """The file's bytes from its start, in blocks."""
+        if self.path is not None:
+            with open(self.path, "rb") as f:
+                yield from iter(functools.partial(f.read, _COMPARE_CHUNK), b"")
+            return
+        offset = 0
+        while block := os.pread(self.fd, _COMPARE_CHUNK, offset):
+            offset += len(block)
+            yield block
+
+
 def publish(
-    folder: Path, name: str, chunks: Iterable[bytes], on_conflict: OnConflict
+    folder: str | os.PathLike[str], name: str, chunks: Iterable[bytes], on_conflict: OnConflict
 ) -> WrittenExport:
     """Write *chunks* to a temporary file in *folder* and publish it as *name* per *on_conflict*.
+
+    *folder* is made if it does not exist (again, if it was removed since the last write).
 
     Raises:
         OutputExistsError: *name* holds other bytes and the policy is ``error`` or ``skip``.
         StoreWriteError: the folder or the file could not be written (nothing is left behind).
     """
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = _create_temp(folder)
-    except OSError as exc:
-        raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
+    where = os.fspath(folder)
+    temp = _open_temp(where, name, unnamed=on_conflict is not OnConflict.REPLACE)
     try:
         try:
-            size = _fill(fd, chunks, name)
+            size = fill(temp.fd, chunks, name)
         finally:
-            os.close(fd)
-        return commit(folder, temp, name, size, on_conflict)
+            if temp.path is not None:
+                temp.close()  # a named file is renamed closed (Windows cannot rename an open one)
+        return _commit(where, temp, name, size, on_conflict)
     finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        temp.discard()
+
+
+def _open_temp(folder: str, name: str, *, unnamed: bool) -> _Temp:
+    try:
+        try:
+            return _new_temp(folder, unnamed=unnamed)
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+            return _new_temp(folder, unnamed=unnamed)
+    except OSError as exc:
+        raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
+
+
+def _new_temp(folder: str, *, unnamed: bool) -> _Temp:
+    """A new temporary file in *folder* (unnamed if asked and possible), with the umask's mode."""
+    tmpfile = getattr(os, "O_TMPFILE", 0) if unnamed and _PROC_FD else 0
+    if tmpfile:
+        try:
+            return _Temp(os.open(folder, tmpfile | os.O_RDWR, 0o666), None)
+        except OSError as exc:
+            if exc.errno not in _NO_UNNAMED:
+                raise
+    fd, path = _create_named(folder)
+    return _Temp(fd, path)
+
+
+def _create_named(folder: str) -> tuple[int, str]:
+    """Create a new named temporary file in *folder*, with the permissions the umask gives."""
+    while True:
+        temp = os.path.join(
+            folder,
+            f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{_names.getrandbits(48):012x}{_TEMP_SUFFIX}",
+        )
+        try:
+            return os.open(temp, _NAMED_FLAGS, 0o666), temp
+        except FileExistsError:
+            continue
 
 
 def publish_beneath(
-    root: Path, name: str, chunks: Iterable[bytes], on_conflict: OnConflict
+    root: str | os.PathLike[str], name: str, chunks: Iterable[bytes], on_conflict: OnConflict
 ) -> WrittenExport:
     """``publish`` the relative path *name* (checked with ``check_path``) in its folder under *root*.
 
     The folders are made beneath *root* without following links (``folder_beneath``): a symlink in
     the export area never leads a write outside it. The conflict policy applies in the folder.
     """
-    *folders, leaf = name.split("/")
-    if not folders:
+    if "/" not in name:
         return publish(root, name, chunks, on_conflict)
+    *folders, leaf = name.split("/")
+    root = Path(root)
     try:
         folder, fd = folder_beneath(root, folders)
     except OSError as exc:
@@ -100,154 +192,140 @@ def publish_beneath(
             f"cannot write {name}: its folder is not a plain folder inside {root} "
             f"({exc.strerror or exc})"
         ) from exc
+    prefix = "/".join(folders)
     try:
         written = publish(folder, leaf, chunks, on_conflict)
+    except OutputExistsError as exc:  # named and located as the caller knows it, not by /proc
+        raise _taken(f"{prefix}/{exc.name}", os.path.join(root, *folders, exc.name)) from None
     finally:
         if fd is not None:
             os.close(fd)
-    prefix = "/".join(folders)
     return attrs.evolve(
         written,
         name=f"{prefix}/{written.name}",
-        location=str(root.joinpath(*folders, written.name)),
+        location=os.path.join(root, *folders, written.name),
     )
-
-
-def _fill(fd: int, chunks: Iterable[bytes], name: str) -> int:
-    """Write *chunks* to *fd*; a failing source raises from here, unwrapped. Returns the size."""
-    if isinstance(chunks, FileBacked):
-        copied = _fast_copy(chunks.fileno(), fd, name)
-        if copied is not None:
-            return copied
-    size = 0
-    for chunk in chunks:
-        try:
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-        except OSError as exc:
-            raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-        size += len(chunk)
-    return size
-
-
-def _fast_copy(source: int, target: int, name: str) -> int | None:
-    """Copy the rest of *source* to *target* in the kernel; None if neither fast path applies."""
-    for call in (_copy_file_range, _sendfile):
-        copied = _copy_with(call, source, target, name)
-        if copied is not None:
-            return copied
-    return None
-
-
-def _copy_with(call: Callable[[int, int], int], source: int, target: int, name: str) -> int | None:
-    """Copy with *call* until the end; None if it does not apply to these descriptors."""
-    total = 0
-    try:
-        while n := call(source, target):
-            total += n
-    except OSError as exc:
-        if total == 0 and exc.errno in _NOT_APPLICABLE:
-            return None
-        raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-    return total
-
-
-def _copy_file_range(source: int, target: int) -> int:
-    copy = getattr(os, "copy_file_range", None)
-    if copy is None:
-        raise OSError(errno.ENOSYS, "copy_file_range is not available")
-    n: int = copy(source, target, 1 << 30)
-    return n
-
-
-def _sendfile(source: int, target: int) -> int:
-    send = getattr(os, "sendfile", None)
-    if send is None:
-        raise OSError(errno.ENOSYS, "sendfile is not available")
-    n: int = send(target, source, None, 1 << 30)
-    return n
 
 
 def commit(
-    folder: Path, temp: Path, name: str, size: int, on_conflict: OnConflict
+    folder: str | os.PathLike[str],
+    temp: str | os.PathLike[str],
+    name: str,
+    size: int,
+    on_conflict: OnConflict,
 ) -> WrittenExport:
-    """Publish the finished temporary file *temp* (in *folder*) as *name* per *on_conflict*."""
-    final = folder / name
-    if on_conflict is OnConflict.REPLACE:
-        try:
-            temp.replace(final)
-        except OSError as exc:
-            raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
-        return WrittenExport(name, str(final), size)
-    if on_conflict is OnConflict.RENAME:
-        return _claim_free_name(folder, temp, name, size)
-    if _link(temp, final):
-        return WrittenExport(name, str(final), size)
-    if _same_bytes(temp, final):
-        return WrittenExport(name, str(final), size, identical=True)
-    raise OutputExistsError(
-        f"{name} already exists in the export folder and was not written by this job; "
-        "it was left untouched (choose another conflict policy to replace, rename or skip it)",
-        name=name,
-        location=str(final),
+    """Publish the finished, closed temporary file *temp* (in *folder*) as *name* per *on_conflict*."""
+    return _commit(
+        os.fspath(folder), _Temp(-1, os.fspath(temp), is_open=False), name, size, on_conflict
     )
 
 
-def _claim_free_name(folder: Path, temp: Path, name: str, size: int) -> WrittenExport:
+def _commit(
+    folder: str, temp: _Temp, name: str, size: int, on_conflict: OnConflict
+) -> WrittenExport:
+    final = os.path.join(folder, name)
+    if on_conflict is OnConflict.REPLACE:
+        try:
+            _replace(folder, temp, final)
+        except OSError as exc:
+            raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
+        return WrittenExport(name, final, size)
+    if on_conflict is OnConflict.RENAME:
+        return _claim_free_name(folder, temp, name, size)
+    if _link(folder, temp, final):
+        return WrittenExport(name, final, size)
+    if _same_bytes(temp, final, size):
+        return WrittenExport(name, final, size, identical=True)
+    raise _taken(name, final)
+
+
+def _taken(name: str, location: str) -> OutputExistsError:
+    return OutputExistsError(
+        f"{name} already exists in the export folder and was not written by this job; "
+        "it was left untouched (choose another conflict policy to replace, rename or skip it)",
+        name=name,
+        location=location,
+    )
+
+
+def _claim_free_name(folder: str, temp: _Temp, name: str, size: int) -> WrittenExport:
     book = NameBook()
     candidate = book.claim(name)
     for _ in range(_MAX_RENAMES):
-        final = folder / candidate
-        if _link(temp, final):
-            return WrittenExport(candidate, str(final), size)
-        if _same_bytes(temp, final):
-            return WrittenExport(candidate, str(final), size, identical=True)
+        final = os.path.join(folder, candidate)
+        if _link(folder, temp, final):
+            return WrittenExport(candidate, final, size)
+        if _same_bytes(temp, final, size):
+            return WrittenExport(candidate, final, size, identical=True)
         candidate = book.claim(name)
     raise StoreWriteError(f"cannot write {name}: no free name among {_MAX_RENAMES} variants")
 
 
-def _link(temp: Path, final: Path) -> bool:
+def _link(folder: str, temp: _Temp, final: str) -> bool:
     """Publish *temp* as *final* if that name is free; False if it is taken."""
     try:
-        os.link(temp, final)
+        temp.link(final)
     except FileExistsError:
         return False
     except OSError as exc:
-        if exc.errno not in {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK}:
-            raise StoreWriteError(f"cannot write {final.name}: {exc.strerror or exc}") from exc
-        return _claim_then_replace(temp, final)
+        if exc.errno not in _NO_LINKS:
+            raise StoreWriteError(
+                f"cannot write {os.path.basename(final)}: {exc.strerror or exc}"
+            ) from exc
+        return _claim_then_replace(folder, temp, final)
     return True
 
 
-def _claim_then_replace(temp: Path, final: Path) -> bool:
+def _claim_then_replace(folder: str, temp: _Temp, final: str) -> bool:
     """Where hard links are not supported: claim the name exclusively, then rename over the claim."""
     try:
         os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except FileExistsError:
         return False
     except OSError as exc:
-        raise StoreWriteError(f"cannot write {final.name}: {exc.strerror or exc}") from exc
+        raise StoreWriteError(
+            f"cannot write {os.path.basename(final)}: {exc.strerror or exc}"
+        ) from exc
     try:
-        temp.replace(final)
+        _replace(folder, temp, final)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            final.unlink()
-        raise StoreWriteError(f"cannot write {final.name}: {exc.strerror or exc}") from exc
+            os.unlink(final)
+        raise StoreWriteError(
+            f"cannot write {os.path.basename(final)}: {exc.strerror or exc}"
+        ) from exc
     return True
 
 
-def _same_bytes(first: Path, second: Path) -> bool:
+def _replace(folder: str, temp: _Temp, final: str) -> None:
+    """Rename *temp* over *final*; an unnamed file is first copied to a named one (it cannot be)."""
+    if temp.path is not None:
+        os.replace(temp.path, final)
+        temp.path = None
+        return
+    fd, path = _create_named(folder)
     try:
-        if first.stat().st_size != second.stat().st_size:
+        with os.fdopen(fd, "wb") as named:
+            for block in temp.blocks():
+                named.write(block)
+        os.replace(path, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
+def _same_bytes(temp: _Temp, final: str, size: int) -> bool:
+    """Whether the regular file *final* holds exactly the *size* bytes of *temp*."""
+    try:
+        info = os.stat(final)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
             return False
-        with first.open("rb") as a, second.open("rb") as b:
-            while True:
-                block = a.read(_COMPARE_CHUNK)
-                if block != b.read(_COMPARE_CHUNK):
+        with open(final, "rb") as other:
+            for block in temp.blocks():
+                if other.read(len(block)) != block:
                     return False
-                if not block:
-                    return True
+            return other.read(1) == b""
     except OSError:
         return False
 
@@ -256,27 +334,16 @@ def stage_link(source: Path, folder: Path) -> Path:
     """Return a temporary name in *folder* for the file *source* (a hard link, else a copy)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = _create_temp(folder)
+        fd, temp = _create_named(os.fspath(folder))
         os.close(fd)
-        temp.unlink()
+        os.unlink(temp)
         try:
             os.link(source, temp)
         except OSError:
             shutil.copyfile(source, temp)
     except OSError as exc:
         raise StoreWriteError(f"cannot write into {folder}: {exc.strerror or exc}") from exc
-    return temp
-
-
-def _create_temp(folder: Path) -> tuple[int, Path]:
-    """Create a new temporary file in *folder*, with the permissions the umask gives new files."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        temp = folder / f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(6)}{_TEMP_SUFFIX}"
-        try:
-            return os.open(temp, flags, 0o666), temp
-        except FileExistsError:
-            continue
+    return Path(temp)
 
 
 def sweep_temporaries(folder: Path, *, recursive: bool = False) -> int:

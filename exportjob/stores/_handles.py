@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import PurePosixPath
 
 from .._assets import Asset, AssetHandle
 from ..exceptions import ExportJobError
 
 __all__ = ["describe_each", "handle_parts"]
+
+_NOT_PARTS = frozenset({"", ".", ".."})
 
 
 def handle_parts(text: str) -> tuple[str, ...] | None:
@@ -22,10 +23,9 @@ def handle_parts(text: str) -> tuple[str, ...] | None:
     """
     if not text or "\\" in text or "\x00" in text:
         return None
-    pure = PurePosixPath(text)
-    if pure.is_absolute() or ".." in pure.parts or pure.as_posix() != text or not pure.parts:
-        return None
-    return pure.parts
+    parts = tuple(text.split("/"))
+    # An empty part is a leading, doubled or trailing "/"; "." and ".." are never spelled.
+    return parts if _NOT_PARTS.isdisjoint(parts) else None
 
 
 def _one(describe: Callable[[AssetHandle], Asset], handle: AssetHandle) -> Asset | Exception:
