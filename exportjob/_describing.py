@@ -8,7 +8,7 @@ entering the pipeline and being planned; slots of one chunk or batch share one f
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -34,26 +34,28 @@ def describe_one(store: AssetStore, handle: AssetHandle) -> Described:
     except Exception as exc:  # noqa: BLE001 - one asset's failure never fails the job
         code, message = classify(Stage.DESCRIBING, exc, handle.value)
         return AssetOutcome.for_failure(handle, code, message)
-    return asset if asset.handle == handle else attrs.evolve(asset, handle=handle)
+    return asset if asset.handle is handle else attrs.evolve(asset, handle=handle)
 
 
 def describe_chunk(
-    store: AssetStore, handles: tuple[AssetHandle, ...]
-) -> tuple[tuple[Described | BaseException, ...], float]:
-    """Describe *handles* one after another; the results and the seconds they took.
+    store: AssetStore, handles: tuple[AssetHandle, ...], keep_going: Callable[[], bool]
+) -> tuple[tuple[Described | BaseException, ...], float, float]:
+    """Describe *handles* one after another: the results, the seconds they took, on the CPU.
 
     A ``BaseException`` the store raises (``SystemExit`` & co.) ends the chunk: it is the last
-    result, and the handles after it are not described.
+    result, and the handles after it are not described; so does *keep_going* saying no (a stop).
     """
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     described: list[Described | BaseException] = []
     for handle in handles:
+        if described and not keep_going():
+            break
         try:
             described.append(describe_one(store, handle))
-        except BaseException as exc:  # noqa: BLE001, PERF203 - raised by the slot of its handle
+        except BaseException as exc:  # noqa: BLE001 - raised by the slot of its handle
             described.append(exc)
             break
-    return tuple(described), time.perf_counter() - start
+    return tuple(described), time.perf_counter() - start, time.thread_time() - cpu
 
 
 def describe_batch(
@@ -71,7 +73,7 @@ def _batch_result(handle: AssetHandle, found: Mapping[AssetHandle, Any]) -> Desc
 
     value = found.get(handle)
     if isinstance(value, Asset):
-        return value if value.handle == handle else attrs.evolve(value, handle=handle)
+        return value if value.handle is handle else attrs.evolve(value, handle=handle)
     if value is None:
         value = AssetNotFoundError(f"no asset {handle}", handle=handle.value)
     if not isinstance(value, Exception):
@@ -99,7 +101,8 @@ class Slot:
     """One handle between entering the pipeline and being planned.
 
     It holds its value, or the future of its describe: of a chunk of handles (*index* is its
-    place in the chunk's results) or of a store's own batch (*batched*).
+    place in the chunk's results; *timed*: the chunk's timing is yet to be observed) or of a
+    store's own batch (*batched*).
     """
 
     handle: AssetHandle
@@ -107,6 +110,7 @@ class Slot:
     value: Described | None = None
     index: int = 0
     batched: bool = False
+    timed: bool = False
 
     def ready(self) -> bool:
         """Whether the describe has ended."""
@@ -115,7 +119,7 @@ class Slot:
     def result(self) -> Described | None:
         """The described asset or its failed outcome; raises what the describe raised.
 
-        None for a handle of a chunk whose describe ended before it (interrupted).
+        None for a handle of a chunk whose describe ended before it (interrupted, stopped).
         """
         if self.value is not None:
             return self.value

@@ -43,11 +43,9 @@ _MOST_PER_UNIT = 64
 # A local worker wakes the coordinator (to plan more) after this many outcomes, or one this slow.
 _COLLECT_EVERY = 16
 _SLOW_SECONDS = 0.002
-# An asset that takes less than this, mostly on the CPU, is exported by the coordinating thread
-# itself: more threads would only queue for the interpreter lock. Up to so many in a row.
-_QUICK_SECONDS = 0.001
-_BUSY_SHARE = 0.5
-_INLINE_RUN = 64
+# Assets quicker than this that keep their thread busy run on one worker thread at a time (more
+# would only queue for the interpreter lock), and on another too while that one is slow.
+_QUICK_SECONDS = 0.0005
 
 
 @attrs.define
@@ -95,9 +93,8 @@ class Dispatcher:
         self._units: dict[Future[Any], _Unit] = {}
         self._pace = Pace(_REMOTE_TARGET, _MOST_PER_UNIT)
         self._local = isinstance(workers.executor, ThreadPoolExecutor)
-        # Quick assets run in the coordinating thread (None: not known yet); never bypass a
-        # pool the host gave.
-        self._inline: bool | None = None if workers.own and self._local else False
+        self._here = Pace(_SLOW_SECONDS, 1)  # the assets of local workers, as they come
+        self._started: dict[int, float] = {}  # a local worker's thread: when its asset started
         # Outcomes are recorded one at a time, by the coordinator or by a local worker thread.
         self._recording = threading.Lock()
 
@@ -132,14 +129,11 @@ class Dispatcher:
         """Send ready tasks to the executor: suspects one at a time, alone; the rest in units."""
         # Checked before each start: a stop() or pause() may come while the ready ones were planned.
         while self.refused is None and self.may_start():
-            if self._inline is not False and self._ready and not self._units:
-                self._work_inline()
-                return  # back to the coordinator, to plan more
             if self._suspects:
                 if self._units:
                     return
                 tasks: tuple[_Task, ...] = (self._suspects.popleft(),)
-            elif self._ready and len(self._units) < self.size:
+            elif self._ready and len(self._units) < self.size and self._room_for_a_unit():
                 count = 1 if self._local else self._unit_size()
                 tasks = tuple(self._ready.popleft() for _ in range(count))
             else:
@@ -172,30 +166,28 @@ class Dispatcher:
         """Plans per unit sent away: a few quick ones, shared fairly among the workers."""
         return min(self._pace.size(), -(-len(self._ready) // self.size))
 
-    def _work_inline(self) -> None:
-        """Export quick ready plans in the coordinating thread: no thread, no hand-over.
+    def _room_for_a_unit(self) -> bool:
+        """Whether one more unit may start: always, but for crowded assets on local threads."""
+        if not self._local or not self._here.crowded(_QUICK_SECONDS):
+            return True
+        now = time.perf_counter()
+        return not any(now - t < _SLOW_SECONDS for t in list(self._started.values()))
 
-        The first asset is the probe; the first one that is slow, or mostly waits (on a remote
-        store, a disk), sends the rest of the job to the worker threads, which overlap that.
+    def _crowded_beside(self, me: int) -> bool:
+        if not self._here.crowded(_QUICK_SECONDS):
+            return False
+        now = time.perf_counter()
+        return any(now - t < _SLOW_SECONDS for k, t in list(self._started.items()) if k != me)
+
+    def poll_seconds(self) -> float | None:
+        """How soon the coordinator should look again, unasked; None: when something ends.
+
+        While crowded assets wait for the one local worker allowed, soon: if that worker's
+        asset is slow (held by a lock, a huge file), another starts beside it.
         """
-        for _ in range(_INLINE_RUN):
-            if not self._ready or not self.may_start():
-                return
-            task = self._ready.popleft()
-            wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                outcome: object = export_asset(
-                    self.store, self.converter, task.plan, self.on_conflict
-                )
-            except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
-                self._lost(task, exc)
-                return
-            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-            self._finish(task, outcome)
-            if wall > _QUICK_SECONDS or cpu < wall * _BUSY_SHARE:
-                self._inline = False
-                return
-            self._inline = True
+        if self._local and self._ready and 0 < len(self._units) < self.size:
+            return _SLOW_SECONDS if self._here.crowded(_QUICK_SECONDS) else None
+        return None
 
     def _work_here(self, first: _Task) -> None:
         """A worker thread of this process: export *first*, then ready tasks, until none is left.
@@ -203,29 +195,39 @@ class Dispatcher:
         The worker records each outcome itself, and wakes the coordinator to plan more every few
         outcomes, at once after a slow one, and when its loop ends (its future's callback).
         """
+        me = threading.get_ident()
         task: _Task | None = first
         left = 0
-        while task is not None:
-            if not self.may_start():
-                self._ready.appendleft(task)  # a stop or a pause came first
-                return
-            start = time.perf_counter()
-            try:
-                outcome: object = export_asset(
-                    self.store, self.converter, task.plan, self.on_conflict
-                )
-            except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
-                self._lost(task, exc)
-                return
-            self._finish(task, outcome)
-            left += 1
-            if left >= _COLLECT_EVERY or time.perf_counter() - start >= _SLOW_SECONDS:
-                left = 0
-                self._inbox.put(None)
-            try:
-                task = self._ready.popleft()
-            except IndexError:
-                task = None
+        try:
+            while task is not None:
+                if not self.may_start():
+                    self._ready.appendleft(task)  # a stop or a pause came first
+                    return
+                start = self._started[me] = time.perf_counter()
+                cpu = time.thread_time()
+                try:
+                    outcome: object = export_asset(
+                        self.store, self.converter, task.plan, self.on_conflict
+                    )
+                except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
+                    self._lost(task, exc)
+                    return
+                seconds = time.perf_counter() - start
+                if len(self._started) == 1:  # alone: no other worker in its way
+                    self._here.observe(1, seconds, time.thread_time() - cpu)
+                self._finish(task, outcome)
+                if self._crowded_beside(me):
+                    return  # another worker goes on with them: one is enough
+                left += 1
+                if left >= _COLLECT_EVERY or seconds >= _SLOW_SECONDS:
+                    left = 0
+                    self._inbox.put(None)
+                try:
+                    task = self._ready.popleft()
+                except IndexError:
+                    task = None
+        finally:
+            self._started.pop(me, None)
 
     def drain(self) -> None:
         """Wait for every unit in flight and record it, whatever recording it raises."""

@@ -392,15 +392,15 @@ class ExportEngine:
         interrupted: BaseException | None = None
         try:
             skip = journal.exported if journal is not None else {}
-            pipeline = Pipeline(
+            # Not kept in a local: its name book is let go before the log is built.
+            Pipeline(
                 self._settings(),
                 self._pools.workers(),
                 run,
                 self._planner(prepared),
                 ledger,
                 skip=skip,
-            )
-            pipeline.execute()
+            ).execute()
         except Exception as exc:
             logger.exception("export job %s failed", run.job_handle)
             fatal = exc

@@ -40,6 +40,7 @@ logger = logging.getLogger("exportjob.engine")
 _BATCH = 32  # handles per describe_many call
 _POLL_SECONDS = 0.5
 _DESCRIBE_TARGET = 0.001  # seconds a chunk of describes should last
+_QUICK_DESCRIBE = 0.0002  # a busy describe quicker than this is made in the coordinating thread
 
 
 @attrs.frozen(kw_only=True)
@@ -171,7 +172,7 @@ class Pipeline:
 
     def _fill(self, limit: int) -> None:
         """Let handles in, in job order, while the window and the describe pool have room."""
-        while not self._exhausted and len(self._window) < limit:
+        while not self._exhausted and len(self._window) < limit and self._describing():
             if len(self._describes) >= self.s.describe_concurrency:
                 return
             room = limit - len(self._window)
@@ -186,20 +187,36 @@ class Pipeline:
                 return
             fresh = tuple(h for h in handles if h not in self.skip)
             future: Future[Any] | None = None
+            timed = False  # whether its chunk's timing is still to be observed
             if fresh:
                 if isinstance(self.s.store, BatchDescriber):
                     future = self.s.describe_pool.submit(describe_batch, self.s.store, fresh)
+                elif self._describe_pace.crowded(_QUICK_DESCRIBE):
+                    # Quick and busy: here, since another thread would only wait for the GIL.
+                    future = Future()
+                    chunk = describe_chunk(self.s.store, fresh, self._describing)
+                    self._describe_pace.observe(len(chunk[0]), chunk[1], chunk[2])
+                    future.set_result(chunk)
                 else:
-                    future = self.s.describe_pool.submit(describe_chunk, self.s.store, fresh)
-                self._describes.add(future)
-                future.add_done_callback(self._described)
+                    future = self.s.describe_pool.submit(
+                        describe_chunk, self.s.store, fresh, self._describing
+                    )
+                    timed = True
+                if not future.done():
+                    self._describes.add(future)
+                    future.add_done_callback(self._described)
             index = 0
             for handle in handles:
                 if handle in self.skip:
                     self._window.append(Slot(handle, value=self.skip[handle]))
                 else:
-                    self._window.append(Slot(handle, future, index=index, batched=self._batch))
+                    self._window.append(
+                        Slot(handle, future, index=index, batched=self._batch, timed=timed)
+                    )
                     index += 1
+
+    def _describing(self) -> bool:
+        return not self.run.stop_requested
 
     def _described(self, future: Future[Any]) -> None:
         self._describes.discard(future)
@@ -242,9 +259,9 @@ class Pipeline:
             code, message = classify(Stage.DESCRIBING, exc, slot.handle.value)
             self.ledger.interrupted(exc)
             return AssetOutcome.for_failure(slot.handle, code, message)
-        if slot.index == 0 and not slot.batched and slot.future is not None:
-            chunk, seconds = slot.future.result()
-            self._describe_pace.observe(len(chunk), seconds)
+        if slot.index == 0 and slot.timed and slot.future is not None:
+            chunk, seconds, cpu = slot.future.result()
+            self._describe_pace.observe(len(chunk), seconds, cpu)
         return described
 
     def _plan(self, described: Described) -> ExportPlan | AssetOutcome:
@@ -269,7 +286,7 @@ class Pipeline:
     def _await(self, out: Dispatcher) -> None:
         """Wait until a unit ends, a describe ends or the run is poked; collect the ended units."""
         try:
-            item = self._inbox.get(timeout=_POLL_SECONDS)
+            item = self._inbox.get(timeout=out.poll_seconds() or _POLL_SECONDS)
         except queue.Empty:
             return
         while True:

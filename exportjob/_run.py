@@ -150,9 +150,9 @@ class JobRun:
 
         After the job ends, its final log.
         """
+        partial = self._partial  # read first: a run that ends lets go of it
         if self._finished.is_set():
             return self.result()
-        partial = self._partial
         if partial is None:
             msg = f"job {self.job_handle} has not started"
             raise RuntimeError(msg)
@@ -183,3 +183,4 @@ class JobRun:
             self._log = log
             self._state = log.state
         self._finished.set()
+        self._partial = None  # the ledger and its outcomes: the log holds what is kept

@@ -10,6 +10,7 @@ by the stage they came from (``exportjob._failures``).
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
@@ -21,7 +22,7 @@ from ._failures import Stage, classify
 from ._records import AssetOutcome
 from .exceptions import OutputExistsError
 from .plans import ExportPlan
-from .protocols import AssetStore, Converter, FileBacked, OnConflict
+from .protocols import AssetStore, Converter, FileBacked, OnConflict, file_backed
 
 __all__ = ["UnitResult", "Workers", "export_asset", "export_unit", "lost_worker"]
 
@@ -103,7 +104,8 @@ def export_asset(
             stage = Stage.CONVERTING
             output = converter.convert(source, plan)
             chunks = output.chunks
-            counted = _CountedFile(chunks) if isinstance(chunks, FileBacked) else _Counted(chunks)
+            whole_file = file_backed(chunks)
+            counted = _Counted(chunks) if whole_file is None else _CountedFile(whole_file)
             stage = Stage.WRITING
             written = store.write_export(plan.output_name, counted, on_conflict=on_conflict)
             closing = True
@@ -135,7 +137,7 @@ def export_asset(
         )
     return AssetOutcome.for_export(
         plan,
-        output_format=None if output.format is None else output.format.render(),
+        output_format=None if output.format is None else sys.intern(output.format.render()),
         media_type=output.media_type,
         bytes_written=written.size,
         location=written.location,

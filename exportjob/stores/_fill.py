@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterable
 
 from ..exceptions import StoreWriteError
+from ..protocols import file_backed
 
 __all__ = ["fill"]
 
@@ -17,10 +18,9 @@ _NOT_APPLICABLE = frozenset(
 
 def fill(fd: int, chunks: Iterable[bytes], name: str) -> int:
     """Write *chunks* to *fd*; a failing source raises from here, unwrapped. Returns the size."""
-    # FileBacked, checked by hand: a runtime Protocol isinstance costs more than the copy itself.
-    fileno = getattr(chunks, "fileno", None)
-    if fileno is not None and hasattr(chunks, "__iter__"):
-        copied = _fast_copy(fileno(), fd, name)
+    whole_file = file_backed(chunks)
+    if whole_file is not None:
+        copied = _fast_copy(whole_file.fileno(), fd, name)
         if copied is not None:
             return copied
     size = 0
