@@ -93,6 +93,9 @@ class Dispatcher:
         self._units: dict[Future[Any], _Unit] = {}
         self._pace = Pace(_REMOTE_TARGET, _MOST_PER_UNIT)
         self._local = isinstance(workers.executor, ThreadPoolExecutor)
+        # Sent away, one more unit than workers: it waits queued, so a worker that finishes one
+        # starts the next at once instead of idling while the result travels back and forth.
+        self._most_units = size if self._local else size + 1
         self._here = Pace(_SLOW_SECONDS, 1)  # the assets of local workers, as they come
         self._started: dict[int, float] = {}  # a local worker's thread: when its asset started
         # Outcomes are recorded one at a time, by the coordinator or by a local worker thread.
@@ -133,7 +136,7 @@ class Dispatcher:
                 if self._units:
                     return
                 tasks: tuple[_Task, ...] = (self._suspects.popleft(),)
-            elif self._ready and len(self._units) < self.size and self._room_for_a_unit():
+            elif self._ready and len(self._units) < self._most_units and self._room_for_a_unit():
                 count = 1 if self._local else self._unit_size()
                 tasks = tuple(self._ready.popleft() for _ in range(count))
             else:
@@ -213,8 +216,9 @@ class Dispatcher:
                     self._lost(task, exc)
                     return
                 seconds = time.perf_counter() - start
-                if len(self._started) == 1:  # alone: no other worker in its way
-                    self._here.observe(1, seconds, time.thread_time() - cpu)
+                # Its CPU share only alone: beside others, waiting for the GIL looks like I/O.
+                alone = len(self._started) == 1
+                self._here.observe(1, seconds, time.thread_time() - cpu if alone else None)
                 self._finish(task, outcome)
                 if self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough
