@@ -476,3 +476,33 @@ def test_an_asset_planned_after_a_stop_is_never_started(seed: int) -> None:
     assert log.outcome("set").status is AssetStatus.REFUSED
     assert store.opened == ()  # the stop came with the first event: nothing may start after it
     assert log.counts.not_run == 8
+
+
+class HoldsOne:
+    """Copies originals at once, but one of them waits until every other one was exported."""
+
+    def __init__(self, held: str, others: int) -> None:
+        self.held = held
+        self.others = others
+        self.exported = threading.Semaphore(0)
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        if plan.handle.value == self.held:
+            for _ in range(self.others):
+                assert self.exported.acquire(timeout=30), "the other assets waited for this one"
+        return CopyConverter().convert(source, plan)
+
+
+@pytest.mark.parametrize("held", [0, 40, 299])
+def test_one_slow_asset_among_quick_ones_holds_up_no_other(held: int) -> None:
+    # Quick assets run on one worker thread at a time; a slow one gets another worker beside it.
+    handles = [f"h{i:04}" for i in range(300)]
+    converter = HoldsOne(handles[held], len(handles) - 1)
+
+    def count(event: AssetProgress) -> None:
+        if event.outcome.handle.value != converter.held:
+            converter.exported.release()
+
+    with ExportEngine(filled_store(300), converter, workers=4) as engine:
+        log = engine.run(orig_job(handles), ACME, progress=count)
+    assert log.counts.success == 300

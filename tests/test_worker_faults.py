@@ -23,13 +23,26 @@ ACME = JobContext(company="acme")
 class KillingConverter:
     """Copies originals, but the worker converting one of *deadly* dies on the spot."""
 
-    def __init__(self, deadly: frozenset[str]) -> None:
+    def __init__(self, deadly: frozenset[str], pause: float = 0.01) -> None:
         self.deadly = deadly
+        self.pause = pause
 
     def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
         if plan.handle.value in self.deadly:
             os._exit(3)
-        time.sleep(0.01)  # so that innocents are in flight beside the deadly one
+        time.sleep(self.pause)  # so that innocents are in flight beside the deadly one
+        return CopyConverter().convert(source, plan)
+
+
+class ExitingConverter:
+    """Copies originals, but converting *fatal* raises ``SystemExit`` (a plug-in's interrupt)."""
+
+    def __init__(self, fatal: str) -> None:
+        self.fatal = fatal
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        if plan.handle.value == self.fatal:
+            raise SystemExit(7)
         return CopyConverter().convert(source, plan)
 
 
@@ -57,18 +70,43 @@ def check_only_the_deadly_failed(log: object, store: DirectoryStore, deadly: set
             assert (store.output_dir / name).read_bytes() == (store.source_dir / name).read_bytes()
 
 
+@pytest.mark.parametrize("pause", [0.01, 0.0], ids=["slow", "quick-in-chunks"])
 @pytest.mark.parametrize("deadly", [{"asset-07.bin"}, {"asset-03.bin", "asset-31.bin"}])
 def test_a_worker_killed_in_a_process_pool_fails_only_its_asset(
-    tmp_path: Path, deadly: set[str]
+    tmp_path: Path, deadly: set[str], pause: float
 ) -> None:
+    # Quick assets travel to the processes in chunks: every asset of a chunk that died is
+    # suspect, and only the one that kills its worker again fails.
     store = folder(tmp_path, 40)
     job = ExportJob(asset_handles=[h.value for h in store.handles()], fmt="orig")
     pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-    with ExportEngine(store, KillingConverter(frozenset(deadly)), executor=pool) as engine:
+    with ExportEngine(store, KillingConverter(frozenset(deadly), pause), executor=pool) as engine:
         log = engine.run(job, ACME)
     pool.shutdown()
     check_only_the_deadly_failed(log, store, deadly)
     assert log.counts.success == 40 - len(deadly)
+
+
+def test_an_interrupt_in_a_process_keeps_what_its_chunk_exported_before_it(tmp_path: Path) -> None:
+    store = folder(tmp_path, 60)
+    job = ExportJob(asset_handles=[h.value for h in store.handles()], fmt="orig")
+    with (
+        ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool,
+        ExportEngine(store, ExitingConverter("asset-45.bin"), executor=pool) as engine,
+        pytest.raises(SystemExit) as raised,
+    ):
+        engine.run(job, ACME)
+    log = raised.value.exportjob_log  # type: ignore[attr-defined]
+    assert log.state.value == "failed"
+    fatal = log.outcome("asset-45.bin")
+    assert (fatal.status, fatal.code) == (AssetStatus.FAILED, "WORKER_FAILED")
+    written = {p.name for p in store.output_dir.iterdir()}
+    exported = {o.handle.value for o in log.outcomes if o.exported}
+    # Every file in the folder is in the log as exported, and the other way round.
+    assert written == exported
+    assert len(exported) >= 40  # the quick ones before it, in chunks, all recorded
+    assert all(o.status in {AssetStatus.EXPORTED, AssetStatus.NOT_RUN} for o in log.outcomes
+               if o.handle.value != "asset-45.bin")  # fmt: skip
 
 
 def test_a_pool_made_by_a_factory_is_made_again_after_it_breaks(tmp_path: Path) -> None:
