@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import logging
 import queue
 import threading
@@ -62,6 +63,7 @@ class _Unit:
     """The tasks one unit sent away carries, in job order (none for a local worker's loop)."""
 
     tasks: tuple[_Task, ...]
+    token: int | None = None  # a local worker's loop
 
 
 class Dispatcher:
@@ -96,8 +98,10 @@ class Dispatcher:
         # Sent away, one more unit than workers: it waits queued, so a worker that finishes one
         # starts the next at once instead of idling while the result travels back and forth.
         self._most_units = size if self._local else size + 1
-        self._here = Pace(_SLOW_SECONDS, 1)  # the assets of local workers, as they come
-        self._started: dict[int, float] = {}  # a local worker's thread: when its asset started
+        self._here = Pace(_SLOW_SECONDS, 1, warm_up=1)  # the assets of local workers, as they come
+        # A local worker's loop (by token): when its current asset started, or it was submitted.
+        self._started: dict[int, float] = {}
+        self._tokens = itertools.count()
         # Outcomes are recorded one at a time, by the coordinator or by a local worker thread.
         self._recording = threading.Lock()
 
@@ -143,15 +147,20 @@ class Dispatcher:
                 return
             generation = self.workers.generation
             here = self._local and tasks[0].strikes == 0
+            token: int | None = None
             try:
                 if here:
-                    future = self.workers.submit(self._work_here, tasks[0])
+                    token = next(self._tokens)
+                    self._started[token] = time.perf_counter()
+                    future = self.workers.submit(self._work_here, tasks[0], token)
                 else:
                     plans = tuple(task.plan for task in tasks)
                     future = self.workers.submit(
                         export_unit, self.store, self.converter, plans, self.on_conflict
                     )
             except Exception as exc:  # noqa: BLE001 - the executor refuses work: end the job
+                if token is not None:
+                    self._started.pop(token, None)
                 if isinstance(exc, BrokenExecutor) and self.workers.rebuild(generation):
                     self._suspects.extendleft(reversed(tasks))
                     continue
@@ -162,7 +171,7 @@ class Dispatcher:
             for task in tasks:
                 task.generation = generation
             # A local loop records its tasks itself, whatever becomes of its future.
-            self._units[future] = _Unit(() if here else tasks)
+            self._units[future] = _Unit((), token) if here else _Unit(tasks)
             future.add_done_callback(self._inbox.put)
 
     def _unit_size(self) -> int:
@@ -170,13 +179,21 @@ class Dispatcher:
         return min(self._pace.size(), -(-len(self._ready) // self.size))
 
     def _room_for_a_unit(self) -> bool:
-        """Whether one more unit may start: always, but for crowded assets on local threads."""
+        """Whether one more unit may start: always, but for crowded assets on local threads.
+
+        Crowded assets get one worker, and one more beside every worker whose asset is slow
+        (started over 2 ms ago): a slow asset holds up no other, and work that turns out slow
+        gets every worker in a few polls, doubling.
+        """
         if not self._local or not self._here.crowded(_QUICK_SECONDS):
             return True
         now = time.perf_counter()
-        return not any(now - t < _SLOW_SECONDS for t in list(self._started.values()))
+        ages = [now - t for t in list(self._started.values())]
+        fresh = sum(1 for age in ages if age < _SLOW_SECONDS)
+        return fresh < max(1, len(ages) - fresh) if fresh else True
 
     def _crowded_beside(self, me: int) -> bool:
+        """Whether another local worker is on a quick asset, while assets are crowded."""
         if not self._here.crowded(_QUICK_SECONDS):
             return False
         now = time.perf_counter()
@@ -192,13 +209,12 @@ class Dispatcher:
             return _SLOW_SECONDS if self._here.crowded(_QUICK_SECONDS) else None
         return None
 
-    def _work_here(self, first: _Task) -> None:
+    def _work_here(self, first: _Task, me: int) -> None:
         """A worker thread of this process: export *first*, then ready tasks, until none is left.
 
         The worker records each outcome itself, and wakes the coordinator to plan more every few
         outcomes, at once after a slow one, and when its loop ends (its future's callback).
         """
-        me = threading.get_ident()
         task: _Task | None = first
         left = 0
         try:
@@ -247,6 +263,8 @@ class Dispatcher:
         unit = self._units.pop(future, None)
         if unit is None:
             return
+        if unit.token is not None:
+            self._started.pop(unit.token, None)  # a loop that never ran leaves its token
         try:
             result: object = future.result()
         except BaseException as exc:  # noqa: BLE001 - a lost worker or a broken executor

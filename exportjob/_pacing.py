@@ -10,28 +10,45 @@ only queue for the interpreter lock: they are *crowded*, and run on as few threa
 
 from __future__ import annotations
 
+import collections
+import statistics
+
 __all__ = ["Pace"]
 
-_WEIGHT = 0.3  # of the newest measurement in the running means
+_KEPT = 9  # recent measurements kept: their median ignores a stall or two
 _BUSY_SHARE = 0.5  # of the wall time on the thread's own CPU: busy, not waiting
 
 
 class Pace:
-    """Running means of seconds per item and of the CPU's share of them; the chunk size to use."""
+    """Recent seconds per item and CPU shares (medians); the chunk size and crowding they imply."""
 
-    def __init__(self, target: float, most: int) -> None:
+    def __init__(self, target: float, most: int, *, warm_up: int = 0) -> None:
         self.target = target
         self.most = max(1, most)
-        self.cost: float | None = None
-        self.busy: float | None = None
+        self._warm_up = warm_up  # first units not measured: they pay for cold caches
+        self._costs: collections.deque[float] = collections.deque(maxlen=_KEPT)
+        self._shares: collections.deque[float] = collections.deque(maxlen=_KEPT)
+
+    @property
+    def cost(self) -> float | None:
+        """The median seconds per item of the recent measurements (None before the first)."""
+        costs = list(self._costs)  # copied: worker threads append meanwhile
+        return statistics.median(costs) if costs else None
+
+    @property
+    def busy(self) -> float | None:
+        """The median share of an item's time its thread spent on the CPU (None if not known)."""
+        shares = list(self._shares)
+        return statistics.median(shares) if shares else None
 
     def size(self) -> int:
         """How many items the next unit carries: one until a unit has been measured."""
-        if self.cost is None:
+        cost = self.cost
+        if cost is None:
             return 1
-        if self.cost <= 0:
+        if cost <= 0:
             return self.most
-        return max(1, min(self.most, int(self.target / self.cost)))
+        return max(1, min(self.most, int(self.target / cost)))
 
     def crowded(self, quick: float) -> bool:
         """Whether items take less than *quick* seconds each and keep their thread busy.
@@ -40,17 +57,20 @@ class Pace:
         measured without others in the way (threads queueing for the interpreter lock would
         look like waiting).
         """
-        if self.cost is None:
+        cost = self.cost
+        if cost is None:
             return True
-        return self.cost < quick and (self.busy is None or self.busy >= _BUSY_SHARE)
+        busy = self.busy
+        return cost < quick and (busy is None or busy >= _BUSY_SHARE)
 
     def observe(self, items: int, seconds: float, cpu: float | None = None) -> None:
         """Count a unit of *items* that took *seconds*, *cpu* of them on its thread's CPU."""
         if items <= 0:
             return
+        if self._warm_up > 0:
+            self._warm_up -= 1
+            return
         seconds = max(0.0, seconds)
-        per_item = seconds / items
-        self.cost = per_item if self.cost is None else self.cost + _WEIGHT * (per_item - self.cost)
+        self._costs.append(seconds / items)
         if cpu is not None and seconds > 0:
-            share = min(1.0, max(0.0, cpu) / seconds)
-            self.busy = share if self.busy is None else self.busy + _WEIGHT * (share - self.busy)
+            self._shares.append(min(1.0, max(0.0, cpu) / seconds))

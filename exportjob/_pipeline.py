@@ -81,7 +81,7 @@ class Pipeline:
         self._window: collections.deque[Slot] = collections.deque()
         self._describes: set[Future[Any]] = set()
         self._inbox: queue.SimpleQueue[Future[Any] | None] = queue.SimpleQueue()
-        self._describe_pace = Pace(_DESCRIBE_TARGET, _BATCH)
+        self._describe_pace = Pace(_DESCRIBE_TARGET, _BATCH, warm_up=1)
         # The names the job's files hold are taken before any asset is planned: an asset that
         # failed before its plan last time must not be given the name of a later one's file.
         for outcome in skip.values():
