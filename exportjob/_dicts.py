@@ -25,6 +25,8 @@ def utc_now() -> dt.datetime:
 def to_utc(value: dt.datetime) -> dt.datetime:
     """Convert a timestamp to UTC; leave anything else for ``aware`` to refuse."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        if value.tzinfo is dt.timezone.utc:
+            return value  # already: the same object, not a copy
         return value.astimezone(dt.timezone.utc)
     return value
 

@@ -43,6 +43,7 @@ _REMOTE_TARGET = 0.02
 _MOST_PER_UNIT = 64
 # A local worker wakes the coordinator (to plan more) after this many outcomes, or one this slow.
 _COLLECT_EVERY = 16
+_SAMPLE_EVERY = 4  # assets between two readings of a local worker's CPU clock
 _SLOW_SECONDS = 0.002
 # Assets quicker than this that keep their thread busy run on one worker thread at a time (more
 # would only queue for the interpreter lock), and on another too while that one is slow.
@@ -223,7 +224,10 @@ class Dispatcher:
                     self._ready.appendleft(task)  # a stop or a pause came first
                     return
                 start = self._started[me] = time.perf_counter()
-                cpu = time.thread_time()
+                # Its CPU share only alone (beside others, waiting for the GIL looks like I/O),
+                # and every few assets: reading a thread's CPU clock is a system call.
+                sampled = (left % _SAMPLE_EVERY == 0) and len(self._started) == 1
+                cpu = time.thread_time() if sampled else 0.0
                 try:
                     outcome: object = export_asset(
                         self.store, self.converter, task.plan, self.on_conflict
@@ -232,9 +236,8 @@ class Dispatcher:
                     self._lost(task, exc)
                     return
                 seconds = time.perf_counter() - start
-                # Its CPU share only alone: beside others, waiting for the GIL looks like I/O.
-                alone = len(self._started) == 1
-                self._here.observe(1, seconds, time.thread_time() - cpu if alone else None)
+                sampled = sampled and len(self._started) == 1
+                self._here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
                 self._finish(task, outcome)
                 if self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough

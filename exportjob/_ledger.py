@@ -85,9 +85,10 @@ class Ledger:
         if self.journal is not None and not journaled and self.journal.record(outcome):
             self.commit()
         done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
-        event = AssetProgress(self.run.job_handle, done, total, outcome)
-        for callback in self.progress:
-            self._call(callback, event)
+        if self.progress:
+            event = AssetProgress(self.run.job_handle, done, total, outcome)
+            for callback in self.progress:
+                self._call(callback, event)
 
     def tick(self) -> None:
         """Commit the journal if its last commit is a while ago."""

@@ -11,7 +11,6 @@ only queue for the interpreter lock: they are *crowded*, and run on as few threa
 from __future__ import annotations
 
 import collections
-import statistics
 
 __all__ = ["Pace"]
 
@@ -28,18 +27,10 @@ class Pace:
         self._warm_up = warm_up  # first units not measured: they pay for cold caches
         self._costs: collections.deque[float] = collections.deque(maxlen=_KEPT)
         self._shares: collections.deque[float] = collections.deque(maxlen=_KEPT)
-
-    @property
-    def cost(self) -> float | None:
+        self.cost: float | None = None
         """The median seconds per item of the recent measurements (None before the first)."""
-        costs = list(self._costs)  # copied: worker threads append meanwhile
-        return statistics.median(costs) if costs else None
-
-    @property
-    def busy(self) -> float | None:
+        self.busy: float | None = None
         """The median share of an item's time its thread spent on the CPU (None if not known)."""
-        shares = list(self._shares)
-        return statistics.median(shares) if shares else None
 
     def size(self) -> int:
         """How many items the next unit carries: one until a unit has been measured."""
@@ -72,5 +63,12 @@ class Pace:
             return
         seconds = max(0.0, seconds)
         self._costs.append(seconds / items)
+        self.cost = _median(self._costs)
         if cpu is not None and seconds > 0:
             self._shares.append(min(1.0, max(0.0, cpu) / seconds))
+            self.busy = _median(self._shares)
+
+
+def _median(values: collections.deque[float]) -> float | None:
+    ordered = sorted(values)  # a copy: worker threads append meanwhile
+    return ordered[len(ordered) // 2] if ordered else None
