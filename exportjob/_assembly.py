@@ -260,7 +260,7 @@ def _detail(
     code: str | None = None,
     location: str | None = None,
 ) -> LogDetail:
-    exported_or_warned = log_type in {LogType.EXPORT_SUCCESS, LogType.EXPORT_WARNING}
+    exported_or_warned = log_type is LogType.EXPORT_SUCCESS or log_type is LogType.EXPORT_WARNING
     return LogDetail(
         severity=severity,
         log_type=log_type,

@@ -93,20 +93,31 @@ class AssetStatus(IpsEnum):
     """Not written: its output name was taken and the conflict policy is ``skip``."""
 
 
+# The converters return a value of the right type at once: a log of many assets builds many.
+
+
 def _severity(value: str | Severity) -> Severity:
+    if type(value) is Severity:
+        return value
     return Severity.parse(value, field="severity")
 
 
 def _log_type(value: str | LogType) -> LogType:
+    if type(value) is LogType:
+        return value
     return LogType.parse(value, field="log_type")
 
 
 def _status(value: str | AssetStatus) -> AssetStatus:
+    if type(value) is AssetStatus:
+        return value
     return AssetStatus.parse(value, field="status")
 
 
 def _optional_handle(value: str | AssetHandle | None) -> AssetHandle | None:
-    return None if value is None else AssetHandle.of(value)
+    if value is None or type(value) is AssetHandle:
+        return value
+    return AssetHandle.of(value)
 
 
 def _optional_type(value: str | AssetType | None) -> AssetType | None:
