@@ -609,3 +609,11 @@ def test_jpeg2000_with_its_tile_grid_patched_too_is_refused():
     original = jpeg2000(images.photo((64, 48)), jp2=False)
     with pytest.raises(ConversionError):
         convert(j2k_claiming(original, 640, 480, tiles=True))
+
+
+def test_an_arithmetic_frame_behind_long_headers_is_refused_too():
+    # 150 KB of APP15 segments before the frame header: the segment walk goes past its first read.
+    padding = b"".join(b"\xff\xef" + struct.pack(">H", 50_002) + bytes(50_000) for _ in range(3))
+    data = ARITHMETIC_JPEG[:2] + padding + ARITHMETIC_JPEG[2:]
+    with pytest.raises(ConversionError, match="arithmetic-coded JPEG"):
+        convert(data, wid=100)

@@ -55,6 +55,7 @@ ORIENTATION_TRANSPOSE: dict[int, Image.Transpose] = {
     8: Image.Transpose.ROTATE_90,
 }
 _EXIF_ORIENTATION = 0x0112
+_JPEG_READ = ImageFile.SAFEBLOCK  # 1 MiB
 
 
 def _raise_unsupported_layout(plugin: str, failure: Exception, handle: str | None) -> None:
@@ -248,6 +249,9 @@ def decode(
         ConversionError: the pixel data ended before the image its header declares (``_complete``).
     """
     stream = image.fp
+    if image.format in {"JPEG", "MPO"}:
+        # Fewer, larger reads: each decoder call is one release and re-take of the GIL.
+        image.decodermaxblock = max(image.decodermaxblock, _JPEG_READ)
     image.load()
     check_decoded(image, stream, handle)
     if box is None:

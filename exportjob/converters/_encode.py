@@ -8,6 +8,7 @@ time-dependent is written (PDF dates are left out), so the same input gives the 
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 from PIL import Image, ImageFile
@@ -102,6 +103,31 @@ def encode(image: Image.Image, info: FormatInfo, options: dict[str, Any]) -> byt
         # XMP, orientation, GPS) from the file object; a plain copy carries none.
         image = image.copy()
     image.info = {}
+    if info.pillow_format == "JPEG":
+        data = _encode_unlocked(image, options)
+        if data is not None:
+            return data
     buffer = io.BytesIO()
     image.save(buffer, format=info.pillow_format, **options)
     return buffer.getvalue()
+
+
+def _encode_unlocked(image: Image.Image, options: dict[str, Any]) -> bytes | None:
+    """Encode a JPEG into an anonymous in-memory file; None where the platform has none.
+
+    Pillow's JPEG encoder keeps the GIL while it writes into a Python buffer, and releases it while
+    it writes to a file descriptor, so threads converting side by side encode in parallel only this
+    way. The bytes are the same either way (the encoder's output does not depend on its sink).
+    """
+    try:
+        fd = os.memfd_create("exportjob-encode", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux, or no memfd in this sandbox
+        return None
+    try:
+        with open(fd, "w+b", buffering=0, closefd=False) as sink:
+            image.save(sink, format="JPEG", **options)
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+    return data if len(data) == size else None  # a short read: encode again in a buffer

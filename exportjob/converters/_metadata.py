@@ -60,6 +60,9 @@ class Carried:
     kept: tuple[str, ...] = ()
 
 
+_NOTHING = Carried()
+
+
 def _source_xmp(image: Image.Image) -> bytes | None:
     # TIFF first: its tag holds the packet as stored (Pillow edits ``info`` when it orients).
     tags = getattr(image, "tag_v2", None)
@@ -114,6 +117,8 @@ def _rights_packet(elements: list[bytes], iptc: list[tuple[str, str]]) -> bytes:
 def carried(image: ImageFile.ImageFile, options: RenderOptions) -> Carried:
     """Collect what *options* carry of the original *image*'s metadata (read from its header)."""
     keep = options.keep_metadata
+    if not keep and not options.xmp_embed:
+        return _NOTHING  # the usual case: no EXIF or XMP is parsed or built
     kept: list[str] = []
     xmp = _source_xmp(image) if options.xmp_embed or MetadataKeep.RIGHTS in keep else None
     packet: bytes | None = None

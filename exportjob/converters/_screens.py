@@ -199,6 +199,8 @@ _ARITHMETIC_FRAMES = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _NOT_FRAMES = frozenset({0xC4, 0xC8, 0xCC})  # DHT, JPG, DAC share the SOFn range
 # Bits of entropy-coded data per 8x8 block of every component, at least: see _check_jpeg_data.
 _JPEG_MIN_BITS_PER_BLOCK = 0.5
+# The bytes read at once to find the first scan: its headers, an EXIF thumbnail and an ICC profile.
+_JPEG_HEAD = 1 << 16
 
 
 def _check_jpeg_data(image: ImageFile.ImageFile, stream: BinaryIO, handle: str | None) -> None:
@@ -217,8 +219,8 @@ def _check_jpeg_data(image: ImageFile.ImageFile, stream: BinaryIO, handle: str |
     """
     position = stream.tell()
     try:
-        frame, scan = _jpeg_scan_start(stream)
         length = stream.seek(0, io.SEEK_END)
+        frame, scan = _jpeg_scan_start(stream, length)
     finally:
         stream.seek(position)
     if frame in _ARITHMETIC_FRAMES:
@@ -246,41 +248,62 @@ def _check_jpeg_data(image: ImageFile.ImageFile, stream: BinaryIO, handle: str |
         )
 
 
-def _jpeg_scan_start(stream: BinaryIO) -> tuple[int | None, int]:
+def _jpeg_scan_start(stream: BinaryIO, length: int) -> tuple[int | None, int]:
     """The last frame marker before the first scan, and where that scan's data starts.
 
     Follows the marker segments as Pillow does (junk between segments and fill bytes are skipped).
     If the segments cannot be followed, the scan is taken to start at 0: the whole file counts.
+    The file is read a window at a time (one read for the usual headers), not a byte at a time.
     """
-    stream.seek(2)
     frame: int | None = None
+    start = 2
     while True:
-        byte = stream.read(1)
-        if not byte:
-            return frame, 0
-        if byte != b"\xff":
+        stream.seek(start)
+        data = stream.read(_JPEG_HEAD)
+        last = len(data) < _JPEG_HEAD or start + len(data) >= length
+        frame, scan, resume = _walk_segments(data, frame, last=last)
+        if resume is None:
+            return frame, scan if scan == 0 else start + scan
+        start += resume
+
+
+def _walk_segments(
+    data: bytes, frame: int | None, *, last: bool
+) -> tuple[int | None, int, int | None]:
+    """Walk the segments in *data*: (frame, scan start in *data* or 0, None) once found.
+
+    Where the walk runs past the end of *data* and more of the file follows (not *last*), returns
+    where to go on from instead: a byte before which the walk is in the same state.
+    """
+    end = len(data)
+    position = 0
+    while True:
+        if position >= end:
+            return frame, 0, None if last else position
+        byte = data[position]
+        position += 1
+        if byte != 0xFF:
             continue
-        marker = stream.read(1)
-        while marker == b"\xff":
-            marker = stream.read(1)
-        if not marker:
-            return frame, 0
-        code = marker[0]
+        code = 0xFF
+        while code == 0xFF:
+            if position >= end:
+                return frame, 0, None if last else position - 1  # at a fill byte
+            code = data[position]
+            position += 1
         if code in {0x00, 0x01} or 0xD0 <= code <= 0xD8:
             continue  # stuffed byte, TEM, RSTn, SOI: no length
         if code == 0xD9:
-            return frame, 0
-        length_bytes = stream.read(2)
-        if len(length_bytes) < 2:
-            return frame, 0
-        (length,) = struct.unpack(">H", length_bytes)
+            return frame, 0, None
+        if position + 2 > end:
+            return frame, 0, None if last else position - 2  # at the 0xFF before the marker
+        length = (data[position] << 8) | data[position + 1]
         if length < 2:
-            return frame, 0
+            return frame, 0, None
         if 0xC0 <= code <= 0xCF and code not in _NOT_FRAMES:
             frame = code
-        stream.seek(length - 2, io.SEEK_CUR)
+        position += length
         if code == 0xDA:
-            return frame, stream.tell()
+            return frame, position, None
 
 
 # ------------------------------------------------------------------ JPEG 2000
