@@ -99,6 +99,9 @@ class Dispatcher:
         # Sent away, one more unit than workers: it waits queued, so a worker that finishes one
         # starts the next at once instead of idling while the result travels back and forth.
         self._most_units = size if self._local else size + 1
+        # The engine's own pool of one thread: its one worker is the coordinating thread itself,
+        # which then hands nothing over (one worker gains nothing from another thread).
+        self._inline = self._local and workers.own and size == 1
         self._here = Pace(_SLOW_SECONDS, 1, warm_up=1)  # the assets of local workers, as they come
         # A local worker's loop (by token): when its current asset started, or it was submitted.
         self._started: dict[int, float] = {}
@@ -137,6 +140,11 @@ class Dispatcher:
         """Send ready tasks to the executor: suspects one at a time, alone; the rest in units."""
         # Checked before each start: a stop() or pause() may come while the ready ones were planned.
         while self.refused is None and self.may_start():
+            if self._inline and self._ready and not self._units:
+                inline = next(self._tokens)
+                self._started[inline] = time.perf_counter()
+                self._work_here(self._ready.popleft(), inline)
+                return  # back to the coordinator, to plan more
             if self._suspects:
                 if self._units:
                     return
