@@ -1,10 +1,12 @@
 """The export side of a pipeline: accepted plans into work units on the executor, and back.
 
 On a thread pool of this process a unit is a worker's loop: it exports a plan, records its outcome
-itself and takes the next ready plan, with no hand-over per asset. Sent to other processes or
-machines, a unit carries one plan, or a chunk of quick ones (``_pacing``), since each hand-over
-costs a millisecond or more there. At most one unit runs per worker, so a stop leaves nothing
-queued on the executor; each unit checks for a stop or a pause before each plan.
+itself and takes the next ready plan, with no hand-over per asset, checking for a stop or a pause
+before each. Quick assets that keep their thread busy run on one such loop (another starts beside
+every loop whose asset is slow); with the engine's own pool of one thread, the coordinating thread
+runs the loop itself. Sent to other processes or machines, a unit carries one plan, or a chunk of
+quick ones (``_pacing``), since each hand-over costs a millisecond or more there; at most one unit
+per worker runs and one more waits queued, which a stop lets finish.
 
 Worker faults: when a unit loses its worker (a broken process pool, a Dask ``KilledWorker``), the
 plans it carried are suspects; they are run again one at a time (the pool rebuilt first), so the
