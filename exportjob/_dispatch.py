@@ -22,6 +22,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -83,6 +84,7 @@ class Dispatcher:
         run: JobRun,
         ledger: Ledger,
         inbox: queue.SimpleQueue[Future[Any] | None],
+        refill: Callable[[], bool] | None = None,
     ) -> None:
         self.store = store
         self.converter = converter
@@ -93,6 +95,7 @@ class Dispatcher:
         self.ledger = ledger
         self.refused: BaseException | None = None
         self._inbox = inbox
+        self._refill = refill  # plans more from a local worker; False if another thread is
         self._ready: collections.deque[_Task] = collections.deque()
         self._suspects: collections.deque[_Task] = collections.deque()
         self._units: dict[Future[Any], _Unit] = {}
@@ -122,6 +125,19 @@ class Dispatcher:
     def idle(self) -> bool:
         """Whether no plan waits to be exported."""
         return not self._ready and not self._suspects
+
+    def plans_itself(self) -> bool:
+        """Whether the coordinator may leave planning to the local worker that is busy.
+
+        So for crowded assets with a worker on them and plans ready: it plans more itself when
+        it runs out, and one thread, not two in turn, does the job's Python.
+        """
+        return (
+            self._refill is not None
+            and bool(self._units)
+            and bool(self._ready)
+            and self._here.crowded(_QUICK_SECONDS)
+        )
 
     def add(self, plan: ExportPlan) -> None:
         """Queue an accepted plan, after those already queued."""
@@ -252,15 +268,25 @@ class Dispatcher:
                 if self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough
                 left += 1
-                if left >= _COLLECT_EVERY or seconds >= _SLOW_SECONDS:
+                if seconds >= _SLOW_SECONDS or (left >= _COLLECT_EVERY and self._refill is None):
                     left = 0
                     self._inbox.put(None)
-                try:
-                    task = self._ready.popleft()
-                except IndexError:
-                    task = None
+                task = self._next_task()
         finally:
             self._started.pop(me, None)
+
+    def _next_task(self) -> _Task | None:
+        """The next ready task; planned by this worker itself if none is (and none is planning)."""
+        try:
+            return self._ready.popleft()
+        except IndexError:
+            pass
+        if self._refill is None or not self._refill():
+            return None
+        try:
+            return self._ready.popleft()
+        except IndexError:
+            return None
 
     def drain(self) -> None:
         """Wait for every unit in flight and record it, whatever recording it raises."""

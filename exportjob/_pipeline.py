@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import logging
 import queue
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor, Future, wait
 from typing import Any
@@ -82,6 +83,9 @@ class Pipeline:
         self._describes: set[Future[Any]] = set()
         self._inbox: queue.SimpleQueue[Future[Any] | None] = queue.SimpleQueue()
         self._describe_pace = Pace(_DESCRIBE_TARGET, _BATCH, warm_up=1)
+        # The window, the describes and the planner: the coordinator's, or a local worker's
+        # that found nothing planned (so quick work runs on one thread, not two in turn).
+        self._planning = threading.Lock()
         # The names the job's files hold are taken before any asset is planned: an asset that
         # failed before its plan last time must not be given the name of a later one's file.
         for outcome in skip.values():
@@ -135,6 +139,7 @@ class Pipeline:
             run=self.run,
             ledger=self.ledger,
             inbox=self._inbox,
+            refill=lambda: self._refill(out),
         )
         self.run._waker = self._poke  # noqa: SLF001 - the engine drives its runs
         try:
@@ -154,10 +159,9 @@ class Pipeline:
     def _loop(self, out: Dispatcher) -> None:
         while True:
             active = out.may_start()
-            if active:
-                # Planned and not ended: waiting, in a unit, or ended and not yet collected.
-                self._fill(limit=self.s.max_in_flight - len(self.ledger.planned))
-            self._plan_ready(out)
+            if not out.plans_itself():
+                with self._planning:
+                    self._advance(out, active=active)
             if active:
                 out.dispatch()
             if self._finished(out):
@@ -167,6 +171,23 @@ class Pipeline:
 
     def _poke(self) -> None:
         self._inbox.put(None)
+
+    def _advance(self, out: Dispatcher, *, active: bool) -> None:
+        """Let handles in (if *active*) and plan the described ones; under ``_planning``."""
+        if active:
+            # Planned and not ended: waiting, in a unit, or ended and not yet collected.
+            self._fill(limit=self.s.max_in_flight - len(self.ledger.planned))
+        self._plan_ready(out)
+
+    def _refill(self, out: Dispatcher) -> bool:
+        """A local worker found nothing planned: plan more itself, unless another thread is."""
+        if not self._planning.acquire(blocking=False):
+            return False
+        try:
+            self._advance(out, active=out.may_start())
+        finally:
+            self._planning.release()
+        return True
 
     # -- describe and plan
 
@@ -277,11 +298,12 @@ class Pipeline:
     def _finished(self, out: Dispatcher) -> bool:
         if out.busy():
             return False
-        if self.run.stop_requested or out.refused is not None:
-            wait(list(self._describes))  # nothing of the job may still run after its end
-            self._plan_ready(out)  # what was learnt is kept: the not-run assets' names and types
-            return True
-        return self._exhausted and not self._window and out.idle()
+        with self._planning:
+            if self.run.stop_requested or out.refused is not None:
+                wait(list(self._describes))  # nothing of the job may still run after its end
+                self._plan_ready(out)  # what was learnt is kept: the not-run assets' names, types
+                return True
+            return self._exhausted and not self._window and out.idle()
 
     def _await(self, out: Dispatcher) -> None:
         """Wait until a unit ends, a describe ends or the run is poked; collect the ended units."""
