@@ -327,7 +327,7 @@ class Dispatcher:
         if result.failure is not None and rest:
             self._lost(rest[0], result.failure)
             rest = rest[1:]
-        self._ready.extendleft(reversed(rest))  # not started: a stop or a pause came first
+        self._ready.extendleft(reversed(rest))  # not started: the job stops, they are not run
 
     def _finish(self, task: _Task, outcome: object) -> None:
         if not isinstance(outcome, AssetOutcome):

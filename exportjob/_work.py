@@ -151,8 +151,8 @@ def export_asset(
 class UnitResult:
     """What one work unit returns: an outcome per plan it started, in order, and how long it took.
 
-    A unit ends early, with fewer outcomes than plans, when *keep_going* said no (the rest were not
-    started), or when a plug-in raised a ``BaseException`` (*failure*) for the next plan.
+    A unit ends early, with fewer outcomes than plans, when a plug-in raised a ``BaseException``
+    (*failure*) for the next plan; the plans after it were not started.
     """
 
     outcomes: tuple[AssetOutcome, ...]
@@ -165,17 +165,14 @@ def export_unit(
     converter: Converter,
     plans: Sequence[ExportPlan],
     on_conflict: OnConflict = OnConflict.ERROR,
-    keep_going: Callable[[], bool] | None = None,
 ) -> UnitResult:
-    """Export *plans* one after another (``export_asset``), asking *keep_going* before each."""
+    """Export *plans* one after another (``export_asset``), in a process of its own or not."""
     start = time.perf_counter()
     outcomes: list[AssetOutcome] = []
     for plan in plans:
-        if keep_going is not None and not keep_going():
-            break
         try:
             outcomes.append(export_asset(store, converter, plan, on_conflict))
-        except BaseException as exc:  # noqa: BLE001 - the finished ones are kept; the engine decides
+        except BaseException as exc:  # noqa: BLE001, PERF203 - the finished ones are kept; the engine decides
             return UnitResult(tuple(outcomes), time.perf_counter() - start, exc)
     return UnitResult(tuple(outcomes), time.perf_counter() - start)
 
@@ -192,8 +189,8 @@ class Workers:
         self.generation = 0
         self.replaced: list[Executor] = []
 
-    def submit(self, *args: Any) -> Future[UnitResult]:
-        """Submit one work unit."""
+    def submit(self, *args: Any) -> Future[Any]:
+        """Submit one work unit (``export_unit``, or a local worker's loop)."""
         return self.executor.submit(*args)
 
     def rebuild(self, generation: int) -> bool:
