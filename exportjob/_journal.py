@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -22,11 +23,14 @@ from ._assets import AssetHandle
 from ._job import ExportJob
 from ._records import AssetOutcome, AssetStatus
 from .exceptions import ExportJobError, JournalError
+from .protocols import ExportInventory
 
-__all__ = ["JOURNAL_VERSION", "Journal", "job_key"]
+__all__ = ["JOURNAL_VERSION", "Journal", "job_key", "still_exported"]
 
 JOURNAL_VERSION = 1
 _BATCH = 256
+
+logger = logging.getLogger("exportjob.engine")
 
 
 def job_key(job: ExportJob, **parts: object) -> str:
@@ -163,6 +167,38 @@ class Journal:
         keep = text[: text.rfind("\n") + 1].encode()
         with contextlib.suppress(OSError):
             os.truncate(self.path, len(keep))
+
+
+def still_exported(
+    store: ExportInventory, exported: Mapping[AssetHandle, AssetOutcome], job_handle: str
+) -> Mapping[AssetHandle, AssetOutcome]:
+    """The assets of *exported* (a journal's) whose export the store still has: those a resumed job skips.
+
+    An export removed since the journal recorded it is left out, so the job exports it again.
+    A store that cannot tell (it raises) is trusted as the journal is: nothing is left out.
+    """
+    names = [o.output_name for o in exported.values() if o.output_name]
+    try:
+        there = store.existing_exports(names)
+    except Exception:
+        logger.warning(
+            "job %s: cannot tell which exports of its journal are still there; trusting it",
+            job_handle,
+            exc_info=True,
+        )
+        return exported
+    gone = [h for h, o in exported.items() if o.output_name and o.output_name not in there]
+    if not gone:
+        return exported
+    logger.warning(
+        "job %s: %d export(s) its journal lists are no longer in the export area (the first: %s); "
+        "exporting them again",
+        job_handle,
+        len(gone),
+        exported[gone[0]].output_name,
+    )
+    missing = set(gone)
+    return {h: o for h, o in exported.items() if h not in missing}
 
 
 def _parse(line: str) -> Mapping[str, Any] | None:

@@ -29,6 +29,12 @@ _RESERVED = frozenset(
     | {f"lpt{i}" for i in range(10)}
     | {"com¹", "com²", "com³", "lpt¹", "lpt²", "lpt³"}
 )
+# Most names are plain: ASCII words joined by single dots or spaces, no dot or space at either
+# end. Such a name is its own clean, NFC, visible form, so ``check_name`` and ``safe_name`` decide
+# it from its stem and length alone (the fast path; the full rules give the same answer).
+_WORD = r"[A-Za-z0-9_\-()+,@'&=#!~%$\[\]{};]+"
+_PLAIN = re.compile(rf"{_WORD}(?:[ .]{_WORD})*")
+_PLAIN_EXTENSION = re.compile(r"(?:\.[A-Za-z0-9]+)?")
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -58,6 +64,11 @@ def _drop_invisible(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
 
 
+def _plain(name: str) -> bool:
+    """Whether *name* is plain (``_PLAIN``) and its stem no reserved device name."""
+    return _PLAIN.fullmatch(name) is not None and split_name(name)[0].casefold() not in _RESERVED
+
+
 def _is_reserved(name: str) -> bool:
     return split_name(name)[0].rstrip(" .").casefold() in _RESERVED or name in {".", ".."}
 
@@ -82,6 +93,13 @@ def check_name(name: str) -> str:
 
     Stores call this on every name they are asked to write, so nothing lands outside their folder.
     """
+    if type(name) is str and _plain(name) and len(name) <= MAX_NAME_BYTES:
+        return name
+    return _check_name_in_full(name)
+
+
+def _check_name_in_full(name: str) -> str:
+    """``check_name`` by its every rule (the fast path must agree with it, see tests/test_names.py)."""
     if not isinstance(name, str) or not name:
         raise UnsafeNameError("an output name must be a non-empty string", name=str(name))
     if _has_surrogates(name):
@@ -169,6 +187,23 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
     >>> safe_name("../photos/fileToExport.jpg", extension=".tiff")
     'fileToExport.tiff'
     """
+    if _plain(name):
+        stem, ext = split_name(name)
+        if extension is None:
+            if len(name) <= MAX_NAME_BYTES and len(ext) <= MAX_NAME_BYTES // 4:
+                return name
+        elif (
+            _PLAIN_EXTENSION.fullmatch(extension)
+            and len(stem) + len(extension) <= MAX_NAME_BYTES
+            and len(extension) <= MAX_NAME_BYTES // 4
+            and split_name(named := f"{stem}{extension}")[0].casefold() not in _RESERVED
+        ):
+            return named
+    return _safe_name_in_full(name, extension, fallback)
+
+
+def _safe_name_in_full(name: str, extension: str | None, fallback: str) -> str:
+    """``safe_name`` by its every rule (the fast path must agree with it, see tests/test_names.py)."""
     stem, ext = split_name(_clean(name))
     if extension is not None:
         ext = _FORBIDDEN.sub("_", _drop_invisible(_plain_unicode(extension)))
@@ -181,7 +216,10 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
         stem = f"_{stem}"
     ext = _truncate(ext, MAX_NAME_BYTES // 4)
     stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()))
-    safe = check_name(f"{stem}{ext}".rstrip(" .") or "asset")
+    safe = f"{stem}{ext}".rstrip(" .") or "asset"
+    if _is_reserved(safe):  # an extension without a dot can make one: "com1.tar" + "x"
+        safe = f"_{safe}"
+    safe = check_name(safe)
     return name if safe == name else safe  # a name safe already: one string kept, not two
 
 

@@ -8,7 +8,7 @@ host implements one by importing only the types. ``exportjob.testing`` and the `
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast, runtime_checkable
 
@@ -26,6 +26,7 @@ __all__ = [
     "ConversionOutput",
     "Converter",
     "DurableStore",
+    "ExportInventory",
     "ExportReader",
     "FileBacked",
     "NamedHandles",
@@ -136,6 +137,21 @@ class ExportReader(Protocol):
 
     def read_export(self, name: str) -> bytes:
         """Return the bytes of the export *name*; ``KeyError`` or ``OSError`` if there is none."""
+        ...
+
+
+@runtime_checkable
+class ExportInventory(Protocol):
+    """Optional: a store that can tell which exports are in its export area, without reading them.
+
+    A job resumed from its journal asks once, before it starts, for the names its journal says
+    it exported (``isinstance``, hence ``runtime_checkable``): an export removed since (by a
+    user, a clean-up) is exported again, not reported at a location where nothing is.
+    ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
+    """
+
+    def existing_exports(self, names: Collection[str]) -> Collection[str]:
+        """Those of *names* (export names, as ``write_export`` took them) in the export area now."""
         ...
 
 

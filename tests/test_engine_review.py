@@ -226,12 +226,9 @@ def test_names_under_rename_do_not_depend_on_which_write_lands_first(tmp_path: P
     assert {o.handle.value: o.output_name for o in log.outcomes} == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a resumed job trusts its journal: an export deleted since is reported exported at its "
-    "old location and never written again (the store protocol has no cheap way to ask)",
-)
 def test_the_same_command_after_an_export_was_deleted_writes_it_again(tmp_path: Path) -> None:
+    """A resumed job trusted its journal: an export deleted since was reported exported at its
+    old location and never written again (``ExportInventory`` now tells the engine)."""
     store = folder(tmp_path, 3)
     argv = ["export", str(store.source_dir), "--fmt", "orig", "--out", str(store.output_dir)]
     assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0

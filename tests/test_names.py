@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from exportjob import Asset, ExportJob, ExportPlan, plan_exports
@@ -267,3 +267,66 @@ _ANY_CHAR = st.characters(exclude_categories=())  # surrogates included: undecod
 def test_naming_never_raises(stem: str, extension: str, name: str, fmt: str | None) -> None:
     out = output_name(f"{stem}.{extension}", fmt, name=name)
     assert_writable(out)
+
+
+# -- the fast path for plain names agrees with the full rules (white-box: both are private)
+
+_NAME_PARTS = st.sampled_from(
+    [
+        "a",
+        "Z9",
+        "_",
+        "-",
+        "(1)",
+        "[x]",
+        "&",
+        "con",
+        "LPT1",
+        "nul",
+        ".",
+        " ",
+        "..",
+        "é",
+        "\u202e",
+        "/",
+        "\\",
+        ":",
+        "*",
+        "\x00",
+        "\udce9",
+        "x" * 120,
+        "x" * 49,
+        ".jpg",
+        ".tar.gz",
+        "com1",
+        "ß",
+    ]
+)
+
+
+@example(name="com1.tar.gz", extension="x")  # raised UnsafeNameError before the fix
+@example(name="LPT1.tar.gzcon", extension="")
+@given(
+    name=st.lists(_NAME_PARTS, max_size=6).map("".join),
+    extension=st.sampled_from(
+        [None, "", ".jpg", ".tiff", ".JPG", ". x", "x", ".ß", "." + "e" * 49, "." + "e" * 60]
+    ),
+)
+def test_the_fast_path_for_plain_names_gives_what_the_full_rules_give(
+    name: str, extension: str | None
+) -> None:
+    """Also: an extension without a dot never makes a reserved name ("com1.tar" + "x")."""
+    from exportjob import _names  # noqa: PLC0415 - white-box: the private full rules
+
+    assert _names.safe_name(name, extension=extension) == _names._safe_name_in_full(
+        name, extension, "asset"
+    )
+    try:
+        full: str | None = _names._check_name_in_full(name)
+    except UnsafeNameError:
+        full = None
+    try:
+        fast: str | None = check_name(name)
+    except UnsafeNameError:
+        fast = None
+    assert fast == full

@@ -18,10 +18,10 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path, PurePosixPath
 
-__all__ = ["MISSING_ERRNOS", "find_beneath", "folder_beneath"]
+__all__ = ["MISSING_ERRNOS", "existing_beneath", "find_beneath", "folder_beneath"]
 
 _PATH = getattr(os, "O_PATH", 0)  # Linux: a directory that may only be searched can be walked
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -67,6 +67,25 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def existing_beneath(root: Path, names: Collection[str]) -> set[str]:
+    """Those of the relative paths *names* that are regular files beneath *root* now.
+
+    A path that cannot be looked at (permission denied on the way, an I/O error) counts as
+    there: only a file known to be gone, or never a plain file beneath *root*, is left out.
+    """
+    if not root.is_dir():
+        return set()
+    resolved = root.resolve()
+    return {name for name in names if _maybe_there(resolved, name)}
+
+
+def _maybe_there(root: Path, name: str) -> bool:
+    try:
+        return find_beneath(root, name.split("/"), open_file=False) is not None
+    except OSError:
+        return True  # not known to be gone
 
 
 def folder_beneath(root: Path, parts: Sequence[str]) -> tuple[Path, int | None]:

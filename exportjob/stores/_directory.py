@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -14,7 +14,7 @@ from .._enums import AssetType
 from .._names import check_path
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import MISSING_ERRNOS, find_beneath
+from ._beneath import MISSING_ERRNOS, existing_beneath, find_beneath
 from ._exports import is_temporary, publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import handle_parts
@@ -224,6 +224,14 @@ class DirectoryStore:
             raise KeyError(name)
         with os.fdopen(found[1], "rb") as f:
             return f.read()
+
+    def existing_exports(self, names: Collection[str]) -> set[str]:
+        """Those of *names* that are files beneath the output folder now (``ExportInventory``).
+
+        One ``stat`` each, never through a symlink; a name that cannot be looked at (permission
+        denied on its folder) counts as there: only a name known to be gone is left out.
+        """
+        return existing_beneath(self.output_dir, names)
 
     def exported(self) -> Iterator[Path]:
         """Yield the export files: in the output folder and its subfolders, sorted by relative path.

@@ -8,7 +8,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -21,6 +21,7 @@ from ..exceptions import (
     StoreWriteError,
 )
 from ..protocols import OnConflict, WrittenExport
+from ._beneath import existing_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._fsspec_io import ReadErrors, Uploader, filesystem, is_local, words
@@ -300,14 +301,31 @@ class FsspecStore:
 
     def exported(self) -> Iterator[str]:
         """Yield the names of the exports under the output, sorted (temporary files excluded)."""
+        for name in sorted(self._listed()):
+            if not any(part.startswith(".") for part in name.split("/")):
+                yield name
+
+    def _listed(self) -> Iterator[str]:
+        """The name of every file under the output, hidden ones included, in no order."""
         try:
             paths = self._out_fs.find(self._out)
         except Exception as exc:
             raise StoreReadError(f"cannot list {self.output}: {words(exc)}") from exc
-        for path in sorted(str(p) for p in paths):
-            name = path[len(self._out) + 1 :] if self._out else path.lstrip("/")
-            if not any(part.startswith(".") for part in name.split("/")):
-                yield name
+        for path in paths:
+            yield str(path)[len(self._out) + 1 :] if self._out else str(path).lstrip("/")
+
+    def existing_exports(self, names: Collection[str]) -> set[str]:
+        """Those of *names* that are exports now (``ExportInventory``): one listing of the output.
+
+        A local output is looked at name by name, as ``DirectoryStore`` does.
+
+        Raises:
+            StoreReadError: the output cannot be listed.
+        """
+        if self._local_out:
+            return existing_beneath(Path(self._out), names)
+        wanted = set(names)
+        return {name for name in self._listed() if name in wanted}
 
     def sync(self) -> None:
         """Make the exports durable: a ``syncfs`` for ``file://``; object stores are on PUT."""

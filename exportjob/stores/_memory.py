@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, BinaryIO
 
 import attrs
@@ -174,6 +174,16 @@ class MemoryStore:
         """Return the export *name*; raise ``KeyError`` if there is none."""
         with self._lock:
             return self._exports[name]
+
+    def remove_export(self, name: str) -> None:
+        """Remove the export *name*, as a user of the export area might; ``KeyError`` if none."""
+        with self._lock:
+            del self._exports[name]
+
+    def existing_exports(self, names: Collection[str]) -> set[str]:
+        """Those of *names* that are exports now (``ExportInventory``)."""
+        with self._lock:
+            return {name for name in names if name in self._exports}
 
     @property
     def opened(self) -> tuple[AssetHandle, ...]:

@@ -50,6 +50,7 @@ from exportjob.options import OutputFormat, RenderOptions
 from exportjob.protocols import (
     BatchDescriber,
     DurableStore,
+    ExportInventory,
     ExportReader,
     OnConflict,
     WrittenExport,
@@ -118,6 +119,7 @@ _stores: list[AssetStore] = [MemoryStore(), DirectoryStore("in", "out"), Listing
 _batch: BatchDescriber = ListingStore()
 _readers: list[ExportReader] = [MemoryStore(), DirectoryStore("in", "out"), ListingStore()]
 _durable: list[DurableStore] = [DirectoryStore("in", "out"), ListingStore()]
+_inventories: list[ExportInventory] = [MemoryStore(), DirectoryStore("in", "out")]
 _converters: list[Converter] = [CopyConverter(), PillowConverter()]
 _notifiers: list[Notifier] = [RecordingNotifier()]
 
