@@ -221,7 +221,7 @@ class Dispatcher:
 
     def _crowded_beside(self, me: int) -> bool:
         """Whether another local worker is on a quick asset, while assets are crowded."""
-        if not self._here.crowded(_QUICK_SECONDS):
+        if len(self._started) < 2 or not self._here.crowded(_QUICK_SECONDS):
             return False
         now = time.perf_counter()
         return any(now - t < _SLOW_SECONDS for k, t in list(self._started.items()) if k != me)

@@ -23,30 +23,21 @@ import attrs
 from typing_extensions import Self
 
 from ._assembly import JobIdentity, assemble_log, bare_log
-from ._assets import AssetHandle
 from ._context import JobContext
 from ._dicts import utc_now
 from ._email import notify
 from ._job import ExportJob
-from ._journal import Journal, job_key, still_exported
+from ._journal import Journal, job_key, resumed
 from ._ledger import Ledger
 from ._log import JobLog
 from ._pipeline import Pipeline, PipelineSettings
 from ._pools import ExecutorFactory, Pools
-from ._records import AssetOutcome, JobState
+from ._records import JobState
 from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
 from .plans import JobPlan, Planner, request_warnings, resolve_job_request
-from .protocols import (
-    AssetStore,
-    Converter,
-    DurableStore,
-    ExportInventory,
-    ExportReader,
-    Notifier,
-    OnConflict,
-)
+from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifier, OnConflict
 
 __all__ = ["ExportEngine"]
 
@@ -400,11 +391,7 @@ class ExportEngine:
         fatal: BaseException | None = None
         interrupted: BaseException | None = None
         try:
-            skip: Mapping[AssetHandle, AssetOutcome] = (
-                journal.exported if journal is not None else {}
-            )
-            if skip and isinstance(self.store, ExportInventory):
-                skip = still_exported(self.store, skip, run.job_handle)
+            skip, again = resumed(journal, self.store, run.job_handle)
             # Not kept in a local: its name book is let go before the log is built.
             Pipeline(
                 self._settings(),
@@ -413,6 +400,7 @@ class ExportEngine:
                 self._planner(prepared),
                 ledger,
                 skip=skip,
+                again=again,
             ).execute()
         except Exception as exc:
             logger.exception("export job %s failed", run.job_handle)

@@ -25,7 +25,7 @@ from ._records import AssetOutcome, AssetStatus
 from .exceptions import ExportJobError, JournalError
 from .protocols import ExportInventory
 
-__all__ = ["JOURNAL_VERSION", "Journal", "job_key", "still_exported"]
+__all__ = ["JOURNAL_VERSION", "Journal", "job_key", "resumed", "still_exported"]
 
 JOURNAL_VERSION = 1
 _BATCH = 256
@@ -169,36 +169,54 @@ class Journal:
             os.truncate(self.path, len(keep))
 
 
+def resumed(
+    journal: Journal | None, store: object, job_handle: str
+) -> tuple[Mapping[AssetHandle, AssetOutcome], Mapping[AssetHandle, str]]:
+    """What a job run with *journal* skips, and what it exports again under its old name.
+
+    Without a journal, nothing of either; with a store that is an ``ExportInventory``, the
+    journal's exports it no longer has are exported again (``still_exported``).
+    """
+    exported = journal.exported if journal is not None else {}
+    if not exported or not isinstance(store, ExportInventory):
+        return exported, {}
+    return still_exported(store, exported, job_handle)
+
+
 def still_exported(
     store: ExportInventory, exported: Mapping[AssetHandle, AssetOutcome], job_handle: str
-) -> Mapping[AssetHandle, AssetOutcome]:
-    """The assets of *exported* (a journal's) whose export the store still has: those a resumed job skips.
+) -> tuple[Mapping[AssetHandle, AssetOutcome], dict[AssetHandle, str]]:
+    """Split a journal's *exported* assets by whether the store still has their export.
 
-    An export removed since the journal recorded it is left out, so the job exports it again.
-    A store that cannot tell (it raises) is trusted as the journal is: nothing is left out.
+    Returns the assets a resumed job skips, and those whose export was removed since, each with
+    the name it had (the job exports them again under it). A store that cannot tell is trusted
+    as the journal is: nothing is removed.
     """
     names = [o.output_name for o in exported.values() if o.output_name]
     try:
-        there = store.existing_exports(names)
+        there = set(store.existing_exports(names))
     except Exception:
         logger.warning(
             "job %s: cannot tell which exports of its journal are still there; trusting it",
             job_handle,
             exc_info=True,
         )
-        return exported
-    gone = [h for h, o in exported.items() if o.output_name and o.output_name not in there]
+        return exported, {}
+    gone = {
+        h: o.output_name
+        for h, o in exported.items()
+        if o.output_name and o.output_name not in there
+    }
     if not gone:
-        return exported
+        return exported, {}
     logger.warning(
         "job %s: %d export(s) its journal lists are no longer in the export area (the first: %s); "
         "exporting them again",
         job_handle,
         len(gone),
-        exported[gone[0]].output_name,
+        next(iter(gone.values())),
     )
-    missing = set(gone)
-    return {h: o for h, o in exported.items() if h not in missing}
+    return {h: o for h, o in exported.items() if h not in gone}, gone
 
 
 def _parse(line: str) -> Mapping[str, Any] | None:

@@ -218,7 +218,8 @@ def _safe_name_in_full(name: str, extension: str | None, fallback: str) -> str:
     stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()))
     safe = f"{stem}{ext}".rstrip(" .") or "asset"
     if _is_reserved(safe):  # an extension without a dot can make one: "com1.tar" + "x"
-        safe = f"_{safe}"
+        stem = _truncate(f"_{stem}", MAX_NAME_BYTES - len(ext.encode()))
+        safe = f"{stem}{ext}".rstrip(" .") or "asset"
     safe = check_name(safe)
     return name if safe == name else safe  # a name safe already: one string kept, not two
 

@@ -69,6 +69,7 @@ class Pipeline:
         ledger: Ledger,
         *,
         skip: Mapping[AssetHandle, AssetOutcome],
+        again: Mapping[AssetHandle, str] | None = None,
     ) -> None:
         self.s = settings
         self.workers = workers
@@ -91,6 +92,9 @@ class Pipeline:
         for outcome in skip.values():
             if outcome.output_name:
                 planner.claim(outcome.output_name)
+        # Those whose export was removed since run again, under the name they had.
+        for handle, name in (again or {}).items():
+            planner.give_back(handle, name)
         if isinstance(settings.store, NamedHandles):
             planner.reserve(own_names(settings.store, run.job.unique_handles, skip))
 

@@ -297,10 +297,20 @@ class Planner:
         self.keep_folders = keep_folders
         self._names = NameBook()
         self._owners: dict[AssetHandle, str] = {}
+        self._given: dict[AssetHandle, str] = {}
 
     def claim(self, name: str) -> None:
         """Take *name* as already used by an asset of this job (one resumed from its journal)."""
         self._names.claim(name)
+
+    def give_back(self, handle: AssetHandle, name: str) -> None:
+        """Keep *name* for *handle* alone: the name its export had before (a resumed job).
+
+        When *handle* is planned and accepted, its plan has exactly that name; no other asset
+        is given it.
+        """
+        self._names.claim(name)
+        self._given[handle] = name
 
     def reserve(self, file_names: Iterable[tuple[AssetHandle, str | None]]) -> None:
         """Keep, for each handle not yet planned, its own file name, if it would be its output name.
@@ -343,9 +353,12 @@ class Planner:
         """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
         plan = plan_export(asset, self.job, self.request, company=self.company)
         own = self._own(asset.handle)
-        if not plan.accepted:
+        given = self._given.pop(asset.handle, None) if self._given else None
+        if not plan.accepted or given is not None:
             if own is not None:
                 self._names.release(own)
+            if given is not None and plan.accepted and given != plan.output_name:
+                return attrs.evolve(plan, output_name=given)
             return plan
         wanted = self._folders(asset.handle) + plan.output_name
         owner = own is not None and own.casefold() == wanted.casefold()

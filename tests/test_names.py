@@ -306,6 +306,7 @@ _NAME_PARTS = st.sampled_from(
 
 @example(name="com1.tar.gz", extension="x")  # raised UnsafeNameError before the fix
 @example(name="LPT1.tar.gzcon", extension="")
+@example(name="com1." + "t" * 194 + ".gz", extension="x")  # 200 bytes, then "_": 201
 @given(
     name=st.lists(_NAME_PARTS, max_size=6).map("".join),
     extension=st.sampled_from(

@@ -70,22 +70,48 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
 
 
 def existing_beneath(root: Path, names: Collection[str]) -> set[str]:
-    """Those of the relative paths *names* that are regular files beneath *root* now.
+    """Those of the relative paths *names* that are regular files at exactly that path under *root*.
 
-    A path that cannot be looked at (permission denied on the way, an I/O error) counts as
-    there: only a file known to be gone, or never a plain file beneath *root*, is left out.
+    No symlink is followed, in the folders or at the file: a link planted where an export was is
+    not that export. A path that cannot be looked at (permission denied on the way, an I/O error)
+    counts as there: only a file known to be gone, or not a plain file, is left out.
     """
     if not root.is_dir():
         return set()
-    resolved = root.resolve()
-    return {name for name in names if _maybe_there(resolved, name)}
-
-
-def _maybe_there(root: Path, name: str) -> bool:
+    if not _AT_SUPPORTED:  # pragma: no cover - Windows
+        return {name for name in names if _plain_file_by_path(root, name)}
+    fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)  # the root itself may be reached through a link
     try:
-        return find_beneath(root, name.split("/"), open_file=False) is not None
-    except OSError:
-        return True  # not known to be gone
+        return {name for name in names if _plain_file_at(fd, name.split("/"))}
+    finally:
+        os.close(fd)
+
+
+def _plain_file_at(root: int, parts: Sequence[str]) -> bool:
+    """Whether *parts* name a regular file beneath the folder *root*, through no symlink."""
+    fds: list[int] = []
+    try:
+        parent = root
+        for part in parts[:-1]:
+            fds.append(os.open(part, _DIR_FLAGS, dir_fd=parent))
+            parent = fds[-1]
+        info = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+    except OSError as exc:
+        return exc.errno not in MISSING_ERRNOS  # not known to be gone: counted as there
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return stat.S_ISREG(info.st_mode)
+
+
+def _plain_file_by_path(root: Path, name: str) -> bool:  # pragma: no cover - Windows
+    path = root.joinpath(*name.split("/"))
+    try:
+        if any(p.is_symlink() for p in [path, *path.parents] if p != root and root in p.parents):
+            return False
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError as exc:
+        return exc.errno not in MISSING_ERRNOS
 
 
 def folder_beneath(root: Path, parts: Sequence[str]) -> tuple[Path, int | None]:

@@ -58,6 +58,7 @@ _PROC_FD = "/proc/self/fd/" if os.path.isdir("/proc/self/fd") else None
 # O_TMPFILE refused: by the file system (EOPNOTSUPP), or by a kernel before 3.11 (EISDIR, EINVAL).
 _NO_UNNAMED = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL})
 _NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK})
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NAMED_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 # Names only need to be unique within this process (the pid is in them; O_EXCL settles the rest),
 # so a generator seeded once from os.urandom does (secrets would cost a getrandom call per file).
@@ -316,12 +317,15 @@ def _replace(folder: str, temp: _Temp, final: str) -> None:
 
 
 def _same_bytes(temp: _Temp, final: str, size: int) -> bool:
-    """Whether the regular file *final* holds exactly the *size* bytes of *temp*."""
+    """Whether the regular file *final* (not a symlink) holds exactly the *size* bytes of *temp*.
+
+    A symlink planted under the name is no earlier attempt of this export, whatever it leads to.
+    """
     try:
-        info = os.stat(final)
+        info = os.stat(final, follow_symlinks=False)
         if not stat.S_ISREG(info.st_mode) or info.st_size != size:
             return False
-        with open(final, "rb") as other:
+        with open(os.open(final, os.O_RDONLY | _NOFOLLOW), "rb") as other:
             for block in temp.blocks():
                 if other.read(len(block)) != block:
                     return False
