@@ -28,6 +28,7 @@ from ._records import (
     LogDetail,
     LogType,
     Severity,
+    outcome_detail,
 )
 from .exceptions import ConversionError, ExportJobError, ImageTooLargeError
 from .plans import ExportPlan
@@ -261,14 +262,7 @@ def _detail(
     location: str | None = None,
 ) -> LogDetail:
     exported_or_warned = log_type is LogType.EXPORT_SUCCESS or log_type is LogType.EXPORT_WARNING
-    return LogDetail(
-        severity=severity,
-        log_type=log_type,
-        code=code,
-        message=message,
-        handle=o.handle,
-        file_name=o.file_name,
-        output_name=o.output_name if exported_or_warned else None,
-        location=location,
-        created=o.finished,
+    output_name = o.output_name if exported_or_warned else None
+    return outcome_detail(
+        o, severity, log_type, message, code=code, output_name=output_name, location=location
     )

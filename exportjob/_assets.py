@@ -19,7 +19,7 @@ def _handle_text(_inst: object, _attr: attrs.Attribute[Any], value: object) -> N
     text("handle", value)
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, hash=False)
 class AssetHandle:
     """An opaque IPS asset handle: a non-empty string without control characters.
 
@@ -42,6 +42,10 @@ class AssetHandle:
 
     def __repr__(self) -> str:
         return f"AssetHandle({self.value!r})"
+
+    def __hash__(self) -> int:
+        # The string's own (cached) hash: a job looks its handles up several times per asset.
+        return hash(self.value)
 
 
 def to_handle(value: str | AssetHandle) -> AssetHandle:

@@ -168,8 +168,9 @@ class Dispatcher:
                     return
                 tasks: tuple[_Task, ...] = (self._suspects.popleft(),)
             elif self._ready and len(self._units) < self._most_units and self._room_for_a_unit():
-                count = 1 if self._local else self._unit_size()
-                tasks = tuple(self._ready.popleft() for _ in range(count))
+                tasks = self._take_ready(1 if self._local else self._unit_size())
+                if not tasks:
+                    return  # a local worker took the last ones since they were looked at
             else:
                 return
             generation = self.workers.generation
@@ -200,6 +201,14 @@ class Dispatcher:
             # A local loop records its tasks itself, whatever becomes of its future.
             self._units[future] = _Unit((), token) if here else _Unit(tasks)
             future.add_done_callback(self._inbox.put)
+
+    def _take_ready(self, count: int) -> tuple[_Task, ...]:
+        """Up to *count* ready tasks, in order: local workers take them too, at any moment."""
+        tasks: list[_Task] = []
+        with contextlib.suppress(IndexError):  # no more: a local worker took them meanwhile
+            for _ in range(count):
+                tasks.append(self._ready.popleft())  # noqa: PERF401 - a pop may fail midway
+        return tuple(tasks)
 
     def _unit_size(self) -> int:
         """Plans per unit sent away: a few quick ones, shared fairly among the workers."""

@@ -27,10 +27,31 @@ class Pace:
         self._warm_up = warm_up  # first units not measured: they pay for cold caches
         self._costs: collections.deque[float] = collections.deque(maxlen=_KEPT)
         self._shares: collections.deque[float] = collections.deque(maxlen=_KEPT)
-        self.cost: float | None = None
+        # The medians, worked out when read after new measurements (items are measured more often
+        # than their pace is asked for).
+        self._cost: float | None = None
+        self._busy: float | None = None
+        self._stale = False
+
+    @property
+    def cost(self) -> float | None:
         """The median seconds per item of the recent measurements (None before the first)."""
-        self.busy: float | None = None
+        if self._stale:
+            self._update()
+        return self._cost
+
+    @property
+    def busy(self) -> float | None:
         """The median share of an item's time its thread spent on the CPU (None if not known)."""
+        if self._stale:
+            self._update()
+        return self._busy
+
+    def _update(self) -> None:
+        self._stale = False
+        self._cost = _median(self._costs)
+        if self._shares:
+            self._busy = _median(self._shares)
 
     def size(self) -> int:
         """How many items the next unit carries: one until a unit has been measured."""
@@ -63,10 +84,9 @@ class Pace:
             return
         seconds = max(0.0, seconds)
         self._costs.append(seconds / items)
-        self.cost = _median(self._costs)
         if cpu is not None and seconds > 0:
             self._shares.append(min(1.0, max(0.0, cpu) / seconds))
-            self.busy = _median(self._shares)
+        self._stale = True
 
 
 def _median(values: collections.deque[float]) -> float | None:

@@ -79,7 +79,9 @@ class Pipeline:
         self.skip = skip
         self._handles: Iterator[AssetHandle] = iter(run.job.unique_handles)
         self._exhausted = False
-        self._batch = isinstance(settings.store, BatchDescriber)
+        # Checked once: a runtime protocol check costs microseconds, and chunks come often.
+        self._batcher = settings.store if isinstance(settings.store, BatchDescriber) else None
+        self._batch = self._batcher is not None
         self._window: collections.deque[Slot] = collections.deque()
         self._describes: set[Future[Any]] = set()
         self._inbox: queue.SimpleQueue[Future[Any] | None] = queue.SimpleQueue()
@@ -214,8 +216,8 @@ class Pipeline:
             future: Future[Any] | None = None
             timed = False  # whether its chunk's timing is still to be observed
             if fresh:
-                if isinstance(self.s.store, BatchDescriber):
-                    future = self.s.describe_pool.submit(describe_batch, self.s.store, fresh)
+                if self._batcher is not None:
+                    future = self.s.describe_pool.submit(describe_batch, self._batcher, fresh)
                 elif self._describe_pace.crowded(_QUICK_DESCRIBE):
                     # Quick and busy: here, since another thread would only wait for the GIL.
                     future = Future()

@@ -31,6 +31,7 @@ __all__ = [
     "LogType",
     "Severity",
     "count_warned",
+    "outcome_detail",
 ]
 
 
@@ -183,6 +184,41 @@ class LogDetail:
         name = f"({self.file_name}) " if self.file_name else ""
         code = f"{self.code}: " if self.code else ""
         return f"{self.severity.value.upper():7} {who}{name}{code}{self.message}"
+
+
+_LOG_DETAIL_FIELDS = tuple(f.name for f in attrs.fields(LogDetail))
+
+
+def outcome_detail(
+    outcome: AssetOutcome,
+    severity: Severity,
+    log_type: LogType,
+    message: str,
+    *,
+    code: str | None,
+    output_name: str | None,
+    location: str | None,
+) -> LogDetail:
+    """A detail of *outcome*, its fields taken as they are: they were checked when it was built.
+
+    A log holds one per asset, so its fields are not checked again, nor converted (the handle,
+    the names and the time are the outcome's own objects).
+    """
+    detail = object.__new__(LogDetail)
+    values = (
+        severity,
+        log_type,
+        message,
+        code,
+        outcome.handle,
+        outcome.file_name,
+        output_name,
+        location,
+        outcome.finished,
+    )
+    for name, value in zip(_LOG_DETAIL_FIELDS, values, strict=True):
+        object.__setattr__(detail, name, value)
+    return detail
 
 
 @attrs.frozen(kw_only=True)

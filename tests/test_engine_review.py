@@ -11,7 +11,7 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -313,3 +313,42 @@ def test_a_job_stopped_or_paused_while_describing_starts_no_asset(control: str) 
             log = run.result(60)
             assert log.outcome("a").status is AssetStatus.NOT_RUN
             assert store.exports == {}
+
+
+def test_a_worker_taking_the_last_ready_plan_while_the_coordinator_looks_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The coordinator saw a plan ready, then took it; a worker thread that took it in between
+    made ``deque.popleft`` raise in the coordinator and the whole job failed (a fatal error).
+
+    White-box, to make the interleaving certain: while the first asset is slow, the coordinator
+    decides a second worker may start; at that moment the plan it saw is taken away (as a worker
+    would take it) and given back a little later, with the slow asset let go.
+    """
+    from exportjob import _dispatch  # noqa: PLC0415 - white-box: the engine's private dispatcher
+
+    original = _dispatch.Dispatcher._room_for_a_unit
+    converter = GatedConverter(late="h0")
+    taken: list[Any] = []
+
+    def give_back(dispatcher: Any) -> None:
+        dispatcher._ready.append(taken[0])
+        dispatcher._inbox.put(None)
+        converter.release.set()
+
+    def room_then_lose_it(self: Any) -> bool:
+        if not taken and len(self._ready) == 1:
+            taken.append(self._ready.popleft())
+            threading.Timer(0.05, give_back, (self,)).start()
+            return True
+        return bool(original(self))
+
+    monkeypatch.setattr(_dispatch.Dispatcher, "_room_for_a_unit", room_then_lose_it)
+    store = MemoryStore(default_company="acme")
+    for i in range(2):
+        store.add(f"h{i}", b"x" * (i + 1), file_name=f"f{i}.bin")
+    with ExportEngine(store, converter, workers=2) as engine:
+        log = engine.run(ExportJob(asset_handles=["h0", "h1"], fmt="orig"), ACME)
+    assert taken, "the interleaving was not reached"
+    assert log.state.value == "completed", log.fatal_error
+    assert log.counts.success == 2

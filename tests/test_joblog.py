@@ -436,3 +436,32 @@ def test_a_run_and_its_log_share_one_job_id_and_the_log_round_trips() -> None:
     assert job_handle_from_id(run.job_id) == run.job_handle
     assert "job_id" not in log.to_dict()  # derived: the log format is unchanged
     assert JobLog.from_dict(log.to_dict()).job_id == log.job_id
+
+
+def test_every_detail_of_a_log_is_what_its_checked_constructor_would_build() -> None:
+    """The engine builds a log's per-asset details without checking their fields again (they
+    come from checked outcomes); each must equal the same detail built with every check."""
+    store = MemoryStore(default_company="acme")
+    store.add("a", b"x", file_name="a.bin")
+    store.add("b", b"y", file_name="b.bin")
+    store.add("c", b"z", file_name="c.bin", company="other")
+    store.add_export("b.bin", b"someone else's")
+    job = ExportJob(asset_handles=["a", "b", "c", "missing", "a"], fmt="orig", macro="$x$")
+    with ExportEngine(store, CopyConverter()) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    kinds = {d.log_type for d in log.details}
+    assert {LogType.EXPORT_SUCCESS, LogType.EXPORT_ERROR, LogType.DUPLICATE_SKIPPED} <= kinds
+    for detail in log.details:
+        rebuilt = LogDetail(
+            severity=detail.severity.value,
+            log_type=detail.log_type.value,
+            message=detail.message,
+            code=detail.code,
+            handle=None if detail.handle is None else detail.handle.value,
+            file_name=detail.file_name,
+            output_name=detail.output_name,
+            location=detail.location,
+            created=detail.created,
+        )
+        assert rebuilt == detail
+        assert LogDetail.from_dict(detail.to_dict()) == detail
