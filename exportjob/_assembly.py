@@ -16,6 +16,7 @@ import attrs
 from ._assets import AssetHandle
 from ._codes import DUPLICATE_HANDLE, FATAL_ERROR, PLAN_WARNING
 from ._context import JobContext
+from ._counts import JobCounts
 from ._dicts import utc_now
 from ._enums import ExportFormat
 from ._job import ExportJob
@@ -23,7 +24,6 @@ from ._log import JobLog
 from ._records import (
     AssetOutcome,
     AssetStatus,
-    JobCounts,
     JobState,
     LogDetail,
     LogType,

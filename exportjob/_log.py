@@ -11,16 +11,15 @@ from typing import Any, TypeVar
 import attrs
 
 from ._assets import AssetHandle
+from ._counts import JobCounts, count_warned
 from ._dicts import aware, read_list, read_record, to_utc
 from ._enums import EmailSetting, ExportFormat
 from ._records import (
     LOG_FORMAT_VERSION,
     AssetOutcome,
-    JobCounts,
     JobState,
     LogDetail,
     Severity,
-    count_warned,
 )
 from ._values import instance_of, optional_string, string
 from .exceptions import FieldProblem, InvalidValueError, JobLogFormatError

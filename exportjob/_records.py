@@ -1,8 +1,8 @@
-"""The records of a job log: severities, log types, states, statuses, details, outcomes, counts.
+"""The records of a job log: severities, log types, states, statuses, details, outcomes.
 
 One ``LogDetail`` per event (severity, asset handle, file name, code, message, log type) and one
-``AssetOutcome`` per asset, so a user interface can show a table of what was exported; the counting
-rules of ``JobCounts`` are in ``exportjob.joblog``'s docstring.
+``AssetOutcome`` per asset, so a user interface can show a table of what was exported; the job's
+counters are in ``exportjob._counts``.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ __all__ = [
     "LOG_FORMAT_VERSION",
     "AssetOutcome",
     "AssetStatus",
-    "JobCounts",
     "JobState",
     "LogDetail",
     "LogType",
     "Severity",
-    "count_warned",
     "outcome_detail",
 ]
 
@@ -262,6 +260,18 @@ class AssetOutcome:
         kept_metadata: tuple[str, ...] = (),
     ) -> AssetOutcome:
         """The outcome of *plan* exported: what was written, how big, and where it landed."""
+        as_is = _exported_as_is(
+            plan,
+            output_format=output_format,
+            media_type=media_type,
+            bytes_written=bytes_written,
+            location=location,
+            width=width,
+            height=height,
+            kept_metadata=kept_metadata,
+        )
+        if as_is is not None:
+            return as_is
         return cls(
             handle=plan.handle,
             status=AssetStatus.EXPORTED,
@@ -374,67 +384,60 @@ class AssetOutcome:
         return read_record(cls, raw, "assetOutcome")
 
 
-@attrs.frozen
-class JobCounts:
-    """The job's counters, as the IPS job log keeps them (see the module docstring for the rules).
+_OUTCOME_FIELDS = tuple(f.name for f in attrs.fields(AssetOutcome))
 
-    >>> JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5)
-    JobCounts(success=3, warning=1, error=1, duplicate=1, not_run=0, total=5, skipped=0)
+
+def _exported_as_is(
+    plan: ExportPlan,
+    *,
+    output_format: str | None,
+    media_type: str,
+    bytes_written: int,
+    location: str,
+    width: int | None,
+    height: int | None,
+    kept_metadata: tuple[str, ...],
+) -> AssetOutcome | None:
+    """``for_export``'s outcome, its values set as they are; None unless they are plain.
+
+    Plain: of the types the checks accept unchanged; anything else goes through the checks,
+    which say what is wrong. The values come from the converter and the store (plug-ins) and
+    the plan (a host may build one); a log holds one outcome per asset, so the common case is
+    spared the checks.
     """
-
-    success: int = attrs.field(default=0, validator=count, kw_only=True)
-    warning: int = attrs.field(default=0, validator=count, kw_only=True)
-    error: int = attrs.field(default=0, validator=count, kw_only=True)
-    duplicate: int = attrs.field(default=0, validator=count, kw_only=True)
-    not_run: int = attrs.field(default=0, validator=count, kw_only=True)
-    total: int = attrs.field(default=0, validator=count, kw_only=True)
-    skipped: int = attrs.field(default=0, validator=count, kw_only=True)
-
-    @classmethod
-    def tally(
-        cls,
-        outcomes: Iterable[AssetOutcome],
-        details: Iterable[LogDetail],
-        *,
-        duplicates: int,
-    ) -> JobCounts:
-        """Count *outcomes* (one per distinct handle), warning *details* and skipped *duplicates*."""
-        by_status = dict.fromkeys(AssetStatus, 0)  # counted without a copy of the outcomes
-        for o in outcomes:
-            by_status[o.status] += 1
-        return cls(
-            success=by_status[AssetStatus.EXPORTED],
-            warning=count_warned(details),
-            error=by_status[AssetStatus.FAILED] + by_status[AssetStatus.REFUSED],
-            duplicate=duplicates,
-            not_run=by_status[AssetStatus.NOT_RUN],
-            skipped=by_status[AssetStatus.SKIPPED],
-            total=sum(by_status.values()) + duplicates,
-        )
-
-    def to_dict(self) -> dict[str, int]:
-        """Return the counters as a dict."""
-        return attrs.asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> JobCounts:
-        """Read counters written by ``to_dict``.
-
-        Raises:
-            JobLogFormatError: naming the offending field (``jobCounts.total``).
-        """
-        return read_record(cls, raw, "jobCounts")
-
-    def __str__(self) -> str:
-        skipped = f"{self.skipped} skipped, " if self.skipped else ""
-        return (
-            f"{self.success} exported, {self.error} error(s), {self.warning} warning(s), "
-            f"{self.duplicate} duplicate(s), {self.not_run} not run, {skipped}{self.total} total"
-        )
-
-
-def count_warned(details: Iterable[LogDetail]) -> int:
-    """The warning count rule: the distinct handles with at least one warning detail."""
-    return len(
-        {d.handle for d in details if d.severity is Severity.WARNING and d.handle is not None}
-    )
+    values: tuple[object, ...] = (kept_metadata, plan.warnings)
+    if not (
+        type(media_type) is str
+        and type(location) is str
+        and type(bytes_written) is int
+        and bytes_written >= 0
+        and (output_format is None or type(output_format) is str)
+        and (width is None or (type(width) is int and width >= 0))
+        and (height is None or (type(height) is int and height >= 0))
+        and all(type(v) is tuple and all(type(i) is str for i in v) for v in values)
+        and type(plan.output_name) is str
+        and type(plan.asset.file_name) is str
+    ):
+        return None
+    outcome = object.__new__(AssetOutcome)
+    fields = {
+        "handle": plan.handle,
+        "status": AssetStatus.EXPORTED,
+        "file_name": plan.asset.file_name,
+        "asset_type": plan.asset.type,
+        "output_name": plan.output_name,
+        "output_format": output_format,
+        "media_type": media_type,
+        "bytes_written": bytes_written,
+        "location": location,
+        "width": width,
+        "height": height,
+        "code": None,
+        "message": None,
+        "warnings": plan.warnings,
+        "finished": utc_now(),
+        "kept_metadata": kept_metadata,
+    }
+    for name in _OUTCOME_FIELDS:
+        object.__setattr__(outcome, name, fields[name])
+    return outcome

@@ -24,13 +24,13 @@ from ._codes import (
     UNEXPECTED_ERROR,
     WORKER_FAILED,
 )
+from ._counts import JobCounts
 from ._display import LogView
 from ._log import JobLog, JobReport, job_handle_from_id, job_id_of
 from ._records import (
     LOG_FORMAT_VERSION,
     AssetOutcome,
     AssetStatus,
-    JobCounts,
     JobState,
     LogDetail,
     LogType,

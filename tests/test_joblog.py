@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exportjob import (
+    Asset,
     AssetOutcome,
     AssetStatus,
     AssetType,
@@ -20,6 +21,7 @@ from exportjob import (
     ExportEngine,
     ExportFormat,
     ExportJob,
+    ExportPlan,
     JobContext,
     JobLog,
     JobState,
@@ -465,3 +467,50 @@ def test_every_detail_of_a_log_is_what_its_checked_constructor_would_build() -> 
         )
         assert rebuilt == detail
         assert LogDetail.from_dict(detail.to_dict()) == detail
+
+
+def test_an_exported_outcome_is_what_its_checks_would_build_or_refuse() -> None:
+    """``AssetOutcome.for_export`` sets plain values as they are (one outcome per asset): for every
+    mix of plain and bad values from a converter, a store and a plan, it gives what the checked
+    constructor gives, or raises as it does."""
+    import itertools  # noqa: PLC0415
+
+    import attrs  # noqa: PLC0415
+
+    asset = Asset(handle="h", type="Image", name="n", file_name="f.jpg", company="c")
+    plans = [
+        ExportPlan(asset=asset, fmt=ExportFormat.ORIG, output_name="f.jpg", warnings=w)
+        for w in [(), ("w1", "w2"), ["w"]]
+    ]
+    values: dict[str, list[Any]] = {
+        "output_format": [None, "png", 3],
+        "media_type": ["image/png", None],
+        "bytes_written": [0, 10, -1, True],
+        "location": ["/x", None],
+        "width": [None, 5, -1],
+        "height": [None, 7, True],
+        "kept_metadata": [(), ("xmp",), ["xmp"], (1,)],
+    }
+    for plan in plans:
+        for combo in itertools.product(*values.values()):
+            given = dict(zip(values, combo, strict=True))
+            try:
+                checked: AssetOutcome | None = AssetOutcome(
+                    handle=plan.handle,
+                    status="exported",
+                    file_name=plan.asset.file_name,
+                    asset_type=plan.asset.type,
+                    output_name=plan.output_name,
+                    warnings=plan.warnings,
+                    **given,
+                )
+            except InvalidValueError:
+                checked = None
+            try:
+                built: AssetOutcome | None = AssetOutcome.for_export(plan, **given)
+            except InvalidValueError:
+                built = None
+            if checked is None or built is None:
+                assert checked is built, given
+            else:
+                assert attrs.evolve(built, finished=checked.finished) == checked, given

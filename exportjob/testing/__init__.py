@@ -201,9 +201,9 @@ def sample_report(recipient: str = "ann", *, locale: str | None = None) -> JobRe
     >>> sample_report("ann@example.com").subject
     "[exportjob] Export job 'nightly' completed: 2 exported, 0 error(s), 0 warning(s)"
     """
+    from .._counts import JobCounts  # noqa: PLC0415
     from .._email import build_report  # noqa: PLC0415 - the policy module only when a report is made
     from .._log import JobLog  # noqa: PLC0415
-    from .._records import JobCounts  # noqa: PLC0415
 
     start = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
     log = JobLog(
