@@ -43,7 +43,8 @@ def job_key(job: ExportJob, **parts: object) -> str:
         sort_keys=True,
         ensure_ascii=False,
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    # surrogatepass: a handle may hold lone surrogates (a file name that is not UTF-8).
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class Journal:
@@ -82,7 +83,9 @@ class Journal:
 
     def record(self, outcome: AssetOutcome) -> bool:
         """Buffer *outcome*; return whether the buffer is full (time to ``commit``)."""
-        line = json.dumps(outcome.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        # Escaped to ASCII: a handle or name may hold lone surrogates (a file name that is not
+        # UTF-8), which no UTF-8 file can hold as they are; reading the line back restores them.
+        line = json.dumps(outcome.to_dict(), separators=(",", ":"))
         with self._lock:
             self._pending.append(line)
             return len(self._pending) >= self.batch

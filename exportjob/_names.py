@@ -22,6 +22,10 @@ MAX_NAME_BYTES = 200
 """The longest output name, in UTF-8 bytes, that ``check_name`` accepts and ``safe_name`` makes."""
 MAX_PATH_BYTES = 1000
 """The longest relative output path (folders kept), in UTF-8 bytes, that ``check_path`` accepts."""
+# The library's temporary files: a later run on the folder removes those of dead processes, so
+# no export may be named like one.
+TEMP_PREFIX = ".exportjob-"
+TEMP_SUFFIX = ".part"
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul"}
@@ -67,6 +71,11 @@ def _drop_invisible(text: str) -> str:
 def _plain(name: str) -> bool:
     """Whether *name* is plain (``_PLAIN``) and its stem no reserved device name."""
     return _PLAIN.fullmatch(name) is not None and split_name(name)[0].casefold() not in _RESERVED
+
+
+def is_temporary(name: str) -> bool:
+    """Whether *name* is one of the library's temporary files (``.exportjob-*.part``)."""
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
 def _is_reserved(name: str) -> bool:
@@ -119,6 +128,12 @@ def _check_name_in_full(name: str) -> str:
     if _is_reserved(name) or name != name.rstrip(" ."):
         raise UnsafeNameError(
             "an output name must not be a reserved device name or end in a dot or space", name=name
+        )
+    if is_temporary(name):
+        raise UnsafeNameError(
+            f"an output name must not look like the library's temporary files "
+            f"({TEMP_PREFIX}*{TEMP_SUFFIX}): a later run would remove it",
+            name=name,
         )
     if len(name.encode()) > MAX_NAME_BYTES:
         raise UnsafeNameError(f"an output name must be at most {MAX_NAME_BYTES} bytes", name=name)
@@ -217,7 +232,7 @@ def _safe_name_in_full(name: str, extension: str | None, fallback: str) -> str:
     ext = _truncate(ext, MAX_NAME_BYTES // 4)
     stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()))
     safe = f"{stem}{ext}".rstrip(" .") or "asset"
-    if _is_reserved(safe):  # an extension without a dot can make one: "com1.tar" + "x"
+    if _is_reserved(safe) or is_temporary(safe):  # "com1.tar" + "x"; ".exportjob-1.part"
         stem = _truncate(f"_{stem}", MAX_NAME_BYTES - len(ext.encode()))
         safe = f"{stem}{ext}".rstrip(" .") or "asset"
     safe = check_name(safe)

@@ -18,7 +18,7 @@ from ._codes import NOT_RUN
 from ._dicts import aware, read_record, to_utc, utc_now
 from ._enums import AssetType, IpsEnum
 from ._values import count, optional_count, optional_string, string
-from .exceptions import InvalidValueError, OutputExistsError
+from .exceptions import InvalidValueError, NotAuthorizedError, OutputExistsError
 from .plans import ExportPlan
 
 __all__ = [
@@ -315,7 +315,11 @@ class AssetOutcome:
         """
         if plan.refusal is None:
             raise InvalidValueError("plan", plan, "was accepted, not refused")
-        return cls._unexported(plan, AssetStatus.REFUSED, plan.refusal.code, plan.refusal.message)
+        refusal = plan.refusal
+        if refusal.code == NotAuthorizedError.code:
+            # Another company's asset: nothing the store said of it (its name, its type) is told.
+            return cls._unexported(plan.handle, AssetStatus.REFUSED, refusal.code, refusal.message)
+        return cls._unexported(plan, AssetStatus.REFUSED, refusal.code, refusal.message)
 
     @classmethod
     def for_not_run(cls, subject: ExportPlan | AssetHandle, why: str) -> AssetOutcome:

@@ -319,3 +319,23 @@ def test_an_icc_name_without_profiles_fails_before_any_asset_is_read(
     )  # fmt: skip
     assert status != 0
     assert "no profile of that name" in stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of arbitrary bytes needs Linux")
+def test_a_file_name_that_is_not_utf8_is_exported_and_journaled_like_any_other(
+    tmp_path: Path,
+) -> None:
+    """``bad\\xff.pdf`` made the journal's key (and then its lines) fail to encode: the command
+    died with a traceback and exported nothing, then could not resume."""
+    source, out = tmp_path / "src", tmp_path / "out"
+    source.mkdir()
+    (source / "ok.pdf").write_bytes(b"%PDF ok")
+    (source / b"bad\xff.pdf".decode("utf-8", "surrogateescape")).write_bytes(b"%PDF bad")
+    argv = ["export", str(source), "--fmt", "orig", "--out", str(out)]
+    assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert written == ["bad_.pdf", "ok.pdf"]  # the undecodable byte made safe
+    inodes = {name: (out / name).stat().st_ino for name in written}
+    again = io.StringIO()
+    assert main(argv, stdout=again, stderr=io.StringIO()) == 0  # resumed from its journal
+    assert {name: (out / name).stat().st_ino for name in written} == inodes

@@ -331,3 +331,35 @@ def test_the_fast_path_for_plain_names_gives_what_the_full_rules_give(
     except UnsafeNameError:
         fast = None
     assert fast == full
+
+
+def test_an_export_is_never_named_like_a_temporary_file_a_later_run_would_remove(
+    tmp_path: Path,
+) -> None:
+    """A file name like ``.exportjob-<host>-<dead pid>-<n>.part`` was exported as it was, and the
+    next job's clean-up of dead runs' temporary files removed it."""
+    import json  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    from exportjob import ExportEngine, JobContext  # noqa: PLC0415
+    from exportjob.converters import CopyConverter  # noqa: PLC0415
+
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:32] or "host"
+    lookalike = f".exportjob-{host}-99999999-000000000001.part"
+    with pytest.raises(UnsafeNameError, match="temporary files"):
+        check_name(lookalike)
+    assert check_name(output_name(lookalike)) == output_name(lookalike) != lookalike
+    source, out = tmp_path / "src", tmp_path / "out"
+    source.mkdir()
+    (source / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    (source / "b.pdf").write_bytes(b"%PDF-1.4 b")
+    (source / "exportjob.json").write_text(
+        json.dumps({"assets": {"a.pdf": {"file_name": lookalike}}})
+    )
+    context = JobContext(company="default")
+    with ExportEngine(DirectoryStore(source, out), CopyConverter()) as engine:
+        first = engine.run(ExportJob(asset_handles=["a.pdf"], fmt="orig"), context)
+    with ExportEngine(DirectoryStore(source, out), CopyConverter()) as engine:
+        engine.run(ExportJob(asset_handles=["b.pdf"], fmt="orig"), context)
+    written = out / str(first.outcome("a.pdf").output_name)
+    assert written.read_bytes() == b"%PDF-1.4 a"  # still there after the second run

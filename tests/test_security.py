@@ -464,3 +464,31 @@ def test_the_cli_takes_a_memory_budget(tmp_path: Path) -> None:
     )  # fmt: skip
     assert status != 0
     assert not (tmp_path / "out" / "a.png").exists()
+
+
+def test_another_companys_asset_reveals_nothing_of_itself_in_the_log_or_an_archive(
+    tmp_path: Path,
+) -> None:
+    """Its file name and type (an image set) were in the log's outcome and in the archive's
+    manifest: a foreign asset must tell nothing about itself but its handle."""
+    import json  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    from exportjob.stores import ZipStore  # noqa: PLC0415
+
+    inner = MemoryStore(default_company="acme")
+    inner.add("h1", b"%PDF ok", file_name="ok.pdf")
+    inner.add("h2", b"%PDF", file_name="rival-merger-plan.pdf", name="Merger", company="rival")
+    inner.add("h3", None, type="ImageSet", file_name="rival-set", company="rival")
+    archive = tmp_path / "x.zip"
+    store = ZipStore(inner, archive)
+    with ExportEngine(store, CopyConverter()) as engine:
+        job = ExportJob(asset_handles=["h1", "h2", "h3"], fmt="orig")
+        log = engine.run(job, JobContext(company="acme"))
+    store.finish(log)
+    manifest = zipfile.ZipFile(archive).read("exportjob-manifest.json").decode()
+    told = json.dumps(log.to_dict()) + manifest + "\n".join(str(d) for d in log.details)
+    for secret in ("rival-merger-plan", "Merger", "rival-set", "ImageSet", "Pdf"):
+        assert secret not in told, secret
+    for handle in ("h2", "h3"):
+        assert log.outcome(handle).code == "NOT_AUTHORIZED"

@@ -11,11 +11,11 @@ from typing import Any, BinaryIO
 
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
-from .._names import check_path
+from .._names import check_path, is_temporary
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 from ._beneath import MISSING_ERRNOS, existing_beneath, find_beneath
-from ._exports import is_temporary, publish_beneath, sweep_temporaries, sync_folder
+from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest

@@ -31,16 +31,14 @@ from pathlib import Path
 
 import attrs
 
-from .._names import NameBook
+from .._names import TEMP_PREFIX, TEMP_SUFFIX, NameBook, is_temporary
 from ..exceptions import OutputExistsError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 from ._beneath import folder_beneath
 from ._fill import fill
 
 __all__ = [
-    "TEMP_PREFIX",
     "commit",
-    "is_temporary",
     "publish",
     "publish_beneath",
     "stage_link",
@@ -48,8 +46,6 @@ __all__ = [
     "sync_folder",
 ]
 
-TEMP_PREFIX = ".exportjob-"
-_TEMP_SUFFIX = ".part"
 _HOST = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:32] or "host"
 _COMPARE_CHUNK = 1 << 20
 _MAX_RENAMES = 10_000
@@ -63,11 +59,6 @@ _NAMED_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 # Names only need to be unique within this process (the pid is in them; O_EXCL settles the rest),
 # so a generator seeded once from os.urandom does (secrets would cost a getrandom call per file).
 _names = random.Random()  # noqa: S311 - not a secret
-
-
-def is_temporary(name: str) -> bool:
-    """Whether *name* is one of the library's temporary files."""
-    return name.startswith(TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX)
 
 
 class _Temp:
@@ -166,7 +157,7 @@ def _create_named(folder: str) -> tuple[int, str]:
     while True:
         temp = os.path.join(
             folder,
-            f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{_names.getrandbits(48):012x}{_TEMP_SUFFIX}",
+            f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{_names.getrandbits(48):012x}{TEMP_SUFFIX}",
         )
         try:
             return os.open(temp, _NAMED_FLAGS, 0o666), temp
@@ -369,7 +360,7 @@ def sweep_temporaries(folder: Path, *, recursive: bool = False) -> int:
     for entry in entries:
         if not is_temporary(entry.name):
             continue
-        owner = entry.name[len(TEMP_PREFIX) : -len(_TEMP_SUFFIX)].rsplit("-", 2)
+        owner = entry.name[len(TEMP_PREFIX) : -len(TEMP_SUFFIX)].rsplit("-", 2)
         if len(owner) != 3 or owner[0] != _HOST or not owner[1].isdigit():
             continue
         if _alive(int(owner[1])):
