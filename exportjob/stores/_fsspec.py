@@ -21,7 +21,7 @@ from ..exceptions import (
     StoreWriteError,
 )
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import existing_beneath
+from ._beneath import existing_beneath, find_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._fsspec_io import ReadErrors, Uploader, filesystem, is_local, words
@@ -98,6 +98,9 @@ class FsspecStore:
         self.sniff = sniff
         self.block_size = block_size
         self._fs, self._root = filesystem(source, storage_options)
+        # A local source is read as DirectoryStore reads one: walked from the root's descriptor,
+        # no symlink followed out of it, whatever is swapped in meanwhile.
+        self._local_root = Path(os.path.realpath(self._root)) if is_local(self._fs) else None
         self._out_fs, self._out = filesystem(output, storage_options)
         self._local_out = is_local(self._out_fs)
         self._uploader = Uploader(self._out_fs, self._out, output, block_size)
@@ -162,10 +165,25 @@ class FsspecStore:
             ) from exc
         return info
 
+    def _local(self, handle: AssetHandle, *, open_file: bool) -> tuple[int, int | None] | None:
+        """A local original's size (and open descriptor), found beneath the root; None if none."""
+        parts = handle_parts(handle.value)
+        if parts is None or self._local_root is None:
+            return None
+        try:
+            found = find_beneath(self._local_root, parts, open_file=open_file)
+        except OSError as exc:
+            raise StoreReadError(
+                f"cannot read {handle}: {exc.strerror or exc}", handle=handle.value
+            ) from exc
+        return None if found is None else (found[0].st_size, found[1])
+
     def describe(self, handle: AssetHandle) -> Asset:
         """Describe *handle* from one ``info`` call and the manifest (no byte of it is read)."""
         handle = AssetHandle.of(handle)
         entry = self._entries.get(handle.value)
+        if self._local_root is not None:
+            return self._describe_local(handle, entry)
         path = self._path(handle)
         info = self._info(handle, path) if path is not None else None
         if info is not None and info.get("type") != "file":
@@ -178,6 +196,29 @@ class FsspecStore:
         if info is not None and path is not None:
             size = int(info.get("size") or 0)
             asset_type = self._sniffed(handle, path) if self.sniff else type_from_name(file_name)
+        return Asset(
+            handle=handle,
+            type=entry.type or asset_type,
+            name=entry.name or stem(file_name),
+            file_name=file_name,
+            company=entry.company or self.default_company,
+            size=size,
+        )
+
+    def _describe_local(self, handle: AssetHandle, entry: ManifestEntry | None) -> Asset:
+        found = self._local(handle, open_file=self.sniff)
+        if found is None and entry is None:
+            raise AssetNotFoundError(f"no asset {handle} in {self.source}", handle=handle.value)
+        entry = entry or ManifestEntry()
+        file_name = entry.file_name or PurePosixPath(handle.value).name
+        asset_type, size = AssetType.ASSET, None
+        if found is not None:
+            size, fd = found
+            if fd is None:
+                asset_type = type_from_name(file_name)
+            else:
+                with os.fdopen(fd, "rb", buffering=0) as f:
+                    asset_type = sniff_type(f.read(SNIFF_BYTES))
         return Asset(
             handle=handle,
             type=entry.type or asset_type,
@@ -212,6 +253,13 @@ class FsspecStore:
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original of *handle* as a stream read in blocks of ``block_size`` bytes."""
         handle = AssetHandle.of(handle)
+        if self._local_root is not None:
+            found = self._local(handle, open_file=True)
+            if found is None or found[1] is None:
+                raise AssetNotFoundError(
+                    f"asset {handle} has no original file", handle=handle.value
+                )
+            return os.fdopen(found[1], "rb", buffering=_COPY_BLOCK)
         path = self._path(handle)
         info = self._info(handle, path) if path is not None else None
         if path is None or info is None or info.get("type") != "file":
