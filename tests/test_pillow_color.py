@@ -7,6 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
+from exportjob import ConversionError
 from exportjob.converters import PillowConverter
 from exportjob.options import Color, Quality
 from exportjob.testing import images
@@ -313,6 +314,22 @@ def test_png_dpi_round_trip():
 def test_print_res_overrides_the_source_dpi(fmt, dpi):
     original = images.encode(images.photo((32, 24)), "JPEG", dpi=(300, 300))
     assert convert(original, fmt, print_res=72.0).info["dpi"] == pytest.approx(dpi, abs=0.01)
+
+
+@pytest.mark.parametrize("print_res", [65536.0, 70000.0])
+def test_a_print_res_a_jpeg_cannot_hold_is_refused_not_wrapped(print_res):
+    """The JPEG density field is 16 bits: 70,000 dpi was written as 4,464 and 65,536 as 0."""
+    original = images.encode(images.photo((32, 24)), "JPEG")
+    with pytest.raises(ConversionError, match="at most 65535 dpi"):
+        convert(original, "jpeg", print_res=print_res)
+    assert convert(original, "tif", print_res=print_res).info["dpi"] == (print_res, print_res)
+
+
+def test_an_originals_dpi_a_jpeg_cannot_hold_is_not_written():
+    """A 90,000 dpi PNG converted to JPEG came out at 24,464 dpi (wrapped); now none is written."""
+    original = images.encode(images.photo((32, 24)), "PNG", dpi=(90000, 90000))
+    assert "dpi" not in convert(original, "jpeg").info
+    assert convert(original, "jpeg", print_res=300.0).info["dpi"] == (300, 300)
 
 
 def test_print_res_sets_the_pdf_page_size():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from exportjob import ConversionError
@@ -583,3 +586,30 @@ def test_a_tiny_positive_crop_n_is_one_pixel_not_the_whole_image():
     plan = images.plan("png", crop=Crop(0.5, 0.5, 1e-7, 1e-7, normalized=True))
     out = PillowConverter().convert(io.BytesIO(images.encode(images.photo((64, 48)), "PNG")), plan)
     assert (out.width, out.height) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("size", "options", "reply"),
+    [
+        pytest.param((54, 27), {"wid": 127}, (127, 64), id="27*127/54-is-63.5-up-to-64"),
+        pytest.param((21, 28), {"hei": 150}, (113, 150), id="21*150/28-is-112.5-up-to-113"),
+        pytest.param((54, 27), {"size": (127, 0)}, (127, 64), id="size-agrees"),
+    ],
+)
+def test_a_derived_side_of_exactly_a_half_rounds_up(size, options, reply):
+    """Computed as ``27 * (127 / 54)`` a half came out a hair short (63.49999999999999) and
+    rounded down: the reply was a pixel short on the derived side."""
+    assert convert(solid(RED, size), **options).size == reply
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    width=st.integers(1, 80),
+    height=st.integers(1, 80),
+    wid=st.integers(1, 240),
+)
+def test_a_derived_side_is_the_exact_ratio_rounded_half_up(width, height, wid):
+    from fractions import Fraction  # noqa: PLC0415
+
+    expected = max(1, math.floor(Fraction(height * wid, width) + Fraction(1, 2)))
+    assert convert(solid(RED, (width, height)), wid=wid).size == (wid, expected)

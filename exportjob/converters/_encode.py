@@ -14,6 +14,7 @@ from typing import Any
 from PIL import Image, ImageFile
 
 from .._formats import FormatInfo
+from ..exceptions import ConversionError
 from ..options import Compression, OutputFormat, PixelType, Quality
 
 __all__ = ["encode", "jpeg2000_psnr", "writer_options"]
@@ -40,6 +41,30 @@ def _jpeg(fmt: OutputFormat, qlt: Quality, *, progressive: bool) -> dict[str, An
     return options
 
 
+# A JPEG (JFIF) density is a 16-bit field: a larger value would be written wrapped around.
+_JPEG_MAX_DPI = 65535
+
+
+def written_dpi(
+    info: FormatInfo, print_res: float | None, source_dpi: float | None, handle: str
+) -> float | None:
+    """The dpi to write: ``printRes``, else the original's; None where the format cannot hold it.
+
+    Raises:
+        ConversionError: ``printRes`` asks a JPEG for more than its density field can hold.
+    """
+    if info.pillow_format != "JPEG":
+        return print_res or source_dpi
+    if print_res and round(print_res) > _JPEG_MAX_DPI:
+        raise ConversionError(
+            f"printRes={print_res:g} cannot be written to a JPEG: its density field holds at most "
+            f"{_JPEG_MAX_DPI} dpi (ask for less, or for a TIFF or PNG)",
+            handle=handle,
+        )
+    dpi = print_res or source_dpi
+    return dpi if dpi and round(dpi) <= _JPEG_MAX_DPI else None  # the original's, if it fits
+
+
 def writer_options(
     info: FormatInfo,
     fmt: OutputFormat,
@@ -49,7 +74,7 @@ def writer_options(
     dpi: float | None,
     transparency: int | None,
 ) -> dict[str, Any]:
-    """Return the keyword arguments for ``Image.save`` in format *info*."""
+    """Return the keyword arguments for ``Image.save`` in format *info* (*dpi*: ``written_dpi``)."""
     writer = info.pillow_format
     compression = info.compression_for(fmt.compression)
     options: dict[str, Any] = {}

@@ -33,9 +33,15 @@ __all__ = [
 Size = tuple[int, int]
 
 
+# A half that floating point computes a hair short still rounds up: 27 * (127 / 54) is
+# 63.49999999999999. Pixel sizes keep such errors under 1e-9, and a true fraction of them is at
+# least 1e-7 away from a half when it is not one.
+_HALF_TOLERANCE = 1e-9
+
+
 def round_half_up(value: float) -> int:
     """Round *value* half up (``2.5 -> 3``, ``-2.5 -> -2``), the rounding used for every offset."""
-    return math.floor(value + 0.5)
+    return math.floor(value + 0.5 + _HALF_TOLERANCE)
 
 
 def size_at_least_one(value: float) -> int:

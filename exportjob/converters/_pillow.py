@@ -34,7 +34,7 @@ from ._budget import Hold, estimate, shared_budget
 from ._color import output_profile
 from ._copy import copy_output
 from ._decode import decode, draft, open_header, oriented_size, peek_orientation, upright_size
-from ._encode import encode, writer_options
+from ._encode import encode, writer_options, written_dpi
 from ._geometry import Layout, check_layout, plan_layout
 from ._jpeg_size import fit_budget
 from ._metadata import carried, writer_metadata
@@ -195,7 +195,7 @@ class PillowConverter:
             fmt,
             options.qlt,
             icc=icc,
-            dpi=options.print_res or _source_dpi(decoded),
+            dpi=written_dpi(info, options.print_res, _source_dpi(decoded), handle),
             transparency=finished.transparency,
         )
         extra, kept = writer_metadata(info.pillow_format, carried(header, options))
