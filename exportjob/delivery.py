@@ -36,8 +36,9 @@ from typing import IO, Any
 import attrs
 
 from ._log import JobLog
+from ._names import check_path
 from ._records import AssetStatus
-from .exceptions import StoreReadError
+from .exceptions import StoreReadError, UnsafeNameError
 
 __all__ = [
     "MANIFEST_CSV",
@@ -126,6 +127,10 @@ class ExportManifest:
             records = tuple(ManifestRecord(**r) for r in raw["records"])
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise StoreReadError(f"not an export manifest: {exc}") from exc
+        for number, record in enumerate(records, 1):
+            problem = _record_problem(record)
+            if problem is not None:
+                raise StoreReadError(f"not an export manifest: record {number}: {problem}")
         if version != MANIFEST_VERSION:
             raise StoreReadError(f"not an export manifest: unknown version {version!r}")
         return cls(records)
@@ -188,6 +193,31 @@ def build_manifest(
             )
         )
     return ExportManifest(records)
+
+
+def _record_problem(record: ManifestRecord) -> str | None:
+    """What makes *record* no record this library writes (a hostile manifest), if anything."""
+    # Read from JSON: the fields hold whatever the file said, whatever their annotations say.
+    values: dict[str, object] = attrs.asdict(record)
+    if not isinstance(values["handle"], str) or not isinstance(values["status"], str):
+        return "handle and status must be strings"
+    name, size, digest = values["output_name"], values["bytes"], values["sha256"]
+    if name is not None:
+        if not isinstance(name, str):
+            return f"output_name {name!r} is not a string"
+        try:
+            check_path(name)
+        except UnsafeNameError as exc:
+            return f"output_name {name!r}: {exc.message}"
+    if type(size) is not int or size < 0:
+        return f"bytes {size!r} is not a size"
+    if digest is not None and not (isinstance(digest, str) and _is_sha256(digest)):
+        return f"sha256 {digest!r} is not a SHA-256 digest"
+    return None
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 @attrs.frozen
@@ -254,7 +284,7 @@ _Files = tuple[Callable[[str], contextlib.AbstractContextManager[IO[bytes]] | No
 
 
 def _zip_files(archive: zipfile.ZipFile) -> _Files:
-    names = archive.namelist()
+    names = [n for n in archive.namelist() if not n.endswith("/")]  # folder entries hold nothing
     present = set(names)
 
     def open_entry(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
@@ -267,11 +297,24 @@ def _folder_files(folder: Path) -> _Files:
     if not folder.is_dir():
         raise StoreReadError(f"{folder} is neither a folder nor a ZIP archive")
 
-    def open_file(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
-        path = folder / name
-        return path.open("rb") if path.is_file() else None
+    from .stores._beneath import find_beneath  # noqa: PLC0415 - the stores import this module
 
-    names = [p.name for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    root = folder.resolve()
+
+    def open_file(name: str) -> contextlib.AbstractContextManager[IO[bytes]] | None:
+        # Beneath the folder, no symlink followed out of it: what is checked is what is there.
+        try:
+            found = find_beneath(root, name.split("/"), open_file=True)
+        except OSError:
+            return None
+        return None if found is None or found[1] is None else os.fdopen(found[1], "rb")
+
+    names: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # the journals
+        here = Path(dirpath).relative_to(root).as_posix()
+        prefix = "" if here == "." else f"{here}/"
+        names.extend(f"{prefix}{f}" for f in sorted(filenames) if not f.startswith("."))
     return open_file, names
 
 
@@ -288,7 +331,7 @@ def _fsspec_files(fs: Any, root: str, url: str) -> _Files:
     except Exception as exc:
         raise StoreReadError(f"cannot list {url}: {type(exc).__name__}: {exc}") from exc
     names = [p[len(root) + 1 :] if root else p for p in sorted(paths)]
-    return open_object, [n for n in names if "/" not in n and not n.startswith(".")]
+    return open_object, [n for n in names if not any(part.startswith(".") for part in n.split("/"))]
 
 
 def _verify_files(files: _Files) -> Verification:
@@ -313,7 +356,13 @@ def _verify_files(files: _Files) -> Verification:
             problems.append(f"{name}: SHA-256 {sha256}, the manifest says {record.sha256}")
         else:
             checked.append(name)
-    problems.extend(f"{name}: not in the manifest" for name in _unlisted(names, expected))
+    names = list(names)
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.append(f"{name}: there more than once (an archive with two entries of it)")
+        seen.add(name)
+    problems.extend(f"{name}: not in the manifest" for name in _unlisted(seen, expected))
     return Verification(tuple(checked), tuple(problems))
 
 

@@ -90,6 +90,72 @@ def test_verify_reports_each_changed_missing_or_unlisted_file(
     assert out.endswith("5 file(s) verified, 3 problem(s)\n")
 
 
+def test_verify_finds_unlisted_files_in_subfolders_and_what_a_link_leads_to(
+    originals: Path, tmp_path: Path
+) -> None:
+    """Only the folder's top level was listed: a file added in a subfolder passed."""
+    out_dir = tmp_path / "out"
+    status, _, err = run(
+        "export", str(originals), "--fmt", "orig", "--out", str(out_dir), "--export-manifest"
+    )
+    assert status == 0, err
+    (out_dir / "zzz").mkdir()
+    (out_dir / "zzz" / "payload.exe").write_bytes(b"MZ")
+    (tmp_path / "elsewhere.png").write_bytes((out_dir / "p2.png").read_bytes())
+    (out_dir / "p2.png").unlink()
+    (out_dir / "p2.png").symlink_to(tmp_path / "elsewhere.png")  # the right bytes, not there
+    status, out, _ = run("verify", str(out_dir))
+    assert status == 1
+    assert "FAIL zzz/payload.exe: not in the manifest" in out
+    assert "FAIL p2.png: missing" in out
+
+
+@pytest.mark.parametrize(
+    ("record", "says"),
+    [
+        pytest.param({"output_name": 5}, "output_name 5 is not a string", id="a-number"),
+        pytest.param(
+            {"output_name": "/etc/hostname"}, "output_name '/etc/hostname'", id="absolute"
+        ),
+        pytest.param({"output_name": "../x.pdf"}, "output_name '../x.pdf'", id="climbing"),
+        pytest.param({"output_name": "x.pdf", "bytes": -1}, "bytes -1", id="negative-size"),
+        pytest.param({"output_name": "x.pdf", "sha256": "zz"}, "sha256 'zz'", id="not-a-digest"),
+    ],
+)
+def test_verify_refuses_a_manifest_no_export_wrote(
+    record: dict[str, Any], says: str, tmp_path: Path
+) -> None:
+    """A hostile manifest gave a traceback (a number for a name) or made ``verify`` read and
+    pass a file outside the folder (an absolute name)."""
+    import json  # noqa: PLC0415
+
+    (tmp_path / MANIFEST_JSON).write_text(
+        json.dumps({"version": 1, "records": [{"handle": "h", "status": "exported", **record}]})
+    )
+    status, _, err = run("verify", str(tmp_path))
+    assert status == 2
+    assert says in err
+
+
+def test_verify_fails_an_archive_holding_one_name_twice(tmp_path: Path) -> None:
+    """A second, tampered entry of a listed name passed: only one of the two was checked."""
+    import warnings  # noqa: PLC0415
+
+    manifest = ExportManifest.from_json(
+        '{"version": 1, "records": [{"handle": "h", "status": "exported", "output_name": "a.pdf",'
+        ' "bytes": 4}]}'
+    )
+    archive = tmp_path / "x.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(archive, "w") as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the point
+        z.writestr("a.pdf", b"%PDF")
+        z.writestr("a.pdf", b"evil")
+        z.writestr(MANIFEST_JSON, manifest.to_json())
+    result = verify(archive)
+    assert not result.ok
+    assert any("a.pdf: there more than once" in p for p in result.problems)
+
+
 def test_verify_without_a_manifest_is_a_usage_error(tmp_path: Path) -> None:
     status, _, err = run("verify", str(tmp_path))
     assert status == 2
