@@ -247,6 +247,32 @@ def _sigterm_stops() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back, and raise the first of them when this ends.
+
+    So a signal never lands inside ``submit``, between the run being registered and its thread
+    started: the run would never start, and waiting for it would never end.
+    """
+    came: list[int] = []
+
+    def remember(signum: int, _frame: object) -> None:
+        came.append(signum)
+
+    try:
+        previous = {sig: signal.signal(sig, remember) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals to the host
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if came:
+        raise KeyboardInterrupt if came[0] == signal.SIGINT else _Terminated
+
+
 def _run(
     engine: ExportEngine,
     job: ExportJob,
@@ -256,23 +282,25 @@ def _run(
 ) -> tuple[JobLog | None, int | None]:
     """Run *job*, stopping it cleanly on Ctrl-C or SIGTERM; return its log and exit status.
 
-    The status is None when the job ran to its end, else the one Ctrl-C or SIGTERM calls for. The
-    log is None only when the signal came before the job started (while its journal was read).
+    The status is None when the job ran to its end, else the one Ctrl-C or SIGTERM calls for. A
+    signal while the job is being submitted (its journal read) is held until it is: the job then
+    stops at once, with its log.
     """
     with _sigterm_stops():
+        run: JobRun | None = None
         try:
-            run: JobRun = engine.submit(job, context, journal=journal, progress=progress)
+            with _signals_held():
+                run = engine.submit(job, context, journal=journal, progress=progress)
             return run.result(), None
         except KeyboardInterrupt:
             stopped = EXIT_INTERRUPTED
         except _Terminated:
             stopped = EXIT_TERMINATED
-        runs = engine.active_jobs()  # the job, if the signal came once it had started
-        for started in runs:
-            started.stop()
+        if run is not None:  # the job started (it may even have ended): stop it, keep its log
+            run.stop()
         while True:
             with contextlib.suppress(KeyboardInterrupt, _Terminated):
-                return (runs[0].result() if runs else None), stopped
+                return (run.result() if run is not None else None), stopped
 
 
 def _error(err: TextIO, message: object) -> int:

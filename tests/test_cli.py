@@ -339,3 +339,60 @@ def test_a_file_name_that_is_not_utf8_is_exported_and_journaled_like_any_other(
     again = io.StringIO()
     assert main(argv, stdout=again, stderr=io.StringIO()) == 0  # resumed from its journal
     assert {name: (out / name).stat().st_ino for name in written} == inodes
+
+
+# -- a signal at the edges of a job (white-box: the moment is forced from inside, in a child)
+
+SIGNAL_AT = """
+import os, signal, sys, threading
+from pathlib import Path
+from exportjob import cli, _engine, _run
+src, out, where, which = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+sig = signal.SIGINT if which == "int" else signal.SIGTERM
+if where == "submit":  # the run registered, its thread not yet started
+    new_run = _engine.ExportEngine._new_run
+    def hooked(self, prepared):
+        run = new_run(self, prepared)
+        os.kill(os.getpid(), sig)
+        return run
+    _engine.ExportEngine._new_run = hooked
+else:  # the job has ended, its result not yet handed back
+    finish = _run.JobRun._finish
+    def hooked(self, log):
+        os.kill(os.getpid(), sig)
+        threading.Event().wait(0.3)
+        finish(self, log)
+    _run.JobRun._finish = hooked
+sys.exit(cli.main(["export", str(src), "--fmt", "orig", "--out", out]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("where", "which", "status", "says"),
+    [
+        pytest.param("submit", "term", 143, "1 not run", id="sigterm-in-submit"),
+        pytest.param("submit", "int", 130, "1 not run", id="ctrl-c-in-submit"),
+        pytest.param("end", "term", 143, "3 exported", id="sigterm-as-it-ends"),
+    ],
+)
+def test_a_signal_at_the_edges_of_a_job_stops_it_with_its_log(
+    tmp_path: Path, where: str, which: str, status: int, says: str
+) -> None:
+    """A signal inside ``submit`` (the run registered, its thread not started) left the command
+    waiting forever; one as the job ended said "nothing was exported" with every asset exported."""
+    source = tmp_path / "src"
+    source.mkdir()
+    count = 1 if where == "submit" else 3
+    for i in range(count):
+        (source / f"a{i}.pdf").write_bytes(b"%PDF " + bytes([i]))
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", SIGNAL_AT, str(source), str(tmp_path / "out"), where, which],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == status, done.stderr
+    assert says in done.stdout + done.stderr
+    assert "nothing was exported" not in done.stderr
