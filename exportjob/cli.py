@@ -18,7 +18,6 @@ import contextlib
 import getpass
 import json
 import logging
-import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from ._cli_options import (
     conversion_settings,
     converter_for,
 )
+from ._cli_signals import EXIT_INTERRUPTED, run_stopping_on_signals
 from ._console import (
     TtyProgress,
     emit,
@@ -48,7 +48,6 @@ from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
 from ._log import JobLog
-from ._run import JobRun, ProgressCallback
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
@@ -60,8 +59,6 @@ __all__ = ["byte_size", "main"]
 EXIT_OK = 0
 EXIT_ASSET_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
 JOURNAL_FOLDER = ".exportjob"
 
 
@@ -225,84 +222,6 @@ def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) ->
             out.writelines(f"  {line}\n" for line in problem_lines(details))
 
 
-class _Terminated(Exception):  # noqa: N818 - a signal, not an error
-    """SIGTERM arrived: stop as for Ctrl-C."""
-
-
-@contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    """Turn SIGTERM into ``_Terminated`` in the main thread while the job runs."""
-
-    def handler(_signum: int, _frame: object) -> None:
-        raise _Terminated
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals to the host
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back, and raise the first of them when this ends.
-
-    So a signal never lands inside ``submit``, between the run being registered and its thread
-    started: the run would never start, and waiting for it would never end.
-    """
-    came: list[int] = []
-
-    def remember(signum: int, _frame: object) -> None:
-        came.append(signum)
-
-    try:
-        previous = {sig: signal.signal(sig, remember) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: leave signals to the host
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if came:
-        raise KeyboardInterrupt if came[0] == signal.SIGINT else _Terminated
-
-
-def _run(
-    engine: ExportEngine,
-    job: ExportJob,
-    context: JobContext,
-    journal: Path | None = None,
-    progress: ProgressCallback | None = None,
-) -> tuple[JobLog | None, int | None]:
-    """Run *job*, stopping it cleanly on Ctrl-C or SIGTERM; return its log and exit status.
-
-    The status is None when the job ran to its end, else the one Ctrl-C or SIGTERM calls for. A
-    signal while the job is being submitted (its journal read) is held until it is: the job then
-    stops at once, with its log.
-    """
-    with _sigterm_stops():
-        run: JobRun | None = None
-        try:
-            with _signals_held():
-                run = engine.submit(job, context, journal=journal, progress=progress)
-            return run.result(), None
-        except KeyboardInterrupt:
-            stopped = EXIT_INTERRUPTED
-        except _Terminated:
-            stopped = EXIT_TERMINATED
-        if run is not None:  # the job started (it may even have ended): stop it, keep its log
-            run.stop()
-        while True:
-            with contextlib.suppress(KeyboardInterrupt, _Terminated):
-                return (run.result() if run is not None else None), stopped
-
-
 def _error(err: TextIO, message: object) -> int:
     err.write(f"exportjob: error: {message}\n")
     return EXIT_USAGE
@@ -362,7 +281,9 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
             if args.restart:
                 journal.unlink(missing_ok=True)
-            log, interrupted = _run(engine, job, context, journal, delivery.progress(job))
+            log, interrupted = run_stopping_on_signals(
+                engine, job, context, journal, delivery.progress(job)
+            )
             if log is None:
                 err.write("exportjob: interrupted before the job started; nothing was exported\n")
                 return interrupted or EXIT_INTERRUPTED
@@ -425,7 +346,7 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         with ExportEngine(
             store, macros=macros, progress=progress, on_conflict=OnConflict.REPLACE
         ) as engine:
-            log, interrupted = _run(engine, job, context)
+            log, interrupted = run_stopping_on_signals(engine, job, context)
             if log is None:
                 err.write("exportjob: interrupted before the demo started\n")
                 return interrupted or EXIT_INTERRUPTED

@@ -248,6 +248,8 @@ def test_manifest_may_be_given_as_a_path_or_a_mapping(source: Path, tmp_path: Pa
         pytest.param('{"assets": {"a": {"type": "Hologram"}}}', id="unknown-type"),
         pytest.param('{"assets": {"a": {"company": ""}}}', id="empty-company"),
         pytest.param('{"assets": [], "extra": 1}', id="extra-top-level"),
+        # was an InvalidValueError from handles(), not the documented StoreReadError
+        pytest.param('{"assets": {"a\\u0001b": {"file_name": "x.pdf"}}}', id="control-in-handle"),
     ],
 )
 def test_an_invalid_manifest_is_a_read_error(source: Path, tmp_path: Path, manifest: str) -> None:

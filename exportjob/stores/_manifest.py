@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from .._enums import AssetType
+from .._values import text_problem
 from ..exceptions import StoreReadError
 
 __all__ = ["MANIFEST_NAME", "ManifestEntry", "read_manifest"]
@@ -63,6 +64,9 @@ def read_manifest(
     for handle, spec in assets.items():
         if not isinstance(handle, str) or not handle.strip():
             raise bad(f"handle {handle!r} must be a non-empty string")
+        problem = text_problem(handle)
+        if problem is not None:  # a handle a job could never name
+            raise bad(f"handle {handle!r} {problem}")
         if not isinstance(spec, Mapping) or set(spec) - _ENTRY_KEYS:
             raise bad(f"{handle!r}: expected an object with keys among {sorted(_ENTRY_KEYS)}")
         for key, value in spec.items():
