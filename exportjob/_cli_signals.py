@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ._context import JobContext
@@ -28,21 +28,29 @@ class _Terminated(Exception):  # noqa: N818 - a signal, not an error
 
 
 @contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    """Turn SIGTERM into ``_Terminated`` in the main thread while the job runs."""
-
-    def handler(_signum: int, _frame: object) -> None:
-        raise _Terminated
-
+def _handled(handler: Callable[[int, object], None], *signums: int) -> Iterator[None]:
+    """*handler* for *signums* while this lasts (in the main thread; elsewhere, the host's)."""
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {signum: signal.signal(signum, handler) for signum in signums}
     except ValueError:  # not the main thread: leave signals to the host
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """Turn SIGTERM into ``_Terminated`` in the main thread while the job runs."""
+    with _handled(_terminate, signal.SIGTERM):
+        yield
 
 
 @contextlib.contextmanager
@@ -53,20 +61,8 @@ def _signals_held() -> Iterator[None]:
     started: the run would never start, and waiting for it would never end.
     """
     came: list[int] = []
-
-    def remember(signum: int, _frame: object) -> None:
-        came.append(signum)
-
-    try:
-        previous = {sig: signal.signal(sig, remember) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: leave signals to the host
+    with _handled(lambda signum, _frame: came.append(signum), signal.SIGINT, signal.SIGTERM):
         yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if came:
         raise KeyboardInterrupt if came[0] == signal.SIGINT else _Terminated
 

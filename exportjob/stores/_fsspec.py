@@ -182,20 +182,16 @@ class FsspecStore:
         """Describe *handle* from one ``info`` call and the manifest (no byte of it is read)."""
         handle = AssetHandle.of(handle)
         entry = self._entries.get(handle.value)
-        if self._local_root is not None:
-            return self._describe_local(handle, entry)
-        path = self._path(handle)
-        info = self._info(handle, path) if path is not None else None
-        if info is not None and info.get("type") != "file":
-            info = None
-        if info is None and entry is None:
+        file_name = (entry.file_name if entry else None) or PurePosixPath(handle.value).name
+        found = (
+            self._found_local(handle, file_name)
+            if self._local_root is not None
+            else self._found(handle, file_name)
+        )
+        if found is None and entry is None:
             raise AssetNotFoundError(f"no asset {handle} in {self.source}", handle=handle.value)
         entry = entry or ManifestEntry()
-        file_name = entry.file_name or PurePosixPath(handle.value).name
-        asset_type, size = AssetType.ASSET, None
-        if info is not None and path is not None:
-            size = int(info.get("size") or 0)
-            asset_type = self._sniffed(handle, path) if self.sniff else type_from_name(file_name)
+        size, asset_type = found if found is not None else (None, AssetType.ASSET)
         return Asset(
             handle=handle,
             type=entry.type or asset_type,
@@ -205,28 +201,25 @@ class FsspecStore:
             size=size,
         )
 
-    def _describe_local(self, handle: AssetHandle, entry: ManifestEntry | None) -> Asset:
+    def _found(self, handle: AssetHandle, file_name: str) -> tuple[int, AssetType] | None:
+        """The size and type of *handle*'s original on the file system; None if there is none."""
+        path = self._path(handle)
+        info = self._info(handle, path) if path is not None else None
+        if path is None or info is None or info.get("type") != "file":
+            return None
+        size = int(info.get("size") or 0)
+        return size, self._sniffed(handle, path) if self.sniff else type_from_name(file_name)
+
+    def _found_local(self, handle: AssetHandle, file_name: str) -> tuple[int, AssetType] | None:
+        """``_found`` for a local source: beneath the root, no symlink followed out of it."""
         found = self._local(handle, open_file=self.sniff)
-        if found is None and entry is None:
-            raise AssetNotFoundError(f"no asset {handle} in {self.source}", handle=handle.value)
-        entry = entry or ManifestEntry()
-        file_name = entry.file_name or PurePosixPath(handle.value).name
-        asset_type, size = AssetType.ASSET, None
-        if found is not None:
-            size, fd = found
-            if fd is None:
-                asset_type = type_from_name(file_name)
-            else:
-                with os.fdopen(fd, "rb", buffering=0) as f:
-                    asset_type = sniff_type(f.read(SNIFF_BYTES))
-        return Asset(
-            handle=handle,
-            type=entry.type or asset_type,
-            name=entry.name or stem(file_name),
-            file_name=file_name,
-            company=entry.company or self.default_company,
-            size=size,
-        )
+        if found is None:
+            return None
+        size, fd = found
+        if fd is None:
+            return size, type_from_name(file_name)
+        with os.fdopen(fd, "rb", buffering=0) as f:
+            return size, sniff_type(f.read(SNIFF_BYTES))
 
     def _sniffed(self, handle: AssetHandle, path: str) -> AssetType:
         try:
