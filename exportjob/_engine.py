@@ -314,6 +314,7 @@ class ExportEngine:
             self._planner(prepared),
             Ledger(run, (), None, None),
             skip={},
+            again={},
         ).job_plan()
 
     # -- internals

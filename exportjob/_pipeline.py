@@ -69,7 +69,7 @@ class Pipeline:
         ledger: Ledger,
         *,
         skip: Mapping[AssetHandle, AssetOutcome],
-        again: Mapping[AssetHandle, str] | None = None,
+        again: Mapping[AssetHandle, str],
     ) -> None:
         self.s = settings
         self.workers = workers
@@ -81,7 +81,6 @@ class Pipeline:
         self._exhausted = False
         # Checked once: a runtime protocol check costs microseconds, and chunks come often.
         self._batcher = settings.store if isinstance(settings.store, BatchDescriber) else None
-        self._batch = self._batcher is not None
         self._window: collections.deque[Slot] = collections.deque()
         self._describes: set[Future[Any]] = set()
         self._inbox: queue.SimpleQueue[Future[Any] | None] = queue.SimpleQueue()
@@ -95,7 +94,7 @@ class Pipeline:
             if outcome.output_name:
                 planner.claim(outcome.output_name)
         # Those whose export was removed since run again, under the name they had.
-        for handle, name in (again or {}).items():
+        for handle, name in again.items():
             planner.give_back(handle, name)
         if isinstance(settings.store, NamedHandles):
             planner.reserve(own_names(settings.store, run.job.unique_handles, skip))
@@ -203,7 +202,7 @@ class Pipeline:
             if len(self._describes) >= self.s.describe_concurrency:
                 return
             room = limit - len(self._window)
-            if self._batch:
+            if self._batcher is not None:
                 size = max(1, min(_BATCH, self.s.max_in_flight // 2))
                 if room < size and (self._window or self.ledger.planned):
                     return  # wait for room for a whole batch: one round trip for many handles
@@ -238,7 +237,13 @@ class Pipeline:
                     self._window.append(Slot(handle, value=self.skip[handle]))
                 else:
                     self._window.append(
-                        Slot(handle, future, index=index, batched=self._batch, timed=timed)
+                        Slot(
+                            handle,
+                            future,
+                            index=index,
+                            batched=self._batcher is not None,
+                            timed=timed,
+                        )
                     )
                     index += 1
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -32,6 +32,8 @@ __all__ = [
     "outcome_detail",
 ]
 
+
+_T = TypeVar("_T")
 
 #: The version of the ``to_dict`` form; ``from_dict`` refuses any other.
 LOG_FORMAT_VERSION = 1
@@ -184,6 +186,13 @@ class LogDetail:
         return f"{self.severity.value.upper():7} {who}{name}{code}{self.message}"
 
 
+def _as_is(instance: _T, names: tuple[str, ...], values: tuple[object, ...]) -> _T:
+    """New *instance* of a frozen attrs class, its *names* set to checked *values* as they are."""
+    for name, value in zip(names, values, strict=True):
+        object.__setattr__(instance, name, value)
+    return instance
+
+
 _LOG_DETAIL_FIELDS = tuple(f.name for f in attrs.fields(LogDetail))
 
 
@@ -202,7 +211,6 @@ def outcome_detail(
     A log holds one per asset, so its fields are not checked again, nor converted (the handle,
     the names and the time are the outcome's own objects).
     """
-    detail = object.__new__(LogDetail)
     values = (
         severity,
         log_type,
@@ -214,9 +222,7 @@ def outcome_detail(
         location,
         outcome.finished,
     )
-    for name, value in zip(_LOG_DETAIL_FIELDS, values, strict=True):
-        object.__setattr__(detail, name, value)
-    return detail
+    return _as_is(object.__new__(LogDetail), _LOG_DETAIL_FIELDS, values)
 
 
 @attrs.frozen(kw_only=True)
@@ -404,10 +410,8 @@ def _exported_as_is(
 ) -> AssetOutcome | None:
     """``for_export``'s outcome, its values set as they are; None unless they are plain.
 
-    Plain: of the types the checks accept unchanged; anything else goes through the checks,
-    which say what is wrong. The values come from the converter and the store (plug-ins) and
-    the plan (a host may build one); a log holds one outcome per asset, so the common case is
-    spared the checks.
+    Plain: of the types the checks accept unchanged (from the converter, the store, the plan);
+    anything else goes through the checks, which say what is wrong.
     """
     values: tuple[object, ...] = (kept_metadata, plan.warnings)
     if not (
@@ -423,25 +427,22 @@ def _exported_as_is(
         and type(plan.asset.file_name) is str
     ):
         return None
-    outcome = object.__new__(AssetOutcome)
-    fields = {
-        "handle": plan.handle,
-        "status": AssetStatus.EXPORTED,
-        "file_name": plan.asset.file_name,
-        "asset_type": plan.asset.type,
-        "output_name": plan.output_name,
-        "output_format": output_format,
-        "media_type": media_type,
-        "bytes_written": bytes_written,
-        "location": location,
-        "width": width,
-        "height": height,
-        "code": None,
-        "message": None,
-        "warnings": plan.warnings,
-        "finished": utc_now(),
-        "kept_metadata": kept_metadata,
-    }
-    for name in _OUTCOME_FIELDS:
-        object.__setattr__(outcome, name, fields[name])
-    return outcome
+    values = (
+        plan.handle,
+        AssetStatus.EXPORTED,
+        plan.asset.file_name,
+        plan.asset.type,
+        plan.output_name,
+        output_format,
+        media_type,
+        bytes_written,
+        location,
+        width,
+        height,
+        None,  # code
+        None,  # message
+        plan.warnings,
+        utc_now(),
+        kept_metadata,
+    )
+    return _as_is(object.__new__(AssetOutcome), _OUTCOME_FIELDS, values)
