@@ -34,10 +34,19 @@ from ._pipeline import Pipeline, PipelineSettings
 from ._pools import ExecutorFactory, Pools
 from ._records import JobState
 from ._run import JobRun, ProgressCallback
+from ._taken import TakenNames
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
 from .plans import JobPlan, Planner, request_warnings, resolve_job_request
-from .protocols import AssetStore, Converter, DurableStore, ExportReader, Notifier, OnConflict
+from .protocols import (
+    AssetStore,
+    Converter,
+    DurableStore,
+    ExportInventory,
+    ExportReader,
+    Notifier,
+    OnConflict,
+)
 
 __all__ = ["ExportEngine"]
 
@@ -337,11 +346,15 @@ class ExportEngine:
         return None if path is None else Journal(path, self.journal_key(prepared.job))
 
     def _planner(self, prepared: _Prepared) -> Planner:
+        store, taken = self.store, None
+        if self.on_conflict is OnConflict.RENAME and isinstance(store, ExportInventory):
+            taken = TakenNames(store.existing_exports)  # names taken there are skipped as planned
         return Planner(
             prepared.job,
             prepared.request,
             company=prepared.context.company,
             keep_folders=self.keep_folders,
+            taken=taken,
         )
 
     def _settings(self) -> PipelineSettings:
@@ -406,9 +419,7 @@ class ExportEngine:
         except Exception as exc:
             logger.exception("export job %s failed", run.job_handle)
             fatal = exc
-        except (
-            BaseException
-        ) as exc:  # SystemExit, KeyboardInterrupt from a plug-in: end, then raise
+        except BaseException as exc:  # a plug-in's SystemExit & co.: end, then raise
             logger.exception("export job %s was interrupted", run.job_handle)
             fatal = interrupted = exc
         finally:

@@ -5,6 +5,11 @@ macros, settings and handles, see ``job_key``); every further line is one asset'
 (``AssetOutcome.to_dict``). Outcomes are buffered and committed in batches: the store is synced
 first (``DurableStore.sync``), then the lines are appended and the journal fsynced, so an asset
 is in the journal only once its file is durable. A line cut short by a crash is ignored.
+
+Under ``rename``, a name the planner chose by looking at the export area is journaled as planned
+(``{"planned": handle, "name": name}``) before the asset can be written, not fsynced: after a kill,
+the resumed job gives the asset that name again, and finds its earlier attempt there by its bytes,
+where looking again would see the name taken and write the asset twice.
 """
 
 from __future__ import annotations
@@ -62,8 +67,10 @@ class Journal:
         self.key = key
         self.batch = batch
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # a commit and the planner's intents append in turn
         self._pending: list[str] = []
         self.recorded: dict[AssetHandle, AssetOutcome] = {}
+        self.planned: dict[AssetHandle, str] = {}
         if self.path.exists():
             self._load()
         else:
@@ -90,6 +97,16 @@ class Journal:
             self._pending.append(line)
             return len(self._pending) >= self.batch
 
+    def intend(self, names: Iterable[tuple[AssetHandle, str]]) -> None:
+        """Journal the output name each handle was planned with, before any of them is written.
+
+        Written at once (one ``write``, no fsync): a kill after it loses nothing of it.
+        """
+        self._append(
+            (json.dumps({"planned": h.value, "name": n}, separators=(",", ":")) for h, n in names),
+            durable=False,
+        )
+
     def commit(self, sync: Callable[[], object] | None = None) -> None:
         """Sync the store's writes with *sync*, then append the buffered outcomes durably."""
         with self._lock:
@@ -112,15 +129,20 @@ class Journal:
         except FileExistsError:  # another process of the same job created it just now
             self._load()
 
-    def _append(self, lines: Iterable[str], *, flags: int = 0) -> None:
+    def _append(self, lines: Iterable[str], *, flags: int = 0, durable: bool = True) -> None:
         data = "".join(f"{line}\n" for line in lines).encode()
+        with self._writing:
+            self._write(data, flags, durable=durable)
+
+    def _write(self, data: bytes, flags: int, *, durable: bool) -> None:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | flags, 0o666)
             try:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
-                os.fsync(fd)
+                if durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         except FileExistsError:
@@ -160,10 +182,18 @@ class Journal:
                     break  # the tail a crash cut short
                 continue
             with contextlib.suppress(ExportJobError, TypeError, ValueError):
+                if "planned" in raw:
+                    self._planned(raw)
+                    continue
                 outcome = AssetOutcome.from_dict(raw)
                 self.recorded[outcome.handle] = outcome
         if not complete:
             self._repair(text)
+
+    def _planned(self, raw: Mapping[str, Any]) -> None:
+        handle, name = raw["planned"], raw["name"]
+        if isinstance(handle, str) and isinstance(name, str) and name:
+            self.planned[AssetHandle(handle)] = name
 
     def _repair(self, text: str) -> None:
         """Cut a torn last line off, so the next append starts on a line of its own."""
@@ -175,15 +205,20 @@ class Journal:
 def resumed(
     journal: Journal | None, store: object, job_handle: str
 ) -> tuple[Mapping[AssetHandle, AssetOutcome], Mapping[AssetHandle, str]]:
-    """What a job run with *journal* skips, and what it exports again under its old name.
+    """What a job run with *journal* skips, and what it exports under a name given before.
 
-    Without a journal, nothing of either; with a store that is an ``ExportInventory``, the
-    journal's exports it no longer has are exported again (``still_exported``).
+    Without a journal, nothing of either. The names given before are those the journal holds as
+    planned (``Journal.intend``) for assets not exported and, with a store that is an
+    ``ExportInventory``, those of the journal's exports it no longer has (``still_exported``).
     """
-    exported = journal.exported if journal is not None else {}
+    if journal is None:
+        return {}, {}
+    exported = journal.exported
+    planned = {h: n for h, n in journal.planned.items() if h not in exported}
     if not exported or not isinstance(store, ExportInventory):
-        return exported, {}
-    return still_exported(store, exported, job_handle)
+        return exported, planned
+    skip, gone = still_exported(store, exported, job_handle)
+    return skip, {**planned, **gone}
 
 
 def still_exported(

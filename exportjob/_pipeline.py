@@ -88,6 +88,8 @@ class Pipeline:
         # The window, the describes and the planner: the coordinator's, or a local worker's
         # that found nothing planned (so quick work runs on one thread, not two in turn).
         self._planning = threading.Lock()
+        # Names given by looking at the export area are journaled as they are planned.
+        self._intents = ledger.journal if planner.taken is not None else None
         # The names the job's files hold are taken before any asset is planned: an asset that
         # failed before its plan last time must not be given the name of a later one's file.
         for outcome in skip.values():
@@ -266,21 +268,33 @@ class Pipeline:
 
     def _plan_ready(self, out: Dispatcher) -> None:
         """Plan the described handles at the head of the window, in job order."""
+        ready: list[Described] = []
         while self._window and self._window[0].ready():
             slot = self._window.popleft()
             if slot.handle in self.skip:
                 out.record(self.skip[slot.handle], journaled=True)
                 continue
             described = self._result(slot)
-            if described is None:
-                continue  # never described: the job was interrupted; recorded as not run
+            if described is not None:  # None: never described, the job was interrupted
+                ready.append(described)
+        if not ready:
+            return
+        if self.planner.taken is not None:
+            self.planner.look_ahead([d for d in ready if not isinstance(d, AssetOutcome)])
+        accepted: list[ExportPlan] = []
+        for described in ready:
             planned = self._plan(described)
             if isinstance(planned, AssetOutcome):
                 out.record(planned)
             elif not planned.accepted:
                 out.record(AssetOutcome.for_refusal(planned))
             else:
-                out.add(planned)
+                accepted.append(planned)
+        if self._intents is not None and accepted:
+            # Before any of them can be written: a resumed job gives each the same name again.
+            self._intents.intend([(p.handle, p.output_name) for p in accepted])
+        for plan in accepted:
+            out.add(plan)
 
     def _result(self, slot: Slot) -> Described | None:
         try:

@@ -6,7 +6,7 @@ refused plan carries its reason; an accepted one carries everything the converte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
@@ -15,6 +15,7 @@ from ._enums import ExportFormat
 from ._formats import format_info
 from ._job import ExportJob
 from ._names import NameBook, safe_folders, safe_name, split_name
+from ._taken import TakenNames
 from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
 from .language._macros import MacroLibrary
 from .language._resolve import ResolvedRequest, resolve_request
@@ -31,6 +32,9 @@ __all__ = [
     "request_warnings",
     "resolve_job_request",
 ]
+
+
+_MAX_VARIANTS = 10_000
 
 
 @attrs.frozen
@@ -273,7 +277,8 @@ class Planner:
     ``reserve`` keeps an asset's own file name for it before it is planned, so an earlier asset
     whose name was changed (a conversion's new extension, a name made safe) does not take it: it is
     numbered instead. With *keep_folders*, an output name keeps the folders of the asset's handle
-    (``a/x.jpg``), each made safe (``safe_folders``).
+    (``a/x.jpg``), each made safe (``safe_folders``). With *taken* (the engine's, under ``rename``),
+    a name the export area already holds is skipped too, so the variants are given in job order.
 
     >>> job = ExportJob(asset_handles=["g", "j"], fmt="convert", is_modifier="&fmt=jpeg")
     >>> planner = Planner(job, resolve_job_request(job))
@@ -290,11 +295,14 @@ class Planner:
         *,
         company: str | None = None,
         keep_folders: bool = False,
+        taken: TakenNames | None = None,
     ) -> None:
         self.job = job
         self.request = request
         self.company = company
         self.keep_folders = keep_folders
+        self.taken = taken
+        self._drafts: dict[AssetHandle, ExportPlan] = {}
         self._names = NameBook()
         self._owners: dict[AssetHandle, str] = {}
         self._given: dict[AssetHandle, str] = {}
@@ -349,9 +357,32 @@ class Planner:
             self._owners = {}  # a dict keeps its table when emptied: a job's worth of slots
         return own
 
+    def look_ahead(self, assets: Sequence[Asset]) -> None:
+        """Ask the export area at once about the names of *assets*, the next ones to be planned.
+
+        Only with *taken*: one question for a round of plans, not one per plan.
+        """
+        if self.taken is None or not self.taken.answering:
+            return
+        self._drafts = {}
+        names = []
+        for asset in assets:
+            if asset.handle in self._given:
+                continue
+            try:
+                plan = plan_export(asset, self.job, self.request, company=self.company)
+            except Exception:  # noqa: BLE001, S112 - raised again by plan(), where it is classified
+                continue
+            self._drafts[asset.handle] = plan
+            if plan.accepted:
+                names.append(self._folders(asset.handle) + plan.output_name)
+        self.taken.look_up(names)
+
     def plan(self, asset: Asset) -> ExportPlan:
         """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
-        plan = plan_export(asset, self.job, self.request, company=self.company)
+        plan = self._drafts.pop(asset.handle, None) if self._drafts else None
+        if plan is None:
+            plan = plan_export(asset, self.job, self.request, company=self.company)
         own = self._own(asset.handle)
         given = self._given.pop(asset.handle, None) if self._given else None
         if not plan.accepted or given is not None:
@@ -364,19 +395,26 @@ class Planner:
         owner = own is not None and own.casefold() == wanted.casefold()
         if own is not None and not owner:
             self._names.release(own)
-        name = self._names.claim(wanted, reserved=owner)
+        name = first = self._names.claim(wanted, reserved=owner)
+        if self.taken is not None:
+            for _ in range(_MAX_VARIANTS):
+                if name not in self.taken:
+                    break
+                name = self._names.claim(wanted)
+            else:
+                msg = f"no free output name among {_MAX_VARIANTS} variants of {wanted!r}"
+                raise ValueError(msg)
         if name == plan.output_name:
             return plan
         if name == wanted:
             return attrs.evolve(plan, output_name=name)
+        by = "another asset of this job" if name == first else "a file in the export area"
         return attrs.evolve(
             plan,
             output_name=name,
             warnings=(
                 *plan.warnings,
-                (
-                    f"output name {wanted!r} is taken by another asset of this job; written as {name!r}"
-                ),
+                f"output name {wanted!r} is taken by {by}; written as {name!r}",
             ),
         )
 

@@ -146,7 +146,8 @@ class ExportInventory(Protocol):
 
     A job resumed from its journal asks once, before it starts, for the names its journal says
     it exported (``isinstance``, hence ``runtime_checkable``): an export removed since (by a
-    user, a clean-up) is exported again, not reported at a location where nothing is.
+    user, a clean-up) is exported again, not reported at a location where nothing is. Under
+    ``rename`` the planner asks too, a round of plans at a time, and skips the names taken.
     ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
     """
 

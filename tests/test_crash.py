@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,6 +120,54 @@ def test_the_same_command_after_a_kill_finishes_the_job_exporting_nothing_twice(
     assert {name: (p.stat().st_ino, p.stat().st_mtime_ns) for name, p in exports(out).items()} == {
         name: (p.stat().st_ino, p.stat().st_mtime_ns) for name, p in final.items()
     }
+
+
+TWINS = 40  # assets in a subfolder whose output names repeat those of the folder's first ones
+
+
+def foreign(out: Path) -> dict[str, bytes]:
+    """Put files no job wrote into *out* under names the job would take; return them."""
+    out.mkdir(parents=True)
+    there = {f"img{i:03}.jpg": b"someone else's" for i in range(0, TWINS + 20, 3)}
+    there.update({f"img{i:03}-2.jpg": b"someone else's too" for i in range(0, TWINS, 5)})
+    for name, data in there.items():
+        (out / name).write_bytes(data)
+    return there
+
+
+@pytest.fixture(scope="module")
+def twins(originals: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 300 originals, and ``more/`` with the first TWINS names again (other pixels)."""
+    src = tmp_path_factory.mktemp("twins") / "src"
+    shutil.copytree(originals, src)
+    (src / "more").mkdir()
+    for i in range(TWINS):
+        (src / "more" / f"img{i:03}.png").write_bytes(sample_png(64, 48, seed=1000 + i))
+    return src
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+@pytest.mark.parametrize("seed", range(RUNS))
+def test_under_rename_the_same_command_after_a_kill_writes_nothing_twice(
+    twins: Path, tmp_path: Path, sig: signal.Signals, seed: int
+) -> None:
+    """Names repeated in the job and names already taken in the folder: a resumed job planned
+    again from the names written, not those planned, and wrote some assets a second time."""
+    rename = ("--on-conflict", "rename")
+    calm = tmp_path / "calm"
+    there = foreign(calm)
+    assert run(command(twins, calm, MODIFIER, *rename)).returncode == 0
+    reference = {name: path.read_bytes() for name, path in exports(calm).items()}
+    assert len(reference) == COUNT + TWINS + len(there)
+
+    out = tmp_path / "out"
+    foreign(out)
+    after = random.Random(seed * 11 + sig).randrange(1, COUNT - 20)
+    start_and_kill(command(twins, out, MODIFIER, *rename), out, sig, len(there) + after)
+    again = run(command(twins, out, MODIFIER, *rename))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {name: path.read_bytes() for name, path in exports(out).items()} == reference
+    assert temporaries(out) == []
 
 
 def test_sigterm_stops_the_job_prints_its_log_and_exits_143(
