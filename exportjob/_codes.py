@@ -10,6 +10,7 @@ __all__ = [
     "DUPLICATE_HANDLE",
     "FATAL_ERROR",
     "INVALID_RECIPIENT",
+    "NOT_DURABLE",
     "NOT_RUN",
     "NO_NOTIFIER",
     "NO_RECIPIENT",
@@ -36,3 +37,5 @@ FATAL_ERROR = "FATAL_ERROR"
 """The engine itself failed; the job ended ``failed``."""
 INVALID_RECIPIENT = "INVALID_RECIPIENT"
 """The recipient is not exactly one address (a list, a display name, a line break): no mail was sent."""
+NOT_DURABLE = "NOT_DURABLE"
+"""The job's last exports or journal lines could not be made durable at its end (a warning)."""

@@ -432,7 +432,7 @@ class ExportEngine:
                 stopped=run.stop_requested,
                 fatal=fatal,
             )
-            log = notify(self.notifier, log, prepared.context)
+            log = notify(self.notifier, log.with_details(*ledger.unsaved), prepared.context)
         except Exception as exc:  # a bug here must still end the job
             logger.exception("building the log of export job %s failed", run.job_handle)
             log = bare_log(identity, exc)

@@ -14,9 +14,11 @@ from typing import Any
 
 import attrs
 
+from ._assembly import job_warning
 from ._assets import AssetHandle
+from ._codes import NOT_DURABLE
 from ._journal import Journal
-from ._records import AssetOutcome
+from ._records import AssetOutcome, LogDetail, LogType
 from ._run import AssetProgress, JobRun, ProgressCallback
 from .plans import ExportPlan
 
@@ -64,6 +66,7 @@ class Ledger:
         self.outcomes: dict[AssetHandle, AssetOutcome] = {}
         self.planned: dict[AssetHandle, ExportPlan] = {}
         self.interrupt: BaseException | None = None
+        self.unsaved: tuple[LogDetail, ...] = ()  # what close() could not make durable
         self._committed = time.monotonic()
 
     def interrupted(self, exc: BaseException) -> None:
@@ -102,14 +105,28 @@ class Ledger:
             self.journal.commit(self.sync)
 
     def close(self) -> None:
-        """Make what the job wrote durable once at its end, and journal the last outcomes."""
+        """Make what the job wrote durable once at its end, and journal the last outcomes.
+
+        A failure does not fail the job (its exports are written), but the log says it
+        (``unsaved``): a crash soon after may lose them, and the next run does them again.
+        """
         try:
             if self.journal is not None:
                 self.commit()
             elif self.sync is not None:
                 self.sync()
-        except Exception:
+        except Exception as exc:
             logger.exception("making the exports of job %s durable failed", self.run.job_handle)
+            what = "its last exports and journal lines" if self.journal else "its exports"
+            self.unsaved = (
+                job_warning(
+                    NOT_DURABLE,
+                    f"the job could not make {what} durable at its end "
+                    f"({type(exc).__name__}: {exc}); a crash of the host soon after may lose "
+                    "them, and the same job run again does them again",
+                    log_type=LogType.EXPORT_WARNING,
+                ),
+            )
 
     def _call(self, callback: ProgressCallback, event: AssetProgress) -> None:
         try:

@@ -349,3 +349,29 @@ def test_a_worker_taking_the_last_ready_plan_while_the_coordinator_looks_loses_n
     assert taken, "the interleaving was not reached"
     assert log.state.value == "completed", log.fatal_error
     assert log.counts.success == 2
+
+
+class UnsyncedStore(MemoryStore):
+    """A durable store whose ``sync`` fails: the disk is full, or was unplugged."""
+
+    def sync(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("journaled", [False, True])
+def test_exports_that_could_not_be_made_durable_at_the_end_are_said_in_the_log(
+    tmp_path: Path, journaled: bool
+) -> None:
+    """A failing final sync or journal commit was only logged: the job ended completed, its log
+    silent, although a host crash soon after could lose exports (and journal lines)."""
+    store = UnsyncedStore(default_company="acme")
+    store.add("a", b"data", file_name="a.bin")
+    journal = tmp_path / "job.jsonl" if journaled else None
+    with ExportEngine(store, CopyConverter()) as engine:
+        log = engine.run(ExportJob(asset_handles=["a"], fmt="orig"), ACME, journal=journal)
+    assert log.state.value == "completed"
+    assert log.counts.success == 1
+    assert store.exports == {"a.bin": b"data"}
+    [detail] = [d for d in log.details if d.code == "NOT_DURABLE"]
+    assert detail.severity.value == "Warning"
+    assert "No space left on device" in detail.message
