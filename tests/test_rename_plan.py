@@ -11,14 +11,19 @@ import json
 import logging
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
+import fsspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exportjob import AssetStatus, ExportEngine, ExportJob, JobContext, JobLog
 from exportjob.converters import CopyConverter
-from exportjob.stores import DirectoryStore, MemoryStore
+from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore
+from tests.s3server import bucket, s3, s3_url
+
+__all__ = ["bucket", "s3", "s3_url"]  # the fixtures
 
 ACME = JobContext(company="acme")
 FOLDERS = ["x", "y", "z"]
@@ -177,3 +182,55 @@ def test_names_are_distinct_and_survive_a_crash_whatever_is_taken(
         again = engine.run(job, ACME, journal=journal)
     assert [o.output_name for o in again.outcomes] == given_names
     exported_once(store, contents, there)
+
+
+class CountingListings(FsspecStore):
+    """An ``FsspecStore`` that counts the listings of its whole output."""
+
+    listings = 0
+
+    def _listed(self) -> Any:
+        type(self).listings += 1
+        return super()._listed()
+
+
+def test_an_object_store_renames_in_job_order_without_listing_its_output_per_plan(
+    s3: Any, bucket: str, s3_url: str
+) -> None:
+    for f in FOLDERS:
+        s3.put_object(Bucket=bucket, Key=f"src/{f}/a.bin", Body=f.encode())
+    s3.put_object(Bucket=bucket, Key="out/a.bin", Body=b"theirs")
+    s3.put_object(Bucket=bucket, Key="out/a-3.bin", Body=b"theirs too")
+    settings = {"endpoint_url": s3_url, "key": "testing", "secret": "testing"}
+    store = CountingListings(
+        f"s3://{bucket}/src",
+        f"s3://{bucket}/out",
+        storage_options={**settings, "skip_instance_cache": True},
+        default_company="acme",
+    )
+    with ExportEngine(store, CopyConverter(), on_conflict="rename") as engine:
+        log = engine.run(JOB, ACME)
+    assert names(log) == {"x/a.bin": "a-2.bin", "y/a.bin": "a-4.bin", "z/a.bin": "a-5.bin"}
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="out/")["Contents"]
+    bodies = {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
+    assert bodies == {
+        "out/a.bin": b"theirs",
+        "out/a-2.bin": b"x",
+        "out/a-3.bin": b"theirs too",
+        "out/a-4.bin": b"y",
+        "out/a-5.bin": b"z",
+    }
+    assert CountingListings.listings == 0
+
+
+def test_a_memory_url_renames_in_job_order() -> None:
+    root = f"memory://rename-{id(object())}"
+    fs = fsspec.filesystem("memory")
+    for f in FOLDERS:
+        fs.pipe(f"{root}/src/{f}/a.bin", f.encode())
+    fs.pipe(f"{root}/out/a.bin", b"theirs")
+    store = FsspecStore(f"{root}/src", f"{root}/out", default_company="acme")
+    with ExportEngine(store, CopyConverter(), workers=3, on_conflict="rename") as engine:
+        log = engine.run(JOB, ACME)
+    assert names(log) == {"x/a.bin": "a-2.bin", "y/a.bin": "a-3.bin", "z/a.bin": "a-4.bin"}
+    assert fs.cat(f"{root}/out/a.bin") == b"theirs"

@@ -24,7 +24,7 @@ from ..protocols import OnConflict, WrittenExport
 from ._beneath import existing_beneath, find_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
-from ._fsspec_io import ReadErrors, Uploader, filesystem, is_local, words
+from ._fsspec_io import ReadErrors, Uploader, files_among, filesystem, is_local, words
 from ._handles import describe_each, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import SNIFF_BYTES, sniff_type, stem
@@ -33,6 +33,7 @@ __all__ = ["FsspecStore"]
 
 _SPOOL_IN_MEMORY = 8 << 20
 _COPY_BLOCK = 1 << 20
+_FEW_NAMES = 64  # looked at one by one: fewer requests than a listing of a large output
 
 
 class FsspecStore:
@@ -358,14 +359,23 @@ class FsspecStore:
     def existing_exports(self, names: Collection[str]) -> set[str]:
         """Those of *names* that are exports now (``ExportInventory``): one listing of the output.
 
-        A local output is looked at name by name, as ``DirectoryStore`` does.
+        A few names (the planner's, under ``rename``) are looked at one by one, at once on an async
+        file system, so a large output is not listed for each round of plans; a local output is
+        looked at name by name, as ``DirectoryStore`` does.
 
         Raises:
-            StoreReadError: the output cannot be listed.
+            StoreReadError: the output cannot be listed or looked at.
         """
         if self._local_out:
             return existing_beneath(Path(self._out), names)
         wanted = set(names)
+        if len(wanted) <= _FEW_NAMES:
+            prefix = f"{self._out}/" if self._out else ""
+            paths = {prefix + name: name for name in wanted}
+            try:
+                return {paths[p] for p in files_among(self._out_fs, list(paths))}
+            except Exception as exc:
+                raise StoreReadError(f"cannot look at {self.output}: {words(exc)}") from exc
         return {name for name in self._listed() if name in wanted}
 
     def sync(self) -> None:

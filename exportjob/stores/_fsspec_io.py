@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
 import shutil
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import IO, Any
 
 from .._assets import AssetHandle
@@ -14,7 +15,7 @@ from .._names import NameBook
 from ..exceptions import OutputExistsError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 
-__all__ = ["ReadErrors", "Uploader", "discard", "filesystem", "is_local", "words"]
+__all__ = ["ReadErrors", "Uploader", "discard", "files_among", "filesystem", "is_local", "words"]
 
 _COPY_BLOCK = 1 << 20
 _MAX_RENAMES = 10_000
@@ -52,6 +53,23 @@ def filesystem(url: str, storage_options: Mapping[str, Any] | None = None) -> tu
         msg = f"fsspec has no file system for {url}: {exc}"
         raise ImportError(msg) from exc
     return fs, str(path).rstrip("/")
+
+
+def files_among(fs: Any, paths: Collection[str]) -> set[str]:
+    """Those of *paths* that are files in *fs*: one request each, all at once on an async file system.
+
+    For a few names, where a listing would read the whole output (``FsspecStore`` lists for many).
+    """
+    if getattr(fs, "async_impl", False) and getattr(fs, "loop", None) is not None:
+        from fsspec.asyn import sync  # noqa: PLC0415 - fsspec is an optional dependency
+
+        async def look() -> list[bool]:
+            return list(await asyncio.gather(*(fs._isfile(p) for p in paths)))  # noqa: SLF001
+
+        found = sync(fs.loop, look)
+    else:
+        found = [fs.isfile(p) for p in paths]
+    return {p for p, is_file in zip(paths, found, strict=True) if is_file}
 
 
 def words(exc: BaseException) -> str:
