@@ -391,4 +391,7 @@ def main(
         except BrokenPipeError:  # stdout closed before the command's own output (| head)
             silence(out)
             return EXIT_ASSET_FAILED
+        except KeyboardInterrupt:  # Ctrl-C outside a job (a job's own is handled as it runs)
+            err.write("exportjob: interrupted\n")
+            return EXIT_INTERRUPTED
     return status

@@ -397,3 +397,21 @@ def test_a_signal_at_the_edges_of_a_job_stops_it_with_its_log(
     assert done.returncode == status, done.stderr
     assert says in done.stdout + done.stderr
     assert "nothing was exported" not in done.stderr
+
+
+class InterruptedOutput(io.StringIO):
+    """Standard output on which Ctrl-C lands while the job's log is printed."""
+
+    def write(self, text: str) -> int:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_log_is_printed_exits_130_without_a_traceback(
+    src: Path, tmp_path: Path
+) -> None:
+    """The job had ended, so its own Ctrl-C handling was over: the command died with a traceback."""
+    out, err = InterruptedOutput(), io.StringIO()
+    argv = ["export", str(src), "--fmt", "orig", "--out", str(tmp_path / "out")]
+    assert main(argv, stdout=out, stderr=err) == 130
+    assert err.getvalue().endswith("exportjob: interrupted\n")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file())  # the job ran
