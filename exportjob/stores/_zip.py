@@ -115,6 +115,7 @@ class ZipStore:
         self._swept = False
         self._writers = self._load()
         self._held: list[ArchiveEntry] = [e for w in self._writers for e in w.entries]
+        self._entry_names = {e.name for e in self._held}  # appended: no longer in the spool
         self._position = 0
 
     def __repr__(self) -> str:
@@ -146,6 +147,10 @@ class ZipStore:
         check_path(name)
         if name in {MANIFEST_JSON, MANIFEST_CSV}:
             raise StoreWriteError(f"cannot write {name}: the name of the archive's manifest")
+        parts = name.split("/")[:-1]
+        for folder in ("/".join(parts[: i + 1]) for i in range(len(parts))):
+            if folder in self._entry_names:
+                raise StoreWriteError(f"cannot write {name}: {folder} is an entry, not a folder")
         if not self._swept:
             self._swept = True
             sweep_temporaries(self.spool, recursive=True)
@@ -261,6 +266,7 @@ class ZipStore:
         writer = self._writer_for(size + _ENTRY_OVERHEAD + 2 * len(name.encode()))
         with source.open("rb") as stream:
             self._held.append(writer.append(name, stream))
+        self._entry_names.add(name)
         self._position += 1
         source.unlink()
 
