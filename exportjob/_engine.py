@@ -9,7 +9,6 @@ policy decide on a notification (``exportjob._email``). This module only orchest
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
@@ -22,7 +21,7 @@ from typing import Any
 import attrs
 from typing_extensions import Self
 
-from ._assembly import JobIdentity, assemble_log, bare_log
+from ._assembly import JobIdentity, assemble_log, attach_log, bare_log
 from ._context import JobContext
 from ._dicts import utc_now
 from ._email import notify
@@ -76,18 +75,6 @@ def _on_conflict(value: OnConflict | str) -> OnConflict:
         allowed = ", ".join(c.value for c in OnConflict)
         msg = f"on_conflict must be one of {allowed}, got {value!r}"
         raise ValueError(msg) from None
-
-
-def _attach_log(exc: BaseException, log: JobLog) -> None:
-    """Let the caller of ``run`` that gets *exc* reach the log of the job it ended."""
-    with contextlib.suppress(AttributeError, TypeError):  # an exception class with __slots__
-        exc.exportjob_log = log  # type: ignore[attr-defined]
-    add_note = getattr(exc, "add_note", None)  # Python 3.11+
-    if add_note is not None:
-        add_note(
-            f"exportjob: job {log.job_handle} ended {log.state.value} before this was raised; "
-            "its log is this exception's exportjob_log attribute"
-        )
 
 
 class ExportEngine:
@@ -446,5 +433,5 @@ class ExportEngine:
             self._active.pop(run.job_handle, None)
         run._finish(log)  # noqa: SLF001
         if interrupted is not None:
-            _attach_log(interrupted, log)
+            attach_log(interrupted, log)
             raise interrupted
