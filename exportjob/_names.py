@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from .exceptions import UnsafeNameError
 
@@ -257,6 +258,7 @@ class NameBook:
 
     ``claim`` returns the name itself the first time and ``stem-2.ext``, ``stem-3.ext``... after
     that, skipping any name already claimed, so names depend only on the order of the claims.
+    Names *held* are claimed from the start: the host's own files beside the exports.
     A path's folders count too (one export area cannot hold ``x`` both as a file and as a folder):
     a file named like a claimed folder is numbered, and a folder named like a claimed file is
     numbered as a whole (``x-2/y.pdf``: its first variant that is no file's name).
@@ -268,10 +270,13 @@ class NameBook:
     ['x', 'x-2/y.pdf', 'd/e.pdf', 'd-2']
     """
 
-    def __init__(self) -> None:
+    def __init__(self, held: Iterable[str] = ()) -> None:
         self._used: set[str] = set()
         self._reserved: dict[str, int] = {}
         self._folders: set[str] = set()  # the keys of the claimed names' folders ("a", "a/b")
+        self._held = frozenset(_key(name) for name in held)  # claimed for files beside the exports
+        for name in held:
+            self._take(name, _key(name))
 
     def reserve(self, name: str) -> None:
         """Keep *name* for a later ``claim(name, reserved=True)``: other claims skip it meanwhile.
@@ -322,6 +327,8 @@ class NameBook:
 
     def taken_by(self, name: str, claimed: str) -> str:
         """Who took *name*, which was claimed as *claimed*: words for the renamed plan's warning."""
+        if _key(name) in self._held:
+            return "a file written beside the exports (reserved_names)"
         if _key(name.rpartition("/")[0]) != _key(claimed.rpartition("/")[0]):
             return "another asset of this job (a folder of it is that asset's file)"
         if _key(name) in self._folders:

@@ -279,7 +279,8 @@ class Planner:
     numbered instead. With *keep_folders*, an output name keeps the folders of the asset's handle
     (``a/x.jpg``), each made safe (``safe_folders``), and a file named like a folder (or a folder
     like a file) is numbered. With *taken* (the engine's, under ``rename``), a name the export area
-    already holds is skipped too, so the variants are given in job order.
+    already holds is skipped too, so the variants are given in job order. No asset is given one of
+    *reserved_names* (files the host writes beside the exports, such as the export manifest).
 
     >>> job = ExportJob(asset_handles=["g", "j"], fmt="convert", is_modifier="&fmt=jpeg")
     >>> planner = Planner(job, resolve_job_request(job))
@@ -297,6 +298,7 @@ class Planner:
         company: str | None = None,
         keep_folders: bool = False,
         taken: TakenNames | None = None,
+        reserved_names: Iterable[str] = (),
     ) -> None:
         self.job = job
         self.request = request
@@ -304,7 +306,7 @@ class Planner:
         self.keep_folders = keep_folders
         self.taken = taken
         self._drafts: dict[AssetHandle, ExportPlan] = {}
-        self._names = NameBook()
+        self._names = NameBook(held=reserved_names)
         self._owners: dict[AssetHandle, str] = {}
         self._given: dict[AssetHandle, str] = {}
 

@@ -142,7 +142,9 @@ class ZipStore:
     ) -> WrittenExport:
         """Spool the entry *name* (atomically, as *on_conflict* says); ``finish`` archives it.
 
-        *name* may be a relative path of safe names (``a/x.jpg``, with ``--keep-folders``).
+        *name* may be a relative path of safe names (``a/x.jpg``, with ``--keep-folders``). The
+        manifest's names are refused (``StoreWriteError``): an engine made with
+        ``reserved_names=MANIFEST_NAMES`` numbers an asset so named instead, as the CLI does.
         """
         check_path(name)
         if name in {MANIFEST_JSON, MANIFEST_CSV}:
