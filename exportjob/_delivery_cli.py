@@ -105,7 +105,9 @@ class Delivery:
         return self.zip_store.originals if self.zip_store is not None else self.store
 
     def handles(self) -> tuple[AssetHandle, ...]:
-        """Every asset of the source."""
+        """Every asset of the source (an archive written inside it is none: ``ZipStore.handles``)."""
+        if self.zip_store is not None:
+            return self.zip_store.handles()
         source = self.originals
         assert isinstance(source, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
         return source.handles()

@@ -1,4 +1,4 @@
-"""The CLI's delivery at its edges: a source file named like the export manifest."""
+"""The CLI's delivery at its edges: a source file named like the manifest, an archive in the source."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from exportjob import ExportEngine, ExportJob, JobContext
 from exportjob.cli import main
 from exportjob.converters import CopyConverter
 from exportjob.delivery import MANIFEST_CSV, MANIFEST_JSON, MANIFEST_NAMES, ExportManifest, verify
-from exportjob.stores import MemoryStore, ZipStore
+from exportjob.stores import DirectoryStore, MemoryStore, ZipStore
 
 NOT_A_MANIFEST = b'{"a source file": "named like the manifest"}\n'
 
@@ -112,3 +112,40 @@ def test_an_engine_keeps_reserved_names_from_exports(tmp_path: Path) -> None:
     assert log.ok
     store.finish(log)
     assert verify(tmp_path / "job.zip").ok
+
+
+@pytest.mark.parametrize("volumes", [[], ["--zip-volume-size", "1K"]])
+def test_an_archive_inside_the_source_folder_is_no_asset_of_the_next_run(
+    volumes: list[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        (src / f"p{i}.pdf").write_bytes(b"%PDF-1.4 " + bytes([i]) * 600)
+    archive = src / "job.zip"
+    written: list[dict[str, bytes]] = []
+    for _ in range(2):
+        status, _, err = run("export", str(src), "--fmt", "orig", "--zip", str(archive), *volumes)
+        assert status == 0, err
+        written.append({p.name: p.read_bytes() for p in sorted(src.glob("job*.zip"))})
+    assert written[0] == written[1]  # the same assets, the same archive
+    entries = []
+    for volume in written[1]:
+        with zipfile.ZipFile(src / volume) as opened:
+            entries += [n for n in opened.namelist() if not n.startswith("exportjob-manifest")]
+    assert sorted(entries) == ["p0.pdf", "p1.pdf", "p2.pdf"]
+
+
+def test_the_spool_of_an_unfinished_archive_inside_the_source_is_no_asset(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    store = ZipStore(DirectoryStore(src, tmp_path / "unused"), src / "sub" / "job.zip")
+    with ExportEngine(store, CopyConverter()) as engine:  # never finished: the spool stays
+        engine.run(
+            ExportJob(asset_handles=["sub/a.pdf"], fmt="orig"), JobContext(company="default")
+        )
+    assert (src / "sub" / "job.zip.parts" / "a.pdf").exists()
+    (src / "sub" / "job.zip").write_bytes(b"an archive of an earlier run")
+    (src / "sub" / "job-001.zip").write_bytes(b"not a volume of this archive")
+    assert [h.value for h in store.handles()] == ["sub/a.pdf", "sub/job-001.zip"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -20,7 +21,9 @@ from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
 from ..exceptions import StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
 from ._archive import ArchiveEntry, ArchiveWriter
+from ._directory import DirectoryStore
 from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
+from ._fsspec import FsspecStore
 from ._handles import describe_each
 
 if TYPE_CHECKING:
@@ -136,6 +139,44 @@ class ZipStore:
     def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the original of *handle* with the originals' store."""
         return self.originals.open_original(handle)
+
+    def handles(self) -> tuple[AssetHandle, ...]:
+        """The originals' handles (a ``DirectoryStore``'s, an ``FsspecStore``'s), sorted.
+
+        An archive written inside the folder of originals is no asset of its own job: the archive,
+        its volumes and its spool are left out, so the same command run again finds the same assets.
+        """
+        listed = getattr(self.originals, "handles", None)
+        if listed is None:
+            msg = f"the originals' store {self.originals!r} cannot list its assets"
+            raise TypeError(msg)
+        found: tuple[AssetHandle, ...] = listed()
+        own = self._own_files()
+        return found if own is None else tuple(h for h in found if not own(h.value))
+
+    def _own_files(self) -> Callable[[str], bool] | None:
+        """Whether a handle of the originals is one of this archive's files (None: none can be)."""
+        root = _local_root(self.originals)
+        if root is None:
+            return None
+        root = root.resolve()
+        spool = _beneath(self.spool, root)
+        folder = None if self._uploader is not None else _beneath(Path(self._folder), root)
+        if spool is None and folder is None:
+            return None
+        if self.volume_size is None:
+            archive = re.compile(re.escape(self._name))
+        else:
+            stem, suffix = self._volume_parts()
+            archive = re.compile(rf"{re.escape(stem)}-\d{{3,}}{re.escape(suffix)}")
+
+        def own(handle: str) -> bool:
+            if spool and handle.startswith(f"{spool}/"):
+                return True
+            where, _, name = handle.rpartition("/")
+            return where == folder and archive.fullmatch(name) is not None
+
+        return own
 
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
@@ -306,9 +347,13 @@ class ZipStore:
     def _targets(self, count: int) -> list[str]:
         if self.volume_size is None:
             return [self._name]
-        stem, dot, suffix = self._name.rpartition(".")
-        stem, suffix = (stem, f".{suffix}") if dot else (self._name, ".zip")
+        stem, suffix = self._volume_parts()
         return [f"{stem}-{i:03d}{suffix}" for i in range(1, count + 1)]
+
+    def _volume_parts(self) -> tuple[str, str]:
+        """The stem and suffix of the volumes' names (``NAME-001.zip``)."""
+        stem, dot, suffix = self._name.rpartition(".")
+        return (stem, f".{suffix}") if dot else (self._name, ".zip")
 
     def _publish(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
         with part.open("rb") as stream:
@@ -358,3 +403,21 @@ def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
         or (first and o.status is not AssetStatus.EXPORTED)
     )
     return attrs.evolve(log, outcomes=kept)
+
+
+def _local_root(originals: AssetStore) -> Path | None:
+    """The local folder *originals* lists its handles in (None: not a local folder)."""
+    if isinstance(originals, DirectoryStore):
+        return originals.source_dir
+    if isinstance(originals, FsspecStore):
+        return originals._local_root  # noqa: SLF001 - a store of this package
+    return None
+
+
+def _beneath(path: Path, root: Path) -> str | None:
+    """*path* relative to the resolved *root*, as a handle's folder (``""``: the root; None: outside)."""
+    path = path.resolve()
+    if not path.is_relative_to(root):
+        return None
+    relative = path.relative_to(root).as_posix()
+    return "" if relative == "." else relative
