@@ -7,6 +7,7 @@ log of a job whose proper log could not be built.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,7 +34,7 @@ from ._records import (
 from .exceptions import ConversionError, ExportJobError, ImageTooLargeError
 from .plans import ExportPlan
 
-__all__ = ["JobIdentity", "assemble_log", "bare_log", "job_warning"]
+__all__ = ["JobIdentity", "assemble_log", "attach_log", "bare_log", "job_warning"]
 
 
 @attrs.frozen
@@ -144,6 +145,18 @@ def bare_log(identity: JobIdentity, fatal: BaseException) -> JobLog:
         details=details,
         outcomes=outcomes,
     )
+
+
+def attach_log(exc: BaseException, log: JobLog) -> None:
+    """Let the caller of ``run`` that gets *exc* reach the log of the job it ended."""
+    with contextlib.suppress(AttributeError, TypeError):  # an exception class with __slots__
+        exc.exportjob_log = log  # type: ignore[attr-defined]
+    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note(
+            f"exportjob: job {log.job_handle} ended {log.state.value} before this was raised; "
+            "its log is this exception's exportjob_log attribute"
+        )
 
 
 def job_warning(

@@ -19,8 +19,15 @@ from ._cli_options import byte_size
 from ._job import ExportJob
 from ._log import JobLog
 from ._run import ProgressCallback
-from .delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, verify
-from .exceptions import ExportJobError, StoreWriteError
+from .delivery import (
+    MANIFEST_CSV,
+    MANIFEST_JSON,
+    MANIFEST_NAMES,
+    ExportManifest,
+    build_manifest,
+    verify,
+)
+from .exceptions import ExportJobError, StoreReadError, StoreWriteError
 from .protocols import AssetStore, OnConflict
 from .stores import DirectoryStore, FsspecStore, ZipStore
 
@@ -47,7 +54,8 @@ def add_delivery_arguments(export: argparse.ArgumentParser) -> None:
         "--export-manifest",
         action="store_true",
         help="write exportjob-manifest.json and .csv beside the exports in --out (replacing an "
-        "earlier one there), for `exportjob verify`; an archive always has one",
+        "earlier manifest there, never another file), for `exportjob verify`; an archive always "
+        "has one; no export takes those names",
     )
     group.add_argument(
         "--zip-volume-size",
@@ -97,10 +105,39 @@ class Delivery:
         return self.zip_store.originals if self.zip_store is not None else self.store
 
     def handles(self) -> tuple[AssetHandle, ...]:
-        """Every asset of the source."""
+        """Every asset of the source (an archive written inside it is none: ``ZipStore.handles``)."""
+        if self.zip_store is not None:
+            return self.zip_store.handles()
         source = self.originals
         assert isinstance(source, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
         return source.handles()
+
+    @property
+    def reserved_names(self) -> tuple[str, ...]:
+        """The names no export may take: the export manifest's, when one is written."""
+        return MANIFEST_NAMES if self.zip_store is not None or self.manifest else ()
+
+    def check_manifest(self) -> None:
+        """Refuse, before the job, an export area whose manifest names hold files of another kind.
+
+        The manifest replaces an earlier manifest only: any other file under its names (an
+        earlier job's export, a file of the user's) is never lost.
+
+        Raises:
+            StoreWriteError: a file named like the manifest is not one.
+        """
+        opener = self._opener()
+        for name in MANIFEST_NAMES:
+            try:
+                with opener(name) as stream:
+                    data = stream.read()
+            except (KeyError, FileNotFoundError):
+                continue
+            if not _is_manifest(name, data):
+                raise StoreWriteError(
+                    f"{self.where} holds a {name} that is not an export manifest; it was left "
+                    "untouched and nothing was exported (move it away, or export elsewhere)"
+                )
 
     def progress(self, job: ExportJob) -> ProgressCallback | None:
         """The callback that grows the archive while *job* runs (none without ``--zip``)."""
@@ -115,9 +152,10 @@ class Delivery:
             return self.where
         store = self.store
         names = {o.output_name for o in log.outcomes}
-        if names & {MANIFEST_JSON, MANIFEST_CSV}:
+        if names & set(MANIFEST_NAMES):  # journaled by a run that did not keep the names
             raise StoreWriteError(
-                f"an export is named like the manifest; no {MANIFEST_JSON} written"
+                f"an export is named like the manifest; no {MANIFEST_JSON} written (run the job "
+                "again with --restart: the export is then numbered)"
             )
         manifest = build_manifest(log, self._opener())
         for name, data in manifest.contents().items():
@@ -135,6 +173,17 @@ class Delivery:
             return (folder / name).open("rb")
 
         return open_file
+
+
+def _is_manifest(name: str, data: bytes) -> bool:
+    """Whether *data*, the file *name* of an export area, is an export manifest."""
+    if name == MANIFEST_CSV:
+        return data.startswith(ExportManifest(()).to_csv())  # its header row
+    try:
+        ExportManifest.from_json(data)
+    except StoreReadError:
+        return False
+    return True
 
 
 def open_delivery(args: argparse.Namespace) -> Delivery:
@@ -159,16 +208,22 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
     out: str = args.out
     if not is_url(src) and not is_url(out):
         store = DirectoryStore(src, out, manifest=manifest, default_company=args.company)
-        return Delivery(
+        delivery = Delivery(
             store,
             store.output_dir / JOURNAL_FOLDER,
             str(store.output_dir),
             None,
             args.export_manifest,
         )
-    fs_store = FsspecStore(_url(src), _url(out), manifest=manifest, default_company=args.company)
-    journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else Path.cwd() / JOURNAL_FOLDER
-    return Delivery(fs_store, journal, out, None, args.export_manifest)
+    else:
+        fs_store = FsspecStore(
+            _url(src), _url(out), manifest=manifest, default_company=args.company
+        )
+        journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else Path.cwd() / JOURNAL_FOLDER
+        delivery = Delivery(fs_store, journal, out, None, args.export_manifest)
+    if delivery.manifest:
+        delivery.check_manifest()
+    return delivery
 
 
 def _zip_store(args: argparse.Namespace, src: str, manifest: str | None) -> ZipStore:

@@ -9,12 +9,11 @@ policy decide on a notification (``exportjob._email``). This module only orchest
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import attrs
 from typing_extensions import Self
 
-from ._assembly import JobIdentity, assemble_log, bare_log
+from ._assembly import JobIdentity, assemble_log, attach_log, bare_log
 from ._context import JobContext
 from ._dicts import utc_now
 from ._email import notify
@@ -30,6 +29,7 @@ from ._job import ExportJob
 from ._journal import Journal, job_key, resumed
 from ._ledger import Ledger
 from ._log import JobLog
+from ._names import check_path
 from ._pipeline import Pipeline, PipelineSettings
 from ._pools import ExecutorFactory, Pools
 from ._records import JobState
@@ -78,18 +78,6 @@ def _on_conflict(value: OnConflict | str) -> OnConflict:
         raise ValueError(msg) from None
 
 
-def _attach_log(exc: BaseException, log: JobLog) -> None:
-    """Let the caller of ``run`` that gets *exc* reach the log of the job it ended."""
-    with contextlib.suppress(AttributeError, TypeError):  # an exception class with __slots__
-        exc.exportjob_log = log  # type: ignore[attr-defined]
-    add_note = getattr(exc, "add_note", None)  # Python 3.11+
-    if add_note is not None:
-        add_note(
-            f"exportjob: job {log.job_handle} ended {log.state.value} before this was raised; "
-            "its log is this exception's exportjob_log attribute"
-        )
-
-
 class ExportEngine:
     """Run export jobs through a store, a converter and a notifier, on any executor.
 
@@ -115,6 +103,9 @@ class ExportEngine:
         keep_folders: keep the folders of the handles in the output names (``a/x.jpg`` is
             written as ``a/x.jpg``, not ``x.jpg``), each folder made safe; the store must accept
             such names (``DirectoryStore``, ``MemoryStore`` and ``FsspecStore`` do).
+        reserved_names: output names no export is given (an asset that would have one is
+            numbered, ``exportjob-manifest-2.json``): the files the host writes beside the exports,
+            such as the export manifest (``MANIFEST_NAMES`` in ``exportjob.delivery``).
 
     >>> from exportjob import ExportJob, JobContext
     >>> from exportjob.converters import CopyConverter
@@ -142,9 +133,11 @@ class ExportEngine:
         describe_concurrency: int | None = None,
         max_in_flight: int | None = None,
         keep_folders: bool = False,
+        reserved_names: Collection[str] = (),
     ) -> None:
         self.store = store
         self.keep_folders = keep_folders
+        self.reserved_names = tuple(check_path(name) for name in reserved_names)
         self.converter = converter if converter is not None else _default_converter()
         self.notifier = notifier
         self.macros = macros
@@ -210,6 +203,7 @@ class ExportEngine:
             on_conflict=self.on_conflict,
             # only when set, so the keys of journals written before the option still match
             **({"keep_folders": True} if self.keep_folders else {}),
+            **({"reserved_names": sorted(self.reserved_names)} if self.reserved_names else {}),
         )
 
     def close(self) -> None:
@@ -355,6 +349,7 @@ class ExportEngine:
             company=prepared.context.company,
             keep_folders=self.keep_folders,
             taken=taken,
+            reserved_names=self.reserved_names,
         )
 
     def _settings(self) -> PipelineSettings:
@@ -446,5 +441,5 @@ class ExportEngine:
             self._active.pop(run.job_handle, None)
         run._finish(log)  # noqa: SLF001
         if interrupted is not None:
-            _attach_log(interrupted, log)
+            attach_log(interrupted, log)
             raise interrupted

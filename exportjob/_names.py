@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from .exceptions import UnsafeNameError
 
@@ -257,15 +258,25 @@ class NameBook:
 
     ``claim`` returns the name itself the first time and ``stem-2.ext``, ``stem-3.ext``... after
     that, skipping any name already claimed, so names depend only on the order of the claims.
+    Names *held* are claimed from the start: the host's own files beside the exports.
+    A path's folders count too (one export area cannot hold ``x`` both as a file and as a folder):
+    a file named like a claimed folder is numbered, and a folder named like a claimed file is
+    numbered as a whole (``x-2/y.pdf``: its first variant that is no file's name).
 
     >>> book = NameBook()
     >>> [book.claim(name) for name in ["a.jpg", "b.jpg", "A.jpg", "a.jpg"]]
     ['a.jpg', 'b.jpg', 'A-2.jpg', 'a-3.jpg']
+    >>> [book.claim(name) for name in ["x", "x/y.pdf", "d/e.pdf", "d"]]
+    ['x', 'x-2/y.pdf', 'd/e.pdf', 'd-2']
     """
 
-    def __init__(self) -> None:
+    def __init__(self, held: Iterable[str] = ()) -> None:
         self._used: set[str] = set()
         self._reserved: dict[str, int] = {}
+        self._folders: set[str] = set()  # the keys of the claimed names' folders ("a", "a/b")
+        self._held = frozenset(_key(name) for name in held)  # claimed for files beside the exports
+        for name in held:
+            self._take(name, _key(name))
 
     def reserve(self, name: str) -> None:
         """Keep *name* for a later ``claim(name, reserved=True)``: other claims skip it meanwhile.
@@ -296,19 +307,55 @@ class NameBook:
         Names kept by ``reserve`` count as taken, except *name* itself for one of its owners
         (*reserved*), who takes it if no one has yet.
         """
-        key = _key(name)
         if reserved:
             self.release(name)
-        if key not in self._used and (reserved or key not in self._reserved):
-            self._used.add(key)
-            return name
+        if "/" in name:
+            moved = self._free_folders(name)
+            reserved = reserved and moved == name
+            name = moved
+        key = _key(name)
+        if self._free(key) and (reserved or key not in self._reserved):
+            return self._take(name, key)
         folder, _, leaf = name.rpartition("/")
         folder = f"{folder}/" if folder else ""
         stem, ext = split_name(leaf)
         stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()) - 8)
         n = 2
-        while (key := f"{folder}{stem}-{n}{ext}".casefold()) in self._used or key in self._reserved:
+        while not self._free(key := f"{folder}{stem}-{n}{ext}".casefold()) or key in self._reserved:
             n += 1
-        candidate = f"{folder}{stem}-{n}{ext}"
+        return self._take(f"{folder}{stem}-{n}{ext}", key)
+
+    def taken_by(self, name: str, claimed: str) -> str:
+        """Who took *name*, which was claimed as *claimed*: words for the renamed plan's warning."""
+        if _key(name) in self._held:
+            return "a file written beside the exports (reserved_names)"
+        if _key(name.rpartition("/")[0]) != _key(claimed.rpartition("/")[0]):
+            return "another asset of this job (a folder of it is that asset's file)"
+        if _key(name) in self._folders:
+            return "another asset of this job (as a folder of its output)"
+        return "another asset of this job"
+
+    def _free(self, key: str) -> bool:
+        return key not in self._used and key not in self._folders
+
+    def _take(self, name: str, key: str) -> str:
         self._used.add(key)
-        return candidate
+        if "/" in key:
+            parts = key.split("/")[:-1]
+            self._folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return name
+
+    def _free_folders(self, name: str) -> str:
+        """*name* with each of its folders that is a claimed file's name numbered (``x-2/y.pdf``)."""
+        *folders, leaf = name.split("/")
+        for i, folder in enumerate(folders):
+            prefix = "/".join(folders[:i])
+            prefix = f"{prefix}/" if prefix else ""
+            if _key(prefix + folder) not in self._used:
+                continue
+            base = _truncate(folder, MAX_NAME_BYTES - 8)
+            n = 2
+            while _key(f"{prefix}{base}-{n}") in self._used:
+                n += 1
+            folders[i] = f"{base}-{n}"
+        return "/".join((*folders, leaf))

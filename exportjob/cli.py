@@ -277,6 +277,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
             on_conflict=args.on_conflict,
             keep_folders=args.keep_folders,
+            reserved_names=delivery.reserved_names,
         ) as engine:
             journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
             if args.restart:

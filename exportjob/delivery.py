@@ -43,6 +43,7 @@ from .exceptions import StoreReadError, UnsafeNameError
 __all__ = [
     "MANIFEST_CSV",
     "MANIFEST_JSON",
+    "MANIFEST_NAMES",
     "ExportManifest",
     "ManifestRecord",
     "Verification",
@@ -54,6 +55,8 @@ __all__ = [
 #: The manifest's names beside the exports; no export may take them.
 MANIFEST_JSON = "exportjob-manifest.json"
 MANIFEST_CSV = "exportjob-manifest.csv"
+MANIFEST_NAMES = (MANIFEST_JSON, MANIFEST_CSV)
+"""The export manifest's file names: ``ExportEngine(reserved_names=...)`` keeps them from exports."""
 MANIFEST_VERSION = 1
 _BLOCK = 1 << 20
 _FIELDS = (

@@ -277,8 +277,10 @@ class Planner:
     ``reserve`` keeps an asset's own file name for it before it is planned, so an earlier asset
     whose name was changed (a conversion's new extension, a name made safe) does not take it: it is
     numbered instead. With *keep_folders*, an output name keeps the folders of the asset's handle
-    (``a/x.jpg``), each made safe (``safe_folders``). With *taken* (the engine's, under ``rename``),
-    a name the export area already holds is skipped too, so the variants are given in job order.
+    (``a/x.jpg``), each made safe (``safe_folders``), and a file named like a folder (or a folder
+    like a file) is numbered. With *taken* (the engine's, under ``rename``), a name the export area
+    already holds is skipped too, so the variants are given in job order. No asset is given one of
+    *reserved_names* (files the host writes beside the exports, such as the export manifest).
 
     >>> job = ExportJob(asset_handles=["g", "j"], fmt="convert", is_modifier="&fmt=jpeg")
     >>> planner = Planner(job, resolve_job_request(job))
@@ -296,6 +298,7 @@ class Planner:
         company: str | None = None,
         keep_folders: bool = False,
         taken: TakenNames | None = None,
+        reserved_names: Iterable[str] = (),
     ) -> None:
         self.job = job
         self.request = request
@@ -303,7 +306,7 @@ class Planner:
         self.keep_folders = keep_folders
         self.taken = taken
         self._drafts: dict[AssetHandle, ExportPlan] = {}
-        self._names = NameBook()
+        self._names = NameBook(held=reserved_names)
         self._owners: dict[AssetHandle, str] = {}
         self._given: dict[AssetHandle, str] = {}
 
@@ -408,7 +411,7 @@ class Planner:
             return plan
         if name == wanted:
             return attrs.evolve(plan, output_name=name)
-        by = "another asset of this job" if name == first else "a file in the export area"
+        by = self._names.taken_by(wanted, name) if name == first else "a file in the export area"
         return attrs.evolve(
             plan,
             output_name=name,

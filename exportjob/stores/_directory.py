@@ -17,7 +17,7 @@ from ..protocols import OnConflict, WrittenExport
 from ._beneath import MISSING_ERRNOS, existing_beneath, find_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
-from ._handles import handle_parts
+from ._handles import LeftOut, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import stem
 
@@ -154,11 +154,15 @@ class DirectoryStore:
         """Every asset of the folder, sorted: its files and the manifest's handles.
 
         Hidden files and folders (``.name``), the manifest, temporary export files and anything
-        inside the output folder are left out.
+        inside the output folder are left out; so are files no handle can name (a control
+        character or a backslash in a name) and folders that cannot be listed (a path past
+        ``PATH_MAX``, no permission): one warning on the ``exportjob.stores`` logger says how many.
         """
         found: set[str] = set(self._entries)
         output = self.output_dir.resolve()
-        for dirpath, dirnames, filenames in os.walk(self.source_dir):
+        left_out = LeftOut(self.source_dir)
+        walk = os.walk(self.source_dir, onerror=lambda e: left_out.unlisted(e, self.source_dir))
+        for dirpath, dirnames, filenames in walk:
             here = Path(dirpath)
             dirnames[:] = sorted(
                 d for d in dirnames if not d.startswith(".") and (here / d).resolve() != output
@@ -168,13 +172,15 @@ class DirectoryStore:
                 if filename.startswith(".") or path == self._manifest_path:
                     continue
                 handle = path.relative_to(self.source_dir).as_posix()
-                try:
-                    asset_handle = AssetHandle(handle)
-                except ValueError:  # a file name with control characters cannot be a handle
+                asset_handle = left_out.handle(handle)
+                if asset_handle is None:
                     continue
-                with contextlib.suppress(OSError):
+                try:
                     if self._find(asset_handle, open_file=False) is not None:
                         found.add(handle)
+                except OSError as exc:
+                    left_out.add(handle, f"it cannot be looked at ({exc.strerror or exc})")
+        left_out.tell()
         return tuple(AssetHandle(h) for h in sorted(found))
 
     # -- exports

@@ -25,7 +25,7 @@ from ._beneath import existing_beneath, find_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._fsspec_io import ReadErrors, Uploader, files_among, filesystem, is_local, words
-from ._handles import describe_each, handle_parts
+from ._handles import LeftOut, describe_each, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
 from ._sniff import SNIFF_BYTES, sniff_type, stem
 
@@ -274,10 +274,13 @@ class FsspecStore:
         """Every asset under the source, sorted: its files and the manifest's handles.
 
         Hidden files (any segment starting with ``.``), the manifest and anything under the output
-        are left out.
+        are left out; so are files no handle can name (a control character or a backslash in a
+        name) and local folders that cannot be listed: one warning on the ``exportjob.stores``
+        logger says how many, as ``DirectoryStore.handles`` does.
         """
+        left_out = LeftOut(self.source)
         try:
-            paths = self._fs.find(self._root)
+            paths = self._local_paths(left_out) if self._local_root else self._fs.find(self._root)
         except Exception as exc:
             raise StoreReadError(f"cannot list {self.source}: {words(exc)}") from exc
         found: set[str] = set(self._entries)
@@ -290,10 +293,25 @@ class FsspecStore:
             relative = path[len(prefix) :]
             if relative == MANIFEST_NAME or any(s.startswith(".") for s in relative.split("/")):
                 continue
-            with contextlib.suppress(ValueError):
-                if handle_parts(relative) is not None:
-                    found.add(str(AssetHandle(relative)))
+            if left_out.handle(relative) is not None:
+                found.add(relative)
+        left_out.tell()
         return tuple(AssetHandle(h) for h in sorted(found))
+
+    def _local_paths(self, left_out: LeftOut) -> list[str]:
+        """What ``find`` lists of a local source, counting the folders it cannot list.
+
+        fsspec's ``find`` passes over a subfolder it cannot list without a word (its ``on_error``
+        covers the root only), so a local source is walked here.
+        """
+        paths = []
+        for dirpath, dirnames, filenames in os.walk(
+            self._root, onerror=lambda e: left_out.unlisted(e, self._root)
+        ):
+            # os.path.islink is False for a path it cannot look at (past PATH_MAX), never raises.
+            links = (d for d in dirnames if os.path.islink(f"{dirpath}/{d}"))  # noqa: PTH114
+            paths += [f"{dirpath}/{name}" for name in (*filenames, *links)]
+        return paths
 
     # -- exports
 

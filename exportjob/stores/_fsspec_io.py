@@ -165,7 +165,10 @@ class Uploader:
             StoreWriteError: the backend refused or dropped the upload (nothing is left of it).
         """
         if on_conflict is OnConflict.REPLACE:
-            self._put(spool, name, "wb")
+            try:
+                self._put(spool, name, "wb")
+            except FileExistsError:
+                raise self._under_a_file(name) from None
             return WrittenExport(name, self.location(name), size)
         book = NameBook()
         candidate = book.claim(name)
@@ -173,6 +176,8 @@ class Uploader:
             try:
                 self._put(spool, candidate, "xb")
             except FileExistsError:
+                if "/" in name and (folder := self._file_among_folders(name)) is not None:
+                    raise self._under_a_file(name, folder) from None
                 if self._holds(candidate, size, sha256):
                     return WrittenExport(candidate, self.location(candidate), size, True)
                 if on_conflict is not OnConflict.RENAME:
@@ -201,6 +206,22 @@ class Uploader:
         except Exception as exc:
             discard(target)
             raise StoreWriteError(f"cannot write {name} to {self.label}: {words(exc)}") from exc
+
+    def _file_among_folders(self, name: str) -> str | None:
+        """The first folder of *name* that is a file in the folder, if any (nothing fits beneath it)."""
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/".join(parts[:i])
+            with contextlib.suppress(Exception):  # unknown is not known to be a file
+                if self.fs.isfile(f"{self.folder}/{folder}"):
+                    return folder
+        return None
+
+    def _under_a_file(self, name: str, folder: str | None = None) -> StoreWriteError:
+        """The error of a write that the backend refused as if *name* existed (a file on its way)."""
+        folder = folder if folder is not None else self._file_among_folders(name)
+        why = f"{folder} is a file there, not a folder" if folder else "the backend says it exists"
+        return StoreWriteError(f"cannot write {name} to {self.label}: {why}")
 
     def _holds(self, name: str, size: int, sha256: str) -> bool:
         """Whether *name* holds exactly the bytes of *size* and *sha256*."""

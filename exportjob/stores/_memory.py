@@ -13,7 +13,7 @@ import attrs
 from .._assets import Asset, AssetHandle
 from .._enums import AssetType
 from .._names import NameBook, check_path
-from ..exceptions import AssetNotFoundError, OutputExistsError
+from ..exceptions import AssetNotFoundError, OutputExistsError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 from ._sniff import sniff_type, stem
 
@@ -49,6 +49,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._assets: dict[AssetHandle, _Stored] = {}
         self._exports: dict[str, bytes] = {}
+        self._folders: dict[str, int] = {}  # each folder of the exports' names: how many are in it
         self._opened: list[AssetHandle] = []
 
     def __repr__(self) -> str:
@@ -132,24 +133,29 @@ class MemoryStore:
     ) -> WrittenExport:
         """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived.
 
-        *name* may be a relative path of safe names (``a/x.jpg``): it is kept as the key.
+        *name* may be a relative path of safe names (``a/x.jpg``): it is kept as the key. As in
+        a folder, a name beneath an export (``x/y.pdf`` when ``x`` is one) raises
+        ``StoreWriteError``, and a folder of exports (``x``) is a name taken.
         """
         check_path(name)
         data = b"".join(chunks)
         with self._lock:
+            self._check_folders(name, replace=on_conflict is OnConflict.REPLACE)
             existing = self._exports.get(name)
-            if existing is None or on_conflict is OnConflict.REPLACE:
-                self._exports[name] = data
+            if name not in self._folders and (
+                existing is None or on_conflict is OnConflict.REPLACE
+            ):
+                self._put(name, data)
                 return WrittenExport(name, f"memory://{name}", len(data))
             if existing == data:
                 return WrittenExport(name, f"memory://{name}", len(data), identical=True)
             if on_conflict is OnConflict.RENAME:
                 book = NameBook()
                 candidate = book.claim(name)
-                while candidate in self._exports and self._exports[candidate] != data:
+                while candidate in self._folders or self._exports.get(candidate, data) != data:
                     candidate = book.claim(name)
                 identical = candidate in self._exports
-                self._exports[candidate] = data
+                self._put(candidate, data)
                 return WrittenExport(candidate, f"memory://{candidate}", len(data), identical)
         raise OutputExistsError(
             f"{name} already exists among the exports and was not written by this job; it was "
@@ -158,11 +164,26 @@ class MemoryStore:
             location=f"memory://{name}",
         )
 
+    def _check_folders(self, name: str, *, replace: bool) -> None:
+        """Refuse *name* where a folder area would: beneath an export, or over a folder (replacing)."""
+        folder = next((f for f in _folders_of(name) if f in self._exports), None)
+        if folder is not None:
+            raise StoreWriteError(f"cannot write {name}: {folder} is an export, not a folder")
+        if replace and name in self._folders:
+            raise StoreWriteError(f"cannot write {name}: it is a folder of other exports")
+
+    def _put(self, name: str, data: bytes) -> None:
+        if name not in self._exports:
+            for folder in _folders_of(name):
+                self._folders[folder] = self._folders.get(folder, 0) + 1
+        self._exports[name] = data
+
     def add_export(self, name: str, data: bytes) -> None:
         """Put an export in place as if written earlier (a test of conflicts starts from one)."""
         check_path(name)
         with self._lock:
-            self._exports[name] = data
+            self._check_folders(name, replace=True)
+            self._put(name, data)
 
     @property
     def exports(self) -> dict[str, bytes]:
@@ -179,6 +200,11 @@ class MemoryStore:
         """Remove the export *name*, as a user of the export area might; ``KeyError`` if none."""
         with self._lock:
             del self._exports[name]
+            for folder in _folders_of(name):
+                if self._folders[folder] == 1:
+                    del self._folders[folder]
+                else:
+                    self._folders[folder] -= 1
 
     def existing_exports(self, names: Collection[str]) -> set[str]:
         """Those of *names* that are exports now (``ExportInventory``)."""
@@ -190,3 +216,9 @@ class MemoryStore:
         """Every handle whose original was opened, in order (a test can assert one never was)."""
         with self._lock:
             return tuple(self._opened)
+
+
+def _folders_of(name: str) -> list[str]:
+    """The folders of the path *name*: ``a/b/x.jpg`` -> ``["a", "a/b"]``."""
+    parts = name.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]

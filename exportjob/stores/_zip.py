@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -20,7 +21,9 @@ from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
 from ..exceptions import StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
 from ._archive import ArchiveEntry, ArchiveWriter
+from ._directory import DirectoryStore
 from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
+from ._fsspec import FsspecStore
 from ._handles import describe_each
 
 if TYPE_CHECKING:
@@ -115,6 +118,7 @@ class ZipStore:
         self._swept = False
         self._writers = self._load()
         self._held: list[ArchiveEntry] = [e for w in self._writers for e in w.entries]
+        self._entry_names = {e.name for e in self._held}  # appended: no longer in the spool
         self._position = 0
 
     def __repr__(self) -> str:
@@ -136,16 +140,60 @@ class ZipStore:
         """Open the original of *handle* with the originals' store."""
         return self.originals.open_original(handle)
 
+    def handles(self) -> tuple[AssetHandle, ...]:
+        """The originals' handles (a ``DirectoryStore``'s, an ``FsspecStore``'s), sorted.
+
+        An archive written inside the folder of originals is no asset of its own job: the archive,
+        its volumes and its spool are left out, so the same command run again finds the same assets.
+        """
+        listed = getattr(self.originals, "handles", None)
+        if listed is None:
+            msg = f"the originals' store {self.originals!r} cannot list its assets"
+            raise TypeError(msg)
+        found: tuple[AssetHandle, ...] = listed()
+        own = self._own_files()
+        return found if own is None else tuple(h for h in found if not own(h.value))
+
+    def _own_files(self) -> Callable[[str], bool] | None:
+        """Whether a handle of the originals is one of this archive's files (None: none can be)."""
+        root = _local_root(self.originals)
+        if root is None:
+            return None
+        root = root.resolve()
+        spool = _beneath(self.spool, root)
+        folder = None if self._uploader is not None else _beneath(Path(self._folder), root)
+        if spool is None and folder is None:
+            return None
+        if self.volume_size is None:
+            archive = re.compile(re.escape(self._name))
+        else:
+            stem, suffix = self._volume_parts()
+            archive = re.compile(rf"{re.escape(stem)}-\d{{3,}}{re.escape(suffix)}")
+
+        def own(handle: str) -> bool:
+            if spool and handle.startswith(f"{spool}/"):
+                return True
+            where, _, name = handle.rpartition("/")
+            return where == folder and archive.fullmatch(name) is not None
+
+        return own
+
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
     ) -> WrittenExport:
         """Spool the entry *name* (atomically, as *on_conflict* says); ``finish`` archives it.
 
-        *name* may be a relative path of safe names (``a/x.jpg``, with ``--keep-folders``).
+        *name* may be a relative path of safe names (``a/x.jpg``, with ``--keep-folders``). The
+        manifest's names are refused (``StoreWriteError``): an engine made with
+        ``reserved_names=MANIFEST_NAMES`` numbers an asset so named instead, as the CLI does.
         """
         check_path(name)
         if name in {MANIFEST_JSON, MANIFEST_CSV}:
             raise StoreWriteError(f"cannot write {name}: the name of the archive's manifest")
+        parts = name.split("/")[:-1]
+        for folder in ("/".join(parts[: i + 1]) for i in range(len(parts))):
+            if folder in self._entry_names:
+                raise StoreWriteError(f"cannot write {name}: {folder} is an entry, not a folder")
         if not self._swept:
             self._swept = True
             sweep_temporaries(self.spool, recursive=True)
@@ -261,6 +309,7 @@ class ZipStore:
         writer = self._writer_for(size + _ENTRY_OVERHEAD + 2 * len(name.encode()))
         with source.open("rb") as stream:
             self._held.append(writer.append(name, stream))
+        self._entry_names.add(name)
         self._position += 1
         source.unlink()
 
@@ -298,9 +347,13 @@ class ZipStore:
     def _targets(self, count: int) -> list[str]:
         if self.volume_size is None:
             return [self._name]
-        stem, dot, suffix = self._name.rpartition(".")
-        stem, suffix = (stem, f".{suffix}") if dot else (self._name, ".zip")
+        stem, suffix = self._volume_parts()
         return [f"{stem}-{i:03d}{suffix}" for i in range(1, count + 1)]
+
+    def _volume_parts(self) -> tuple[str, str]:
+        """The stem and suffix of the volumes' names (``NAME-001.zip``)."""
+        stem, dot, suffix = self._name.rpartition(".")
+        return (stem, f".{suffix}") if dot else (self._name, ".zip")
 
     def _publish(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
         with part.open("rb") as stream:
@@ -350,3 +403,21 @@ def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
         or (first and o.status is not AssetStatus.EXPORTED)
     )
     return attrs.evolve(log, outcomes=kept)
+
+
+def _local_root(originals: AssetStore) -> Path | None:
+    """The local folder *originals* lists its handles in (None: not a local folder)."""
+    if isinstance(originals, DirectoryStore):
+        return originals.source_dir
+    if isinstance(originals, FsspecStore):
+        return originals._local_root  # noqa: SLF001 - a store of this package
+    return None
+
+
+def _beneath(path: Path, root: Path) -> str | None:
+    """*path* relative to the resolved *root*, as a handle's folder (``""``: the root; None: outside)."""
+    path = path.resolve()
+    if not path.is_relative_to(root):
+        return None
+    relative = path.relative_to(root).as_posix()
+    return "" if relative == "." else relative
