@@ -274,6 +274,7 @@ class NameBook:
         self._used: set[str] = set()
         self._reserved: dict[str, int] = {}
         self._folders: set[str] = set()  # the keys of the claimed names' folders ("a", "a/b")
+        held = tuple(held)
         self._held = frozenset(_key(name) for name in held)  # claimed for files beside the exports
         for name in held:
             self._take(name, _key(name))
