@@ -45,6 +45,7 @@ from .protocols import (
     ExportInventory,
     ExportReader,
     Notifier,
+    OccupiedNames,
     OnConflict,
 )
 
@@ -341,8 +342,11 @@ class ExportEngine:
 
     def _planner(self, prepared: _Prepared) -> Planner:
         store, taken = self.store, None
-        if self.on_conflict is OnConflict.RENAME and isinstance(store, ExportInventory):
-            taken = TakenNames(store.existing_exports)  # names taken there are skipped as planned
+        if self.on_conflict is OnConflict.RENAME:  # names taken there are skipped as planned
+            if isinstance(store, OccupiedNames):
+                taken = TakenNames(store.occupied_names)
+            elif isinstance(store, ExportInventory):
+                taken = TakenNames(store.existing_exports)
         return Planner(
             prepared.job,
             prepared.request,

@@ -26,6 +26,7 @@ from typing import Any
 
 from ._assets import AssetHandle
 from ._job import ExportJob
+from ._names import check_path
 from ._records import AssetOutcome, AssetStatus
 from .exceptions import ExportJobError, JournalError
 from .protocols import ExportInventory
@@ -191,8 +192,10 @@ class Journal:
             self._repair(text)
 
     def _planned(self, raw: Mapping[str, Any]) -> None:
-        handle, name = raw["planned"], raw["name"]
+        """Keep a line's planned name if it is one a plan can have (a torn or forged one is not)."""
+        handle, name = raw.get("planned"), raw.get("name")
         if isinstance(handle, str) and isinstance(name, str) and name:
+            check_path(name)
             self.planned[AssetHandle(handle)] = name
 
     def _repair(self, text: str) -> None:

@@ -2,10 +2,13 @@
 
 Under the ``rename`` conflict policy a name taken in the export area is skipped when the asset is
 planned, in job order, so which asset gets which variant does not depend on which write lands
-first. The planner asks an ``ExportInventory`` a round at a time (one call for the names of the
-assets planned together, then one per variant it tries); answers are kept for that round only, so
-memory does not grow with the job. A store that fails to answer is not asked again: the job goes
-on with the store's own renaming at write time, and says so once in the engine's log.
+first. The planner asks the store (``OccupiedNames``, else ``ExportInventory``) a round at a time:
+one call for the names of the assets planned together, then one per variant it tries. Answers
+are kept for that round only, so memory does not grow with the job (only the names found taken
+are remembered, for the plans' warnings). A store that fails to answer is not asked again, and one
+that says every variant is taken (it counts what it cannot look at as taken) is not asked past
+``_MAX_TRIES`` of them: the store's own write then decides, and the job says so once in the
+engine's log.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 
+from ._names import NameBook
+
 __all__ = ["TakenNames"]
 
 logger = logging.getLogger("exportjob.engine")
+
+_MAX_TRIES = 32
 
 
 class TakenNames:
@@ -24,6 +31,33 @@ class TakenNames:
     def __init__(self, existing: Callable[[Collection[str]], Collection[str]]) -> None:
         self._existing: Callable[[Collection[str]], Collection[str]] | None = existing
         self._known: dict[str, bool] = {}
+        self._held: set[str] = set()  # casefolded: the names found taken, for the warnings
+
+    def first_free(self, book: NameBook, wanted: str, name: str) -> str:
+        """*name*, the name *book* gave *wanted*, or the first variant after it that is not taken.
+
+        Each taken one is claimed in *book*, so no later asset of the job tries it. After
+        ``_MAX_TRIES`` taken in a row the store is not asked further about this asset: *name*
+        is kept, and the store's write decides.
+        """
+        first = name
+        for _ in range(_MAX_TRIES):
+            if name not in self:
+                return name
+            self._held.add(name.casefold())
+            name = book.claim(wanted)
+        logger.warning(
+            "the store says %d variants of the output name %r are taken; %r is written as the "
+            "store's conflict policy says",
+            _MAX_TRIES,
+            wanted,
+            first,
+        )
+        return first
+
+    def held(self, name: str) -> bool:
+        """Whether *name* was found taken in the export area (by a file no asset of this job wrote)."""
+        return name.casefold() in self._held
 
     @property
     def answering(self) -> bool:

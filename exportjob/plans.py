@@ -34,9 +34,6 @@ __all__ = [
 ]
 
 
-_MAX_VARIANTS = 10_000
-
-
 @attrs.frozen
 class Refusal:
     """Why an asset is not exported: an error ``code`` (as on the exception class) and a message."""
@@ -392,26 +389,24 @@ class Planner:
             if own is not None:
                 self._names.release(own)
             if given is not None and plan.accepted and given != plan.output_name:
-                return attrs.evolve(plan, output_name=given)
+                wanted = self._folders(asset.handle) + plan.output_name
+                was = f"output name {wanted!r} is taken; written as {given!r}, as when the job ran before"
+                warned = (*plan.warnings, was) if given != wanted else plan.warnings
+                return attrs.evolve(plan, output_name=given, warnings=warned)
             return plan
         wanted = self._folders(asset.handle) + plan.output_name
         owner = own is not None and own.casefold() == wanted.casefold()
         if own is not None and not owner:
             self._names.release(own)
-        name = first = self._names.claim(wanted, reserved=owner)
+        name = self._names.claim(wanted, reserved=owner)
         if self.taken is not None:
-            for _ in range(_MAX_VARIANTS):
-                if name not in self.taken:
-                    break
-                name = self._names.claim(wanted)
-            else:
-                msg = f"no free output name among {_MAX_VARIANTS} variants of {wanted!r}"
-                raise ValueError(msg)
+            name = self.taken.first_free(self._names, wanted, name)
         if name == plan.output_name:
             return plan
         if name == wanted:
             return attrs.evolve(plan, output_name=name)
-        by = self._names.taken_by(wanted, name) if name == first else "a file in the export area"
+        held = self.taken is not None and self.taken.held(wanted)
+        by = "a file in the export area" if held else self._names.taken_by(wanted, name)
         return attrs.evolve(
             plan,
             output_name=name,

@@ -31,6 +31,7 @@ __all__ = [
     "FileBacked",
     "NamedHandles",
     "Notifier",
+    "OccupiedNames",
     "OnConflict",
     "WrittenExport",
     "file_backed",
@@ -147,12 +148,29 @@ class ExportInventory(Protocol):
     A job resumed from its journal asks once, before it starts, for the names its journal says
     it exported (``isinstance``, hence ``runtime_checkable``): an export removed since (by a
     user, a clean-up) is exported again, not reported at a location where nothing is. Under
-    ``rename`` the planner asks too, a round of plans at a time, and skips the names taken.
-    ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
+    ``rename`` the planner asks too, a round of plans at a time, and skips the names taken, when
+    the store is no ``OccupiedNames``. ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore``
+    are ones.
     """
 
     def existing_exports(self, names: Collection[str]) -> Collection[str]:
         """Those of *names* (export names, as ``write_export`` took them) in the export area now."""
+        ...
+
+
+@runtime_checkable
+class OccupiedNames(Protocol):
+    """Optional: a store that can tell which output names cannot be written as new files now.
+
+    Under ``rename`` the planner skips those names as it plans, in job order (``isinstance``,
+    hence ``runtime_checkable``; without it, ``ExportInventory.existing_exports`` is asked). A
+    name is occupied when the export area holds anything under it (a file, a folder, a link,
+    even a dangling one), when a folder of its path is a file or a link, or when the store cannot
+    look. ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
+    """
+
+    def occupied_names(self, names: Collection[str]) -> Collection[str]:
+        """Those of *names* (export names, as ``write_export`` takes them) that are not free now."""
         ...
 
 

@@ -109,6 +109,9 @@ class BlindStore(MemoryStore):
     def existing_exports(self, names: Collection[str]) -> set[str]:
         raise OSError("the listing service is down")
 
+    def occupied_names(self, names: Collection[str]) -> set[str]:
+        raise OSError("the listing service is down")
+
 
 def test_a_store_that_cannot_tell_what_is_taken_still_renames_at_write_time(
     caplog: pytest.LogCaptureFixture,
@@ -234,3 +237,140 @@ def test_a_memory_url_renames_in_job_order() -> None:
         log = engine.run(JOB, ACME)
     assert names(log) == {"x/a.bin": "a-2.bin", "y/a.bin": "a-3.bin", "z/a.bin": "a-4.bin"}
     assert fs.cat(f"{root}/out/a.bin") == b"theirs"
+
+
+def two_alike(tmp_path: Path) -> tuple[Path, Path]:
+    """Sources ``x/a.bin`` and ``y/a.bin`` with the same bytes, and an empty export folder."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    for f in FOLDERS[:2]:
+        (src / f).mkdir(parents=True)
+        (src / f / "a.bin").write_bytes(b"same")
+    out.mkdir()
+    return src, out
+
+
+@pytest.mark.parametrize("entry", ["symlink", "dangling-symlink", "folder"])
+def test_a_name_held_by_a_folder_or_a_link_is_skipped_when_planned(
+    tmp_path: Path, entry: str
+) -> None:
+    """Only regular files were counted: the plan took a.bin, the store's write-time renaming moved
+    the first asset onto the second's planned a-2.bin, and both were logged to that one file."""
+    src, out = two_alike(tmp_path)
+    if entry == "folder":
+        (out / "a.bin").mkdir()
+    else:
+        target = tmp_path / ("elsewhere" if entry == "symlink" else "nowhere")
+        if entry == "symlink":
+            target.write_bytes(b"other")
+        (out / "a.bin").symlink_to(target)
+    store = DirectoryStore(src, out, default_company="acme")
+    job = ExportJob(asset_handles=["x/a.bin", "y/a.bin"], fmt="orig")
+    with ExportEngine(store, CopyConverter(), workers=2, on_conflict="rename") as engine:
+        planned = [p.output_name for p in engine.plan(job, ACME)]
+        log = engine.run(job, ACME)
+    assert planned == [o.output_name for o in log.outcomes] == ["a-2.bin", "a-3.bin"]
+    assert (out / "a-2.bin").read_bytes() == (out / "a-3.bin").read_bytes() == b"same"
+
+
+def test_a_memory_folder_of_exports_is_a_name_taken_when_planned() -> None:
+    store = one_name_store({"x/a.bin": b"mine"}, {"a.bin/inside.txt": b"theirs"})
+    with ExportEngine(store, CopyConverter(), on_conflict="rename") as engine:
+        log = engine.run(ExportJob(asset_handles=["x/a.bin"], fmt="orig"), ACME)
+    assert names(log) == {"x/a.bin": "a-2.bin"}
+
+
+def test_a_name_given_back_but_taken_since_is_renamed_and_the_file_there_kept(
+    tmp_path: Path,
+) -> None:
+    """Planned (and journaled) a.bin and a-2.bin, killed before writing; a file a.bin appeared.
+    The store renames the first asset at write time: the file there is untouched, every asset is
+    exported, and a variant holding the same bytes is not taken for an earlier attempt unless it
+    is the asset's own planned name (docs/scale.md#conflicts: such names depend on timing)."""
+    src, out = two_alike(tmp_path)
+    (src / "y" / "a.bin").write_bytes(b"other")
+    store = DirectoryStore(src, out, default_company="acme")
+    job = ExportJob(asset_handles=["x/a.bin", "y/a.bin"], fmt="orig")
+    journal = tmp_path / "job.jsonl"
+    with ExportEngine(store, CopyConverter(), workers=1, on_conflict="rename") as engine:
+        engine.run(job, ACME, journal=journal)
+        planned_only = [ln for ln in journal.read_text().splitlines() if '"handle"' not in ln]
+        journal.write_text("".join(f"{ln}\n" for ln in planned_only))
+        for export in out.glob("*.bin"):
+            export.unlink()
+        (out / "a.bin").write_bytes(b"someone else's")
+        log = engine.run(job, ACME, journal=journal)
+    assert log.counts.success == 2
+    given = {o.handle.value: o.output_name for o in log.outcomes}
+    assert len(set(given.values())) == 2
+    assert (out / "a.bin").read_bytes() == b"someone else's"
+    assert {p.name: p.read_bytes() for p in out.glob("*.bin")} == {
+        "a.bin": b"someone else's",
+        given["x/a.bin"]: b"same",
+        given["y/a.bin"]: b"other",
+    }
+
+
+class EverythingTaken(MemoryStore):
+    """A store that says every name is taken, as a folder it may not search does."""
+
+    asked = 0
+
+    def occupied_names(self, names: Collection[str]) -> set[str]:
+        type(self).asked += 1
+        return set(names)
+
+    existing_exports = occupied_names
+
+
+def test_a_store_that_says_every_name_is_taken_is_asked_a_bounded_number_of_times() -> None:
+    """Planning asked it 10,000 times per asset (about 10 s), then failed the asset with an
+    UNEXPECTED_ERROR and a traceback."""
+    store = EverythingTaken(default_company="acme")
+    store.add("a.bin", b"x", file_name="a.bin")
+    with ExportEngine(store, CopyConverter(), workers=1, on_conflict="rename") as engine:
+        log = engine.run(ExportJob(asset_handles=["a.bin"], fmt="orig"), ACME)
+    assert EverythingTaken.asked <= 40
+    assert log.outcome("a.bin").status is AssetStatus.EXPORTED  # the store's write decided
+    assert store.exports == {"a.bin": b"x"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"planned": "a.bin"},
+        {"planned": "a.bin", "name": None},
+        {"planned": "a.bin", "name": "a .bin "},
+        {"planned": "a.bin", "name": "../escape.bin"},
+        {"planned": ["a.bin"], "name": "b.bin"},
+    ],
+)
+def test_a_torn_or_forged_planned_line_is_ignored(tmp_path: Path, line: dict[str, Any]) -> None:
+    """A line without a name crashed every run of the job (KeyError); an unsafe name was given
+    back as it was and failed the asset on every run after."""
+    store = MemoryStore(default_company="acme")
+    store.add("a.bin", b"x", file_name="a.bin")
+    job = ExportJob(asset_handles=["a.bin"], fmt="orig")
+    journal = tmp_path / "job.jsonl"
+    with ExportEngine(store, CopyConverter(), on_conflict="rename") as engine:
+        engine.run(job, ACME, journal=journal)
+        header = journal.read_text().splitlines()[0]
+        journal.write_text(f"{header}\n{json.dumps(line)}\n")
+        store.remove_export("a.bin")
+        log = engine.run(job, ACME, journal=journal)
+    assert names(log) == {"a.bin": "a.bin"}
+    assert store.exports == {"a.bin": b"x"}
+
+
+def test_a_resumed_asset_is_warned_of_the_name_it_was_given_before(tmp_path: Path) -> None:
+    store = one_name_store({"x/a.bin": b"mine"}, {"a.bin": b"theirs"})
+    job = ExportJob(asset_handles=["x/a.bin"], fmt="orig")
+    journal = tmp_path / "job.jsonl"
+    with ExportEngine(store, CopyConverter(), on_conflict="rename") as engine:
+        first = engine.run(job, ACME, journal=journal)
+        planned_only = [ln for ln in journal.read_text().splitlines() if '"handle"' not in ln]
+        journal.write_text("".join(f"{ln}\n" for ln in planned_only))
+        again = engine.run(job, ACME, journal=journal)
+    assert first.outcome("x/a.bin").output_name == again.outcome("x/a.bin").output_name
+    assert again.outcome("x/a.bin").warnings == (
+        "output name 'a.bin' is taken; written as 'a-2.bin', as when the job ran before",
+    )

@@ -21,7 +21,13 @@ import stat
 from collections.abc import Collection, Sequence
 from pathlib import Path, PurePosixPath
 
-__all__ = ["MISSING_ERRNOS", "existing_beneath", "find_beneath", "folder_beneath"]
+__all__ = [
+    "MISSING_ERRNOS",
+    "existing_beneath",
+    "find_beneath",
+    "folder_beneath",
+    "occupied_beneath",
+]
 
 _PATH = getattr(os, "O_PATH", 0)  # Linux: a directory that may only be searched can be walked
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -85,6 +91,52 @@ def existing_beneath(root: Path, names: Collection[str]) -> set[str]:
         return {name for name in names if _plain_file_at(fd, name.split("/"))}
     finally:
         os.close(fd)
+
+
+def occupied_beneath(root: Path, names: Collection[str]) -> set[str]:
+    """Those of the relative paths *names* that cannot be created as new files under *root* now.
+
+    Anything at the path counts (a file, a folder, a link, even a dangling one), and so does a
+    folder of the path that is a file or a link, or a path that cannot be looked at: only a name
+    known to be free is left out. No symlink is followed.
+    """
+    if not root.is_dir():
+        return set()
+    if not _AT_SUPPORTED:  # pragma: no cover - Windows
+        return {name for name in names if _occupied_by_path(root, name)}
+    fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)  # the root itself may be reached through a link
+    try:
+        return {name for name in names if _occupied_at(fd, name.split("/"))}
+    finally:
+        os.close(fd)
+
+
+def _occupied_at(root: int, parts: Sequence[str]) -> bool:
+    fds: list[int] = []
+    try:
+        parent = root
+        for part in parts[:-1]:
+            fds.append(os.open(part, _DIR_FLAGS, dir_fd=parent))
+            parent = fds[-1]
+        os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        return False  # the name, or a folder of it yet to be made: free
+    except OSError:
+        return True
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return True
+
+
+def _occupied_by_path(root: Path, name: str) -> bool:  # pragma: no cover - Windows
+    try:
+        root.joinpath(*name.split("/")).lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _plain_file_at(root: int, parts: Sequence[str]) -> bool:

@@ -14,7 +14,7 @@ from .._enums import AssetType
 from .._names import check_path, is_temporary
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import MISSING_ERRNOS, existing_beneath, find_beneath
+from ._beneath import MISSING_ERRNOS, existing_beneath, find_beneath, occupied_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import LeftOut, handle_parts
@@ -238,6 +238,14 @@ class DirectoryStore:
         denied on its folder) counts as there: only a name known to be gone is left out.
         """
         return existing_beneath(self.output_dir, names)
+
+    def occupied_names(self, names: Collection[str]) -> set[str]:
+        """Those of *names* that cannot be written as new files now (``OccupiedNames``).
+
+        Anything under the name counts (a folder, a link, a dangling one), and what cannot be
+        looked at: ``rename`` plans around them.
+        """
+        return occupied_beneath(self.output_dir, names)
 
     def exported(self) -> Iterator[Path]:
         """Yield the export files: in the output folder and its subfolders, sorted by relative path.

@@ -247,7 +247,8 @@ def _claim_free_name(folder: str, temp: _Temp, name: str, size: int) -> WrittenE
         final = os.path.join(folder, candidate)
         if _link(folder, temp, final):
             return WrittenExport(candidate, final, size)
-        if _same_bytes(temp, final, size):
+        # At the name itself only: a variant holding these bytes may be another asset's export.
+        if candidate == name and _same_bytes(temp, final, size):
             return WrittenExport(candidate, final, size, identical=True)
         candidate = book.claim(name)
     raise StoreWriteError(f"cannot write {name}: no free name among {_MAX_RENAMES} variants")

@@ -21,12 +21,21 @@ from ..exceptions import (
     StoreWriteError,
 )
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import existing_beneath, find_beneath
+from ._beneath import existing_beneath, find_beneath, occupied_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
-from ._fsspec_io import ReadErrors, Uploader, files_among, filesystem, is_local, words
+from ._fsspec_io import (
+    ReadErrors,
+    Uploader,
+    files_among,
+    filesystem,
+    is_local,
+    present_among,
+    words,
+)
 from ._handles import LeftOut, describe_each, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
+from ._occupied import occupied_among, parent_folders
 from ._sniff import SNIFF_BYTES, sniff_type, stem
 
 __all__ = ["FsspecStore"]
@@ -395,6 +404,28 @@ class FsspecStore:
             except Exception as exc:
                 raise StoreReadError(f"cannot look at {self.output}: {words(exc)}") from exc
         return {name for name in self._listed() if name in wanted}
+
+    def occupied_names(self, names: Collection[str]) -> set[str]:
+        """Those of *names* that cannot be written as new exports now (``OccupiedNames``).
+
+        A local output is looked at as ``DirectoryStore`` does; a few names (the planner's rounds)
+        one by one, with their folders, at once on an async file system; more by one listing.
+
+        Raises:
+            StoreReadError: the output cannot be listed or looked at.
+        """
+        if self._local_out:
+            return occupied_beneath(Path(self._out), names)
+        wanted = set(names)
+        if len(wanted) > _FEW_NAMES:
+            return occupied_among(set(self._listed()), wanted)
+        prefix = f"{self._out}/" if self._out else ""
+        paths = {prefix + p: p for n in wanted for p in (n, *parent_folders(n))}
+        try:
+            there = {paths[p] for p in present_among(self._out_fs, list(paths))}
+        except Exception as exc:
+            raise StoreReadError(f"cannot look at {self.output}: {words(exc)}") from exc
+        return {n for n in wanted if n in there or any(f in there for f in parent_folders(n))}
 
     def sync(self) -> None:
         """Make the exports durable: a ``syncfs`` for ``file://``; object stores are on PUT."""

@@ -15,7 +15,16 @@ from .._names import NameBook
 from ..exceptions import OutputExistsError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
 
-__all__ = ["ReadErrors", "Uploader", "discard", "files_among", "filesystem", "is_local", "words"]
+__all__ = [
+    "ReadErrors",
+    "Uploader",
+    "discard",
+    "files_among",
+    "filesystem",
+    "is_local",
+    "present_among",
+    "words",
+]
 
 _COPY_BLOCK = 1 << 20
 _MAX_RENAMES = 10_000
@@ -60,16 +69,28 @@ def files_among(fs: Any, paths: Collection[str]) -> set[str]:
 
     For a few names, where a listing would read the whole output (``FsspecStore`` lists for many).
     """
+    return _each(fs, paths, "isfile")
+
+
+def present_among(fs: Any, paths: Collection[str]) -> set[str]:
+    """Those of *paths* that are anything in *fs* (a file, a folder, a key prefix), as ``files_among``."""
+    return _each(fs, paths, "exists")
+
+
+def _each(fs: Any, paths: Collection[str], test: str) -> set[str]:
+    paths = list(paths)
     if getattr(fs, "async_impl", False) and getattr(fs, "loop", None) is not None:
         from fsspec.asyn import sync  # noqa: PLC0415 - fsspec is an optional dependency
 
+        check = getattr(fs, f"_{test}")
+
         async def look() -> list[bool]:
-            return list(await asyncio.gather(*(fs._isfile(p) for p in paths)))  # noqa: SLF001
+            return list(await asyncio.gather(*(check(p) for p in paths)))
 
         found = sync(fs.loop, look)
     else:
-        found = [fs.isfile(p) for p in paths]
-    return {p for p, is_file in zip(paths, found, strict=True) if is_file}
+        found = [getattr(fs, test)(p) for p in paths]
+    return {p for p, yes in zip(paths, found, strict=True) if yes}
 
 
 def words(exc: BaseException) -> str:
@@ -178,7 +199,8 @@ class Uploader:
             except FileExistsError:
                 if "/" in name and (folder := self._file_among_folders(name)) is not None:
                     raise self._under_a_file(name, folder) from None
-                if self._holds(candidate, size, sha256):
+                # At the name itself only: a variant with these bytes may be another asset's.
+                if candidate == name and self._holds(candidate, size, sha256):
                     return WrittenExport(candidate, self.location(candidate), size, True)
                 if on_conflict is not OnConflict.RENAME:
                     raise OutputExistsError(

@@ -15,6 +15,7 @@ from .._enums import AssetType
 from .._names import NameBook, check_path
 from ..exceptions import AssetNotFoundError, OutputExistsError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
+from ._occupied import occupied_among
 from ._sniff import sniff_type, stem
 
 __all__ = ["MemoryStore"]
@@ -150,13 +151,13 @@ class MemoryStore:
             if existing == data:
                 return WrittenExport(name, f"memory://{name}", len(data), identical=True)
             if on_conflict is OnConflict.RENAME:
+                # Only free variants: one holding these bytes may be another asset's export.
                 book = NameBook()
                 candidate = book.claim(name)
-                while candidate in self._folders or self._exports.get(candidate, data) != data:
+                while candidate in self._folders or candidate in self._exports:
                     candidate = book.claim(name)
-                identical = candidate in self._exports
                 self._put(candidate, data)
-                return WrittenExport(candidate, f"memory://{candidate}", len(data), identical)
+                return WrittenExport(candidate, f"memory://{candidate}", len(data))
         raise OutputExistsError(
             f"{name} already exists among the exports and was not written by this job; it was "
             "left untouched (choose another conflict policy to replace, rename or skip it)",
@@ -210,6 +211,11 @@ class MemoryStore:
         """Those of *names* that are exports now (``ExportInventory``)."""
         with self._lock:
             return {name for name in names if name in self._exports}
+
+    def occupied_names(self, names: Collection[str]) -> set[str]:
+        """Those of *names* that cannot be written as new exports now (``OccupiedNames``)."""
+        with self._lock:
+            return occupied_among(self._exports, names)
 
     @property
     def opened(self) -> tuple[AssetHandle, ...]:
