@@ -18,7 +18,7 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path, PurePosixPath
 
 __all__ = [
@@ -82,15 +82,7 @@ def existing_beneath(root: Path, names: Collection[str]) -> set[str]:
     not that export. A path that cannot be looked at (permission denied on the way, an I/O error)
     counts as there: only a file known to be gone, or not a plain file, is left out.
     """
-    if not root.is_dir():
-        return set()
-    if not _AT_SUPPORTED:  # pragma: no cover - Windows
-        return {name for name in names if _plain_file_by_path(root, name)}
-    fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)  # the root itself may be reached through a link
-    try:
-        return {name for name in names if _plain_file_at(fd, name.split("/"))}
-    finally:
-        os.close(fd)
+    return _each_beneath(root, names, _plain_file_at, _plain_file_by_path)
 
 
 def occupied_beneath(root: Path, names: Collection[str]) -> set[str]:
@@ -100,32 +92,48 @@ def occupied_beneath(root: Path, names: Collection[str]) -> set[str]:
     folder of the path that is a file or a link, or a path that cannot be looked at: only a name
     known to be free is left out. No symlink is followed.
     """
+    return _each_beneath(root, names, _occupied_at, _occupied_by_path)
+
+
+def _each_beneath(
+    root: Path,
+    names: Collection[str],
+    at: Callable[[int, Sequence[str]], bool],
+    by_path: Callable[[Path, str], bool],
+) -> set[str]:
+    """Those of *names* that *at* (from the root's descriptor) or *by_path* (Windows) accepts."""
     if not root.is_dir():
         return set()
     if not _AT_SUPPORTED:  # pragma: no cover - Windows
-        return {name for name in names if _occupied_by_path(root, name)}
+        return {name for name in names if by_path(root, name)}
     fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)  # the root itself may be reached through a link
     try:
-        return {name for name in names if _occupied_at(fd, name.split("/"))}
+        return {name for name in names if at(fd, name.split("/"))}
     finally:
         os.close(fd)
 
 
-def _occupied_at(root: int, parts: Sequence[str]) -> bool:
+def _lstat_at(root: int, parts: Sequence[str]) -> os.stat_result:
+    """The ``lstat`` of *parts* beneath the folder *root*, its folders opened through no symlink."""
     fds: list[int] = []
     try:
         parent = root
         for part in parts[:-1]:
             fds.append(os.open(part, _DIR_FLAGS, dir_fd=parent))
             parent = fds[-1]
-        os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+        return os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _occupied_at(root: int, parts: Sequence[str]) -> bool:
+    try:
+        _lstat_at(root, parts)
     except FileNotFoundError:
         return False  # the name, or a folder of it yet to be made: free
     except OSError:
         return True
-    finally:
-        for fd in fds:
-            os.close(fd)
     return True
 
 
@@ -141,18 +149,10 @@ def _occupied_by_path(root: Path, name: str) -> bool:  # pragma: no cover - Wind
 
 def _plain_file_at(root: int, parts: Sequence[str]) -> bool:
     """Whether *parts* name a regular file beneath the folder *root*, through no symlink."""
-    fds: list[int] = []
     try:
-        parent = root
-        for part in parts[:-1]:
-            fds.append(os.open(part, _DIR_FLAGS, dir_fd=parent))
-            parent = fds[-1]
-        info = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+        info = _lstat_at(root, parts)
     except OSError as exc:
         return exc.errno not in MISSING_ERRNOS  # not known to be gone: counted as there
-    finally:
-        for fd in fds:
-            os.close(fd)
     return stat.S_ISREG(info.st_mode)
 
 
