@@ -17,7 +17,8 @@ the contenders of each interleaved round by round so that machine noise hits the
 * ``convert``: 200 640x480 JPEGs to ``fmt=jpeg&wid=200`` into a ``DirectoryStore``: the engine with
   one worker against a hand-written loop of ``PillowConverter().convert`` and a file write (the same
   plans, from ``plan_exports``, made before timing; one ``os.sync()`` at the end, as the engine
-  syncs once); then two workers against one, on threads and on a process pool.
+  syncs once); then two workers against one, on threads and on a process pool, each beside the
+  same hand loop split over two workers against one (no engine: the machine's own ceiling).
 
 Medians are reported with their ratios and targets. Run from the repository root::
 
@@ -45,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -396,6 +397,15 @@ def orig_case(
 # -- 4. converting small JPEGs
 
 
+def hand_chunk(source: Path, target: Path, plans: tuple[ExportPlan, ...]) -> None:
+    """The hand loop's work for some plans: convert each, write its file (no engine)."""
+    converter = PillowConverter()
+    for plan in plans:
+        with (source / plan.handle.value).open("rb") as original:
+            data = b"".join(converter.convert(original, plan))
+        (target / plan.output_name).write_bytes(data)
+
+
 def bench_convert(quick: bool, rounds: int, work: Path) -> list[Row]:
     count = 60 if quick else 200
     source = work / "convert-src"
@@ -437,12 +447,23 @@ def bench_convert(quick: bool, rounds: int, work: Path) -> list[Row]:
     def hand() -> None:
         target = outputs.current
         target.mkdir()
-        converter = PillowConverter()
-        for plan in plans:
-            with (source / plan.handle.value).open("rb") as original:
-                data = b"".join(converter.convert(original, plan))
-            (target / plan.output_name).write_bytes(data)
+        hand_chunk(source, target, plans)
         os.sync()
+
+    # The machine's own ceiling, in the same run: the hand loop split over 1 or 2 workers, in
+    # chunks of 4 plans (about the engine's units), no engine.
+    chunks = [plans[i : i + 4] for i in range(0, len(plans), 4)]
+    thread_pools = {n: ThreadPoolExecutor(n) for n in (1, 2)}
+
+    def plain(pool: Executor) -> Callable[[], None]:
+        def run() -> None:
+            target = outputs.current
+            target.mkdir()
+            for future in [pool.submit(hand_chunk, source, target, c) for c in chunks]:
+                future.result()
+            os.sync()
+
+        return run
 
     medians = time_interleaved(
         {
@@ -451,17 +472,25 @@ def bench_convert(quick: bool, rounds: int, work: Path) -> list[Row]:
             "threads2": threads(2),
             "processes1": processes(1),
             "processes2": processes(2),
+            "plain threads1": plain(thread_pools[1]),
+            "plain threads2": plain(thread_pools[2]),
+            "plain processes1": plain(pools[1]),
+            "plain processes2": plain(pools[2]),
         },
         rounds,
         before=outputs.fresh,
     )
-    for pool in pools.values():
+    for pool in [*pools.values(), *thread_pools.values()]:
         pool.shutdown()
     outputs.close()
     case = f"{count} JPEGs 640x480 -> fmt=jpeg&wid=200"
     vs_hand = medians["threads1"] / medians["hand"]
     by_threads = medians["threads1"] / medians["threads2"]
     by_processes = medians["processes1"] / medians["processes2"]
+    ceiling = {
+        kind: medians[f"plain {kind}1"] / medians[f"plain {kind}2"]
+        for kind in ("threads", "processes")
+    }
     return [
         Row(
             "convert",
@@ -483,12 +512,30 @@ def bench_convert(quick: bool, rounds: int, work: Path) -> list[Row]:
         ),
         Row(
             "convert",
+            "  the hand loop on 2 threads vs 1 (the machine's ceiling)",
+            ms(medians["plain threads2"]),
+            f"1 thread {ms(medians['plain threads1'])}",
+            ceiling["threads"],
+            "(reference)",
+            True,
+        ),
+        Row(
+            "convert",
             f"{case}, 2 processes vs 1 (speed)",
             ms(medians["processes2"]),
             f"1 process {ms(medians['processes1'])}",
             by_processes,
             ">= 1.80x",
             by_processes >= 1.8,
+        ),
+        Row(
+            "convert",
+            "  the hand loop on 2 processes vs 1 (the machine's ceiling)",
+            ms(medians["plain processes2"]),
+            f"1 process {ms(medians['plain processes1'])}",
+            ceiling["processes"],
+            "(reference)",
+            True,
         ),
     ]
 
