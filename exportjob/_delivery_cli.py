@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -219,7 +220,7 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
         fs_store = FsspecStore(
             _url(src), _url(out), manifest=manifest, default_company=args.company
         )
-        journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else Path.cwd() / JOURNAL_FOLDER
+        journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else _url_journals(out)
         delivery = Delivery(fs_store, journal, out, None, args.export_manifest)
     if delivery.manifest:
         delivery.check_manifest()
@@ -236,6 +237,18 @@ def _zip_store(args: argparse.Namespace, src: str, manifest: str | None) -> ZipS
         unused = Path(target + ".unused")
     originals = _originals(src, manifest, args.company, unused)
     return ZipStore(originals, target, volume_size=args.zip_volume_size)
+
+
+def _url_journals(out: str) -> Path:
+    """Where the journals of jobs into the URL *out* are kept: ``./.exportjob/<name>-<digest>/``.
+
+    One folder per output, so a job into another URL never resumes this one's journal.
+    """
+    digest = hashlib.sha256(out.rstrip("/").encode()).hexdigest()[:16]
+    name = "".join(
+        c if c.isalnum() or c in "-_." else "_" for c in out.rstrip("/").rpartition("/")[2]
+    )
+    return Path.cwd() / JOURNAL_FOLDER / f"{name[:40] or 'out'}-{digest}"
 
 
 def _url(text: str) -> str:

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import fsspec
 import pytest
 
 from exportjob import ExportEngine, ExportJob, JobContext
@@ -149,3 +150,23 @@ def test_the_spool_of_an_unfinished_archive_inside_the_source_is_no_asset(tmp_pa
     (src / "sub" / "job.zip").write_bytes(b"an archive of an earlier run")
     (src / "sub" / "job-001.zip").write_bytes(b"not a volume of this archive")
     assert [h.value for h in store.handles()] == ["sub/a.pdf", "sub/job-001.zip"]
+
+
+def test_a_job_into_another_url_keeps_a_journal_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Journals of URL outputs were all kept in ./.exportjob/ by the job's key alone: the same job
+    into another URL resumed the first one's journal and reported a file someone else had put
+    there under an export's name as exported (exit 0), where a job of its own fails it."""
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "originals"
+    source.mkdir()
+    (source / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    fs = fsspec.filesystem("memory")
+    first, second = (f"memory://journals-{id(tmp_path)}-{n}" for n in ("first", "second"))
+    fs.pipe(f"{second}/a.pdf", b"someone else's")
+    assert run("export", str(source), "--fmt", "orig", "--out", first)[0] == 0
+    status, out, _ = run("export", str(source), "--fmt", "orig", "--out", second)
+    assert status == 1
+    assert "OUTPUT_EXISTS" in out
+    assert fs.cat(f"{second}/a.pdf") == b"someone else's"
