@@ -374,3 +374,48 @@ def test_a_resumed_asset_is_warned_of_the_name_it_was_given_before(tmp_path: Pat
     assert again.outcome("x/a.bin").warnings == (
         "output name 'a.bin' is taken; written as 'a-2.bin', as when the job ran before",
     )
+
+
+@pytest.mark.parametrize("kind", ["memory", "directory", "memory-url"])
+def test_under_rename_an_existing_folder_is_no_clash_and_a_file_on_the_path_is(
+    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An object store's listing-free check took a folder of the path for a clash: every name in
+    a folder that already held exports was renamed (x/y.pdf -> x/y-2.pdf). A folder of the path
+    that is a file there is not renamed around (docs/scale.md): that asset's write fails."""
+    theirs = {"x/other.pdf": b"theirs", "f": b"a file named like a folder"}
+    mine = {"x/y.pdf": b"mine", "f/g.pdf": b"mine too"}
+    store: MemoryStore | DirectoryStore | FsspecStore
+    if kind == "memory":
+        store = MemoryStore(default_company="acme")
+        for handle, data in mine.items():
+            store.add(handle, data, file_name=handle.rpartition("/")[2])
+        for name, data in theirs.items():
+            store.add_export(name, data)
+    else:
+        src = tmp_path / "src"
+        for handle, data in mine.items():
+            (src / handle).parent.mkdir(parents=True, exist_ok=True)
+            (src / handle).write_bytes(data)
+        if kind == "directory":
+            out = tmp_path / "out"
+            for name, data in theirs.items():
+                (out / name).parent.mkdir(parents=True, exist_ok=True)
+                (out / name).write_bytes(data)
+            store = DirectoryStore(src, out, default_company="acme")
+        else:
+            url = f"memory://folders-{id(tmp_path)}/out"
+            for name, data in theirs.items():
+                fsspec.filesystem("memory").pipe(f"{url}/{name}", data)
+            store = FsspecStore(src.as_uri(), url, default_company="acme")
+    job = ExportJob(asset_handles=list(mine), fmt="orig")
+    with (
+        caplog.at_level(logging.WARNING, logger="exportjob.engine"),
+        ExportEngine(store, CopyConverter(), on_conflict="rename", keep_folders=True) as engine,
+    ):
+        log = engine.run(job, ACME)
+    # x/y.pdf was found free at once, not kept after every variant was said to be taken
+    assert "variants of the output name 'x/y.pdf'" not in caplog.text
+    assert log.outcome("x/y.pdf").output_name == "x/y.pdf"
+    assert log.outcome("x/y.pdf").status is AssetStatus.EXPORTED
+    assert log.outcome("f/g.pdf").code == "STORE_WRITE_FAILED"

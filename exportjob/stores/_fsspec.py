@@ -420,12 +420,17 @@ class FsspecStore:
         if len(wanted) > _FEW_NAMES:
             return occupied_among(set(self._listed()), wanted)
         prefix = f"{self._out}/" if self._out else ""
-        paths = {prefix + p: p for n in wanted for p in (n, *parent_folders(n))}
-        try:
-            there = {paths[p] for p in present_among(self._out_fs, list(paths))}
+        folders = {f for n in wanted for f in parent_folders(n)}
+        try:  # the names: anything there; their folders: a file there (a folder is as it should be)
+            there = {
+                p[len(prefix) :] for p in present_among(self._out_fs, [prefix + n for n in wanted])
+            }
+            files = {
+                p[len(prefix) :] for p in files_among(self._out_fs, [prefix + f for f in folders])
+            }
         except Exception as exc:
             raise StoreReadError(f"cannot look at {self.output}: {words(exc)}") from exc
-        return {n for n in wanted if n in there or any(f in there for f in parent_folders(n))}
+        return {n for n in wanted if n in there or any(f in files for f in parent_folders(n))}
 
     def sync(self) -> None:
         """Make the exports durable: a ``syncfs`` for ``file://``; object stores are on PUT."""
