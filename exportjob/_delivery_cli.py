@@ -28,13 +28,16 @@ from .delivery import (
     build_manifest,
     verify,
 )
-from .exceptions import ExportJobError, StoreReadError, StoreWriteError
+from .exceptions import ExportJobError, StoreWriteError
 from .protocols import AssetStore, OnConflict
 from .stores import DirectoryStore, FsspecStore, ZipStore
+from .stores._beneath import find_beneath
 
 __all__ = ["Delivery", "add_delivery_arguments", "add_verify_command", "open_delivery"]
 
 JOURNAL_FOLDER = ".exportjob"
+_HEAD_BYTES = 4096  # enough to know a manifest by its first bytes
+_JSON_START = b'{\n "records": ['  # ExportManifest.to_json's opening, records or none
 
 
 def is_url(text: str) -> bool:
@@ -122,23 +125,39 @@ class Delivery:
         """Refuse, before the job, an export area whose manifest names hold files of another kind.
 
         The manifest replaces an earlier manifest only: any other file under its names (an
-        earlier job's export, a file of the user's) is never lost.
+        earlier job's export, a file of the user's, a folder, a link) is never lost. A manifest
+        is known by its first bytes (a bounded read, through no link: a FIFO or a huge file there
+        is never read whole).
 
         Raises:
             StoreWriteError: a file named like the manifest is not one.
         """
-        opener = self._opener()
-        for name in MANIFEST_NAMES:
-            try:
-                with opener(name) as stream:
-                    data = stream.read()
-            except (KeyError, FileNotFoundError):
-                continue
-            if not _is_manifest(name, data):
+        store = self.store
+        assert isinstance(store, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
+        names = set(store.occupied_names(MANIFEST_NAMES))
+        files = set(store.existing_exports(names)) if names else set()
+        for name in sorted(names):
+            head = self._head(store, name) if name in files else None
+            if head is None or not _looks_like_manifest(name, head):
                 raise StoreWriteError(
                     f"{self.where} holds a {name} that is not an export manifest; it was left "
                     "untouched and nothing was exported (move it away, or export elsewhere)"
                 )
+
+    @staticmethod
+    def _head(store: DirectoryStore | FsspecStore, name: str) -> bytes | None:
+        """The first bytes of the export *name*, a regular file; None if it is none now."""
+        if isinstance(store, FsspecStore):
+            try:
+                with store.open_export(name) as stream:
+                    return stream.read(_HEAD_BYTES)
+            except KeyError:
+                return None
+        found = find_beneath(store.output_dir, [name], open_file=True)
+        if found is None or found[1] is None:
+            return None
+        with os.fdopen(found[1], "rb") as stream:
+            return stream.read(_HEAD_BYTES)
 
     def progress(self, job: ExportJob) -> ProgressCallback | None:
         """The callback that grows the archive while *job* runs (none without ``--zip``)."""
@@ -176,15 +195,10 @@ class Delivery:
         return open_file
 
 
-def _is_manifest(name: str, data: bytes) -> bool:
-    """Whether *data*, the file *name* of an export area, is an export manifest."""
-    if name == MANIFEST_CSV:
-        return data.startswith(ExportManifest(()).to_csv())  # its header row
-    try:
-        ExportManifest.from_json(data)
-    except StoreReadError:
-        return False
-    return True
+def _looks_like_manifest(name: str, head: bytes) -> bool:
+    """Whether *head*, the first bytes of the file *name* of an export area, open a manifest."""
+    start = ExportManifest(()).to_csv() if name == MANIFEST_CSV else _JSON_START  # header row
+    return head.startswith(start)
 
 
 def open_delivery(args: argparse.Namespace) -> Delivery:

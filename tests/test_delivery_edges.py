@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -170,3 +171,45 @@ def test_a_job_into_another_url_keeps_a_journal_of_its_own(
     assert status == 1
     assert "OUTPUT_EXISTS" in out
     assert fs.cat(f"{second}/a.pdf") == b"someone else's"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link-to-a-manifest", "dangling-link", "folder"])
+def test_what_is_no_file_under_the_manifest_name_is_refused_without_reading_it(
+    tmp_path: Path, kind: str
+) -> None:
+    """The check before the job read the whole file through any link: a FIFO there hung the
+    command, a link to /dev/zero read without end, and a folder gave a raw IsADirectoryError."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    out.mkdir()
+    there = out / MANIFEST_JSON
+    if kind == "fifo":
+        os.mkfifo(there)
+    elif kind == "folder":
+        there.mkdir()
+    else:
+        target = tmp_path / "elsewhere.json"
+        if kind == "link-to-a-manifest":
+            target.write_bytes(ExportManifest(()).to_json())
+        there.symlink_to(target)
+    status, _, err = run(
+        "export", str(src), "--fmt", "orig", "--out", str(out), "--export-manifest"
+    )
+    assert status == 2
+    assert f"holds a {MANIFEST_JSON} that is not an export manifest" in err
+    assert not (out / "a.pdf").exists()
+    assert there.is_symlink() or there.exists()  # left as it was
+
+
+def test_a_manifest_is_known_by_its_first_bytes_not_read_whole(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    out.mkdir()
+    # A large earlier manifest: its opening bytes say what it is (the rest is not parsed first).
+    padded = b'{\n "records": [' + b" " * (8 << 20) + b'],\n "version": 1\n}\n'
+    ExportManifest.from_json(padded)
+    (out / MANIFEST_JSON).write_bytes(padded)
+    assert run("export", str(src), "--fmt", "orig", "--out", str(out), "--export-manifest")[0] == 0
+    assert sorted(ExportManifest.from_json((out / MANIFEST_JSON).read_bytes()).files()) == ["a.pdf"]
