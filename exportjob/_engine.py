@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 from typing_extensions import Self
 
+from ._area import taken_names
 from ._assembly import JobIdentity, assemble_log, attach_log, bare_log
 from ._context import JobContext
 from ._dicts import utc_now
@@ -34,7 +35,6 @@ from ._pipeline import Pipeline, PipelineSettings
 from ._pools import ExecutorFactory, Pools
 from ._records import JobState
 from ._run import JobRun, ProgressCallback
-from ._taken import TakenNames
 from .language import MacroLibrary, ResolvedRequest
 from .options import ConversionSettings
 from .plans import JobPlan, Planner, request_warnings, resolve_job_request
@@ -42,10 +42,8 @@ from .protocols import (
     AssetStore,
     Converter,
     DurableStore,
-    ExportInventory,
     ExportReader,
     Notifier,
-    OccupiedNames,
     OnConflict,
 )
 
@@ -138,7 +136,8 @@ class ExportEngine:
     ) -> None:
         self.store = store
         self.keep_folders = keep_folders
-        self.reserved_names = tuple(check_path(name) for name in reserved_names)
+        names = [reserved_names] if isinstance(reserved_names, str) else reserved_names  # one name
+        self.reserved_names = tuple(check_path(name) for name in names)
         self.converter = converter if converter is not None else _default_converter()
         self.notifier = notifier
         self.macros = macros
@@ -341,18 +340,12 @@ class ExportEngine:
         return None if path is None else Journal(path, self.journal_key(prepared.job))
 
     def _planner(self, prepared: _Prepared) -> Planner:
-        store, taken = self.store, None
-        if self.on_conflict is OnConflict.RENAME:  # names taken there are skipped as planned
-            if isinstance(store, OccupiedNames):
-                taken = TakenNames(store.occupied_names)
-            elif isinstance(store, ExportInventory):
-                taken = TakenNames(store.existing_exports)
         return Planner(
             prepared.job,
             prepared.request,
             company=prepared.context.company,
             keep_folders=self.keep_folders,
-            taken=taken,
+            taken=taken_names(self.store, self.on_conflict),
             reserved_names=self.reserved_names,
         )
 

@@ -326,6 +326,13 @@ class NameBook:
             n += 1
         return self._take(f"{folder}{stem}-{n}{ext}", key)
 
+    def hold(self, name: str) -> None:
+        """Claim *name* as a file found in the export area: later claims skip it.
+
+        A folder named like it is then numbered as a whole, as for a file of the job.
+        """
+        self._take(name, _key(name))  # even as a folder of a name claimed: that one is moved
+
     def taken_by(self, name: str, claimed: str) -> str:
         """Who took *name*, which was claimed as *claimed*: words for the renamed plan's warning."""
         if _key(name) in self._held:

@@ -28,8 +28,14 @@ _MAX_TRIES = 32
 class TakenNames:
     """The names of an export area that are taken, asked of *existing* (``existing_exports``)."""
 
-    def __init__(self, existing: Callable[[Collection[str]], Collection[str]]) -> None:
+    def __init__(
+        self,
+        existing: Callable[[Collection[str]], Collection[str]],
+        *,
+        files: Callable[[Collection[str]], Collection[str]] | None = None,
+    ) -> None:
         self._existing: Callable[[Collection[str]], Collection[str]] | None = existing
+        self._files = files  # which names are files: a folder of a path may be one
         self._known: dict[str, bool] = {}
         self._held: set[str] = set()  # casefolded: the names found taken, for the warnings
 
@@ -45,6 +51,8 @@ class TakenNames:
             if name not in self:
                 return name
             self._held.add(name.casefold())
+            for folder in self._files_on_the_way(name):
+                book.hold(folder)  # a file there: the book numbers that folder, as for its own
             name = book.claim(wanted)
         logger.warning(
             "the store says %d variants of the output name %r are taken; %r is written as the "
@@ -54,6 +62,18 @@ class TakenNames:
             first,
         )
         return first
+
+    def _files_on_the_way(self, name: str) -> list[str]:
+        """The folders of the path *name* that are files in the export area (none if not known)."""
+        parts = name.split("/")[:-1]
+        if not parts or self._files is None:
+            return []
+        folders = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        try:
+            files = set(self._files(folders))
+        except Exception:  # noqa: BLE001 - not known: the store's write decides, as without
+            return []
+        return [f for f in folders if f in files]
 
     def held(self, name: str) -> bool:
         """Whether *name* was found taken in the export area (by a file no asset of this job wrote)."""

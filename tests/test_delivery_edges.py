@@ -213,3 +213,13 @@ def test_a_manifest_is_known_by_its_first_bytes_not_read_whole(tmp_path: Path) -
     (out / MANIFEST_JSON).write_bytes(padded)
     assert run("export", str(src), "--fmt", "orig", "--out", str(out), "--export-manifest")[0] == 0
     assert sorted(ExportManifest.from_json((out / MANIFEST_JSON).read_bytes()).files()) == ["a.pdf"]
+
+
+def test_reserved_names_given_as_one_string_is_one_name() -> None:
+    """A bare string was taken for a collection of one-character names (UnsafeNameError on '.')."""
+    store = MemoryStore(default_company="acme")
+    store.add("m", b"x", file_name="manifest.json")
+    with ExportEngine(store, CopyConverter(), reserved_names="manifest.json") as engine:
+        log = engine.run(ExportJob(asset_handles=["m"], fmt="orig"), JobContext(company="acme"))
+    assert engine.reserved_names == ("manifest.json",)
+    assert log.outcome("m").output_name == "manifest-2.json"

@@ -381,8 +381,9 @@ def test_under_rename_an_existing_folder_is_no_clash_and_a_file_on_the_path_is(
     tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An object store's listing-free check took a folder of the path for a clash: every name in
-    a folder that already held exports was renamed (x/y.pdf -> x/y-2.pdf). A folder of the path
-    that is a file there is not renamed around (docs/scale.md): that asset's write fails."""
+    a folder that already held exports went through every variant. A folder of the path that is
+    a file there is numbered as a whole (f-2/g.pdf), as for a file of the job; only the leaf was
+    numbered, under the file, until the asset failed STORE_WRITE_FAILED."""
     theirs = {"x/other.pdf": b"theirs", "f": b"a file named like a folder"}
     mine = {"x/y.pdf": b"mine", "f/g.pdf": b"mine too"}
     store: MemoryStore | DirectoryStore | FsspecStore
@@ -418,4 +419,21 @@ def test_under_rename_an_existing_folder_is_no_clash_and_a_file_on_the_path_is(
     assert "variants of the output name 'x/y.pdf'" not in caplog.text
     assert log.outcome("x/y.pdf").output_name == "x/y.pdf"
     assert log.outcome("x/y.pdf").status is AssetStatus.EXPORTED
-    assert log.outcome("f/g.pdf").code == "STORE_WRITE_FAILED"
+    assert log.outcome("f/g.pdf").output_name == "f-2/g.pdf"
+    assert log.outcome("f/g.pdf").warnings == (
+        "output name 'f/g.pdf' is taken by a file in the export area; written as 'f-2/g.pdf'",
+    )
+
+
+def test_a_folder_numbered_for_a_file_of_the_job_skips_a_file_in_the_export_area() -> None:
+    """The job's file x moved the folder of x/y.pdf to x-2/, onto a file x-2 someone had put in
+    the export area: every variant beneath it was tried, then the asset failed."""
+    store = MemoryStore(default_company="acme")
+    store.add("x", b"a file named x", file_name="x")
+    store.add("x/y.pdf", b"in a folder named x", file_name="y.pdf")
+    store.add_export("x-2", b"theirs")
+    job = ExportJob(asset_handles=["x", "x/y.pdf"], fmt="orig")
+    with ExportEngine(store, CopyConverter(), on_conflict="rename", keep_folders=True) as engine:
+        log = engine.run(job, ACME)
+    assert names(log) == {"x": "x", "x/y.pdf": "x-3/y.pdf"}
+    assert store.exports["x-2"] == b"theirs"
