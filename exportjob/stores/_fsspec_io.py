@@ -186,6 +186,11 @@ class Uploader:
             StoreWriteError: the backend refused or dropped the upload (nothing is left of it).
         """
         if on_conflict is OnConflict.REPLACE:
+            if self._folder_there(name):
+                raise StoreWriteError(
+                    f"cannot write {name} to {self.label}: it is a folder there; it was left "
+                    "untouched"
+                )
             try:
                 self._put(spool, name, "wb")
             except FileExistsError:
@@ -238,6 +243,19 @@ class Uploader:
                 if self.fs.isfile(f"{self.folder}/{folder}"):
                     return folder
         return None
+
+    def _folder_there(self, name: str) -> bool:
+        """Whether *name* is a folder of exports, on a file system with folders of its own.
+
+        An object store's keys may share a prefix with a key (``d`` beside ``d/e``): there the
+        question costs a request per write and answers nothing that matters, so it is not asked.
+        """
+        if getattr(self.fs, "async_impl", False):  # S3, GCS, Azure: keys, no folders
+            return False
+        try:
+            return bool(self.fs.isdir(f"{self.folder}/{name}"))
+        except Exception:  # noqa: BLE001 - not known to be a folder: the write decides
+            return False
 
     def _under_a_file(self, name: str, folder: str | None = None) -> StoreWriteError:
         """The error of a write that the backend refused as if *name* existed (a file on its way)."""
