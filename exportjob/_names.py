@@ -253,6 +253,17 @@ def _key(name: str) -> str:
     return name if key == name else key
 
 
+def _fit(path: str) -> str:
+    """*path* with its leaf's stem cut so the whole is at most ``MAX_PATH_BYTES`` (numbering grew it)."""
+    over = len(path.encode()) - MAX_PATH_BYTES
+    if over <= 0:
+        return path
+    folder, _, leaf = path.rpartition("/")
+    stem, ext = split_name(leaf)
+    cut = _truncate(stem, max(0, len(stem.encode()) - over))
+    return f"{folder}/{cut}{ext}" if cut else path  # no stem left: check_path refuses it
+
+
 class NameBook:
     """Output names claimed so far in one export area, made distinct case-insensitively.
 
@@ -313,14 +324,15 @@ class NameBook:
         if "/" in name:
             moved = self._free_folders(name)
             reserved = reserved and moved == name
-            name = moved
+            name = moved if moved == name else _fit(moved)
         key = _key(name)
         if self._free(key) and (reserved or key not in self._reserved):
             return self._take(name, key)
         folder, _, leaf = name.rpartition("/")
         folder = f"{folder}/" if folder else ""
         stem, ext = split_name(leaf)
-        stem = _truncate(stem, MAX_NAME_BYTES - len(ext.encode()) - 8)
+        room = min(MAX_NAME_BYTES, MAX_PATH_BYTES - len(folder.encode()))
+        stem = _truncate(stem, max(0, room - len(ext.encode()) - 8))
         n = 2
         while not self._free(key := f"{folder}{stem}-{n}{ext}".casefold()) or key in self._reserved:
             n += 1

@@ -162,3 +162,21 @@ def test_replace_never_writes_a_file_over_a_folder_of_exports(
     with pytest.raises(StoreWriteError, match="cannot write x"):
         store.write_export("x", [b"a file"], on_conflict=OnConflict.REPLACE)
     assert exports() == {"x/y.pdf": b"%PDF"}
+
+
+def test_a_folder_numbered_near_the_path_limit_keeps_the_path_valid() -> None:
+    """Numbering a folder (x -> x-2) pushed a 1,000-byte path past the limit: UNSAFE_NAME."""
+    first = "a" * 190
+    deep = f"{first}/{'b' * 190}/{'c' * 190}/{'d' * 190}/{'e' * 35}/{'l' * 196}.bin"
+    assert len(deep.encode()) == 1000
+    store = MemoryStore(default_company="acme")
+    for handle in (first, deep):
+        store.add(handle, handle.encode()[:10], type="Asset", file_name=handle.rsplit("/", 1)[-1])
+    job = ExportJob(asset_handles=[first, deep], fmt="orig")
+    with ExportEngine(store, CopyConverter(), keep_folders=True) as engine:
+        log = engine.run(job, ACME)
+    moved = log.outcome(deep)
+    assert moved.status.value == "exported", moved.message
+    assert moved.output_name is not None
+    assert moved.output_name.startswith(f"{first}-2/")
+    assert len(moved.output_name.encode()) <= 1000
