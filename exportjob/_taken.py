@@ -26,7 +26,11 @@ _MAX_TRIES = 32
 
 
 class TakenNames:
-    """The names of an export area that are taken, asked of *existing* (``existing_exports``)."""
+    """The names of an export area that are taken, asked of *existing*.
+
+    *existing* is the store's ``occupied_names`` (or its ``existing_exports``); *files*, its
+    ``existing_exports`` if it has one, tells which folders of a taken path are files there.
+    """
 
     def __init__(
         self,
@@ -38,6 +42,7 @@ class TakenNames:
         self._files = files  # which names are files: a folder of a path may be one
         self._known: dict[str, bool] = {}
         self._held: set[str] = set()  # casefolded: the names found taken, for the warnings
+        self._warned = False
 
     def first_free(self, book: NameBook, wanted: str, name: str) -> str:
         """*name*, the name *book* gave *wanted*, or the first variant after it that is not taken.
@@ -54,13 +59,15 @@ class TakenNames:
             for folder in self._files_on_the_way(name):
                 book.hold(folder)  # a file there: the book numbers that folder, as for its own
             name = book.claim(wanted)
-        logger.warning(
-            "the store says %d variants of the output name %r are taken; %r is written as the "
-            "store's conflict policy says",
-            _MAX_TRIES,
-            wanted,
-            first,
-        )
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "the store says %d variants of the output name %r are taken; %r is written as "
+                "the store's conflict policy says (and so is any other such name of the job)",
+                _MAX_TRIES,
+                wanted,
+                first,
+            )
         return first
 
     def _files_on_the_way(self, name: str) -> list[str]:
