@@ -46,3 +46,13 @@ def bucket(s3: Any) -> str:
     name = f"bkt-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+def options(s3_url: str) -> dict[str, Any]:
+    """The ``storage_options`` of an fsspec store on the server at *s3_url* (no cached client)."""
+    return {
+        "endpoint_url": s3_url,
+        "key": "testing",
+        "secret": "testing",
+        "skip_instance_cache": True,
+    }

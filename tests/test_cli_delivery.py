@@ -70,14 +70,19 @@ def test_zip_delivery_is_complete_reproducible_and_verifies(
     assert out.endswith("7 file(s) verified, 0 problem(s)\n")
 
 
-def test_verify_reports_each_changed_missing_or_unlisted_file(
-    originals: Path, tmp_path: Path
-) -> None:
-    out_dir = tmp_path / "out"
+def exported_with_a_manifest(originals: Path, out_dir: Path) -> Path:
+    """Export *originals* into *out_dir* with ``--export-manifest``; return *out_dir*."""
     status, _, err = run(
         "export", str(originals), "--fmt", "orig", "--out", str(out_dir), "--export-manifest"
     )
     assert status == 0, err
+    return out_dir
+
+
+def test_verify_reports_each_changed_missing_or_unlisted_file(
+    originals: Path, tmp_path: Path
+) -> None:
+    out_dir = exported_with_a_manifest(originals, tmp_path / "out")
     assert run("verify", str(out_dir))[0] == 0
     (out_dir / "p0.png").write_bytes(b"changed")
     (out_dir / "p1.png").unlink()
@@ -94,11 +99,7 @@ def test_verify_finds_unlisted_files_in_subfolders_and_what_a_link_leads_to(
     originals: Path, tmp_path: Path
 ) -> None:
     """Only the folder's top level was listed: a file added in a subfolder passed."""
-    out_dir = tmp_path / "out"
-    status, _, err = run(
-        "export", str(originals), "--fmt", "orig", "--out", str(out_dir), "--export-manifest"
-    )
-    assert status == 0, err
+    out_dir = exported_with_a_manifest(originals, tmp_path / "out")
     (out_dir / "zzz").mkdir()
     (out_dir / "zzz" / "payload.exe").write_bytes(b"MZ")
     (tmp_path / "elsewhere.png").write_bytes((out_dir / "p2.png").read_bytes())

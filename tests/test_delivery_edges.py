@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 from pathlib import Path
@@ -11,18 +10,12 @@ import fsspec
 import pytest
 
 from exportjob import ExportEngine, ExportJob, JobContext
-from exportjob.cli import main
 from exportjob.converters import CopyConverter
 from exportjob.delivery import MANIFEST_CSV, MANIFEST_JSON, MANIFEST_NAMES, ExportManifest, verify
 from exportjob.stores import DirectoryStore, MemoryStore, ZipStore
+from tests.test_cli_delivery import run
 
 NOT_A_MANIFEST = b'{"a source file": "named like the manifest"}\n'
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), stdout=out, stderr=err)
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -144,24 +144,17 @@ def test_an_archive_entry_is_no_folder_for_a_later_write(tmp_path: Path) -> None
 def test_a_name_that_is_a_folder_of_the_export_area_is_taken(
     make: Callable[[Path], tuple[AssetStore, Exports]], tmp_path: Path
 ) -> None:
+    """Under replace too: memory:// wrote the file over the folder, whose export x/y.pdf was then
+    unreadable."""
     store, exports = make(tmp_path)
     store.write_export("x/y.pdf", [b"%PDF"])
     with pytest.raises(OutputExistsError):
         store.write_export("x", [b"a file"])
-    assert store.write_export("x", [b"a file"], on_conflict=OnConflict.RENAME).name == "x-2"
-    assert exports() == {"x/y.pdf": b"%PDF", "x-2": b"a file"}
-
-
-@pytest.mark.parametrize("make", STORES)
-def test_replace_never_writes_a_file_over_a_folder_of_exports(
-    make: Callable[[Path], tuple[AssetStore, Exports]], tmp_path: Path
-) -> None:
-    """memory:// wrote the file over the folder: its export x/y.pdf was then unreadable."""
-    store, exports = make(tmp_path)
-    store.write_export("x/y.pdf", [b"%PDF"])
     with pytest.raises(StoreWriteError, match="cannot write x"):
         store.write_export("x", [b"a file"], on_conflict=OnConflict.REPLACE)
     assert exports() == {"x/y.pdf": b"%PDF"}
+    assert store.write_export("x", [b"a file"], on_conflict=OnConflict.RENAME).name == "x-2"
+    assert exports() == {"x/y.pdf": b"%PDF", "x-2": b"a file"}
 
 
 def test_a_folder_numbered_near_the_path_limit_keeps_the_path_valid() -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from exportjob import AssetStatus, ExportEngine, ExportJob, JobContext, JobLog
 from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore
-from tests.s3server import bucket, s3, s3_url
+from tests.s3server import bucket, options, s3, s3_url
 
 __all__ = ["bucket", "s3", "s3_url"]  # the fixtures
 
@@ -204,11 +204,10 @@ def test_an_object_store_renames_in_job_order_without_listing_its_output_per_pla
         s3.put_object(Bucket=bucket, Key=f"src/{f}/a.bin", Body=f.encode())
     s3.put_object(Bucket=bucket, Key="out/a.bin", Body=b"theirs")
     s3.put_object(Bucket=bucket, Key="out/a-3.bin", Body=b"theirs too")
-    settings = {"endpoint_url": s3_url, "key": "testing", "secret": "testing"}
     store = CountingListings(
         f"s3://{bucket}/src",
         f"s3://{bucket}/out",
-        storage_options={**settings, "skip_instance_cache": True},
+        storage_options=options(s3_url),
         default_company="acme",
     )
     with ExportEngine(store, CopyConverter(), on_conflict="rename") as engine:

@@ -19,7 +19,7 @@ from exportjob.cli import main
 from exportjob.converters import CopyConverter
 from exportjob.protocols import ExportInventory
 from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore
-from tests.s3server import bucket, s3, s3_url
+from tests.s3server import bucket, options, s3, s3_url
 from tests.test_engine_review import two_of_one_name
 
 __all__ = ["bucket", "s3", "s3_url"]  # the fixtures
@@ -151,11 +151,10 @@ def test_the_same_command_writes_a_removed_export_again_on_s3(
 ) -> None:
     for i, name in enumerate(NAMES):
         s3.put_object(Bucket=bucket, Key=f"src/{name}", Body=bytes([i]) * 10)
-    settings = {"endpoint_url": s3_url, "key": "testing", "secret": "testing"}
     store = FsspecStore(
         f"s3://{bucket}/src",
         f"s3://{bucket}/out",
-        storage_options={**settings, "skip_instance_cache": True},
+        storage_options=options(s3_url),
         default_company="acme",
     )
     assert isinstance(store, ExportInventory)
