@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -56,6 +58,33 @@ def folder(root: Path, count: int) -> DirectoryStore:
 
 def snapshot(out: Path) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(out.iterdir())}
+
+
+@pytest.fixture(autouse=True)
+def _stdlib_pool_race() -> Iterator[None]:
+    """Let pass one crash that is CPython's, not the engine's (seen once in about 30 runs).
+
+    On Python 3.11, when a worker dies, the pool's manager thread counts the live processes by
+    iterating the pool's dict of them (``get_n_children_alive``) while a ``submit`` from another
+    thread may add one: ``RuntimeError: dictionary changed size during iteration`` in that thread
+    (the same race bpo-43498 fixed in ``wait_result_broken_or_wakeup``). The pool's futures are
+    already failed by then, so the engine sees the broken pool as always; any other exception in
+    a thread still fails the test.
+    """
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if (
+            type(args.thread).__name__ == "_ExecutorManagerThread"
+            and isinstance(args.exc_value, RuntimeError)
+            and "changed size during iteration" in str(args.exc_value)
+        ):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    yield
+    threading.excepthook = previous
 
 
 def check_only_the_deadly_failed(log: object, store: DirectoryStore, deadly: set[str]) -> None:
