@@ -23,6 +23,8 @@ from ._sniff import stem
 
 __all__ = ["DirectoryStore"]
 
+_NO_ENTRY = ManifestEntry()  # what a handle the manifest does not list has of it
+
 
 class DirectoryStore:
     """Originals in a folder, exports into another, written atomically.
@@ -112,8 +114,9 @@ class DirectoryStore:
             found = None  # the manifest says what it is; opening it will say the rest
         if found is None and entry is None:
             raise AssetNotFoundError(f"no asset {handle} in {self.source_dir}", handle=handle.value)
-        entry = entry or ManifestEntry()
-        file_name = entry.file_name or PurePosixPath(handle.value).name
+        entry = entry or _NO_ENTRY
+        value = handle.value
+        file_name = entry.file_name or (value if "/" not in value else PurePosixPath(value).name)
         return Asset(
             handle=handle,
             type=entry.type or (type_from_name(file_name) if found else AssetType.ASSET),
