@@ -8,6 +8,12 @@ runs the loop itself. Sent to other processes or machines, a unit carries one pl
 quick ones (``_pacing``), since each hand-over costs a millisecond or more there; at most one unit
 per worker runs and one more waits queued, which a stop lets finish.
 
+Under ``rename``, while the planner looks at the export area, it names every export: the store is
+asked to write each planned name as under ``error``, and an asset whose name another job took since
+it was planned is planned again under the next free name (``Planner.rename``) and run again, at
+most ``_MOST_RENAMES`` times. The store renames nothing itself then, so it never gives an asset a
+name planned for a later one.
+
 Worker faults: when a unit loses its worker (a broken process pool, a Dask ``KilledWorker``), the
 plans it carried are suspects; they are run again one at a time (the pool rebuilt first), so the
 asset that kills its worker a second time fails ``WORKER_FAILED`` and no other does.
@@ -34,6 +40,7 @@ from ._pacing import Pace
 from ._records import AssetOutcome
 from ._run import JobRun
 from ._work import UnitResult, Workers, export_asset, export_unit, lost_worker
+from .exceptions import OutputExistsError
 from .plans import ExportPlan
 from .protocols import AssetStore, Converter, OnConflict
 
@@ -51,6 +58,7 @@ _SLOW_SECONDS = 0.002
 # Assets quicker than this that keep their thread busy run on one worker thread at a time (more
 # would only queue for the interpreter lock), and on another too while that one is slow.
 _QUICK_SECONDS = 0.0005
+_MOST_RENAMES = 8  # plans of one asset whose name was taken by the time it was written
 
 
 @attrs.define
@@ -60,6 +68,7 @@ class _Task:
     plan: ExportPlan
     strikes: int = 0
     generation: int = 0
+    renames: int = 0
 
 
 @attrs.frozen
@@ -85,10 +94,14 @@ class Dispatcher:
         ledger: Ledger,
         inbox: queue.SimpleQueue[Future[Any] | None],
         refill: Callable[[], bool] | None = None,
+        rename: Callable[[ExportPlan], ExportPlan] | None = None,
+        deciding: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.converter = converter
         self.on_conflict = on_conflict
+        self._rename = rename  # the planner's next free name, for a name taken since planned
+        self._deciding = deciding  # whether the planner still looks at the export area
         self.workers = workers
         self.size = size
         self.run = run
@@ -184,7 +197,7 @@ class Dispatcher:
                 else:
                     plans = tuple(task.plan for task in tasks)
                     future = self.workers.submit(
-                        export_unit, self.store, self.converter, plans, self.on_conflict
+                        export_unit, self.store, self.converter, plans, self._policy()
                     )
             except Exception as exc:  # noqa: BLE001 - the executor refuses work: end the job
                 if token is not None:
@@ -201,6 +214,12 @@ class Dispatcher:
             # A local loop records its tasks itself, whatever becomes of its future.
             self._units[future] = _Unit((), token) if here else _Unit(tasks)
             future.add_done_callback(self._inbox.put)
+
+    def _policy(self) -> OnConflict:
+        """How the store is asked to write: as under ``error`` while the planner names exports."""
+        if self._rename is not None and self._deciding():
+            return OnConflict.ERROR
+        return self.on_conflict
 
     def _take_ready(self, count: int) -> tuple[_Task, ...]:
         """Up to *count* ready tasks, in order: local workers take them too, at any moment."""
@@ -265,7 +284,7 @@ class Dispatcher:
                 cpu = time.thread_time() if sampled else 0.0
                 try:
                     outcome: object = export_asset(
-                        self.store, self.converter, task.plan, self.on_conflict
+                        self.store, self.converter, task.plan, self._policy()
                     )
                 except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
                     self._lost(task, exc)
@@ -345,7 +364,26 @@ class Dispatcher:
                 WORKER_FAILED,
                 f"the work unit returned {type(outcome).__name__}, not an AssetOutcome",
             )
+        elif (
+            self._rename is not None
+            and outcome.code == OutputExistsError.code
+            and task.renames < _MOST_RENAMES
+            and self._plan_again(task)
+        ):
+            return
         self.record(outcome)
+
+    def _plan_again(self, task: _Task) -> bool:
+        """Queue *task* first, planned under the next free name; False if it cannot be."""
+        assert self._rename is not None  # noqa: S101 - only under rename
+        try:
+            plan = self._rename(task.plan)
+        except Exception:
+            logger.exception("planning %s again under a free name failed", task.plan.handle)
+            return False
+        self.ledger.planned[plan.handle] = plan
+        self._ready.appendleft(_Task(plan, renames=task.renames + 1))
+        return True
 
     def _lost(self, task: _Task, exc: BaseException) -> None:
         """A work unit that did not return: a suspect to run again alone, or a failure."""

@@ -137,6 +137,7 @@ class Pipeline:
         """
         assert self.workers is not None  # noqa: S101 - execute() runs with workers
         s = self.s
+        taken = self.planner.taken
         out = Dispatcher(
             store=s.store,
             converter=s.converter,
@@ -147,6 +148,8 @@ class Pipeline:
             ledger=self.ledger,
             inbox=self._inbox,
             refill=lambda: self._refill(out),
+            rename=self._rename if taken is not None else None,
+            deciding=lambda: taken is not None and taken.answering,
         )
         self.run._waker = self._poke  # noqa: SLF001 - the engine drives its runs
         try:
@@ -195,6 +198,14 @@ class Pipeline:
         finally:
             self._planning.release()
         return True
+
+    def _rename(self, plan: ExportPlan) -> ExportPlan:
+        """*plan* under the next free name, journaled before it can be written (``Planner.rename``)."""
+        with self._planning:
+            plan = self.planner.rename(plan)
+            if self._intents is not None:
+                self._intents.intend([(plan.handle, plan.output_name)])
+        return plan
 
     # -- describe and plan
 

@@ -7,8 +7,8 @@ one call for the names of the assets planned together, then one per variant it t
 are kept for that round only, so memory does not grow with the job (only the names found taken
 are remembered, for the plans' warnings). A store that fails to answer is not asked again, and one
 that says every variant is taken (it counts what it cannot look at as taken) is not asked past
-``_MAX_TRIES`` of them: the store's own write then decides, and the job says so once in the
-engine's log.
+``_MAX_TRIES`` of them: the first is kept, its write decides (a name found taken then is planned
+again, ``Planner.rename``), and the job says so once in the engine's log.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class TakenNames:
 
         Each taken one is claimed in *book*, so no later asset of the job tries it. After
         ``_MAX_TRIES`` taken in a row the store is not asked further about this asset: *name*
-        is kept, and the store's write decides.
+        is kept, and its write decides.
         """
         first = name
         for _ in range(_MAX_TRIES):
@@ -62,8 +62,8 @@ class TakenNames:
         if not self._warned:
             self._warned = True
             logger.warning(
-                "the store says %d variants of the output name %r are taken; %r is written as "
-                "the store's conflict policy says (and so is any other such name of the job)",
+                "the store says %d variants of the output name %r are taken; %r is kept, and "
+                "its write decides (and so for any other such name of the job)",
                 _MAX_TRIES,
                 wanted,
                 first,

@@ -14,11 +14,12 @@ from ._assets import Asset, AssetHandle
 from ._enums import ExportFormat
 from ._formats import format_info
 from ._job import ExportJob
-from ._names import NameBook, safe_folders, safe_name, split_name
+from ._names import NameBook, safe_folders, split_name
+from ._requests import output_name, request_warnings, resolve_job_request
 from ._taken import TakenNames
 from .exceptions import AssetError, NotAuthorizedError, UnsupportedAssetTypeError
 from .language._macros import MacroLibrary
-from .language._resolve import ResolvedRequest, resolve_request
+from .language._resolve import ResolvedRequest
 from .language._syntax import Command, render_commands
 from .options import ConversionSettings, OutputFormat, RenderOptions
 
@@ -139,59 +140,8 @@ class JobPlan:
         return plans_html(self.plans, failures=self.failures)
 
 
-def resolve_job_request(
-    job: ExportJob,
-    *,
-    macros: MacroLibrary | None = None,
-    settings: ConversionSettings | None = None,
-) -> ResolvedRequest | None:
-    """Resolve the job's ``is_modifier`` followed by its ``macro``, once for the whole job.
-
-    Returns None for ``fmt=orig``. Raises ``ModifierError`` or ``MacroError`` for a bad request,
-    before any asset is read.
-    """
-    if job.fmt is ExportFormat.ORIG:
-        return None
-    return resolve_request(job.is_modifier, job.macro, macros=macros, settings=settings)
-
-
-def request_warnings(job: ExportJob, request: ResolvedRequest | None) -> tuple[str, ...]:
-    """The warnings of the job's request itself, the same for every asset: said once in the log.
-
-    Every accepted plan carries them too (a plan is complete on its own); the job log lists them
-    once, at job level, and not again for each asset (see docs/format-resolution.md).
-
-    >>> request_warnings(ExportJob(asset_handles=["h"], fmt="orig", macro="$thumb$"), None)
-    ("macro='$thumb$' is ignored with fmt=orig",)
-    """
-    if job.fmt is ExportFormat.ORIG:
-        return tuple(
-            f"{field}={value!r} is ignored with fmt=orig"
-            for field, value in (("is_modifier", job.is_modifier), ("macro", job.macro))
-            if value is not None
-        )
-    warnings = request.warnings if request is not None else ()
-    if job.is_modifier is None and job.macro is None:
-        warnings = (
-            "fmt=convert with neither is_modifier nor macro: converting to the default JPEG",
-            *warnings,
-        )
-    return warnings
-
-
 def _refused(asset: Asset, job: ExportJob, error: AssetError) -> ExportPlan:
     return ExportPlan(asset=asset, fmt=job.fmt, refusal=Refusal.from_error(error))
-
-
-def _output_name(
-    job: ExportJob, request: ResolvedRequest | None, file_name: str, *, fallback: str
-) -> str:
-    """The (made safe) output name of an asset whose own file name is *file_name*."""
-    if job.fmt is ExportFormat.ORIG or request is None:
-        return safe_name(file_name, fallback=fallback)
-    info = format_info(request.options.format.name)
-    extension = info.extension if info is not None else ""
-    return safe_name(file_name, extension=extension, fallback=fallback)
 
 
 def plan_export(
@@ -241,26 +191,22 @@ def plan_export(
                 asset_type=asset.type.value,
             ),
         )
+    name = output_name(job, request, asset.file_name, fallback=asset.name)
     if job.fmt is ExportFormat.ORIG:
         return ExportPlan(
-            asset=asset,
-            fmt=job.fmt,
-            output_name=_output_name(job, request, asset.file_name, fallback=asset.name),
-            warnings=request_warnings(job, None),
+            asset=asset, fmt=job.fmt, output_name=name, warnings=request_warnings(job, None)
         )
     if request is None:
         msg = "a fmt=convert job is planned from its resolved request (resolve_job_request)"
         raise ValueError(msg)
-    warnings = request_warnings(job, request)
-    output_format = request.options.format
     return ExportPlan(
         asset=asset,
         fmt=job.fmt,
-        output_name=_output_name(job, request, asset.file_name, fallback=asset.name),
-        output_format=output_format,
+        output_name=name,
+        output_format=request.options.format,
         options=request.options,
         commands=request.commands,
-        warnings=warnings,
+        warnings=request_warnings(job, request),
     )
 
 
@@ -276,7 +222,8 @@ class Planner:
     numbered instead. With *keep_folders*, an output name keeps the folders of the asset's handle
     (``a/x.jpg``), each made safe (``safe_folders``), and a file named like a folder (or a folder
     like a file) is numbered. With *taken* (the engine's, under ``rename``), a name the export area
-    already holds is skipped too, so the variants are given in job order. No asset is given one of
+    already holds is skipped too, so the variants are given in job order, and a name taken after
+    it was planned is replaced by the next free one (``rename``). No asset is given one of
     *reserved_names* (files the host writes beside the exports, such as the export manifest).
 
     >>> job = ExportJob(asset_handles=["g", "j"], fmt="convert", is_modifier="&fmt=jpeg")
@@ -346,7 +293,7 @@ class Planner:
         return safe_folders(handle.value) if self.keep_folders else ""
 
     def _name_for(self, handle: AssetHandle, file_name: str, *, fallback: str) -> str:
-        return self._folders(handle) + _output_name(
+        return self._folders(handle) + output_name(
             self.job, self.request, file_name, fallback=fallback
         )
 
@@ -415,6 +362,17 @@ class Planner:
                 f"output name {wanted!r} is taken by {by}; written as {name!r}",
             ),
         )
+
+    def rename(self, plan: ExportPlan) -> ExportPlan:
+        """*plan* under the next free variant of its name: its own was taken since it was planned."""
+        wanted = self._name_for(plan.handle, plan.asset.file_name, fallback=plan.asset.name)
+        name = self._names.claim(wanted)
+        if self.taken is not None:
+            self.taken.look_up(())  # the round's answers are old: that name was free in them
+            name = self.taken.first_free(self._names, wanted, name)
+        why = f"output name {plan.output_name!r} was taken in the export area when it was written"
+        warnings = (*plan.warnings, f"{why}; written as {name!r}")
+        return attrs.evolve(plan, output_name=name, warnings=warnings)
 
 
 def plan_exports(

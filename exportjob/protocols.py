@@ -166,7 +166,9 @@ class OccupiedNames(Protocol):
     hence ``runtime_checkable``; without it, ``ExportInventory.existing_exports`` is asked). A
     name is occupied when the export area holds anything under it (a file, a folder, a link,
     even a dangling one), when a folder of its path is a file or a link, or when the store cannot
-    look. ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
+    look. With it (or an ``ExportInventory``) answering, the engine writes each planned name with
+    ``OnConflict.ERROR`` and plans an asset again when its name was taken since it was planned.
+    ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
     """
 
     def occupied_names(self, names: Collection[str]) -> Collection[str]:
