@@ -296,12 +296,21 @@ class Dispatcher:
                 if self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough
                 left += 1
-                if seconds >= _SLOW_SECONDS or (left >= _COLLECT_EVERY and self._refill is None):
+                slow = seconds >= _SLOW_SECONDS and self._wanted()
+                if slow or (left >= _COLLECT_EVERY and self._refill is None):
                     left = 0
                     self._inbox.put(None)
                 task = self._next_task()
         finally:
             self._started.pop(me, None)
+
+    def _wanted(self) -> bool:
+        """Whether the coordinator is wanted after a slow asset: to start a worker, or plan more.
+
+        Not while every worker is busy and a plan waits for each: waking it would only take the
+        interpreter lock from a converting thread (a worker that finds nothing plans itself).
+        """
+        return len(self._units) < self.size or len(self._ready) < self.size
 
     def _next_task(self) -> _Task | None:
         """The next ready task; planned by this worker itself if none is (and none is planning)."""
