@@ -69,6 +69,7 @@ class _Task:
     strikes: int = 0
     generation: int = 0
     renames: int = 0
+    policy: OnConflict | None = None  # its own write policy (the store decides its name), if any
 
 
 @attrs.frozen
@@ -94,7 +95,7 @@ class Dispatcher:
         ledger: Ledger,
         inbox: queue.SimpleQueue[Future[Any] | None],
         refill: Callable[[], bool] | None = None,
-        rename: Callable[[ExportPlan], ExportPlan] | None = None,
+        rename: Callable[[ExportPlan], tuple[ExportPlan, bool]] | None = None,
         deciding: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
@@ -152,10 +153,14 @@ class Dispatcher:
             and self._here.crowded(_QUICK_SECONDS)
         )
 
-    def add(self, plan: ExportPlan) -> None:
-        """Queue an accepted plan, after those already queued."""
+    def add(self, plan: ExportPlan, *, checked: bool = True) -> None:
+        """Queue an accepted plan, after those already queued.
+
+        Not *checked*: the planner could not find its name free (``Planner.checked``), so under
+        ``rename`` the store's own write renames it.
+        """
         self.ledger.planned[plan.handle] = plan
-        self._ready.append(_Task(plan))
+        self._ready.append(_Task(plan) if checked else _Task(plan, policy=self.on_conflict))
 
     def record(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
         """Record one asset's outcome in the ledger."""
@@ -197,7 +202,7 @@ class Dispatcher:
                 else:
                     plans = tuple(task.plan for task in tasks)
                     future = self.workers.submit(
-                        export_unit, self.store, self.converter, plans, self._policy()
+                        export_unit, self.store, self.converter, plans, self._policy(tasks[0])
                     )
             except Exception as exc:  # noqa: BLE001 - the executor refuses work: end the job
                 if token is not None:
@@ -215,8 +220,10 @@ class Dispatcher:
             self._units[future] = _Unit((), token) if here else _Unit(tasks)
             future.add_done_callback(self._inbox.put)
 
-    def _policy(self) -> OnConflict:
-        """How the store is asked to write: as under ``error`` while the planner names exports."""
+    def _policy(self, task: _Task) -> OnConflict:
+        """How the store is asked to write *task*: as under ``error`` while the planner names it."""
+        if task.policy is not None:
+            return task.policy
         if self._rename is not None and self._deciding():
             return OnConflict.ERROR
         return self.on_conflict
@@ -226,7 +233,11 @@ class Dispatcher:
         tasks: list[_Task] = []
         with contextlib.suppress(IndexError):  # no more: a local worker took them meanwhile
             for _ in range(count):
-                tasks.append(self._ready.popleft())  # noqa: PERF401 - a pop may fail midway
+                task = self._ready.popleft()
+                if tasks and task.policy is not tasks[0].policy:  # one write policy per unit
+                    self._ready.appendleft(task)
+                    break
+                tasks.append(task)
         return tuple(tasks)
 
     def _unit_size(self) -> int:
@@ -284,7 +295,7 @@ class Dispatcher:
                 cpu = time.thread_time() if sampled else 0.0
                 try:
                     outcome: object = export_asset(
-                        self.store, self.converter, task.plan, self._policy()
+                        self.store, self.converter, task.plan, self._policy(task)
                     )
                 except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
                     self._lost(task, exc)
@@ -300,7 +311,11 @@ class Dispatcher:
                 if slow or (left >= _COLLECT_EVERY and self._refill is None):
                     left = 0
                     self._inbox.put(None)
-                task = self._next_task()
+                try:
+                    task = self._next_task()
+                except BaseException as exc:  # noqa: BLE001 - its planning failed: the job ends
+                    self.ledger.interrupted(exc)  # and run() raises it, as from the coordinator
+                    return
         finally:
             self._started.pop(me, None)
 
@@ -375,6 +390,7 @@ class Dispatcher:
             )
         elif (
             self._rename is not None
+            and task.policy is None
             and outcome.code == OutputExistsError.code
             and task.renames < _MOST_RENAMES
             and self._plan_again(task)
@@ -383,15 +399,20 @@ class Dispatcher:
         self.record(outcome)
 
     def _plan_again(self, task: _Task) -> bool:
-        """Queue *task* first, planned under the next free name; False if it cannot be."""
+        """Queue *task* first, planned under the next free name; False if it cannot be.
+
+        What planning raises (the journal, a store's ``KeyboardInterrupt``) ends the job, as when
+        the coordinator plans, and is raised from ``run``: the asset keeps its failure.
+        """
         assert self._rename is not None  # noqa: S101 - only under rename
         try:
-            plan = self._rename(task.plan)
-        except Exception:
-            logger.exception("planning %s again under a free name failed", task.plan.handle)
+            plan, checked = self._rename(task.plan)
+        except BaseException as exc:  # noqa: BLE001 - raised from run() by the engine
+            self.ledger.interrupted(exc)
             return False
         self.ledger.planned[plan.handle] = plan
-        self._ready.appendleft(_Task(plan, renames=task.renames + 1))
+        policy = None if checked else self.on_conflict
+        self._ready.appendleft(_Task(plan, renames=task.renames + 1, policy=policy))
         return True
 
     def _lost(self, task: _Task, exc: BaseException) -> None:

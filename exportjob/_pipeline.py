@@ -199,13 +199,16 @@ class Pipeline:
             self._planning.release()
         return True
 
-    def _rename(self, plan: ExportPlan) -> ExportPlan:
-        """*plan* under the next free name, journaled before it can be written (``Planner.rename``)."""
+    def _rename(self, plan: ExportPlan) -> tuple[ExportPlan, bool]:
+        """*plan* under the next free name (``Planner.rename``), and whether it was found free.
+
+        The name is journaled before the asset can be written under it.
+        """
         with self._planning:
             plan = self.planner.rename(plan)
             if self._intents is not None:
                 self._intents.intend([(plan.handle, plan.output_name)])
-        return plan
+            return plan, self.planner.checked(plan)
 
     # -- describe and plan
 
@@ -305,7 +308,7 @@ class Pipeline:
             # Before any of them can be written: a resumed job gives each the same name again.
             self._intents.intend([(p.handle, p.output_name) for p in accepted])
         for plan in accepted:
-            out.add(plan)
+            out.add(plan, checked=self.planner.checked(plan))
 
     def _result(self, slot: Slot) -> Described | None:
         try:

@@ -7,8 +7,8 @@ one call for the names of the assets planned together, then one per variant it t
 are kept for that round only, so memory does not grow with the job (only the names found taken
 are remembered, for the plans' warnings). A store that fails to answer is not asked again, and one
 that says every variant is taken (it counts what it cannot look at as taken) is not asked past
-``_MAX_TRIES`` of them: the first is kept, its write decides (a name found taken then is planned
-again, ``Planner.rename``), and the job says so once in the engine's log.
+``_MAX_TRIES`` of them: the first is kept (``checked`` says it was not found free) for the store's
+own renaming to write, and the job says so once in the engine's log.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class TakenNames:
         self._files = files  # which names are files: a folder of a path may be one
         self._known: dict[str, bool] = {}
         self._held: set[str] = set()  # casefolded: the names found taken, for the warnings
+        self._unchecked: set[str] = set()  # names kept after _MAX_TRIES taken: their write decides
         self._warned = False
 
     def first_free(self, book: NameBook, wanted: str, name: str) -> str:
@@ -49,7 +50,7 @@ class TakenNames:
 
         Each taken one is claimed in *book*, so no later asset of the job tries it. After
         ``_MAX_TRIES`` taken in a row the store is not asked further about this asset: *name*
-        is kept, and its write decides.
+        is kept, and the store's write decides.
         """
         first = name
         for _ in range(_MAX_TRIES):
@@ -59,11 +60,12 @@ class TakenNames:
             for folder in self._files_on_the_way(name):
                 book.hold(folder)  # a file there: the book numbers that folder, as for its own
             name = book.claim(wanted)
+        self._unchecked.add(first)
         if not self._warned:
             self._warned = True
             logger.warning(
-                "the store says %d variants of the output name %r are taken; %r is kept, and "
-                "its write decides (and so for any other such name of the job)",
+                "the store says %d variants of the output name %r are taken; %r is written as "
+                "the store's conflict policy says (and so is any other such name of the job)",
                 _MAX_TRIES,
                 wanted,
                 first,
@@ -81,6 +83,10 @@ class TakenNames:
         except Exception:  # noqa: BLE001 - not known: the store's write decides, as without
             return []
         return [f for f in folders if f in files]
+
+    def checked(self, name: str) -> bool:
+        """Whether *name* was found free (not kept after every variant was said to be taken)."""
+        return name not in self._unchecked
 
     def held(self, name: str) -> bool:
         """Whether *name* was found taken in the export area (by a file no asset of this job wrote)."""

@@ -364,15 +364,30 @@ class Planner:
         )
 
     def rename(self, plan: ExportPlan) -> ExportPlan:
-        """*plan* under the next free variant of its name: its own was taken since it was planned."""
-        wanted = self._name_for(plan.handle, plan.asset.file_name, fallback=plan.asset.name)
+        """*plan* under the next free variant of its name: its own was taken since it was planned.
+
+        Its warnings are its request's and one that says why, in place of any about the name it
+        had (it was never written under that one).
+        """
+        base = plan_export(plan.asset, self.job, self.request, company=self.company)
+        wanted = self._folders(plan.handle) + base.output_name
         name = self._names.claim(wanted)
         if self.taken is not None:
             self.taken.look_up(())  # the round's answers are old: that name was free in them
             name = self.taken.first_free(self._names, wanted, name)
-        why = f"output name {plan.output_name!r} was taken in the export area when it was written"
-        warnings = (*plan.warnings, f"{why}; written as {name!r}")
-        return attrs.evolve(plan, output_name=name, warnings=warnings)
+        old = plan.output_name
+        why = f"{old!r} was" if old == wanted else f"{wanted!r} is taken, and {old!r} was"
+        taken = f"output name {why} taken in the export area when it was written"
+        return attrs.evolve(
+            plan, output_name=name, warnings=(*base.warnings, f"{taken}; written as {name!r}")
+        )
+
+    def checked(self, plan: ExportPlan) -> bool:
+        """Whether *plan*'s name was found free in the export area (under ``rename``).
+
+        Not when the store said every variant tried was taken: the store's own write decides.
+        """
+        return self.taken is None or self.taken.checked(plan.output_name)
 
 
 def plan_exports(

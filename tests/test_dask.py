@@ -7,8 +7,6 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import distributed
-
 from exportjob import (
     AssetHandle,
     AssetStatus,
@@ -21,6 +19,7 @@ from exportjob import (
 )
 from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore, MemoryStore
+from tests.cluster import local_client
 
 
 def make_folder(root: Path, count: int) -> DirectoryStore:
@@ -100,14 +99,7 @@ def test_a_job_runs_on_a_dask_local_cluster(tmp_path: Path) -> None:
     store = make_folder(tmp_path, count)
     job = ExportJob(asset_handles=[h.value for h in store.handles()], fmt="orig")
     with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=":0",
-        ) as cluster,
-        distributed.Client(cluster) as client,
+        local_client() as client,
     ):
         with ExportEngine(store, CopyConverter(), executor=client.get_executor()) as engine:
             log = engine.run(job, JobContext(company="acme"))

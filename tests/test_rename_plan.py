@@ -7,13 +7,9 @@ so a crash between writing and journaling never makes a second copy.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import multiprocessing
-import os
-from collections.abc import Collection, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +20,6 @@ from hypothesis import strategies as st
 
 from exportjob import AssetStatus, ExportEngine, ExportJob, JobContext, JobLog
 from exportjob.converters import CopyConverter
-from exportjob.protocols import OnConflict, WrittenExport
 from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore
 from tests.s3server import bucket, options, s3, s3_url
 
@@ -441,93 +436,3 @@ def test_a_folder_numbered_for_a_file_of_the_job_skips_a_file_in_the_export_area
         log = engine.run(job, ACME)
     assert names(log) == {"x": "x", "x/y.pdf": "x-3/y.pdf"}
     assert store.exports["x-2"] == b"theirs"
-
-
-class RacedStore(DirectoryStore):
-    """A folder store into which another job writes *raced* just before this job first writes it.
-
-    The other job's file is made with ``O_EXCL``, once, so the race happens in whichever process
-    writes the name first.
-    """
-
-    def __init__(self, source: Path, output: Path, *, raced: str) -> None:
-        super().__init__(source, output, default_company="acme")
-        self.raced = raced
-
-    def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
-    ) -> WrittenExport:
-        if name == self.raced:
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(self.output_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-                os.write(fd, b"another job's")
-                os.close(fd)
-        return super().write_export(name, chunks, on_conflict=on_conflict)
-
-
-def engine_on(kind: str, store: DirectoryStore) -> ExportEngine:
-    if kind == "processes":
-        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        return ExportEngine(store, CopyConverter(), executor=pool, on_conflict="rename")
-    workers = 1 if kind == "one worker" else None
-    return ExportEngine(store, CopyConverter(), workers=workers, on_conflict="rename")
-
-
-@pytest.mark.parametrize("kind", ["one worker", "threads", "processes"])
-def test_a_name_taken_since_it_was_planned_is_planned_again_never_onto_a_later_asset(
-    tmp_path: Path, kind: str
-) -> None:
-    """The store renamed x's a.bin, taken by another job since it was planned, to a-2.bin: the
-    name planned for y, whose write then found its own bytes there. Both were logged as exported
-    to that one file, and a resumed job wrote x a second time."""
-    src, out = two_alike(tmp_path)
-    store = RacedStore(src, out, raced="a.bin")
-    job = ExportJob(asset_handles=["x/a.bin", "y/a.bin"], fmt="orig")
-    journal = tmp_path / "job.jsonl"
-    with engine_on(kind, store) as engine:
-        log = engine.run(job, ACME, journal=journal)
-    assert names(log) == {"x/a.bin": "a-3.bin", "y/a.bin": "a-2.bin"}
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == {
-        "a.bin": b"another job's",
-        "a-2.bin": b"same",
-        "a-3.bin": b"same",
-    }
-    taken = "output name 'a.bin' was taken in the export area when it was written"
-    assert log.outcome("x/a.bin").warnings == (f"{taken}; written as 'a-3.bin'",)
-    # A kill after x was written, before its outcome was journaled: its new name was.
-    lines = journal.read_text().splitlines()
-    assert [json.loads(ln)["name"] for ln in lines if '"planned":"x/a.bin"' in ln] == [
-        "a.bin",
-        "a-3.bin",
-    ]
-    journal.write_text("".join(f"{ln}\n" for ln in lines if '"handle":"x/a.bin"' not in ln))
-    with engine_on(kind, store) as engine:
-        again = engine.run(job, ACME, journal=journal)
-    assert again.counts.success == 2
-    assert names(again) == names(log)
-    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["a-2.bin", "a-3.bin", "a.bin"]
-
-
-class AlwaysRaced(RacedStore):
-    """Another job takes every name just before this job writes it."""
-
-    def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
-    ) -> WrittenExport:
-        self.raced = name
-        return super().write_export(name, chunks, on_conflict=on_conflict)
-
-
-def test_an_asset_whose_every_new_name_is_taken_when_written_fails_after_a_few_plans(
-    tmp_path: Path,
-) -> None:
-    src, out = two_alike(tmp_path)
-    store = AlwaysRaced(src, out, raced="")
-    job = ExportJob(asset_handles=["x/a.bin"], fmt="orig")
-    with engine_on("one worker", store) as engine:
-        log = engine.run(job, ACME)
-    outcome = log.outcome("x/a.bin")
-    assert outcome.code == "OUTPUT_EXISTS"
-    assert outcome.output_name == "a-9.bin"  # planned 8 times again after a.bin
-    assert len(list(out.iterdir())) == 9
-    assert all(p.read_bytes() == b"another job's" for p in out.iterdir())

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 import dask
-import distributed
 import pytest
 
 from exportjob import AssetStatus, ConversionOutput, ExportEngine, ExportJob, ExportPlan, JobContext
 from exportjob.converters import CopyConverter
 from exportjob.stores import DirectoryStore
+from tests.cluster import local_client
 
 ACME = JobContext(company="acme")
 
@@ -165,14 +165,7 @@ def test_a_worker_killed_on_dask_fails_only_its_asset_and_nothing_runs_after_the
     # short): a task that was only beside the deadly one survives that, as it would in production.
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=":0",
-        ) as cluster,
-        distributed.Client(cluster) as client,
+        local_client() as client,
         ExportEngine(
             store, KillingConverter(frozenset(deadly)), executor=client.get_executor()
         ) as engine,
