@@ -13,7 +13,9 @@ the contenders of each interleaved round by round so that machine noise hits the
   ``CopyConverter`` (the engine syncs once at the end) against ``shutil.copy`` of each file then
   one ``os.sync()``, into a fresh folder per round (the last round's folder removed and synced
   before, untimed); beside them, for reference, a plain loop of the store's describe, the planner
-  and the store's write (what the engine does per asset, without the engine);
+  and the store's write (what the engine does per asset, without the engine) and, on Linux, the
+  system calls of the safe publish alone in plain Python (open, an unnamed file, copy, link), with
+  each contender's user and system CPU per file;
 * ``convert``: 200 640x480 JPEGs to ``fmt=jpeg&wid=200`` into a ``DirectoryStore``: the engine with
   one worker against a hand-written loop of ``PillowConverter().convert`` and a file write (the same
   plans, from ``plan_exports``, made before timing; one ``os.sync()`` at the end, as the engine
@@ -83,15 +85,29 @@ class Row(NamedTuple):
     met: bool
 
 
+def cpu_times() -> tuple[float, float]:
+    """User and system CPU seconds of this process so far, to the microsecond where it can."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+    except ImportError:  # pragma: no cover - Windows: clock ticks
+        times = os.times()
+        return times.user, times.system
+    return usage.ru_utime, usage.ru_stime
+
+
 def time_interleaved(
     runs: dict[str, Callable[[], object]],
     rounds: int,
     *,
     before: Callable[[], object] | None = None,
+    cpu: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, float]:
     """Run every contender once per round, in a rotating order, after a warm-up; median seconds.
 
-    *before* runs untimed before every run (a fresh output folder, the last one removed).
+    *before* runs untimed before every run (a fresh output folder, the last one removed). *cpu*,
+    if given, receives each contender's median user and system CPU seconds of the whole process.
     """
     names = list(runs)
     for name in names:
@@ -99,15 +115,25 @@ def time_interleaved(
             before()
         runs[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
+    used: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for round_number in range(rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
             if before is not None:
                 before()
             gc.collect()
+            times = cpu_times()
             started = time.perf_counter()
             runs[name]()
             samples[name].append(time.perf_counter() - started)
+            after = cpu_times()
+            used[name].append((after[0] - times[0], after[1] - times[1]))
+    if cpu is not None:
+        for name, pairs in used.items():
+            cpu[name] = (
+                statistics.median(p[0] for p in pairs),
+                statistics.median(p[1] for p in pairs),
+            )
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -315,18 +341,37 @@ def bench_memory(quick: bool, rounds: int, trace: int) -> tuple[list[Row], list[
 # -- 3. orig export against shutil.copy
 
 
-def bench_orig(quick: bool, rounds: int, work: Path) -> list[Row]:
+def bench_orig(quick: bool, rounds: int, work: Path) -> tuple[list[Row], list[str]]:
     rng = random.Random(SEED)
-    rows = []
+    rows: list[Row] = []
+    notes: list[str] = []
     for label, count, size in (("20 KB", 2_000, 20_000), ("4 MB", 100, 4_000_000)):
         n = count // 4 if quick else count
-        rows.extend(orig_case(label, n, size, rounds=rounds, work=work, rng=rng))
-    return rows
+        found, said = orig_case(label, n, size, rounds=rounds, work=work, rng=rng)
+        rows += found
+        notes += said
+    return rows, notes
+
+
+def safe_publish_loop(paths: list[Path], target: Path) -> None:
+    """The least the library's safe publish does per file, in plain Python (Linux): open the
+    original, an unnamed temporary file in *target*, ``copy_file_range`` to the end, ``link``."""
+    target.mkdir()
+    folder = str(target)
+    for path in paths:
+        source = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        temp = os.open(folder, os.O_RDWR | os.O_TMPFILE, 0o666)
+        while os.copy_file_range(source, temp, 1 << 30):
+            pass
+        os.link(f"/proc/self/fd/{temp}", f"{folder}/{path.name}", src_dir_fd=temp)
+        os.close(temp)
+        os.close(source)
+    os.sync()
 
 
 def orig_case(
     label: str, count: int, size: int, *, rounds: int, work: Path, rng: random.Random
-) -> list[Row]:
+) -> tuple[list[Row], list[str]]:
     source = work / f"orig-{label.replace(' ', '')}"
     source.mkdir()
     paths = []
@@ -364,14 +409,38 @@ def orig_case(
                 store.write_export(plan.output_name, converter.convert(original, plan).chunks)
         store.sync()
 
-    medians = time_interleaved(
-        {"exportjob": exportjob, "baseline": baseline, "plain loop": plain_loop},
-        rounds,
-        before=outputs.fresh,
-    )
+    runs: dict[str, Callable[[], object]] = {
+        "exportjob": exportjob,
+        "baseline": baseline,
+        "plain loop": plain_loop,
+    }
+    if hasattr(os, "O_TMPFILE") and Path("/proc/self/fd").is_dir():
+        runs["safe publish"] = lambda: safe_publish_loop(paths, outputs.current)
+    cpu: dict[str, tuple[float, float]] = {}
+    medians = time_interleaved(runs, rounds, before=outputs.fresh, cpu=cpu)
     outputs.close()
     ratio = medians["baseline"] / medians["exportjob"]
     floor = medians["baseline"] / medians["plain loop"]
+    notes = [
+        f"orig, {count:,} x {label}, CPU per file (median user + system): "
+        + "; ".join(
+            f"{name} {user / count * 1e6:.0f} + {system / count * 1e6:.0f} us"
+            for name, (user, system) in cpu.items()
+        )
+    ]
+    extra = []
+    if "safe publish" in medians:
+        extra.append(
+            Row(
+                "orig",
+                "  the same files, the safe publish alone (open, unnamed file, copy, link)",
+                ms(medians["safe publish"]),
+                f"baseline {ms(medians['baseline'])}",
+                medians["baseline"] / medians["safe publish"],
+                "(reference)",
+                True,
+            )
+        )
     return [
         Row(
             "orig",
@@ -391,7 +460,8 @@ def orig_case(
             "(reference)",
             True,
         ),
-    ]
+        *extra,
+    ], notes
 
 
 # -- 4. converting small JPEGs
@@ -600,7 +670,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows += found
                 notes += extra
             elif name == "orig":
-                rows += bench_orig(args.quick, rounds, work)
+                found, extra = bench_orig(args.quick, rounds, work)
+                rows += found
+                notes += extra
             else:
                 rows += bench_convert(args.quick, rounds, work)
     print()
