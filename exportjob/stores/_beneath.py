@@ -6,9 +6,7 @@ walked one component at a time from a descriptor of the root, each component ope
 relative to its parent's descriptor without following links (``O_NOFOLLOW``, ``dir_fd``). A
 symlink met on the way is read and its target walked the same way, from the root again when the
 target is absolute, and refused when it would climb out. Whatever the folder becomes meanwhile, the
-file examined or opened was reached through real directories beneath the root. A file directly in
-the root has no folder on the way: it is looked at and opened by its path from the root (an
-``lstat``, an open that follows no link), a symlink there walked as above.
+file examined or opened was reached through real directories beneath the root.
 
 Where the platform has no ``dir_fd`` (Windows), the path is resolved, checked and opened, and the
 opened descriptor's device and inode must be the checked file's: a file swapped in between is refused.
@@ -17,7 +15,6 @@ opened descriptor's device and inode must be the checked file's: a file swapped 
 from __future__ import annotations
 
 import contextlib
-import enum
 import errno
 import os
 import stat
@@ -57,14 +54,6 @@ _AT_SUPPORTED = (
 Found = tuple[os.stat_result, int | None]
 
 
-class _Link(enum.Enum):
-    LINK = "link"
-
-
-_LINK = _Link.LINK  # a file directly in the root that is a symlink: walked, not looked at by path
-_NOT_NAMES = frozenset({"", ".", ".."})
-
-
 def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found | None:
     """Return the regular file at *parts* beneath *root*: its stat and, if *open_file*, an open fd.
 
@@ -74,10 +63,6 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
     """
     if not _AT_SUPPORTED:  # pragma: no cover - Windows
         return _find_by_path(root, parts, open_file=open_file)
-    if len(parts) == 1 and parts[0] not in _NOT_NAMES:
-        found = _in_root(f"{os.fspath(root)}/{parts[0]}", open_file=open_file)
-        if found is not _LINK:
-            return found
     fds = [os.open(root, _DIR_FLAGS)]
     try:
         return _walk(root, fds, list(parts), open_file=open_file)
@@ -88,33 +73,6 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
     finally:
         for fd in fds:
             os.close(fd)
-
-
-def _in_root(path: str, *, open_file: bool) -> Found | _Link | None:
-    """The regular file *path* directly in the root, by its path: no folder on the way to walk.
-
-    ``_LINK`` when it is a symlink (now, or by the time it is opened): the walk follows it.
-    """
-    try:
-        info = os.stat(path, follow_symlinks=False)
-        if stat.S_ISLNK(info.st_mode):
-            return _LINK
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        if not open_file:
-            return info, None
-        fd = os.open(path, _FILE_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return _LINK
-        if exc.errno in MISSING_ERRNOS:
-            return None
-        raise
-    opened = os.fstat(fd)
-    if not stat.S_ISREG(opened.st_mode):
-        os.close(fd)
-        return None
-    return opened, fd
 
 
 def existing_beneath(root: Path, names: Collection[str]) -> set[str]:
