@@ -303,7 +303,11 @@ class Dispatcher:
                 seconds = time.perf_counter() - start
                 sampled = sampled and len(self._started) == 1
                 self._here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
-                self._finish(task, outcome)
+                try:
+                    self._finish(task, outcome)
+                except BaseException as exc:  # noqa: BLE001 - recording it failed (the journal)
+                    self.ledger.interrupted(exc)  # the job ends as if the coordinator had raised it
+                    return
                 if self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough
                 left += 1
@@ -313,8 +317,8 @@ class Dispatcher:
                     self._inbox.put(None)
                 try:
                     task = self._next_task()
-                except BaseException as exc:  # noqa: BLE001 - its planning failed: the job ends
-                    self.ledger.interrupted(exc)  # and run() raises it, as from the coordinator
+                except BaseException as exc:  # noqa: BLE001 - its planning failed (the journal)
+                    self.ledger.interrupted(exc)  # the job ends as if the coordinator had raised it
                     return
         finally:
             self._started.pop(me, None)
@@ -401,8 +405,9 @@ class Dispatcher:
     def _plan_again(self, task: _Task) -> bool:
         """Queue *task* first, planned under the next free name; False if it cannot be.
 
-        What planning raises (the journal, a store's ``KeyboardInterrupt``) ends the job, as when
-        the coordinator plans, and is raised from ``run``: the asset keeps its failure.
+        What planning raises (the journal, a store's ``KeyboardInterrupt``) ends the job as when
+        the coordinator plans (a failed log; an interrupt raised from ``run``): the asset keeps
+        its failure.
         """
         assert self._rename is not None  # noqa: S101 - only under rename
         try:

@@ -72,8 +72,9 @@ class Ledger:
     def interrupted(self, exc: BaseException) -> None:
         """A plug-in raised *exc*, not an ``Exception`` (``SystemExit``, ``KeyboardInterrupt``).
 
-        Also what planning raised on a worker thread (a journal that cannot be written): on the
-        coordinator it would end the job the same way.
+        Also what planning or recording raised on a worker thread (a journal that cannot be
+        written, a store whose ``sync`` fails): raised on the coordinator, it would end the job
+        the same way (an ``Exception`` fails the job, its log returned; others are raised).
 
         The job stops (nothing new starts; what is in flight finishes and is recorded) and the
         engine ends it ``failed``, then raises the first such exception to ``run``'s caller.

@@ -11,7 +11,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import threading
 from collections.abc import Collection, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -363,34 +362,3 @@ def test_a_store_that_can_tell_nothing_still_renames_at_write_time(tmp_path: Pat
     assert log.outcome("x/a.bin").warnings == (
         "output name 'a.bin' is taken in the export area; written as 'a-2.bin'",
     )
-
-
-class InterruptsOnAWorker(MemoryStore):
-    """Raises ``KeyboardInterrupt`` when asked which names are taken on a thread that is not the
-    one running the job: a worker of the engine's pool planning more assets itself."""
-
-    raised = False
-
-    def occupied_names(self, names: Collection[str]) -> set[str]:
-        if threading.current_thread() is not threading.main_thread():
-            self.raised = True
-            raise KeyboardInterrupt
-        return super().occupied_names(names)
-
-
-def test_what_a_worker_raises_planning_more_itself_ends_the_job() -> None:
-    """It escaped the worker's loop into its future, which holds no plan, and was dropped: the job
-    went on as if nothing had happened."""
-    store = InterruptsOnAWorker(default_company="acme")
-    handles = [f"h{i:04d}" for i in range(2_000)]
-    for handle in handles:
-        store.add(handle, b"x", file_name=f"{handle}.bin")
-    with (
-        ExportEngine(store, CopyConverter(), workers=2, on_conflict="rename") as engine,
-        pytest.raises(KeyboardInterrupt) as raised,
-    ):
-        engine.run(ExportJob(asset_handles=handles, fmt="orig"), ACME)
-    assert store.raised
-    log: JobLog = raised.value.exportjob_log  # type: ignore[attr-defined]
-    assert log.state.value == "failed"
-    assert log.counts.total == len(handles)
