@@ -412,7 +412,7 @@ class Dispatcher:
         assert self._rename is not None  # noqa: S101 - only under rename
         try:
             plan, checked = self._rename(task.plan)
-        except BaseException as exc:  # noqa: BLE001 - raised from run() by the engine
+        except BaseException as exc:  # noqa: BLE001 - the job ends, as on the coordinator
             self.ledger.interrupted(exc)
             return False
         self.ledger.planned[plan.handle] = plan
