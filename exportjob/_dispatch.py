@@ -32,13 +32,12 @@ from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-import attrs
-
 from ._codes import WORKER_FAILED
 from ._ledger import Ledger
 from ._pacing import Pace
 from ._records import AssetOutcome
 from ._run import JobRun
+from ._tasks import Task, Unit
 from ._work import UnitResult, Workers, export_asset, export_unit, lost_worker
 from .exceptions import OutputExistsError
 from .plans import ExportPlan
@@ -61,25 +60,6 @@ _QUICK_SECONDS = 0.0005
 _MOST_RENAMES = 8  # plans of one asset whose name was taken by the time it was written
 
 
-@attrs.define
-class _Task:
-    """One accepted plan, dispatched (perhaps again, after a lost worker)."""
-
-    plan: ExportPlan
-    strikes: int = 0
-    generation: int = 0
-    renames: int = 0
-    policy: OnConflict | None = None  # its own write policy (the store decides its name), if any
-
-
-@attrs.frozen
-class _Unit:
-    """The tasks one unit sent away carries, in job order (none for a local worker's loop)."""
-
-    tasks: tuple[_Task, ...]
-    token: int | None = None  # a local worker's loop
-
-
 class Dispatcher:
     """Ready plans, the units in flight, and the outcomes they give; see the module docstring."""
 
@@ -97,12 +77,14 @@ class Dispatcher:
         refill: Callable[[], bool] | None = None,
         rename: Callable[[ExportPlan], tuple[ExportPlan, bool]] | None = None,
         deciding: Callable[[], bool] = lambda: False,
+        room_to_describe: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.converter = converter
         self.on_conflict = on_conflict
         self._rename = rename  # the planner's next free name, for a name taken since planned
         self._deciding = deciding  # whether the planner still looks at the export area
+        self._room_to_describe = room_to_describe  # whether a batch of handles could go in now
         self.workers = workers
         self.size = size
         self.run = run
@@ -110,9 +92,9 @@ class Dispatcher:
         self.refused: BaseException | None = None
         self._inbox = inbox
         self._refill = refill  # plans more from a local worker; False if another thread is
-        self._ready: collections.deque[_Task] = collections.deque()
-        self._suspects: collections.deque[_Task] = collections.deque()
-        self._units: dict[Future[Any], _Unit] = {}
+        self._ready: collections.deque[Task] = collections.deque()
+        self._suspects: collections.deque[Task] = collections.deque()
+        self._units: dict[Future[Any], Unit] = {}
         self._pace = Pace(_REMOTE_TARGET, _MOST_PER_UNIT)
         self._local = isinstance(workers.executor, ThreadPoolExecutor)
         # Sent away, one more unit than workers: it waits queued, so a worker that finishes one
@@ -154,13 +136,9 @@ class Dispatcher:
         )
 
     def add(self, plan: ExportPlan, *, checked: bool = True) -> None:
-        """Queue an accepted plan, after those already queued.
-
-        Not *checked*: the planner could not find its name free (``Planner.checked``), so under
-        ``rename`` the store's own write renames it.
-        """
+        """Queue an accepted plan last; not *checked* (``Planner.checked``): the store names it."""
         self.ledger.planned[plan.handle] = plan
-        self._ready.append(_Task(plan) if checked else _Task(plan, policy=self.on_conflict))
+        self._ready.append(Task(plan) if checked else Task(plan, policy=self.on_conflict))
 
     def record(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
         """Record one asset's outcome in the ledger."""
@@ -184,7 +162,7 @@ class Dispatcher:
             if self._suspects:
                 if self._units:
                     return
-                tasks: tuple[_Task, ...] = (self._suspects.popleft(),)
+                tasks: tuple[Task, ...] = (self._suspects.popleft(),)
             elif self._ready and len(self._units) < self._most_units and self._room_for_a_unit():
                 tasks = self._take_ready(1 if self._local else self._unit_size())
                 if not tasks:
@@ -217,10 +195,10 @@ class Dispatcher:
             for task in tasks:
                 task.generation = generation
             # A local loop records its tasks itself, whatever becomes of its future.
-            self._units[future] = _Unit((), token) if here else _Unit(tasks)
+            self._units[future] = Unit((), token) if here else Unit(tasks)
             future.add_done_callback(self._inbox.put)
 
-    def _policy(self, task: _Task) -> OnConflict:
+    def _policy(self, task: Task) -> OnConflict:
         """How the store is asked to write *task*: as under ``error`` while the planner names it."""
         if task.policy is not None:
             return task.policy
@@ -228,9 +206,9 @@ class Dispatcher:
             return OnConflict.ERROR
         return self.on_conflict
 
-    def _take_ready(self, count: int) -> tuple[_Task, ...]:
+    def _take_ready(self, count: int) -> tuple[Task, ...]:
         """Up to *count* ready tasks, in order: local workers take them too, at any moment."""
-        tasks: list[_Task] = []
+        tasks: list[Task] = []
         with contextlib.suppress(IndexError):  # no more: a local worker took them meanwhile
             for _ in range(count):
                 task = self._ready.popleft()
@@ -275,13 +253,13 @@ class Dispatcher:
             return _SLOW_SECONDS if self._here.crowded(_QUICK_SECONDS) else None
         return None
 
-    def _work_here(self, first: _Task, me: int) -> None:
+    def _work_here(self, first: Task, me: int) -> None:
         """A worker thread of this process: export *first*, then ready tasks, until none is left.
 
         The worker records each outcome itself, and wakes the coordinator to plan more every few
         outcomes, at once after a slow one, and when its loop ends (its future's callback).
         """
-        task: _Task | None = first
+        task: Task | None = first
         left = 0
         try:
             while task is not None:
@@ -298,15 +276,12 @@ class Dispatcher:
                         self.store, self.converter, task.plan, self._policy(task)
                     )
                 except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
-                    self._lost(task, exc)
+                    self._settle(self._lost, task, exc)
                     return
                 seconds = time.perf_counter() - start
                 sampled = sampled and len(self._started) == 1
                 self._here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
-                try:
-                    self._finish(task, outcome)
-                except BaseException as exc:  # noqa: BLE001 - recording it failed (the journal)
-                    self.ledger.interrupted(exc)  # the job ends as if the coordinator had raised it
+                if not self._settle(self._finish, task, outcome):
                     return
                 if self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough
@@ -323,15 +298,30 @@ class Dispatcher:
         finally:
             self._started.pop(me, None)
 
+    def _settle(self, record: Callable[[Task, Any], None], task: Task, result: Any) -> bool:
+        """Record *task*'s *result* with *record* on a local worker; False if recording raised.
+
+        What it raises (a journal commit whose store ``sync`` fails) ends the job, as it would on
+        the coordinator.
+        """
+        try:
+            record(task, result)
+        except BaseException as exc:  # noqa: BLE001 - the job ends, as on the coordinator
+            self.ledger.interrupted(exc)
+            return False
+        return True
+
     def _wanted(self) -> bool:
         """Whether the coordinator is wanted after a slow asset: to start a worker, or plan more.
 
-        Not while every worker is busy and a plan waits for each: waking it would only take the
-        interpreter lock from a converting thread (a worker that finds nothing plans itself).
+        Not while every worker is busy, a plan waits for each and no batch of describes could be
+        sent: it would only take the GIL from a converting thread (an idle worker plans itself).
         """
-        return len(self._units) < self.size or len(self._ready) < self.size
+        return (
+            len(self._units) < self.size or len(self._ready) < self.size or self._room_to_describe()
+        )
 
-    def _next_task(self) -> _Task | None:
+    def _next_task(self) -> Task | None:
         """The next ready task; planned by this worker itself if none is (and none is planning)."""
         try:
             return self._ready.popleft()
@@ -363,6 +353,8 @@ class Dispatcher:
         try:
             result: object = future.result()
         except BaseException as exc:  # noqa: BLE001 - a lost worker or a broken executor
+            if unit.token is not None:  # a local loop that raised: nothing else would say it
+                self.ledger.interrupted(exc)
             for task in unit.tasks:
                 self._lost(task, exc)
             # A cluster's future lives while its exception's traceback holds the frame that
@@ -385,7 +377,7 @@ class Dispatcher:
             rest = rest[1:]
         self._ready.extendleft(reversed(rest))  # not started: the job stops, they are not run
 
-    def _finish(self, task: _Task, outcome: object) -> None:
+    def _finish(self, task: Task, outcome: object) -> None:
         if not isinstance(outcome, AssetOutcome):
             outcome = AssetOutcome.for_failure(
                 task.plan,
@@ -402,12 +394,11 @@ class Dispatcher:
             return
         self.record(outcome)
 
-    def _plan_again(self, task: _Task) -> bool:
+    def _plan_again(self, task: Task) -> bool:
         """Queue *task* first, planned under the next free name; False if it cannot be.
 
-        What planning raises (the journal, a store's ``KeyboardInterrupt``) ends the job as when
-        the coordinator plans (a failed log; an interrupt raised from ``run``): the asset keeps
-        its failure.
+        What planning raises (the journal, a store's ``KeyboardInterrupt``) ends the job, as on
+        the coordinator; the asset keeps its failure.
         """
         assert self._rename is not None  # noqa: S101 - only under rename
         try:
@@ -417,10 +408,10 @@ class Dispatcher:
             return False
         self.ledger.planned[plan.handle] = plan
         policy = None if checked else self.on_conflict
-        self._ready.appendleft(_Task(plan, renames=task.renames + 1, policy=policy))
+        self._ready.appendleft(Task(plan, renames=task.renames + 1, policy=policy))
         return True
 
-    def _lost(self, task: _Task, exc: BaseException) -> None:
+    def _lost(self, task: Task, exc: BaseException) -> None:
         """A work unit that did not return: a suspect to run again alone, or a failure."""
         text = f"{type(exc).__name__}: {exc}"
         if lost_worker(exc):

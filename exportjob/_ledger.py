@@ -77,9 +77,13 @@ class Ledger:
         the same way (an ``Exception`` fails the job, its log returned; others are raised).
 
         The job stops (nothing new starts; what is in flight finishes and is recorded) and the
-        engine ends it ``failed``, then raises the first such exception to ``run``'s caller.
+        engine ends it ``failed``, then raises the first such exception to ``run``'s caller (the
+        first that is not an ``Exception``, if any is).
         """
-        if self.interrupt is None:
+        # An interrupt (SystemExit & co.) is raised from run() even when an error came first.
+        if self.interrupt is None or (
+            isinstance(self.interrupt, Exception) and not isinstance(exc, Exception)
+        ):
             self.interrupt = exc
         self.run.stop()
 
@@ -89,13 +93,15 @@ class Ledger:
         if plan is not None and outcome.handle is not plan.handle:
             outcome = _shared(outcome, plan)
         self.outcomes[outcome.handle] = outcome
-        if self.journal is not None and not journaled and self.journal.record(outcome):
-            self.commit()
-        done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
-        if self.progress:
-            event = AssetProgress(self.run.job_handle, done, total, outcome)
-            for callback in self.progress:
-                self._call(callback, event)
+        try:
+            if self.journal is not None and not journaled and self.journal.record(outcome):
+                self.commit()
+        finally:  # a failed commit ends the job; the asset it recorded is still reported
+            done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
+            if self.progress:
+                event = AssetProgress(self.run.job_handle, done, total, outcome)
+                for callback in self.progress:
+                    self._call(callback, event)
 
     def tick(self) -> None:
         """Commit the journal if its last commit is a while ago."""

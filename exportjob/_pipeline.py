@@ -150,6 +150,7 @@ class Pipeline:
             refill=lambda: self._refill(out),
             rename=self._rename if taken is not None else None,
             deciding=lambda: taken is not None and taken.answering,
+            room_to_describe=self._room_for_a_batch,
         )
         self.run._waker = self._poke  # noqa: SLF001 - the engine drives its runs
         try:
@@ -262,6 +263,18 @@ class Pipeline:
                         )
                     )
                     index += 1
+
+    def _room_for_a_batch(self) -> bool:
+        """Whether a store's own batch of describes (``describe_many``) could be sent now.
+
+        Read by a worker without the planning lock: a hint to wake the coordinator, no more.
+        """
+        if self._batcher is None or self._exhausted:
+            return False
+        if len(self._describes) >= self.s.describe_concurrency:
+            return False
+        room = self.s.max_in_flight - len(self.ledger.planned) - len(self._window)
+        return room >= max(1, min(_BATCH, self.s.max_in_flight // 2))
 
     def _describing(self) -> bool:
         return not self.run.stop_requested

@@ -9,14 +9,26 @@ and was dropped: the job went on as if nothing had happened.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
-from exportjob import AssetStatus, ExportEngine, ExportJob, JobContext, JobLog
+from exportjob import (
+    AssetHandle,
+    AssetProgress,
+    AssetStatus,
+    ExportEngine,
+    ExportJob,
+    JobContext,
+    JobLog,
+)
 from exportjob.converters import CopyConverter
+from exportjob.protocols import OnConflict, WrittenExport
 from exportjob.stores import MemoryStore
 
 ACME = JobContext(company="acme")
@@ -35,9 +47,14 @@ class FailsToSyncOnce(MemoryStore):
 
     syncs = 0
 
+    def __init__(self) -> None:
+        super().__init__(default_company="acme")
+        self.failed = threading.Event()
+
     def sync(self) -> None:
         self.syncs += 1
         if self.syncs == 2:
+            self.failed.set()
             raise OSError(5, "Input/output error")
 
 
@@ -47,7 +64,7 @@ def test_a_store_whose_sync_fails_mid_job_fails_it_then_the_job_run_again_finish
 ) -> None:
     """On 2 threads the failed commit was dropped: the job ended completed, without a word, and
     the outcomes of that commit were never journaled."""
-    store = filled(FailsToSyncOnce(default_company="acme"))
+    store = filled(FailsToSyncOnce())
     journal = tmp_path / "job.jsonl"
     with ExportEngine(store, CopyConverter(), workers=workers) as engine:
         log = engine.run(JOB, ACME, journal=journal)
@@ -93,3 +110,80 @@ def test_what_a_worker_raises_planning_more_itself_ends_the_job() -> None:
     log: JobLog = raised.value.exportjob_log  # type: ignore[attr-defined]
     assert log.state.value == "failed"
     assert log.counts.total == len(handles)
+
+
+class ReturnsNothingFromWrites(FailsToSyncOnce):
+    """A buggy host store: ``write_export`` writes but returns None, not a ``WrittenExport``.
+
+    Each asset then fails ``WORKER_FAILED`` (the work unit raised), and recording that failure
+    commits the journal too.
+    """
+
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        super().write_export(name, chunks, on_conflict=on_conflict)
+        return None  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failed_commit_while_recording_a_failed_asset_fails_the_job(
+    tmp_path: Path, workers: int
+) -> None:
+    """On 2 threads the commit's failure escaped the worker's loop while it recorded the asset's
+    own failure, and was dropped: the job ended completed (found in review)."""
+    store = filled(ReturnsNothingFromWrites())
+    with ExportEngine(store, CopyConverter(), workers=workers) as engine:
+        log = engine.run(JOB, ACME, journal=tmp_path / "job.jsonl")
+    assert store.failed.is_set()
+    assert log.state.value == "failed"
+    assert "Input/output error" in log.details[-1].message
+
+
+class SlowToOpen(FailsToSyncOnce):
+    """Opens take 5 ms, so several assets are in flight when the commit fails."""
+
+    def open_original(self, handle: AssetHandle) -> contextlib.AbstractContextManager[BinaryIO]:
+        time.sleep(0.005)
+        return super().open_original(handle)
+
+
+def test_an_interrupt_after_a_failed_commit_is_still_raised(tmp_path: Path) -> None:
+    """The commit's error was the first the job ended on and was kept, so a progress callback's
+    later KeyboardInterrupt was swallowed and a failed log returned (found in review)."""
+    store = filled(SlowToOpen())
+    raised: list[str] = []
+
+    def progress(event: AssetProgress) -> None:
+        if store.failed.is_set() and not raised:
+            raised.append(event.outcome.handle.value)
+            raise KeyboardInterrupt
+
+    with (
+        ExportEngine(store, CopyConverter(), workers=4) as engine,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        engine.run(JOB, ACME, journal=tmp_path / "job.jsonl", progress=progress)
+    assert raised
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_asset_whose_commit_failed_is_reported_to_progress(
+    tmp_path: Path, workers: int
+) -> None:
+    """It was in the final log, but no progress callback heard of it and the run's count of
+    finished assets ended one short (found in review)."""
+    store = filled(FailsToSyncOnce())
+    heard: list[str] = []
+    with ExportEngine(store, CopyConverter(), workers=workers) as engine:
+        run = engine.submit(
+            JOB,
+            ACME,
+            journal=tmp_path / "job.jsonl",
+            progress=lambda event: heard.append(event.outcome.handle.value),
+        )
+        log = run.result(timeout=60)
+    assert log.state.value == "failed"
+    finished = [o.handle.value for o in log.outcomes if o.status is not AssetStatus.NOT_RUN]
+    assert sorted(heard) == sorted(finished)
+    assert run.progress[0] == len(finished)
