@@ -168,7 +168,8 @@ class OccupiedNames(Protocol):
     even a dangling one), when a folder of its path is a file or a link, or when the store cannot
     look. With it (or an ``ExportInventory``) answering, the engine writes each planned name with
     ``OnConflict.ERROR`` and plans an asset again when its name was taken since it was planned.
-    ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are ones.
+    A store that offers ``rename`` should be one: without either, it renames at write time, and
+    its names then depend on timing. ``MemoryStore``, ``DirectoryStore`` and ``FsspecStore`` are.
     """
 
     def occupied_names(self, names: Collection[str]) -> Collection[str]:
