@@ -31,7 +31,6 @@ from .delivery import (
 from .exceptions import ExportJobError, StoreWriteError
 from .protocols import AssetStore, OnConflict
 from .stores import DirectoryStore, FsspecStore, ZipStore
-from .stores._beneath import find_beneath
 
 __all__ = ["Delivery", "add_delivery_arguments", "add_verify_command", "open_delivery"]
 
@@ -147,17 +146,11 @@ class Delivery:
     @staticmethod
     def _head(store: DirectoryStore | FsspecStore, name: str) -> bytes | None:
         """The first bytes of the export *name*, a regular file; None if it is none now."""
-        if isinstance(store, FsspecStore):
-            try:
-                with store.open_export(name) as stream:
-                    return stream.read(_HEAD_BYTES)
-            except KeyError:
-                return None
-        found = find_beneath(store.output_dir, [name], open_file=True)
-        if found is None or found[1] is None:
+        try:
+            with store.open_export(name) as stream:
+                return stream.read(_HEAD_BYTES)
+        except KeyError:
             return None
-        with os.fdopen(found[1], "rb") as stream:
-            return stream.read(_HEAD_BYTES)
 
     def progress(self, job: ExportJob) -> ProgressCallback | None:
         """The callback that grows the archive while *job* runs (none without ``--zip``)."""

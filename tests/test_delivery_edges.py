@@ -94,6 +94,26 @@ def test_an_earlier_manifest_is_replaced(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_an_earlier_manifest_is_replaced_through_an_out_folder_reached_by_a_link(
+    tmp_path: Path,
+) -> None:
+    src, real, link = tmp_path / "src", tmp_path / "real", tmp_path / "link"
+    src.mkdir()
+    (src / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    link.symlink_to(real, target_is_directory=True)
+    assert run("export", str(src), "--fmt", "orig", "--out", str(real), "--export-manifest")[0] == 0
+    (src / "b.pdf").write_bytes(b"%PDF-1.4 b")
+    status, _, err = run(
+        "export", str(src), "--fmt", "orig", "--out", str(link), "--export-manifest"
+    )
+    assert status == 0, err
+    assert sorted(ExportManifest.from_json((real / MANIFEST_JSON).read_bytes()).files()) == [
+        "a.pdf",
+        "b.pdf",
+    ]
+
+
 def test_an_engine_keeps_reserved_names_from_exports(tmp_path: Path) -> None:
     originals = MemoryStore()
     originals.add("m", NOT_A_MANIFEST, file_name=MANIFEST_JSON, type="Asset")

@@ -220,8 +220,12 @@ class DirectoryStore:
         if self.output_dir.is_dir():
             sync_folder(self.output_dir)
 
-    def read_export(self, name: str) -> bytes:
-        """Return the bytes of the export *name* (a path beneath the output folder); ``KeyError`` if none."""
+    def open_export(self, name: str) -> BinaryIO:
+        """Open the export *name* for reading; ``KeyError`` if there is none.
+
+        A regular file beneath the output folder, reached through no link (the folder itself may
+        be reached through one).
+        """
         check_path(name)
         try:
             found = find_beneath(self.output_dir.resolve(), name.split("/"), open_file=True)
@@ -231,7 +235,11 @@ class DirectoryStore:
             raise
         if found is None or found[1] is None:
             raise KeyError(name)
-        with os.fdopen(found[1], "rb") as f:
+        return os.fdopen(found[1], "rb")
+
+    def read_export(self, name: str) -> bytes:
+        """Return the bytes of the export *name* (a path beneath the output folder); ``KeyError`` if none."""
+        with self.open_export(name) as f:
             return f.read()
 
     def existing_exports(self, names: Collection[str]) -> set[str]:
