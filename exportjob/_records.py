@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
+from ._as_is import AsIs
 from ._assets import AssetHandle, to_handle
 from ._codes import NOT_RUN
 from ._dicts import aware, read_record, to_utc, utc_now
@@ -32,8 +33,6 @@ __all__ = [
     "outcome_detail",
 ]
 
-
-_T = TypeVar("_T")
 
 #: The version of the ``to_dict`` form; ``from_dict`` refuses any other.
 LOG_FORMAT_VERSION = 1
@@ -186,14 +185,7 @@ class LogDetail:
         return f"{self.severity.value.upper():7} {who}{name}{code}{self.message}"
 
 
-def _as_is(instance: _T, names: tuple[str, ...], values: tuple[object, ...]) -> _T:
-    """New *instance* of a frozen attrs class, its *names* set to checked *values* as they are."""
-    for name, value in zip(names, values, strict=True):
-        object.__setattr__(instance, name, value)
-    return instance
-
-
-_LOG_DETAIL_FIELDS = tuple(f.name for f in attrs.fields(LogDetail))
+_detail_as_is = AsIs(LogDetail)
 
 
 def outcome_detail(
@@ -222,7 +214,7 @@ def outcome_detail(
         location,
         outcome.finished,
     )
-    return _as_is(object.__new__(LogDetail), _LOG_DETAIL_FIELDS, values)
+    return _detail_as_is(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -394,7 +386,12 @@ class AssetOutcome:
         return read_record(cls, raw, "assetOutcome")
 
 
-_OUTCOME_FIELDS = tuple(f.name for f in attrs.fields(AssetOutcome))
+_outcome_as_is = AsIs(AssetOutcome)
+
+
+def _plain_strings(value: object) -> bool:
+    """Whether *value* is a tuple of plain strings (most often an empty one)."""
+    return type(value) is tuple and (not value or all(type(i) is str for i in value))
 
 
 def _exported_as_is(
@@ -413,7 +410,6 @@ def _exported_as_is(
     Plain: of the types the checks accept unchanged (from the converter, the store, the plan);
     anything else goes through the checks, which say what is wrong.
     """
-    values: tuple[object, ...] = (kept_metadata, plan.warnings)
     if not (
         type(media_type) is str
         and type(location) is str
@@ -422,7 +418,8 @@ def _exported_as_is(
         and (output_format is None or type(output_format) is str)
         and (width is None or (type(width) is int and width >= 0))
         and (height is None or (type(height) is int and height >= 0))
-        and all(type(v) is tuple and all(type(i) is str for i in v) for v in values)
+        and _plain_strings(kept_metadata)
+        and _plain_strings(plan.warnings)
         and type(plan.output_name) is str
         and type(plan.asset.file_name) is str
     ):
@@ -445,4 +442,4 @@ def _exported_as_is(
         utc_now(),
         kept_metadata,
     )
-    return _as_is(object.__new__(AssetOutcome), _OUTCOME_FIELDS, values)
+    return _outcome_as_is(values)
