@@ -66,7 +66,12 @@ class FormatInfo:
         return self._refuse_pixel_type(pixel_type) or self._refuse_compression(compression)
 
     def compression_for(self, compression: Compression | None) -> Compression | None:
-        """Return the compression written for *compression*: itself, or the default when None."""
+        """Return the compression written for *compression*: itself, or the default when None.
+
+        A format that takes no compression field writes None for ``none`` too.
+        """
+        if not self.compressions:
+            return self.default_compression
         return compression or self.default_compression
 
     def _refuse_pixel_type(self, pixel_type: PixelType) -> FormatRefusal | None:
@@ -88,6 +93,8 @@ class FormatInfo:
     def _refuse_compression(self, compression: Compression | None) -> FormatRefusal | None:
         if compression is None:
             return None
+        if compression is Compression.NONE and not self.compressions:
+            return None  # the reference's own default, ``fmt=jpeg,rgb,none``, names it: a no-op
         if compression in self.unwritable_compressions:
             written = " or ".join(sorted(f"{self.name},,{c.value}" for c in self.compressions))
             return FormatRefusal(
@@ -95,9 +102,10 @@ class FormatInfo:
                 unsupported=True,
             )
         if compression not in self.compressions:
-            allowed = ", ".join(sorted(c.value for c in self.compressions)) or "none"
+            allowed = ", ".join(sorted(c.value for c in self.compressions))
+            said = f"allowed: {allowed}" if allowed else "it takes no compression field"
             return FormatRefusal(
-                f"{self.name} does not take {compression.value} compression (allowed: {allowed})",
+                f"{self.name} does not take {compression.value} compression ({said})",
                 unsupported=False,
             )
         return None

@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol
 
 from ._codes import INVALID_RECIPIENT
+from ._quoting import quoted
 
 __all__ = [
     "AssetError",
@@ -202,9 +203,9 @@ class ModifierError(ExportJobError, ValueError):
         self.origin = origin
         where = []
         if command is not None:
-            where.append(f"command {command!r}")
+            where.append(f"command {quoted(command)}")
         if value is not None:
-            where.append(f"value {value!r}")
+            where.append(f"value {quoted(value)}")
         if position is not None:
             where.append(f"position {position}")
         if origin is not None:

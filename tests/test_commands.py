@@ -21,6 +21,7 @@ from exportjob.exceptions import (
 )
 from exportjob.language import (
     COMMANDS,
+    MAX_EXPANDED_CHARS,
     MAX_EXPANDED_MODIFIERS,
     Kind,
     ResolvedRequest,
@@ -731,8 +732,8 @@ BIG = MacroLibrary({"m0": "wid=1&wid=2"} | {f"m{i}": f"$m{i - 1}$&$m{i - 1}$" fo
 @pytest.mark.parametrize(
     ("modifier", "macro", "origin"),
     [
-        ("&".join(["$m8$"] * 100_000), None, "is_modifier"),
-        (None, "&".join(["m8"] * 100_000), "the macro field"),
+        ("&".join(["$m8$"] * 10_000), None, "is_modifier"),
+        (None, "&".join(["m8"] * 10_000), "the macro field"),
         ("$m8$", "$m8$", "the macro field"),  # the two fields share one cap
     ],
 )
@@ -745,6 +746,24 @@ def test_repeated_invocations_are_refused_quickly(
     ) as caught:
         resolve_request(modifier, macro, macros=BIG)
     assert time.perf_counter() - start < 2
+    assert caught.value.origin == origin
+
+
+@pytest.mark.parametrize(
+    ("modifier", "macro", "origin"),
+    [
+        ("&".join(["$m8$"] * 100_000), None, "is_modifier"),
+        (None, "&".join(["m8"] * 100_000), "macro"),
+        ("&".join([".a-comment"] * 10_000), None, "is_modifier"),  # comments count here
+    ],
+)
+def test_a_text_longer_than_the_cap_is_refused_before_it_is_read(
+    modifier: str | None, macro: str | None, origin: str
+) -> None:
+    text = modifier or macro or ""
+    with pytest.raises(ModifierError, match=f"is {len(text):,} characters long") as caught:
+        resolve_request(modifier, macro, macros=BIG)
+    assert f"at most {MAX_EXPANDED_CHARS:,}, comments included" in str(caught.value)
     assert caught.value.origin == origin
 
 

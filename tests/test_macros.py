@@ -279,8 +279,11 @@ def test_an_expansion_bomb_in_a_file_is_refused_quickly_with_its_line() -> None:
 
 
 def test_a_definition_over_the_character_cap_is_refused() -> None:
+    with pytest.raises(MacroDefinitionError, match=f"at most {MAX_EXPANDED_CHARS:,}, comments"):
+        MacroLibrary({"long": "wid=" + "1" * MAX_EXPANDED_CHARS})  # written too long
+    half = "id=" + "a" * (MAX_EXPANDED_CHARS // 2)
     with pytest.raises(MacroDefinitionError, match=f"more than {MAX_EXPANDED_CHARS} characters"):
-        MacroLibrary({"long": "wid=" + "1" * MAX_EXPANDED_CHARS})
+        MacroLibrary({"half": half, "long": "$half$&$half$"})  # expands too long
     # A variable substituted many times is capped after substitution too.
     bomb = "$a=" + "x" * 30_000 + "&wid=" + "$a$" * 10_000
     with pytest.raises(MacroDefinitionError, match="after variable substitution"):

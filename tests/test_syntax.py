@@ -216,8 +216,11 @@ def test_an_expanded_request_is_capped() -> None:
     assert len(parse_request(at_cap)) == MAX_EXPANDED_MODIFIERS - 1
     with pytest.raises(ModifierError, match=f"more than {MAX_EXPANDED_MODIFIERS} modifiers"):
         parse_request(at_cap + "&wid=2")
+    with pytest.raises(ModifierError, match=f"at most {MAX_EXPANDED_CHARS:,}, comments included"):
+        parse_request("text=" + "a" * MAX_EXPANDED_CHARS)  # written too long: not even read
+    half = MacroLibrary({"half": "text=" + "a" * (MAX_EXPANDED_CHARS // 2)})
     with pytest.raises(ModifierError, match=f"more than {MAX_EXPANDED_CHARS} characters"):
-        parse_request("text=" + "a" * MAX_EXPANDED_CHARS)
+        parse_request("$half$&$half$", half)
     macros = MacroLibrary({"half": "&".join(["wid=1"] * 600)})
     with pytest.raises(ModifierError, match="modifiers") as caught:
         parse_request("$half$&$half$", macros, origin="is_modifier")

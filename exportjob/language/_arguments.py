@@ -12,6 +12,7 @@ from typing import Literal
 import attrs
 
 from .._formats import FORMATS, FormatRefusal, format_info, pillow_can_write
+from .._quoting import quoted
 from ..exceptions import ModifierError, UnsupportedFormatError
 from ..options import (
     ColorizeOp,
@@ -95,7 +96,7 @@ def parse_fmt(value: str) -> OutputFormat:
     info = format_info(name)
     if info is None:
         raise ModifierError(
-            f"unknown output format {name!r}; this installation writes: "
+            f"unknown output format {quoted(name)}; this installation writes: "
             f"{', '.join(writable_formats())}{did_you_mean(name, writable_formats())}"
         )
     if not pillow_can_write(info.name):
@@ -388,7 +389,8 @@ def resolve_icc(options: RenderOptions, settings: ConversionSettings) -> RenderO
     info = format_info(fmt.name)
     refusal = None if info is None else info.refusal(pixel_type, fmt.compression)
     if refusal is not None:
-        raise ModifierError(
+        error = UnsupportedFormatError if refusal.unsupported else ModifierError
+        raise error(
             f"icc={request.profile} is a {pixel_type.value} profile, and fmt={fmt.name} cannot "
             f"take it: {refusal.reason}"
         )

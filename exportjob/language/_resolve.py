@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from .._quoting import quoted
 from ..exceptions import ModifierError, RefusedCommandError, UnknownCommandError
 from ..options import ConversionSettings, RenderOptions
 from ._arguments import resolve_icc
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 _MACRO_FIELD = "macro"
+_LONGEST_SHOWN = 200  # characters of a command name written into a message
 
 
 @attrs.frozen
@@ -121,18 +123,20 @@ def _unknown(command: Command, spec: CommandSpec | None, settings: ConversionSet
     what = (
         "is not an Image Serving command"
         if spec is None
-        else f"is an Image Serving command exportjob does not implement ({spec.note})"
+        else "is an Image Serving command exportjob does not implement"
+        + (f" ({spec.note})" if spec.note else "")
     )
     hint = nearest_command(command.name) if spec is None else ""
+    name = command.name if len(command.name) <= _LONGEST_SHOWN else quoted(command.name)
     if settings.unknown_commands == "error":
         raise UnknownCommandError(
-            f"{command.name} {what}{hint}",
+            f"{name} {what}{hint}",
             command=command.name,
             value=command.value,
             position=command.position,
             origin=command.origin,
         )
-    return f"{command.name}={command.value} ({_where(command)}) {what}: dropped{hint}"
+    return f"{name}={command.value} ({_where(command)}) {what}: dropped{hint}"
 
 
 def _cross_checks(winners: dict[str, Command]) -> list[str]:

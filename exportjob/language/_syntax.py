@@ -13,14 +13,15 @@ definition that doubles at every level is refused after bounded work, never buil
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 from urllib.parse import quote, unquote
 
 import attrs
 
+from .._quoting import quoted
 from ..exceptions import ModifierError, UnknownMacroError
 from ._values import did_you_mean
 from ._vocabulary import canonical_name
@@ -126,15 +127,28 @@ class ExpansionBudget:
         self.modifiers, self.chars = count, chars
 
 
+# What ``str.isspace`` calls whitespace (``\\s`` on str), and categories Cc and Cs.
+_NOT_ALLOWED = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def check_characters(text: str, *, origin: str) -> None:
-    """Raise ``ModifierError`` if *text* holds whitespace or a control character (spec section 1)."""
-    for offset, char in enumerate(text):
-        if char.isspace() or unicodedata.category(char) in {"Cc", "Cs"}:
-            raise ModifierError(
-                f"character {char!r} at offset {offset} is not allowed in a request: "
-                "whitespace and control characters must be percent-encoded (a space is %20)",
-                origin=origin,
-            )
+    """Raise ``ModifierError`` if *text* holds whitespace or a control character (spec section 1).
+
+    Text longer than ``MAX_EXPANDED_CHARS`` (comments included) is refused before it is read.
+    """
+    if len(text) > MAX_EXPANDED_CHARS:
+        raise ModifierError(
+            f"the text is {len(text):,} characters long; a request or a macro definition may be "
+            f"at most {MAX_EXPANDED_CHARS:,}, comments included",
+            origin=origin,
+        )
+    bad = _NOT_ALLOWED.search(text)
+    if bad is not None:
+        raise ModifierError(
+            f"character {bad.group()!r} at offset {bad.start()} is not allowed in a request: "
+            "whitespace and control characters must be percent-encoded (a space is %20)",
+            origin=origin,
+        )
 
 
 def split_modifiers(text: str) -> list[str]:
@@ -257,21 +271,29 @@ def _substitute(raw: str, variables: dict[str, str], room: int) -> str | None:
 
     Return None as soon as the result would be longer than *room* characters.
     """
+    if not variables or "$" not in raw:
+        return raw if len(raw) <= room else None
     out: list[str] = []
     i = size = 0
-    while i < len(raw):
-        match = _REFERENCE.match(raw, i)
-        if match is not None and match.group(1).lower() in variables:
-            piece = variables[match.group(1).lower()]
-            i = match.end()
-        else:
-            piece = raw[i]
-            i += 1
-        size += len(piece)
+    # Only the defined names match, so the text between them is copied whole, not read here.
+    for match in _references_to(frozenset(variables)).finditer(raw):
+        value = variables[match.group(1).lower()]
+        size += match.start() - i + len(value)
         if size > room:
             return None
-        out.append(piece)
+        out += (raw[i : match.start()], value)
+        i = match.end()
+    if size + len(raw) - i > room:
+        return None
+    out.append(raw[i:])
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _references_to(names: frozenset[str]) -> re.Pattern[str]:
+    """``$name$`` for the variable *names* only (in any case); a name is exactly the text between."""
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"\$({alternatives})\$", re.IGNORECASE | re.ASCII)
 
 
 def build_commands(
@@ -301,7 +323,8 @@ def build_commands(
             variables[var.lower()] = raw
         elif _COMMAND_NAME.fullmatch(name) is None:
             raise ModifierError(
-                f"malformed command name {name!r}: expected letters, digits and '_'",
+                f"malformed command name {quoted(name)}: a name is letters, digits and '_', "
+                "and starts with a letter or '_'",
                 command=name,
                 value=raw,
                 position=position,

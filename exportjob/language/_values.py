@@ -12,14 +12,20 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
+from .._quoting import quoted
 from ..exceptions import ModifierError
 
 __all__ = ["fields", "flag", "integer", "keyword", "real"]
 
 T = TypeVar("T")
 
-_INT = re.compile(r"[+-]?[0-9]{1,15}")
-_REAL = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})")
+# At most 15 significant digits before the point (so every value is exact and fits the pixel
+# maths), any number after it (``str(1 / 3)`` has 16), leading zeros free; 64 characters in all.
+_INT = re.compile(r"[+-]?0*[0-9]{1,15}")
+_REAL = re.compile(r"[+-]?(?:0*[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)")
+_DIGITS = re.compile(r"[+-]?0*([0-9]*)(?:\.[0-9]*)?")
+_MOST_CHARACTERS = 64
+_MOST_DIGITS = 15
 
 
 def fields(value: str, least: int, most: int) -> list[str]:
@@ -52,13 +58,15 @@ def integer(text: str, low: int | None = None, high: int | None = None, *, what:
     -5
     """
     label = f"{what} " if what else ""
-    if _INT.fullmatch(text) is None:
+    if len(text) > _MOST_CHARACTERS or _INT.fullmatch(text) is None:
         expected = _describe("an integer", low, high)
-        raise ModifierError(f"{label}expected {expected}, got {text!r}")
+        raise ModifierError(
+            f"{label}expected {expected}, got {quoted(text, _MOST_CHARACTERS)}{_why_not(text)}"
+        )
     number = int(text)
     if (low is not None and number < low) or (high is not None and number > high):
         raise ModifierError(
-            f"{label}{number} is out of range: expected {_describe('an integer', low, high)}"
+            f"{label}{text} is out of range: expected {_describe('an integer', low, high)}"
         )
     return number
 
@@ -78,8 +86,10 @@ def real(
     """
     label = f"{what} " if what else ""
     expected = "a number > 0" if positive else _describe("a number", low, high)
-    if _REAL.fullmatch(text) is None:
-        raise ModifierError(f"{label}expected {expected}, got {text!r}")
+    if len(text) > _MOST_CHARACTERS or _REAL.fullmatch(text) is None:
+        raise ModifierError(
+            f"{label}expected {expected}, got {quoted(text, _MOST_CHARACTERS)}{_why_not(text)}"
+        )
     number = float(text)
     if not math.isfinite(number):  # pragma: no cover - 15 digits cannot overflow
         raise ModifierError(f"{label}{text!r} is not a finite number")
@@ -88,8 +98,20 @@ def real(
         or (low is not None and number < low)
         or (high is not None and number > high)
     ):
-        raise ModifierError(f"{label}{number:g} is out of range: expected {expected}")
+        raise ModifierError(f"{label}{text} is out of range: expected {expected}")
     return number
+
+
+def _why_not(text: str) -> str:
+    """Why a number that looks like one was refused anyway (its length, a ``+`` read as a space)."""
+    if " " in text:
+        return " (a '+' in a request is read as a space: send a plus sign as %2B)"
+    digits = _DIGITS.fullmatch(text)
+    if digits is not None and digits.group(1) and len(digits.group(1)) > _MOST_DIGITS:
+        return f" (at most {_MOST_DIGITS} digits before the decimal point)"
+    if digits is not None and len(text) > _MOST_CHARACTERS:
+        return f" (at most {_MOST_CHARACTERS} characters)"
+    return ""
 
 
 def flag(text: str, *, what: str = "", words: bool = False) -> bool:

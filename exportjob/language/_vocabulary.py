@@ -8,6 +8,7 @@ The syntax layer reads only the canonical names; the resolver reads the rest.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,7 +56,8 @@ class CommandSpec:
 
     def markdown_row(self) -> str:
         """Return this row as a line of the Markdown tables in ``docs/language.md``."""
-        cells: tuple[str, ...] = (f"`{self.name}`", self.note or "-")
+        unsupported = "not implemented" if self.kind is Kind.UNSUPPORTED else "-"
+        cells: tuple[str, ...] = (f"`{self.name}`", self.note or unsupported)
         if self.kind is Kind.HONOURED:
             cells = (f"`{self.name}`", self.syntax, self.values, self.default or "-")
         return "| " + " | ".join(cells) + " |"
@@ -100,7 +102,8 @@ def _anything(_value: str) -> None:
 
 
 def _dpr(value: str) -> str | None:
-    if value.lower() in {"", "off", "1"}:
+    ratio = value.split(",", 1)[0].lower()
+    if ratio in {"", "off"} or re.fullmatch(r"0*1(?:\.0*)?", ratio):  # 1, 1.0, 01.00: ratio 1
         return None
     return "exports are rendered at device pixel ratio 1"
 
@@ -139,7 +142,7 @@ def _refused(name: str, note: str, allowed: tuple[str, ...] = ()) -> CommandSpec
     return CommandSpec(name=name, kind=Kind.REFUSED, note=note, allowed=frozenset(allowed))
 
 
-def _unsupported(name: str, note: str = "not implemented") -> CommandSpec:
+def _unsupported(name: str, note: str = "") -> CommandSpec:
     return CommandSpec(name=name, kind=Kind.UNSUPPORTED, note=note)
 
 
@@ -218,12 +221,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
     *(
         _unsupported(name)
         for name in (
-            "bgColor", "blendMode", "clipPath", "clipPathE", "clipXPath", "color", "cropPathE",
+            "blendMode", "clipPath", "clipPathE", "clipXPath", "color", "cropPathE",
             "effectMask", "hide", "map", "maskUse", "opac", "pathAttr",
-            "perspective", "perspectiveN", "rect", "rectN", "res", "rgn", "rgnN", "scale",
+            "perspective", "perspectiveN", "rect", "rectN", "rgn", "rgnN",
             "textAngle", "textAttr", "textFlowPath", "textFlowXPath", "textPath", "type",
         )
     ),
+    _unsupported("bgColor", "a layer's background; for the exported image's background use `bgc`"),
+    _unsupported("scale", "a layer's scale; to scale the exported image use `scl`, `wid` or `hei`"),
+    _unsupported("res", "a layer's resolution; to size the exported image use `scl`, `wid` or `hei`"),
     _unsupported("sizeN", "not permitted for layer 0; use `size`"),
 )  # fmt: skip
 
