@@ -41,7 +41,7 @@ from exportjob.converters import CopyConverter, Limits, MemoryBudget, PillowConv
 from exportjob.exceptions import AssetNotFoundError, ExportJobError, MemoryBudgetError
 from exportjob.options import OutputFormat, RenderOptions
 from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore
-from exportjob.testing import sample_jpeg
+from exportjob.testing import images, sample_jpeg
 
 RACE_OPENS = int(os.environ.get("EXPORTJOB_RACE_OPENS", "2000"))
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges")
@@ -340,10 +340,44 @@ def animated_webp(*, canvas_scale: int = 1) -> bytes:
     return bytes(data)
 
 
+def animated_png() -> bytes:
+    """A two-frame APNG whose first frame is its default image (the IDAT data)."""
+    frames = [Image.effect_noise((64, 48), 64).convert("RGB") for _ in range(2)]
+    out = io.BytesIO()
+    frames[0].save(out, "PNG", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def with_actl(data: bytes) -> bytes:
+    """The still PNG with an ``acTL`` chunk (two frames) after its header: Pillow calls it animated."""
+    actl = struct.pack(">II", 2, 0)
+    chunk = (
+        struct.pack(">I", len(actl))
+        + b"acTL"
+        + actl
+        + struct.pack(">I", zlib.crc32(b"acTL" + actl))
+    )
+    return data[:33] + chunk + data[33:]
+
+
 @pytest.mark.parametrize(
     ("damaged", "complete"),
     [
         pytest.param(lambda: png_taller(noise()), noise, id="png-height-doubled"),
+        pytest.param(lambda: png_taller(animated_png()), animated_png, id="apng-height-doubled"),
+        pytest.param(
+            lambda: with_actl(png_taller(noise())), lambda: with_actl(noise()), id="png-actl-added"
+        ),
+        pytest.param(
+            lambda: jpeg_taller(images.cmyk_jpeg((64, 48))),
+            lambda: images.cmyk_jpeg((64, 48)),
+            id="cmyk-jpeg-taller",
+        ),
+        pytest.param(
+            lambda: jpeg_taller(images.ycck_jpeg((64, 48))),
+            lambda: images.ycck_jpeg((64, 48)),
+            id="ycck-jpeg-taller",
+        ),
         pytest.param(
             lambda: tiff_taller(noise(fmt="TIFF")), lambda: noise(fmt="TIFF"), id="tiff-taller"
         ),
@@ -430,6 +464,29 @@ def test_a_conversion_larger_than_the_whole_budget_fails_that_asset_only() -> No
     )
     assert log.outcome("big.png").code == "MEMORY_BUDGET_EXCEEDED"
     assert log.outcome("small.png").status is AssetStatus.EXPORTED
+
+
+@pytest.mark.parametrize(
+    ("original", "modifier"),
+    [
+        pytest.param((1, 1), "&wid=4000&hei=3000", id="tiny-original-huge-reply"),
+        pytest.param((100, 100), "&crop=-1500,-1500,3100,3100", id="crop-canvas"),
+        pytest.param((100, 100), "&extend=1500,1500,1500,1500", id="extend-canvas"),
+    ],
+)
+def test_the_budget_counts_the_canvases_and_the_reply_not_only_the_original(
+    original: tuple[int, int], modifier: str
+) -> None:
+    # Two RGBA frames of 4000 x 3000 (or 3100 x 3100): less than such a conversion holds at once.
+    store = MemoryStore(default_company="c")
+    store.add("o.png", noise(original))
+    converter = PillowConverter(Limits(memory_budget=4000 * 3000 * 4 * 2))
+    log = ExportEngine(store, converter).run(
+        ExportJob(asset_handles=["o.png"], fmt="convert", is_modifier=f"&fmt=png{modifier}"),
+        JobContext(company="c"),
+    )
+    assert log.outcome("o.png").code == "MEMORY_BUDGET_EXCEEDED"
+    assert store.exports == {}
 
 
 def test_conversions_are_admitted_only_while_the_budget_allows() -> None:

@@ -30,8 +30,9 @@ __all__ = [
 #: The share of the machine's physical memory the default budget is.
 DEFAULT_FRACTION = 0.5
 _FALLBACK = 4 << 30  # where the platform does not say how much memory it has
-# A conversion holds the decoded frame, a rendered copy and an output-sized copy at once; three
-# frames is what the render steps need at worst (crop/size/extend each make one new image).
+# Besides the decoded frame, a conversion holds up to three frames of its largest canvas at once
+# (the one being made, the one it is made from, an output copy); measured as peak RSS against
+# crop, rotate, extend and large replies, within 10 % (docs/converter.md).
 _WORKING_COPIES = 3
 
 
@@ -44,11 +45,25 @@ def default_memory_budget() -> int:
     return int(total * DEFAULT_FRACTION) if total > 0 else _FALLBACK
 
 
-def estimate(size: tuple[int, int], mode: str, fmt: str | None) -> int:
-    """Return the bytes a conversion of an image of *size* and *mode* needs, from its header."""
+def estimate(
+    size: tuple[int, int],
+    mode: str,
+    fmt: str | None,
+    *,
+    canvas: int = 0,
+    extra_frames: int = 0,
+) -> int:
+    """Return the bytes a conversion needs, from sizes known before any pixel is decoded.
+
+    *size* and *mode* are the original's (its decoded frame); *canvas* is the largest image the
+    conversion builds after it, in pixels (a crop, size, rotate or extend canvas, or the reply: a
+    1x1 original can ask for a 10000x9000 reply); *extra_frames* counts the steps that keep one
+    more such frame (filters, a palette).
+    """
     width, height = size
     pixel = max(4, _bytes_per_pixel(mode))  # renders work in RGB(A) or wider
-    need = width * height * pixel * _WORKING_COPIES
+    later = max(width * height, canvas) * 4
+    need = width * height * pixel + later * (_WORKING_COPIES + extra_frames)
     if fmt == "WEBP":
         need += width * height * 4 * 2  # libwebp's animation decoder keeps two canvases
     return need

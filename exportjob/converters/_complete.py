@@ -65,18 +65,35 @@ def check_header(image: ImageFile.ImageFile, stream: BinaryIO, handle: str | Non
 
 
 def check_decoded(image: Image.Image, stream: IO[bytes] | None, handle: str | None) -> None:
-    """Refuse, after decoding, a PNG or JPEG whose last rows are a decoder's fill, not data."""
-    if image.format == "PNG" and stream is not None and not getattr(image, "is_animated", False):
+    """Refuse, after decoding, a PNG or JPEG whose last rows are a decoder's fill, not data.
+
+    An animated PNG is checked too: its IDAT data is the default image, always of the header's
+    size, whether or not the animation shows it.
+    """
+    if image.format == "PNG" and stream is not None:
         if image.info.get("interlace") or _row_is(image, -1, 0):
             problem = _png_problem(stream)
             if problem is not None:
                 raise _refuse(problem, handle)
-    elif image.format in {"JPEG", "MPO"} and _row_is(image, -1, 128) and not _row_is(image, 0, 128):
+    elif image.format in {"JPEG", "MPO"} and any(
+        _row_is(image, -1, fill) and not _row_is(image, 0, fill) for fill in _jpeg_fills(image)
+    ):
         raise _refuse(
             "its last rows are the flat grey a JPEG decoder writes where the data has ended "
             "(the frame header claims more rows than the scan holds)",
             handle,
         )
+
+
+def _jpeg_fills(image: Image.Image) -> tuple[int | tuple[int, ...], ...]:
+    """The pixel libjpeg's fill (128 per component) becomes once decoded, in each CMYK flavour.
+
+    Pillow reads Adobe CMYK and YCCK JPEGs as inverted CMYK: the fill arrives as 127 in every
+    band of a CMYK one, and as (128, 128, 128, 127) from YCCK (its mid grey, inverted).
+    """
+    if image.mode == "CMYK":
+        return (128, (127, 127, 127, 127), (128, 128, 128, 127))
+    return (128,)
 
 
 def _chunks(stream: IO[bytes], start: int, *, big_endian: bool) -> Iterator[tuple[bytes, int]]:
@@ -93,14 +110,15 @@ def _chunks(stream: IO[bytes], start: int, *, big_endian: bool) -> Iterator[tupl
         yield kind, length
 
 
-def _row_is(image: Image.Image, row: int, value: int) -> bool:
-    """Whether every band of the pixel row *row* (-1: the last) is exactly *value*."""
+def _row_is(image: Image.Image, row: int, value: int | tuple[int, ...]) -> bool:
+    """Whether every pixel of the row *row* (-1: the last) is *value* (an int: in every band)."""
     width, height = image.size
     pixels = image.load()  # not crop(), which would apply Pillow's global pixel limit
     if width == 0 or height == 0 or pixels is None:
         return False
     row %= height
-    fill = value if len(image.getbands()) == 1 else (value,) * len(image.getbands())
+    bands = len(image.getbands())
+    fill = value if bands == 1 or isinstance(value, tuple) else (value,) * bands
     return all(pixels[x, row] == fill for x in range(width))
 
 

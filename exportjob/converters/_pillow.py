@@ -35,6 +35,7 @@ from ._color import output_profile
 from ._copy import copy_output
 from ._decode import decode, draft, open_header, oriented_size, peek_orientation, upright_size
 from ._encode import encode, writer_options, written_dpi
+from ._filters import has_stage_c
 from ._geometry import Layout, check_layout, plan_layout
 from ._jpeg_size import fit_budget
 from ._metadata import carried, writer_metadata
@@ -166,10 +167,18 @@ class PillowConverter:
         options = plan.options or RenderOptions(format=fmt)
         # Refuses an original over max_source_pixels (ImageTooLargeError) before any pixel is decoded.
         header = open_header(source, handle, max_pixels=self.limits.max_source_pixels)
-        hold.reserve(estimate(header.size, header.mode, header.format), handle=handle)
         width, height = header.size
         orientation = peek_orientation(header)
         layout = self._layout(upright_size(header, orientation or 1), options, handle)
+        reply_w, reply_h = layout.view.reply
+        need = estimate(
+            header.size,
+            header.mode,
+            header.format,
+            canvas=max(layout.work_pixels, reply_w * reply_h),
+            extra_frames=int(info.palette) + int(has_stage_c(options)),
+        )
+        hold.reserve(need, handle=handle)
         reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
         valid = draft(header, reduction)
         decoded, applied, valid = decode(header, orientation, valid, handle=handle)
