@@ -101,6 +101,9 @@ class Delivery:
     where: str
     zip_store: ZipStore | None = None
     manifest: bool = False
+    #: Names the source (folder or URL, and its manifest) in the journal's file name: a job
+    #: from another source into the same output is another job, never resumed from this one's.
+    source_key: str = ""
 
     @property
     def originals(self) -> AssetStore:
@@ -210,9 +213,11 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
         raise ValueError(msg)
     src: str = args.src
     manifest = None if args.manifest is None else os.fspath(args.manifest)
+    source = _source_key(src, manifest)
     if args.zip is not None:
         zip_store = _zip_store(args, src, manifest)
-        return Delivery(zip_store, zip_store.spool / JOURNAL_FOLDER, zip_store.archive, zip_store)
+        journals = zip_store.spool / JOURNAL_FOLDER
+        return Delivery(zip_store, journals, zip_store.archive, zip_store, source_key=source)
     out: str = args.out
     if not is_url(src) and not is_url(out):
         store = DirectoryStore(src, out, manifest=manifest, default_company=args.company)
@@ -222,13 +227,14 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
             str(store.output_dir),
             None,
             args.export_manifest,
+            source_key=source,
         )
     else:
         fs_store = FsspecStore(
             _url(src), _url(out), manifest=manifest, default_company=args.company
         )
         journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else _url_journals(out)
-        delivery = Delivery(fs_store, journal, out, None, args.export_manifest)
+        delivery = Delivery(fs_store, journal, out, None, args.export_manifest, source_key=source)
     if delivery.manifest:
         delivery.check_manifest()
     return delivery
@@ -244,6 +250,16 @@ def _zip_store(args: argparse.Namespace, src: str, manifest: str | None) -> ZipS
         unused = Path(target + ".unused")
     originals = _originals(src, manifest, args.company, unused)
     return ZipStore(originals, target, volume_size=args.zip_volume_size)
+
+
+def _source_key(src: str, manifest: str | None) -> str:
+    """A digest of the source folder or URL and of the manifest that describes it."""
+    where = [
+        text.rstrip("/") if is_url(text) else os.fspath(Path(text).resolve())
+        for text in (src, manifest)
+        if text is not None
+    ]
+    return hashlib.sha256("\0".join(where).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _url_journals(out: str) -> Path:

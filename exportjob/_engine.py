@@ -183,12 +183,14 @@ class ExportEngine:
         with self._lock:
             return tuple(self._active.values())
 
-    def journal_key(self, job: ExportJob) -> str:
+    def journal_key(self, job: ExportJob, context: JobContext | None = None) -> str:
         """The key of *job*'s journal: the same for every run that would give the same exports.
 
-        It covers the job (its handles and fields), the request as resolved (so the macros'
-        definitions count, not only their names), the settings, the converter and the conflict
-        policy.
+        It covers the job (its handles and fields), the company of *context* (whose assets it
+        may export: a run for another company never resumes this one's), the request as resolved
+        (so the macros' definitions count, not only their names), the settings, the converter and
+        the conflict policy. The store is not in it: keep one journal per store (the CLI keeps one
+        per source and output).
 
         Raises:
             ModifierError: the job's ``is_modifier`` is invalid.
@@ -204,6 +206,7 @@ class ExportEngine:
             # only when set, so the keys of journals written before the option still match
             **({"keep_folders": True} if self.keep_folders else {}),
             **({"reserved_names": sorted(self.reserved_names)} if self.reserved_names else {}),
+            **({} if context is None else {"company": context.company}),
         )
 
     def close(self) -> None:
@@ -337,7 +340,9 @@ class ExportEngine:
     def _open_journal(
         self, prepared: _Prepared, path: str | os.PathLike[str] | None
     ) -> Journal | None:
-        return None if path is None else Journal(path, self.journal_key(prepared.job))
+        if path is None:
+            return None
+        return Journal(path, self.journal_key(prepared.job, prepared.context))
 
     def _planner(self, prepared: _Prepared) -> Planner:
         return Planner(

@@ -170,25 +170,32 @@ class Pipeline:
     def _loop(self, out: Dispatcher) -> None:
         while True:
             active = out.may_start()
+            moved = False
             if not out.plans_itself():
                 with self._planning:
-                    self._advance(out, active=active)
+                    moved = self._advance(out, active=active)
             if active:
                 out.dispatch()
             if self._finished(out):
                 break
             out.tick()
-            self._await(out)
+            # Handles let in or planned: more may be ready now (a resumed job's skipped ones are,
+            # at once), so look again without sleeping until something ends.
+            self._await(out, block=not moved)
 
     def _poke(self) -> None:
         self._inbox.put(None)
 
-    def _advance(self, out: Dispatcher, *, active: bool) -> None:
-        """Let handles in (if *active*) and plan the described ones; under ``_planning``."""
+    def _advance(self, out: Dispatcher, *, active: bool) -> bool:
+        """Let handles in (if *active*) and plan the described ones; whether any moved on.
+
+        Under ``_planning``.
+        """
+        let_in = 0
         if active:
             # Planned and not ended: waiting, in a unit, or ended and not yet collected.
-            self._fill(limit=self.s.max_in_flight - len(self.ledger.planned))
-        self._plan_ready(out)
+            let_in = self._fill(limit=self.s.max_in_flight - len(self.ledger.planned))
+        return self._plan_ready(out) > 0 or let_in > 0
 
     def _refill(self, out: Dispatcher) -> bool:
         """A local worker found nothing planned: plan more itself, unless another thread is."""
@@ -213,21 +220,26 @@ class Pipeline:
 
     # -- describe and plan
 
-    def _fill(self, limit: int) -> None:
-        """Let handles in, in job order, while the window and the describe pool have room."""
+    def _fill(self, limit: int) -> int:
+        """Let handles in, in job order, while the window and the describe pool have room.
+
+        Returns how many were let in.
+        """
+        let_in = 0
         while not self._exhausted and len(self._window) < limit and self._describing():
             if len(self._describes) >= self.s.describe_concurrency:
-                return
+                return let_in
             room = limit - len(self._window)
             if self._batcher is not None:
                 size = max(1, min(_BATCH, self.s.max_in_flight // 2))
                 if room < size and (self._window or self.ledger.planned):
-                    return  # wait for room for a whole batch: one round trip for many handles
+                    return let_in  # wait for room for a whole batch: one round trip for many
             else:
                 size = self._describe_pace.size()
             handles = self._take(min(size, room))
             if not handles:
-                return
+                return let_in
+            let_in += len(handles)
             fresh = tuple(h for h in handles if h not in self.skip)
             future: Future[Any] | None = None
             timed = False  # whether its chunk's timing is still to be observed
@@ -263,6 +275,7 @@ class Pipeline:
                         )
                     )
                     index += 1
+        return let_in
 
     def _room_for_a_batch(self) -> bool:
         """Whether a store's own batch of describes (``describe_many``) could be sent now.
@@ -293,11 +306,13 @@ class Pipeline:
             handles.append(handle)
         return handles
 
-    def _plan_ready(self, out: Dispatcher) -> None:
-        """Plan the described handles at the head of the window, in job order."""
+    def _plan_ready(self, out: Dispatcher) -> int:
+        """Plan the described handles at the head of the window, in job order; how many left it."""
         ready: list[Described] = []
+        left = 0
         while self._window and self._window[0].ready():
             slot = self._window.popleft()
+            left += 1
             if slot.handle in self.skip:
                 out.record(self.skip[slot.handle], journaled=True)
                 continue
@@ -305,7 +320,7 @@ class Pipeline:
             if described is not None:  # None: never described, the job was interrupted
                 ready.append(described)
         if not ready:
-            return
+            return left
         if self.planner.taken is not None:
             self.planner.look_ahead([d for d in ready if not isinstance(d, AssetOutcome)])
         accepted: list[ExportPlan] = []
@@ -322,6 +337,7 @@ class Pipeline:
             self._intents.intend([(p.handle, p.output_name) for p in accepted])
         for plan in accepted:
             out.add(plan, checked=self.planner.checked(plan))
+        return left
 
     def _result(self, slot: Slot) -> Described | None:
         try:
@@ -357,10 +373,16 @@ class Pipeline:
                 return True
             return self._exhausted and not self._window and out.idle()
 
-    def _await(self, out: Dispatcher) -> None:
-        """Wait until a unit ends, a describe ends or the run is poked; collect the ended units."""
+    def _await(self, out: Dispatcher, *, block: bool = True) -> None:
+        """Collect the ended units, first waiting (if *block*) for an end or a poke.
+
+        An end is a unit's or a describe's; a poke is ``stop``, ``pause`` or ``resume``.
+        """
         try:
-            item = self._inbox.get(timeout=out.poll_seconds() or _POLL_SECONDS)
+            if block:
+                item = self._inbox.get(timeout=out.poll_seconds() or _POLL_SECONDS)
+            else:
+                item = self._inbox.get_nowait()
         except queue.Empty:
             return
         while True:

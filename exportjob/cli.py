@@ -279,7 +279,8 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             keep_folders=args.keep_folders,
             reserved_names=delivery.reserved_names,
         ) as engine:
-            journal = delivery.journal_folder / f"{engine.journal_key(job)}.jsonl"
+            key = engine.journal_key(job, context)
+            journal = delivery.journal_folder / f"{key}-{delivery.source_key}.jsonl"
             if args.restart:
                 journal.unlink(missing_ok=True)
             log, interrupted = run_stopping_on_signals(

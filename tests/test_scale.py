@@ -226,6 +226,27 @@ def test_a_job_resumed_from_its_journal_exports_only_what_is_missing(tmp_path: P
     assert len(store.opened) == opened_before + len(reopened)  # a completed job opens nothing
 
 
+def test_a_finished_job_run_again_never_waits_for_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its assets all come from the journal: nothing ends, so nothing would wake the coordinator
+    # for the next window of them but its poll (0.5 s per window of max_in_flight; an hour here).
+    journal = tmp_path / "job.jsonl"
+    store = filled_store(30)
+    job = orig_job(f"h{i:04}" for i in range(30))
+    with ExportEngine(store, CopyConverter(), max_in_flight=2) as engine:
+        assert engine.run(job, ACME, journal=journal).counts.success == 30
+    monkeypatch.setattr("exportjob._pipeline._POLL_SECONDS", 3600.0)
+    with ExportEngine(store, CopyConverter(), max_in_flight=2) as engine:
+        run = engine.submit(job, ACME, journal=journal)
+        try:
+            log = run.result(timeout=60)
+        finally:
+            run.stop()
+    assert log.counts.success == 30
+    assert [o.output_name for o in log.outcomes] == [f"f{i:04}.bin" for i in range(30)]
+
+
 def test_a_journal_keeps_names_of_resumed_assets_so_later_names_do_not_shift(
     tmp_path: Path,
 ) -> None:
@@ -461,7 +482,11 @@ def test_the_journal_key_follows_what_decides_the_exports() -> None:
     other = ExportJob(asset_handles=["h0000", "h0001"], fmt="convert", macro="$thumb$")
     with ExportEngine(store, macros=library) as engine:
         keys.add(engine.journal_key(other))
-    assert len(keys) == 4
+        # The company decides which assets may be exported: another's run is another job.
+        assert engine.journal_key(job, ACME) == engine.journal_key(job, JobContext(company="acme"))
+        keys.add(engine.journal_key(job, ACME))
+        keys.add(engine.journal_key(job, JobContext(company="other")))
+    assert len(keys) == 6
 
 
 @pytest.mark.parametrize("seed", range(5))
