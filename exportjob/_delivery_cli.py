@@ -123,6 +123,13 @@ class Delivery:
         """The names no export may take: the export manifest's, when one is written."""
         return MANIFEST_NAMES if self.zip_store is not None or self.manifest else ()
 
+    def restart(self, journal: Path) -> None:
+        """Forget the earlier runs: the job's *journal*, and with ``--zip`` the unfinished archive."""
+        if self.zip_store is not None:
+            self.zip_store.discard()
+        else:
+            journal.unlink(missing_ok=True)
+
     def check_manifest(self) -> None:
         """Refuse, before the job, an export area whose manifest names hold files of another kind.
 

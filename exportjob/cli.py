@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--restart",
         action="store_true",
-        help="ignore the journal of an earlier run of the same job and start afresh",
+        help="ignore the journal of an earlier run of the same job and start afresh "
+        "(with --zip, also discard the unfinished archive)",
     )
     export.add_argument(
         "--json", action="store_true", help="print the job log as JSON instead of a summary"
@@ -282,7 +283,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             key = engine.journal_key(job, context)
             journal = delivery.journal_folder / f"{key}-{delivery.source_key}.jsonl"
             if args.restart:
-                journal.unlink(missing_ok=True)
+                delivery.restart(journal)
             log, interrupted = run_stopping_on_signals(
                 engine, job, context, journal, delivery.progress(job)
             )

@@ -198,7 +198,7 @@ def test_an_interrupted_archive_is_finished_by_the_next_run(
         engine.run(job, context, journal=journal)  # "killed" before finish: no archive yet
     assert not archive.exists()
     assert sorted(p.name for p in store.spool.iterdir()) == sorted(
-        [".exportjob", *(f"p{i}.png" for i in range(6)), "doc.pdf"]
+        [".archive", ".exportjob", *(f"p{i}.png" for i in range(6)), "doc.pdf"]
     )
     resumed = ZipStore(source, archive)
     with ExportEngine(resumed, CopyConverter()) as engine:

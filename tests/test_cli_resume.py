@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
+from exportjob import ExportEngine, ExportJob, JobContext
 from exportjob.cli import main
+from exportjob.converters import CopyConverter
+from exportjob.delivery import MANIFEST_CSV, MANIFEST_JSON
+from exportjob.stores import DirectoryStore, ZipStore
 
 
 def cli(*argv: str | Path) -> tuple[int, str, str]:
@@ -51,3 +58,70 @@ def test_another_company_never_resumes_a_job_it_may_not_run(tmp_path: Path) -> N
     assert status == 1
     assert "NOT_AUTHORIZED" in stdout
     assert "0 exported" in stdout
+
+
+# -- an unfinished archive
+
+
+def zip_names(archive: Path) -> list[str]:
+    with zipfile.ZipFile(archive) as z:
+        return z.namelist()
+
+
+def test_an_unfinished_archive_of_another_job_is_never_published_as_this_ones(
+    tmp_path: Path,
+) -> None:
+    # Job A's publish is refused (the name holds a foreign file), so its spool stays; job B, of
+    # one handle, used to finish it and publish A's secret.txt too, exiting 0.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "public.txt").write_text("public\n")
+    (src / "secret.txt").write_text("secret\n")
+    archive = tmp_path / "o.zip"
+    archive.write_bytes(b"foreign")
+    assert cli("export", src, "--fmt", "orig", "--zip", archive)[0] == 2
+    b = ("export", src, "--fmt", "orig", "--zip", archive, "--handle", "public.txt")
+    status, _, err = cli(*b, "--on-conflict", "replace")
+    assert status == 2
+    assert "secret.txt and more that this job did not export" in err
+    assert "--restart" in err
+    assert archive.read_bytes() == b"foreign"
+    # --restart discards the unfinished archive (it used to keep it: the same error every time).
+    assert cli(*b, "--on-conflict", "replace", "--restart")[0] == 0
+    assert zip_names(archive) == ["public.txt", MANIFEST_JSON, MANIFEST_CSV]
+    assert not archive.with_name("o.zip.parts").exists()
+
+
+def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: Path) -> None:
+    # Two identical --zip commands at once used to publish a corrupt archive with exit 0.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    archive = tmp_path / "o.zip"
+    held = ZipStore(DirectoryStore(src, tmp_path / "unused"), archive)
+    other = subprocess.run(  # noqa: S603 - our own interpreter and command
+        [
+            sys.executable,
+            "-m",
+            "exportjob",
+            "export",
+            str(src),
+            "--fmt",
+            "orig",
+            "--zip",
+            str(archive),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert other.returncode == 2
+    assert f"another process is writing the archive {archive}" in other.stderr
+    assert not archive.exists()
+    # This process goes on with it (a store made again takes over), and then the other may.
+    again = ZipStore(DirectoryStore(src, tmp_path / "unused"), archive)
+    job = ExportJob(asset_handles=["a.txt"], fmt="orig")
+    with ExportEngine(again, CopyConverter()) as engine:
+        again.finish(engine.run(job, JobContext(company="default")))
+    held.discard()
+    assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from .._assets import Asset, AssetHandle
 from .._values import text_problem
 from ..exceptions import ExportJobError
 
-__all__ = ["LeftOut", "describe_each", "handle_parts"]
+__all__ = ["LeftOut", "describe_each", "handle_folder", "handle_parts"]
 
 logger = logging.getLogger("exportjob.stores")
 _SHOWN = 120  # the longest path a warning shows whole
@@ -99,3 +100,12 @@ class LeftOut:
             path,
             why,
         )
+
+
+def handle_folder(path: Path, root: Path) -> str | None:
+    """*path* relative to the resolved *root*, as a handle's folder (``""``: the root; None: outside)."""
+    path = path.resolve()
+    if not path.is_relative_to(root):
+        return None
+    relative = path.relative_to(root).as_posix()
+    return "" if relative == "." else relative

@@ -24,7 +24,8 @@ from ._archive import ArchiveEntry, ArchiveWriter
 from ._directory import DirectoryStore
 from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
 from ._fsspec import FsspecStore
-from ._handles import describe_each
+from ._handles import describe_each, handle_folder
+from ._lock import LOCK_NAME, FolderLock
 
 if TYPE_CHECKING:
     from .._job import ExportJob
@@ -115,6 +116,8 @@ class ZipStore:
         check_name(self._name)
         self._folder = self.archive.rpartition("/")[0]
         self.spool = Path(spool).absolute()
+        # One writer per spool: two processes appending to one archive would corrupt it.
+        self._lock = FolderLock(self.spool / PARTS_FOLDER, what=f"the archive {self.archive}")
         self._swept = False
         self._writers = self._load()
         self._held: list[ArchiveEntry] = [e for w in self._writers for e in w.entries]
@@ -160,8 +163,8 @@ class ZipStore:
         if root is None:
             return None
         root = root.resolve()
-        spool = _beneath(self.spool, root)
-        folder = None if self._uploader is not None else _beneath(Path(self._folder), root)
+        spool = handle_folder(self.spool, root)
+        folder = None if self._uploader is not None else handle_folder(Path(self._folder), root)
         if spool is None and folder is None:
             return None
         if self.volume_size is None:
@@ -249,6 +252,12 @@ class ZipStore:
             for o in log.outcomes
             if o.status is AssetStatus.EXPORTED and o.output_name is not None
         )
+        if self._position < len(self._held):
+            raise StoreWriteError(
+                f"the unfinished archive {self.archive} holds {self._held[self._position].name} "
+                "and more that this job did not export: they were written by another job "
+                "(finish that job, or discard the archive: --restart)"
+            )
         if not self._writers:
             self._writers.append(ArchiveWriter(self._part(1)))
         targets = self._targets(len(self._writers))
@@ -266,8 +275,25 @@ class ZipStore:
                 raise
             raise StoreWriteError(f"cannot write the archive {self.archive}: {exc}") from exc
         shutil.rmtree(self.spool, ignore_errors=True)
+        self._lock.release()
         self._writers = []
         return tuple(written)
+
+    def discard(self) -> None:
+        """Forget the unfinished archive: remove its spool (parts, spooled exports, journals).
+
+        The next job starts the archive afresh (the CLI's ``--restart``).
+        """
+        parts = self.spool / PARTS_FOLDER
+        for entry in [*self.spool.iterdir(), *parts.iterdir()] if parts.is_dir() else []:
+            if entry in {parts, parts / LOCK_NAME}:
+                continue  # the lock is held: no other process may take the spool meanwhile
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        self._writers, self._held, self._entry_names = [], [], set()
+        self._position = 0
 
     # -- the archive as it grows
 
@@ -412,12 +438,3 @@ def _local_root(originals: AssetStore) -> Path | None:
     if isinstance(originals, FsspecStore):
         return originals._local_root  # noqa: SLF001 - a store of this package
     return None
-
-
-def _beneath(path: Path, root: Path) -> str | None:
-    """*path* relative to the resolved *root*, as a handle's folder (``""``: the root; None: outside)."""
-    path = path.resolve()
-    if not path.is_relative_to(root):
-        return None
-    relative = path.relative_to(root).as_posix()
-    return "" if relative == "." else relative
