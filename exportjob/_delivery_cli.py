@@ -281,11 +281,24 @@ def _url_journals(out: str) -> Path:
     return Path.cwd() / JOURNAL_FOLDER / f"{name[:40] or 'out'}-{digest}"
 
 
-def _url(text: str) -> str:
-    return text if is_url(text) else Path(text).absolute().as_uri()
+def _url(text: str | Path) -> str:
+    """*text* as fsspec takes it: a URL as it is, a local path absolute and as written.
+
+    Not ``file://`` with percent-encoding: fsspec would not decode it (``a b`` read as ``a%20b``).
+
+    Raises:
+        ValueError: a local path holds ``::``, which fsspec reads as a chain of file systems.
+    """
+    if isinstance(text, str) and is_url(text):
+        return text
+    path = os.fspath(Path(text).absolute())
+    if "::" in path:
+        msg = f"{path}: a local path beside a URL cannot hold '::' (fsspec reads it as a chain)"
+        raise ValueError(msg)
+    return path
 
 
 def _originals(src: str, manifest: str | None, company: str, unused: Path) -> AssetStore:
     if is_url(src):
-        return FsspecStore(src, unused.as_uri(), manifest=manifest, default_company=company)
+        return FsspecStore(src, _url(unused), manifest=manifest, default_company=company)
     return DirectoryStore(src, unused, manifest=manifest, default_company=company)

@@ -348,3 +348,35 @@ def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced
     assert len(volumes) >= 2
     assert volumes[0] == "vol/d-001.zip"
     assert all(run("verify", f"s3://{bucket}/{key}")[0] == 0 for key in volumes)
+
+
+@pytest.mark.parametrize("odd", ["sp ace", "hash#", "pct%41", "uni-\u00e9"])
+def test_local_paths_beside_a_url_are_taken_as_written(
+    odd: str,
+    s3: Any,
+    bucket: str,
+    s3_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # They went to fsspec as percent-encoded file:// URLs, which it does not decode: a source
+    # "did not exist", and a local --out got a sibling folder "o%20..." outside it.
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / f"s-{odd}"
+    src.mkdir()
+    (src / "a.pdf").write_bytes(b"%PDF-1.4")
+    status, _, err = run("export", str(src), "--fmt", "orig", "--out", f"s3://{bucket}/up")
+    assert status == 0, err
+    assert s3.get_object(Bucket=bucket, Key="up/a.pdf")["Body"].read() == b"%PDF-1.4"
+    out = tmp_path / f"o-{odd}"
+    status, _, err = run("export", f"s3://{bucket}/up", "--fmt", "orig", "--out", str(out))
+    assert status == 0, err
+    assert (out / "a.pdf").read_bytes() == b"%PDF-1.4"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".exportjob", src.name, out.name])
