@@ -7,6 +7,7 @@ engine takes (``ConversionSettings``, a converter with a memory budget).
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from ._enums import ExportFormat
@@ -71,10 +72,10 @@ def byte_size(text: str) -> int:
     value = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
     try:
-        number = float(value[: len(value) - len(unit)])
+        number = float(value[: len(value) - len(unit)]) * _SIZE_UNITS[unit]
     except ValueError:
         number = 0.0
-    size = int(number * _SIZE_UNITS[unit])
+    size = int(number) if math.isfinite(number) else 0  # inf, 1e400, nan: no size
     if size <= 0:
         msg = f"invalid size {text!r}: expected bytes or a number with K, M, G or T, e.g. 2G"
         raise argparse.ArgumentTypeError(msg)

@@ -128,17 +128,23 @@ def silence(out: TextIO) -> None:
         os.close(devnull)
 
 
-def emit(out: TextIO, write: Callable[[TextIO], object]) -> bool:
+def emit(out: TextIO, write: Callable[[TextIO], object], err: TextIO | None = None) -> bool:
     """Write with *write* to *out*, as CLI tools do when the reader goes away (``| head``).
 
     A closed pipe is not an error of the job: the rest of the output is dropped and the command
-    still exits with the status the job calls for. Returns False when the pipe was closed.
+    still exits with the status the job calls for. Nor is an output that cannot be written (a
+    full disk, ``> /dev/full``): that is said on *err*. Returns False when the output was lost.
     """
     try:
         write(out)
         out.flush()
     except BrokenPipeError:
         silence(out)
+        return False
+    except OSError as exc:
+        silence(out)
+        if err is not None:
+            err.write(f"exportjob: cannot write the output: {exc.strerror or exc}\n")
         return False
     return True
 

@@ -17,6 +17,7 @@ import attrs
 
 from ._assets import AssetHandle
 from ._cli_options import byte_size
+from ._console import emit
 from ._job import ExportJob
 from ._log import JobLog
 from ._run import ProgressCallback
@@ -88,7 +89,9 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (ExportJobError, OSError, ImportError) as exc:
         err.write(f"exportjob: error: {exc}\n")
         return 2
-    out.write(result.report())
+    emit(
+        out, lambda o: o.write(result.report()), err
+    )  # the verdict is the status's, not the pipe's
     return 0 if result.ok else 1
 
 

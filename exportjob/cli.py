@@ -300,9 +300,13 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.clear()
 
     if args.json:
-        emit(out, lambda o: o.write(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n"))
+        emit(
+            out,
+            lambda o: o.write(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n"),
+            err,
+        )
     else:
-        emit(out, lambda o: print_log(log, o, exports=where))
+        emit(out, lambda o: print_log(log, o, exports=where), err)
     err.writelines(f"exportjob: hint: {hint}\n" for hint in hints)
     if interrupted is not None:
         return interrupted
@@ -323,7 +327,8 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     root: Path = args.out.absolute()
     originals, exports = root / "originals", root / "exports"
-    out.write(f"Drawing sample originals into {originals} ...\n")
+    if not emit(out, lambda o: o.write(f"Drawing sample originals into {originals} ...\n"), err):
+        return EXIT_USAGE  # a demo nobody can read: nothing is drawn
     try:
         sample = demo.write_originals(originals)
         store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
@@ -338,10 +343,14 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     context = JobContext(company=demo.DEMO_COMPANY, job_name="demo", user=_default_user())
     macros = MacroLibrary(demo.DEMO_MACROS)
-    out.write(
-        f"Converting {len(sample.handles)} assets of company {demo.DEMO_COMPANY!r} with "
-        f"is_modifier={demo.DEMO_MODIFIER!r} and macro={demo.DEMO_MACRO!r} "
-        f"({demo.DEMO_MACRO} = {demo.DEMO_MACROS['web']!r}) ...\n"
+    emit(
+        out,
+        lambda o: o.write(
+            f"Converting {len(sample.handles)} assets of company {demo.DEMO_COMPANY!r} with "
+            f"is_modifier={demo.DEMO_MODIFIER!r} and macro={demo.DEMO_MACRO!r} "
+            f"({demo.DEMO_MACRO} = {demo.DEMO_MACROS['web']!r}) ...\n"
+        ),
+        err,
     )
     progress = TtyProgress(err) if err.isatty() else None
     try:
@@ -361,8 +370,7 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     except OSError as exc:
         return _error(err, f"cannot write the job log {log_path}: {exc}")
-    print_log(log, out)
-    out.write(
+    ending = (
         "\n"
         f"The {sample.image_set!r} image set and {sample.foreign!r} (owned by another company) "
         "are refused on purpose.\n"
@@ -372,6 +380,12 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Next: exportjob export {originals} --fmt convert --modifier '&fmt=jpg&wid=200' "
         f"--company {demo.DEMO_COMPANY} --out {root / 'thumbs'}\n"
     )
+
+    def summary(o: TextIO) -> None:
+        print_log(log, o)
+        o.write(ending)
+
+    emit(out, summary, err)
     if interrupted is not None:
         return interrupted
     expected = {"NOT_AUTHORIZED", "UNSUPPORTED_ASSET_TYPE"}

@@ -415,3 +415,53 @@ def test_ctrl_c_while_the_log_is_printed_exits_130_without_a_traceback(
     assert main(argv, stdout=out, stderr=err) == 130
     assert err.getvalue().endswith("exportjob: interrupted\n")
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file())  # the job ran
+
+
+# -- what the command says when its own output or options cannot be used
+
+
+@pytest.mark.parametrize("size", ["inf", "1e400", "nan", "-inf"])
+def test_a_size_that_is_no_number_of_bytes_is_a_usage_error(size: str, tmp_path: Path) -> None:
+    # inf and 1e400 raised OverflowError out of argparse: a traceback, exit 1.
+    with pytest.raises(SystemExit) as stopped:
+        cli("export", tmp_path, "--fmt", "orig", "--out", tmp_path / "o", "--memory-budget", size)
+    assert stopped.value.code == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("json_output", [False, True])
+def test_an_output_that_cannot_be_written_is_said_and_the_status_is_the_jobs(
+    tmp_path: Path, *, json_output: bool
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.pdf").write_bytes(b"%PDF")
+    err = io.StringIO()
+    argv = ["export", str(tmp_path / "src"), "--fmt", "orig", "--out", str(tmp_path / "o")]
+    with open("/dev/full", "w", encoding="utf-8") as full:  # noqa: PTH123 - a device
+        status = main(argv + (["--json"] if json_output else []), stdout=full, stderr=err)
+    assert status == 0
+    assert "exportjob: cannot write the output: No space left on device" in err.getvalue()
+    assert (tmp_path / "o" / "a.pdf").read_bytes() == b"%PDF"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_verify_keeps_its_verdict_when_its_report_cannot_be_written(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.pdf").write_bytes(b"%PDF")
+    out = tmp_path / "o"
+    assert (
+        cli("export", tmp_path / "src", "--fmt", "orig", "--out", out, "--export-manifest")[0] == 0
+    )
+    err = io.StringIO()
+    with open("/dev/full", "w", encoding="utf-8") as full:  # noqa: PTH123 - a device
+        assert main(["verify", str(out)], stdout=full, stderr=err) == 0
+    assert "cannot write the output" in err.getvalue()
+
+
+def test_an_output_folder_that_is_a_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "afile").write_text("mine\n")
+    status, _, err = cli("export", tmp_path / "src", "--fmt", "orig", "--out", tmp_path / "afile")
+    assert status == 2
+    assert "is a file, not a folder" in err
+    assert (tmp_path / "afile").read_text() == "mine\n"

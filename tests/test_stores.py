@@ -330,7 +330,10 @@ def test_a_failing_source_leaves_neither_the_file_nor_a_temporary(tmp_path: Path
 
 def test_an_unwritable_output_is_a_write_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
-    store = DirectoryStore(tmp_path, tmp_path / "file")
+    with pytest.raises(StoreWriteError, match="is a file, not a folder"):
+        DirectoryStore(tmp_path, tmp_path / "file")
+    store = DirectoryStore(tmp_path, tmp_path / "later")
+    (tmp_path / "later").write_text("a file since")
     with pytest.raises(StoreWriteError, match=r"cannot write a\.jpg"):
         store.write_export("a.jpg", [b"x"])
 

@@ -70,6 +70,11 @@ class DirectoryStore:
             what = "is not a folder" if self.source_dir.exists() else "does not exist"
             raise StoreReadError(f"the source folder {self.source_dir} {what}")
         self._root = self.source_dir.resolve()
+        if self.output_dir.exists() and not self.output_dir.is_dir():
+            raise StoreWriteError(
+                f"the output folder {self.output_dir} is a file, not a folder: name a folder "
+                "(it is made if it does not exist)"
+            )
         if self.output_dir.resolve() == self._root:
             raise StoreWriteError(
                 f"the output folder {self.output_dir} is the source folder: "

@@ -247,22 +247,23 @@ class ZipStore:
                 left under its name).
         """
         policy = OnConflict(on_conflict)
-        self._advance(
-            o.output_name
-            for o in log.outcomes
-            if o.status is AssetStatus.EXPORTED and o.output_name is not None
-        )
-        if self._position < len(self._held):
-            raise StoreWriteError(
-                f"the unfinished archive {self.archive} holds {self._held[self._position].name} "
-                "and more that this job did not export: they were written by another job "
-                "(finish that job, or discard the archive: --restart)"
-            )
-        if not self._writers:
-            self._writers.append(ArchiveWriter(self._part(1)))
-        targets = self._targets(len(self._writers))
         written: list[WrittenExport] = []
         try:
+            self._advance(
+                o.output_name
+                for o in log.outcomes
+                if o.status is AssetStatus.EXPORTED and o.output_name is not None
+            )
+            if self._position < len(self._held):
+                raise StoreWriteError(
+                    f"the unfinished archive {self.archive} holds "
+                    f"{self._held[self._position].name} and more that this job did not export: "
+                    "they were written by another job (finish that job, or discard the archive: "
+                    "--restart)"
+                )
+            if not self._writers:
+                self._writers.append(ArchiveWriter(self._part(1)))
+            targets = self._targets(len(self._writers))
             for index, (writer, target) in enumerate(zip(self._writers, targets, strict=True)):
                 entries = {e.name: e.sha256 for e in writer.entries}
                 manifest = build_manifest(
