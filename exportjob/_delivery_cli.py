@@ -189,16 +189,10 @@ class Delivery:
         return self.where
 
     def _opener(self) -> Callable[[str], contextlib.AbstractContextManager[IO[bytes]]]:
+        """How the manifest reads an export back: beneath the export area, through no link."""
         store = self.store
-        if isinstance(store, FsspecStore):
-            return store.open_export
-        assert isinstance(store, DirectoryStore)  # noqa: S101 - the only other kind made here
-        folder = store.output_dir
-
-        def open_file(name: str) -> contextlib.AbstractContextManager[IO[bytes]]:
-            return (folder / name).open("rb")
-
-        return open_file
+        assert isinstance(store, (DirectoryStore, FsspecStore))  # noqa: S101 - made here
+        return store.open_export
 
 
 def _looks_like_manifest(name: str, head: bytes) -> bool:

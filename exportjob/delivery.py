@@ -170,6 +170,10 @@ def build_manifest(
 
     The SHA-256 of an exported file comes from *digests* (by output name) when it has it, else by
     reading the file back through *open_export*; without either it is left out.
+
+    Raises:
+        StoreReadError: a file read back does not hold the bytes its outcome says were written
+            (it changed since: the manifest would vouch for another file).
     """
     records = []
     known = digests or {}
@@ -179,8 +183,20 @@ def build_manifest(
         if exported and outcome.output_name is not None:
             sha256 = known.get(outcome.output_name)
             if sha256 is None and open_export is not None:
-                with open_export(outcome.output_name) as stream:
-                    sha256 = file_digest(stream)[1]
+                try:
+                    with open_export(outcome.output_name) as stream:
+                        size, sha256 = file_digest(stream)
+                except KeyError:
+                    size = None  # removed since the job wrote it
+                if size != outcome.bytes_written:
+                    raise StoreReadError(
+                        f"the export {outcome.output_name} "
+                        f"{'is gone' if size is None else f'holds {size} bytes'} where the job "
+                        f"wrote {outcome.bytes_written}: it was changed since, and no manifest "
+                        "vouches for it (remove it if it is there, and run the same job again: "
+                        "it is exported afresh)",
+                        handle=outcome.handle.value,
+                    )
         records.append(
             ManifestRecord(
                 handle=outcome.handle.value,

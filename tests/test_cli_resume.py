@@ -125,3 +125,24 @@ def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: 
         again.finish(engine.run(job, JobContext(company="default")))
     held.discard()
     assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
+
+
+def test_a_manifest_never_vouches_for_an_export_changed_since_it_was_written(
+    tmp_path: Path,
+) -> None:
+    # The resumed run hashed whatever was now under the name, and listed the journal's size.
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        (src / f"f{i}.pdf").write_text(f"file{i}\n")
+    out = tmp_path / "out"
+    command = ("export", src, "--fmt", "orig", "--out", out, "--export-manifest")
+    assert cli(*command)[0] == 0
+    (out / "f2.pdf").write_text("changed, and longer\n")
+    status, _, err = cli(*command)
+    assert status == 2
+    assert "the export f2.pdf holds 20 bytes where the job wrote 6" in err
+    assert "remove it" in err
+    (out / "f2.pdf").unlink()  # as the message says: it is exported afresh
+    assert cli(*command)[0] == 0
+    assert cli("verify", out)[0] == 0
