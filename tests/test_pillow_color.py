@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+from collections.abc import Callable
 
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
@@ -361,3 +363,49 @@ def test_16_bit_tiff_is_scaled():
 def test_cie_lab_originals_are_converted_to_srgb():
     lab = Image.new("LAB", (8, 8), (128, 128, 128))  # L* 50, a* = b* = 0: middle gray
     assert close(convert(images.encode(lab, "TIFF")).getpixel((4, 4)), (119, 119, 119), 1)
+
+
+def _exif_without_resolution(jpeg: bytes) -> bytes:
+    """*jpeg* with an EXIF block that holds an orientation (1) and no resolution tags."""
+    ifd = b"II*\x00\x08\x00\x00\x00\x01\x00" + struct.pack("<HHIHH", 0x112, 3, 1, 1, 0) + bytes(4)
+    payload = b"Exif\x00\x00" + ifd
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+
+@pytest.mark.parametrize(
+    ("original", "declared"),
+    [
+        pytest.param(
+            lambda: images.encode(images.photo((32, 24)), "TIFF"), None, id="tiff-no-tags"
+        ),
+        pytest.param(
+            lambda: images.encode(images.photo((32, 24)), "TIFF", dpi=(300, 300)),
+            300,
+            id="tiff-300",
+        ),
+        pytest.param(
+            lambda: _exif_without_resolution(images.encode(images.photo((32, 24)), "JPEG")),
+            None,
+            id="jpeg-exif-no-resolution",
+        ),
+        pytest.param(
+            lambda: images.encode(images.photo((32, 24)), "JPEG", dpi=(300, 300)),
+            300,
+            id="jpeg-300",
+        ),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "tif"])
+def test_only_a_resolution_the_original_declares_is_written(
+    original: Callable[[], bytes], declared: int | None, fmt: str
+) -> None:
+    # Pillow says 1 dpi for a TIFF with no resolution tags and 72 for a JPEG whose EXIF has none:
+    # those came out as 1-dpi and 72-dpi files.
+    written = convert(original(), fmt)
+    dpi = written.info.get("dpi")
+    if fmt == "tif" and 282 not in written.tag_v2:  # type: ignore[attr-defined]
+        dpi = None  # what Pillow reads as (1, 1): no XResolution tag
+    if declared is None:
+        assert dpi is None
+    else:
+        assert dpi == pytest.approx((declared, declared), abs=0.01)

@@ -166,3 +166,27 @@ def test_a_library_repr_changes_with_a_profile_so_resume_keys_do():
 def test_settings_refuse_bad_profile_defaults(changes):
     with pytest.raises(InvalidValueError):
         ConversionSettings(profiles=LIBRARY, **changes)
+
+
+def damaged_profile(profile: bytes) -> bytes:
+    """*profile* with the types of its colorant tags spoiled: it opens, no transform builds from it."""
+    data = bytearray(profile)
+    count = int.from_bytes(data[128:132], "big")
+    for i in range(count):
+        entry = 132 + 12 * i
+        if bytes(data[entry : entry + 4]) in {b"rXYZ", b"gXYZ", b"bXYZ"}:
+            offset = int.from_bytes(data[entry + 4 : entry + 8], "big")
+            data[offset : offset + 4] = b"zzzz"
+    return bytes(data)
+
+
+@pytest.mark.parametrize("modifier", ["icc=Press&fmt=tif", "icc=AdobeRGB&fmt=png"])
+def test_a_damaged_embedded_profile_is_ignored_under_icc_too(modifier: str) -> None:
+    # It failed the asset with "PyCMSError: cannot build transform"; without icc= it was ignored.
+    damaged = damaged_profile(ADOBE)
+    cms(damaged)  # it opens
+    with pytest.raises(ImageCms.PyCMSError):
+        ImageCms.buildTransform(cms(damaged), cms(images.srgb_profile()), "RGB", "RGB")
+    tagged = images.tagged(PHOTO, "PNG", damaged)
+    untagged = images.encode(PHOTO, "PNG")
+    assert max_difference(export(tagged, modifier), export(untagged, modifier)) == 0

@@ -204,7 +204,7 @@ class PillowConverter:
             fmt,
             options.qlt,
             icc=icc,
-            dpi=written_dpi(info, options.print_res, _source_dpi(decoded), handle),
+            dpi=written_dpi(info, options.print_res, _source_dpi(header), handle),
             transparency=finished.transparency,
         )
         extra, kept = writer_metadata(info.pillow_format, carried(header, options))
@@ -275,8 +275,23 @@ def _draft_reduction(layout: Layout, options: RenderOptions) -> int:
     return 1
 
 
+_X_RESOLUTION = 282  # TIFF and EXIF: XResolution
+
+
 def _source_dpi(image: Image.Image) -> float | None:
-    """The resolution the original declares (JFIF, pHYs, TIFF tags), if it is a usable number."""
+    """The resolution the original declares (JFIF, EXIF, pHYs, TIFF tags), if it is a usable number.
+
+    Only a declared one: Pillow says 1 dpi for a TIFF without resolution tags, and 72 for a JPEG
+    whose EXIF block has none (and whose JFIF density is a bare aspect ratio).
+    """
+    if image.format == "TIFF" and _X_RESOLUTION not in getattr(image, "tag_v2", {}):
+        return None
+    if (
+        image.format in {"JPEG", "MPO"}
+        and image.info.get("jfif_unit") not in {1, 2}
+        and _X_RESOLUTION not in image.getexif()
+    ):
+        return None
     dpi = image.info.get("dpi")
     try:
         value = float(dpi[0])  # type: ignore[index]

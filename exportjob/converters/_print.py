@@ -60,6 +60,17 @@ def to_profile(colour: Image.Image, kept: bytes | None, conversion: IccConversio
         kept: the profile still describing *colour* (the original's), or None.
         conversion: the output profile, intent and black-point compensation.
     """
+    try:
+        return _converted(colour, kept, conversion)
+    except ImageCms.PyCMSError:
+        if kept is None:
+            raise
+    # The original's profile opens but no transform can be built from it (damaged tags): it is
+    # ignored, as any unreadable embedded profile is, and the pixels read in the mode's default.
+    return _converted(colour, None, conversion)
+
+
+def _converted(colour: Image.Image, kept: bytes | None, conversion: IccConversion) -> Image.Image:
     source = source_profile_for(colour.mode, kept)
     if source is None:  # unprofiled CMYK: naive to RGB, read as sRGB
         colour, source = colour.convert("RGB"), srgb_profile()
