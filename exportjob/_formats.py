@@ -12,7 +12,14 @@ import attrs
 
 from .options import Compression, PixelType
 
-__all__ = ["FORMATS", "FormatInfo", "FormatRefusal", "format_info", "pillow_can_write"]
+__all__ = [
+    "FORMATS",
+    "FormatInfo",
+    "FormatRefusal",
+    "format_info",
+    "largest_side",
+    "pillow_can_write",
+]
 
 _RGB = frozenset({PixelType.RGB})
 _RGB_GRAY = frozenset({PixelType.RGB, PixelType.GRAY})
@@ -298,3 +305,17 @@ def pillow_can_write(name: str) -> bool:
     if info.pillow_format not in Image.SAVE:
         return False
     return info.pillow_feature is None or bool(features.check(info.pillow_feature))
+
+
+# The widest or tallest image each writer can make (and its readers read), in pixels: libjpeg's
+# JPEG_MAX_DIMENSION (JPEG; JPEG-compressed TIFF; PDF, whose images Pillow encodes as JPEG), the
+# 14 bits of a WebP size, GIF's 16-bit fields, and libavif's default decode limit (a wider AVIF is
+# written, and then cannot be read back).
+_LARGEST_SIDE = {"JPEG": 65500, "PDF": 65500, "WEBP": 16383, "GIF": 65535, "AVIF": 32768}
+
+
+def largest_side(info: FormatInfo, compression: Compression | None) -> int | None:
+    """The most pixels a side of an image in *info*'s format (with *compression*) may have."""
+    if info.pillow_format == "TIFF" and info.compression_for(compression) is Compression.JPEG:
+        return _LARGEST_SIDE["JPEG"]
+    return _LARGEST_SIDE.get(info.pillow_format or "")

@@ -7,11 +7,11 @@ import pickle
 
 import attrs
 import pytest
-from PIL import Image, JpegImagePlugin
+from PIL import Image, JpegImagePlugin, features
 
 from exportjob import ConversionError
 from exportjob.converters import Limits, PillowConverter
-from exportjob.exceptions import ModifierError, UnsupportedFormatError
+from exportjob.exceptions import ImageTooLargeError, ModifierError, UnsupportedFormatError
 from exportjob.language import resolve_request
 from exportjob.options import OutputFormat, Quality, Quantize
 from exportjob.testing import images
@@ -335,3 +335,34 @@ def test_fmt_orig_is_a_verbatim_copy_without_decoding():
     out = PillowConverter().convert(io.BytesIO(data), plan)
     assert out.format is None
     assert b"".join(out) == data
+
+
+@pytest.mark.parametrize(
+    ("fmt", "side", "most"),
+    [
+        ("jpeg", 65501, 65500),
+        ("pjpeg", 65501, 65500),
+        ("pdf", 65501, 65500),
+        ("webp", 16384, 16383),
+        ("gif", 70000, 65535),
+        ("avif", 32769, 32768),
+    ],
+)
+def test_a_reply_wider_than_its_format_holds_fails_before_decoding_saying_so(
+    fmt: str, side: int, most: int
+) -> None:
+    # They failed after a full render with the writer's own words ("broken data stream when
+    # writing image file", "encoding error 5", OverflowError), blamed on the original.
+    if fmt == "avif" and not features.check("avif"):
+        pytest.skip("no AVIF writer in this Pillow")
+    tiny = images.encode(images.photo((10, 10)), "PNG")
+    with pytest.raises(ImageTooLargeError, match=f"holds at most {most} pixels a side"):
+        PillowConverter().convert(io.BytesIO(tiny), images.plan(fmt, wid=side, hei=1))
+
+
+def test_a_jpeg_compressed_tiff_is_held_to_jpeg_s_limit_and_an_uncompressed_one_is_not() -> None:
+    tiny = images.encode(images.photo((10, 10)), "PNG")
+    plan = images.plan("tif", wid=70000, hei=1)
+    assert PillowConverter().convert(io.BytesIO(tiny), plan).width == 70000
+    with pytest.raises(ImageTooLargeError, match="holds at most 65500"):
+        PillowConverter().convert(io.BytesIO(tiny), images.plan("tif,,jpeg", wid=70000, hei=1))

@@ -25,7 +25,7 @@ from typing import BinaryIO
 import attrs
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from .._formats import FormatInfo, format_info, pillow_can_write
+from .._formats import FormatInfo, format_info, largest_side, pillow_can_write
 from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError, InvalidValueError
 from ..options import OutputFormat, RenderOptions
 from ..plans import ExportPlan
@@ -171,6 +171,7 @@ class PillowConverter:
         orientation = peek_orientation(header)
         layout = self._layout(upright_size(header, orientation or 1), options, handle)
         reply_w, reply_h = layout.view.reply
+        _check_writable_size(info, fmt, (reply_w, reply_h), handle)
         need = estimate(
             header.size,
             header.mode,
@@ -248,6 +249,19 @@ def _embedded_profile(
     if options.icc is not None:
         return options.icc.profile
     return output_profile(fmt.pixel_type, kept)
+
+
+def _check_writable_size(
+    info: FormatInfo, fmt: OutputFormat, reply: tuple[int, int], handle: str
+) -> None:
+    """Refuse, before decoding, a reply wider or taller than the output format can hold."""
+    most = largest_side(info, fmt.compression)
+    if most is not None and max(reply) > most:
+        raise ImageTooLargeError(
+            f"the reply would be {reply[0]}x{reply[1]} pixels, and fmt={fmt.render()} holds at "
+            f"most {most} pixels a side: ask for a smaller wid, hei or scl, or another format",
+            handle=handle,
+        )
 
 
 def _writable(fmt: OutputFormat, handle: str) -> FormatInfo:
