@@ -235,6 +235,31 @@ def test_other_raster_formats_are_read(fmt):
     assert Image.open(io.BytesIO(convert(data))).size == (32, 32)
 
 
+def psd(width: int, height: int, channels: int, colour_mode: int, depth: int) -> bytes:
+    """A flat, uncompressed PSD of one plain plane per channel."""
+    header = b"8BPS" + struct.pack(">H", 1) + bytes(6)
+    header += struct.pack(">HIIHH", channels, height, width, depth, colour_mode)
+    planes = bytes(width * height * depth // 8) * channels
+    return header + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + planes
+
+
+@pytest.mark.parametrize(
+    ("colour_mode", "channels", "depth", "said"),
+    [
+        (1, 1, 16, "gray PSD with 16 bits"),
+        (3, 3, 16, "RGB PSD with 16 bits"),
+        (3, 3, 32, "32 bits"),
+    ],
+)
+def test_a_psd_deeper_than_8_bits_is_unsupported_not_corrupt(
+    colour_mode: int, channels: int, depth: int, said: str
+) -> None:
+    # It said "its header cannot be read (truncated or corrupt): (3, 16)".
+    with pytest.raises(ConversionError, match=f"{said} per channel, which is not supported"):
+        convert(psd(16, 8, channels, colour_mode, depth))
+    assert Image.open(io.BytesIO(convert(psd(16, 8, channels, colour_mode, 8)))).size == (16, 8)
+
+
 # ------------------------------------------------------------------ ICO: sizes read before Pillow decodes
 
 

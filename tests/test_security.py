@@ -320,6 +320,29 @@ def tiff_taller(data: bytes) -> bytes:
     return bytes(out)
 
 
+def tiled_tiff(tiles: list[bytes | None], *, side: int = 32) -> bytes:
+    """An uncompressed RGB TIFF of 2x2 tiles of *side* pixels; a None tile is sparse (no data)."""
+    body, offsets, counts = b"", [], []
+    for tile in tiles:
+        offsets.append(0 if tile is None else 8 + len(body))
+        counts.append(0 if tile is None else len(tile))
+        body += tile or b""
+    arrays = 8 + len(body)
+    blob = struct.pack("<4I", *offsets) + struct.pack("<4I", *counts) + struct.pack("<3H", 8, 8, 8)
+    entries = [
+        (256, 4, 1, 2 * side), (257, 4, 1, 2 * side), (258, 3, 3, arrays + 32), (259, 3, 1, 1),
+        (262, 3, 1, 2), (277, 3, 1, 3), (284, 3, 1, 1), (322, 4, 1, side), (323, 4, 1, side),
+        (324, 4, 4, arrays), (325, 4, 4, arrays + 16),
+    ]  # fmt: skip
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHIHH", tag, kind, n, value, 0)
+        if kind == 3 and n == 1
+        else struct.pack("<HHII", tag, kind, n, value)
+        for tag, kind, n, value in entries
+    )
+    return b"II*\0" + struct.pack("<I", arrays + len(blob)) + body + blob + ifd + bytes(4)
+
+
 def jpeg_taller(data: bytes) -> bytes:
     """The baseline JPEG with its frame height doubled."""
     out = bytearray(data)
@@ -367,6 +390,11 @@ def with_actl(data: bytes) -> bytes:
         pytest.param(lambda: png_taller(animated_png()), animated_png, id="apng-height-doubled"),
         pytest.param(
             lambda: with_actl(png_taller(noise())), lambda: with_actl(noise()), id="png-actl-added"
+        ),
+        pytest.param(
+            lambda: tiled_tiff([bytes(range(256)) * 12, None, bytes(3072), bytes(3072)]),
+            lambda: tiled_tiff([bytes(range(256)) * 12, bytes(3072), bytes(3072), bytes(3072)]),
+            id="tiff-sparse-tile",
         ),
         pytest.param(
             lambda: jpeg_taller(images.cmyk_jpeg((64, 48))),

@@ -224,6 +224,17 @@ def _tiff_problem(image: ImageFile.ImageFile) -> str | None:
         needed = math.ceil(width / tile_w) * math.ceil(height / tile_h) * planes
         offsets, counts = _tuple(tags.get(_TILE_OFFSETS)), _tuple(tags.get(_TILE_BYTES))
         what = "tiles"
+        if tags.get(_COMPRESSION, 1) == 1 and len(counts) >= needed:
+            # Every tile is whole, edge tiles too: a sparse one (0 bytes) would be read from the
+            # start of the file instead.
+            bits = _tuple(tags.get(_BITS)) or (1,)
+            tile_bytes = math.ceil(tile_w * int(bits[0]) * (samples // planes) / 8) * tile_h
+            short = next((i for i, n in enumerate(counts[:needed]) if n < tile_bytes), None)
+            if short is not None:
+                return (
+                    f"its uncompressed tile {short} holds {counts[short]} of the {tile_bytes} "
+                    "bytes a tile needs"
+                )
     else:
         rows = int(tags.get(_ROWS_PER_STRIP, height) or height)
         rows = min(max(rows, 1), height) if height else 1

@@ -58,8 +58,23 @@ _EXIF_ORIENTATION = 0x0112
 _JPEG_READ = ImageFile.SAFEBLOCK  # 1 MiB
 
 
+_PSD_COLOUR_MODES = {0: "bitmap", 1: "gray", 2: "indexed", 3: "RGB", 4: "CMYK", 7: "multichannel"}
+_PSD_COLOUR_MODES |= {8: "duotone", 9: "Lab"}
+
+
 def _raise_unsupported_layout(plugin: str, failure: Exception, handle: str | None) -> None:
-    """Raise for a valid TIFF whose sample layout Pillow has no mode for (planar float64, ...)."""
+    """Raise for a valid TIFF or PSD whose layout Pillow has no mode for (16-bit PSD, ...)."""
+    reason = failure.args[0] if failure.args else None
+    key = reason.args[0] if isinstance(reason, KeyError) and reason.args else None
+    if plugin == "PSD" and isinstance(key, tuple) and len(key) == 2:
+        colour, bits = key  # Pillow's own (mode, bits) key, which it lacks
+        name = _PSD_COLOUR_MODES.get(colour, f"colour mode {colour}")
+        raise ConversionError(
+            f"the original is a {name} PSD with {bits} bits per channel, which is not supported: "
+            "the converter reads PSDs of 8 bits per channel (and 1-bit bitmaps); save it so, or "
+            "as TIFF",
+            handle=handle,
+        ) from failure
     if plugin != "TIFF" or "unknown pixel mode" not in str(failure):
         return
     from PIL import TiffImagePlugin  # noqa: PLC0415 - registered by Image.init() already
