@@ -167,7 +167,11 @@ class Journal:
         lines = text.split("\n")
         header = _parse(lines[0])
         if header is None or header.get("exportjob_journal") != JOURNAL_VERSION:
-            raise JournalError(f"{self.path} is not an exportjob journal", path=str(self.path))
+            raise JournalError(
+                f"{self.path} is not an exportjob journal: remove it, or start the job afresh "
+                "(exportjob export --restart)",
+                path=str(self.path),
+            )
         if header.get("key") != self.key:
             raise JournalError(
                 f"{self.path} is the journal of another job (key {header.get('key')!r}, this job's "

@@ -281,6 +281,12 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             reserved_names=delivery.reserved_names,
         ) as engine:
             key = engine.journal_key(job, context)
+            if delivery.journal_folder.is_symlink():
+                return _error(
+                    err,
+                    f"{delivery.journal_folder} is a symlink: the journal is never kept through "
+                    "one (remove it; the folder is made again)",
+                )
             journal = delivery.journal_folder / f"{key}-{delivery.source_key}.jsonl"
             if args.restart:
                 delivery.restart(journal)

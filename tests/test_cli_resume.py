@@ -146,3 +146,31 @@ def test_a_manifest_never_vouches_for_an_export_changed_since_it_was_written(
     (out / "f2.pdf").unlink()  # as the message says: it is exported afresh
     assert cli(*command)[0] == 0
     assert cli("verify", out)[0] == 0
+
+
+def test_a_journal_folder_that_is_a_symlink_is_never_followed(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.pdf").write_bytes(b"%PDF")
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / ".exportjob").symlink_to(elsewhere)
+    status, _, err = cli("export", tmp_path / "src", "--fmt", "orig", "--out", out)
+    assert status == 2
+    assert ".exportjob is a symlink" in err
+    assert list(elsewhere.iterdir()) == []
+    assert not (out / "a.pdf").exists()
+
+
+def test_a_file_that_is_no_journal_says_how_to_start_afresh(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.pdf").write_bytes(b"%PDF")
+    out = tmp_path / "out"
+    command = ("export", tmp_path / "src", "--fmt", "orig", "--out", out)
+    assert cli(*command)[0] == 0
+    (journal,) = (out / ".exportjob").glob("*.jsonl")
+    journal.write_bytes(b"\x00\xffgarbage\n")
+    status, _, err = cli(*command)
+    assert status == 2
+    assert "is not an exportjob journal: remove it, or start the job afresh" in err
+    assert cli(*command, "--restart")[0] == 0
