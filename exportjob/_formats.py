@@ -19,6 +19,7 @@ __all__ = [
     "format_info",
     "largest_side",
     "pillow_can_write",
+    "print_res_problem",
 ]
 
 _RGB = frozenset({PixelType.RGB})
@@ -319,3 +320,20 @@ def largest_side(info: FormatInfo, compression: Compression | None) -> int | Non
     if info.pillow_format == "TIFF" and info.compression_for(compression) is Compression.JPEG:
         return _LARGEST_SIDE["JPEG"]
     return _LARGEST_SIDE.get(info.pillow_format or "")
+
+
+#: A JPEG's density field (JFIF) holds whole dots per inch, 16 bits.
+JPEG_MAX_DPI = 65535
+
+
+def print_res_problem(info: FormatInfo, print_res: float | None) -> str | None:
+    """Why ``printRes`` cannot be written into *info*'s format as asked; None if it can."""
+    if info.pillow_format != "JPEG" or not print_res:
+        return None
+    dpi = round(print_res)
+    if 1 <= dpi <= JPEG_MAX_DPI:
+        return None
+    return (
+        f"printRes={print_res:g} cannot be written to a JPEG: its density field holds whole dpi "
+        f"from 1 to {JPEG_MAX_DPI} (ask for that, or for a TIFF or PNG)"
+    )

@@ -176,3 +176,19 @@ def test_variables_are_substituted_as_the_reference_reads_them(
 )
 def test_dpr_warns_only_for_a_ratio_that_is_not_1(value: str, warned: bool) -> None:
     assert bool(resolve_request(f"dpr={value}", None).warnings) is warned
+
+
+@pytest.mark.parametrize(
+    "modifier", ["fmt=jpeg&printRes=65536", "printRes=0.4", "fmt=pjpeg&printRes=100000"]
+)
+def test_a_print_res_no_jpeg_can_hold_fails_the_request_not_each_asset(modifier: str) -> None:
+    with pytest.raises(ModifierError, match="whole dpi from 1 to 65535") as caught:
+        resolve_request(modifier, None)
+    assert caught.value.command == "printRes"
+
+
+@pytest.mark.parametrize(
+    "modifier", ["fmt=png&printRes=0.4", "fmt=tif&printRes=70000", "printRes=300"]
+)
+def test_a_print_res_its_format_holds_is_taken(modifier: str) -> None:
+    assert resolve_request(modifier, None).options.print_res is not None

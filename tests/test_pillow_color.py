@@ -318,11 +318,12 @@ def test_print_res_overrides_the_source_dpi(fmt, dpi):
     assert convert(original, fmt, print_res=72.0).info["dpi"] == pytest.approx(dpi, abs=0.01)
 
 
-@pytest.mark.parametrize("print_res", [65536.0, 70000.0])
+@pytest.mark.parametrize("print_res", [65536.0, 70000.0, 0.4])
 def test_a_print_res_a_jpeg_cannot_hold_is_refused_not_wrapped(print_res):
-    """The JPEG density field is 16 bits: 70,000 dpi was written as 4,464 and 65,536 as 0."""
+    """The JPEG density field is 16 bits of whole dpi: 70,000 dpi was written as 4,464, 65,536 as
+    0, and 0.4 (rounded to 0) as a bare aspect ratio."""
     original = images.encode(images.photo((32, 24)), "JPEG")
-    with pytest.raises(ConversionError, match="at most 65535 dpi"):
+    with pytest.raises(ConversionError, match="whole dpi from 1 to 65535"):
         convert(original, "jpeg", print_res=print_res)
     assert convert(original, "tif", print_res=print_res).info["dpi"] == (print_res, print_res)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageFile
 
-from .._formats import FormatInfo
+from .._formats import JPEG_MAX_DPI, FormatInfo, print_res_problem
 from ..exceptions import ConversionError
 from ..options import Compression, OutputFormat, PixelType, Quality
 
@@ -42,7 +42,6 @@ def _jpeg(fmt: OutputFormat, qlt: Quality, *, progressive: bool) -> dict[str, An
 
 
 # A JPEG (JFIF) density is a 16-bit field: a larger value would be written wrapped around.
-_JPEG_MAX_DPI = 65535
 
 
 def written_dpi(
@@ -55,14 +54,11 @@ def written_dpi(
     """
     if info.pillow_format != "JPEG":
         return print_res or source_dpi
-    if print_res and round(print_res) > _JPEG_MAX_DPI:
-        raise ConversionError(
-            f"printRes={print_res:g} cannot be written to a JPEG: its density field holds at most "
-            f"{_JPEG_MAX_DPI} dpi (ask for less, or for a TIFF or PNG)",
-            handle=handle,
-        )
+    problem = print_res_problem(info, print_res)
+    if problem is not None:
+        raise ConversionError(problem, handle=handle)
     dpi = print_res or source_dpi
-    return dpi if dpi and round(dpi) <= _JPEG_MAX_DPI else None  # the original's, if it fits
+    return dpi if dpi and 1 <= round(dpi) <= JPEG_MAX_DPI else None  # the original's, if it fits
 
 
 def writer_options(

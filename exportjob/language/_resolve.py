@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from .._formats import format_info, print_res_problem
 from .._quoting import quoted
 from ..exceptions import ModifierError, RefusedCommandError, UnknownCommandError
 from ..options import ConversionSettings, RenderOptions
@@ -215,6 +216,10 @@ def resolve_commands(
     except ModifierError as exc:
         icc = by_name.get("icc") or by_name.get("fmt")
         raise (exc if icc is None else _located(exc, icc)) from None
+    info = format_info(options.format.name)
+    problem = None if info is None else print_res_problem(info, options.print_res)
+    if problem is not None:  # before any asset: it would fail every one
+        raise _located(ModifierError(problem), by_name["printRes"])
     return ResolvedRequest(tuple(kept), options, tuple(warnings))
 
 
