@@ -271,7 +271,7 @@ FORMATS: dict[str, FormatInfo] = {
             # Image Serving also writes uncompressed and deflated PDF; Pillow's writer only JPEG.
             unwritable=frozenset({Compression.NONE, Compression.ZIP}),
         ),
-        _row("eps", ".eps", "application/postscript", False, _ALL_TYPES, pillow="EPS"),
+        _row("eps", ".eps", "image/eps", False, _ALL_TYPES, pillow="EPS"),  # as IS sends it
         # Known to Image Serving, not writable here: refused with UnsupportedFormatError.
         _row("jpegxr", ".jxr", "image/vnd.ms-photo", False, _RGB, _LOSSY, Compression.LOSSY),
         _row("jpegxr-alpha", ".jxr", "image/vnd.ms-photo", True, _RGB, _LOSSY, Compression.LOSSY),

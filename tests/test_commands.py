@@ -560,7 +560,6 @@ REFUSED = [spec.name for spec in COMMANDS if spec.kind is Kind.REFUSED]
         pytest.param("defaultimage=x", id="defaultImage-lower"),
         pytest.param("src", id="src-bare"),
         pytest.param("layer=1", id="layer-1"),
-        pytest.param("layer=0,name", id="layer-0-with-name"),
         pytest.param("req=mask", id="req-mask"),
         pytest.param("req=props", id="req-props"),
         pytest.param("req=saveToFile", id="req-saveToFile"),

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exportjob import ConversionSettings
-from exportjob.exceptions import ModifierError, UnknownCommandError, UnsupportedFormatError
+from exportjob.exceptions import (
+    ModifierError,
+    RefusedCommandError,
+    UnknownCommandError,
+    UnsupportedFormatError,
+)
 from exportjob.language import parse_request, resolve_request
 from exportjob.options import Compression, PixelType, ProfileLibrary
 from exportjob.testing.images import press_cmyk_profile
@@ -192,3 +197,15 @@ def test_a_print_res_no_jpeg_can_hold_fails_the_request_not_each_asset(modifier:
 )
 def test_a_print_res_its_format_holds_is_taken(modifier: str) -> None:
     assert resolve_request(modifier, None).options.print_res is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"), [("0,base", False), ("comp,all", False), ("1,0", True)]
+)
+def test_layer_0_with_a_name_is_a_no_op_too(value: str, refused: bool) -> None:
+    # Spec section 11: layer=n[,name]; layer 0 named is still layer 0.
+    if refused:
+        with pytest.raises(RefusedCommandError):
+            resolve_request(f"layer={value}", None)
+    else:
+        assert resolve_request(f"layer={value}", None).options == resolve_request("", None).options

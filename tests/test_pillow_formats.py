@@ -58,8 +58,8 @@ def convert(data: bytes, fmt: str, **options) -> Image.Image:
         pytest.param("jpeg2000", "JPEG2000", "RGB", "image/jp2", id="jpeg2000"),
         pytest.param("jpeg2000,gray", "JPEG2000", "L", "image/jp2", id="jpeg2000-gray"),
         pytest.param("jpeg2000-alpha", "JPEG2000", "RGBA", "image/jp2", id="jpeg2000-alpha"),
-        pytest.param("eps", "EPS", "RGB", "application/postscript", id="eps"),
-        pytest.param("eps,cmyk", "EPS", "CMYK", "application/postscript", id="eps-cmyk"),
+        pytest.param("eps", "EPS", "RGB", "image/eps", id="eps"),
+        pytest.param("eps,cmyk", "EPS", "CMYK", "image/eps", id="eps-cmyk"),
     ],
 )
 def test_every_writable_format(fmt, pillow_format, mode, mime):

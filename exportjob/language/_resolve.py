@@ -109,7 +109,7 @@ def _where(command: Command) -> str:
 
 
 def _refuse(spec: CommandSpec, command: Command) -> None:
-    if spec.kind is Kind.REFUSED and command.value.lower() not in spec.allowed:
+    if spec.kind is Kind.REFUSED and not spec.allows(command.value):
         raise RefusedCommandError(
             f"{spec.name}={command.value} is refused ({spec.note}): "
             "an export never reads another image or resource",

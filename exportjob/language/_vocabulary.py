@@ -40,7 +40,8 @@ class CommandSpec:
 
     ``parse`` turns a decoded value into the typed option for ``field`` (honoured commands);
     ``check`` validates an ignored command's value and returns a warning reason or None.
-    ``allowed`` lists the values of a refused command that are accepted as no-ops.
+    ``allowed`` lists the values of a refused command that are accepted as no-ops (``labelled``:
+    the value's first comma-separated field, ``layer=0,name`` naming layer 0).
     """
 
     name: str
@@ -52,7 +53,13 @@ class CommandSpec:
     parse: Callable[[str], Any] | None = attrs.field(default=None, repr=False)
     check: Callable[[str], str | None] | None = attrs.field(default=None, repr=False)
     allowed: frozenset[str] = frozenset()
+    labelled: bool = False
     note: str = ""
+
+    def allows(self, value: str) -> bool:
+        """Whether *value* of this refused command is one of its no-op values."""
+        chosen = value.lower().split(",", 1)[0] if self.labelled else value.lower()
+        return chosen in self.allowed
 
     def markdown_row(self) -> str:
         """Return this row as a line of the Markdown tables in ``docs/language.md``."""
@@ -138,8 +145,12 @@ def _ignored(name: str, check: Callable[[str], str | None], note: str) -> Comman
     return CommandSpec(name=name, kind=Kind.IGNORED, check=check, note=note)
 
 
-def _refused(name: str, note: str, allowed: tuple[str, ...] = ()) -> CommandSpec:
-    return CommandSpec(name=name, kind=Kind.REFUSED, note=note, allowed=frozenset(allowed))
+def _refused(
+    name: str, note: str, allowed: tuple[str, ...] = (), *, labelled: bool = False
+) -> CommandSpec:
+    return CommandSpec(
+        name=name, kind=Kind.REFUSED, note=note, allowed=frozenset(allowed), labelled=labelled
+    )
 
 
 def _unsupported(name: str, note: str = "") -> CommandSpec:
@@ -215,7 +226,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _refused("imageSet", "reads other catalog assets"),
     _refused("locale", "reads catalog translation maps"),
     _refused("effect", "creates effect layers"),
-    _refused("layer", "other layers need `src=` or `text=`; `layer=0` and `layer=comp` are no-ops", ("0", "comp")),
+    _refused("layer", "other layers need `src=` or `text=`; `layer=0` and `layer=comp` (with or without a name) are no-ops", ("0", "comp"), labelled=True),
     _refused("req", "every request type but `img` reads catalog data or writes; `req=img` is a no-op", ("img",)),
     # defined by Image Serving, not implemented: like unknown commands
     *(
