@@ -329,3 +329,11 @@ def test_a_mapping_and_its_file_give_the_same_library(table: dict[str, str]) -> 
     for name, body in table.items():
         assert from_file.definition(name) == body
         assert from_file.expansion(name) == from_code.expansion(name)
+
+
+def test_trailing_tabs_of_a_spreadsheet_export_are_no_columns() -> None:
+    # "Name<TAB>Definition<TAB>" failed with "invalid column name ''".
+    library = MacroLibrary.from_text("Name\tDefinition\t\t\nthumb\twid=100\t\t\n")
+    assert [m.text for m in library.expansion("thumb")] == ["wid=100"]
+    with pytest.raises(MacroDefinitionError, match="invalid column name ''"):
+        MacroLibrary.from_text("Name\t\tDefinition\nthumb\t\twid=1\n")  # an empty one between

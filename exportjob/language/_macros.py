@@ -120,7 +120,12 @@ _TAB_HINT = "columns are TAB-separated, and this line has spaces or commas where
 
 
 def _columns(header: list[str], line: int) -> tuple[int, int, list[str]]:
-    """Return the Name and Definition column indexes and the warnings about other columns."""
+    """Return the Name and Definition column indexes and the warnings about other columns.
+
+    Trailing empty columns (the TABs a spreadsheet leaves at the end of a row) are none.
+    """
+    while len(header) > 1 and header[-1] == "":
+        header = header[:-1]
     if len(header) == 1 and _NOT_A_TAB.search(header[0]):
         raise MacroDefinitionError(
             f"{_at(line)}the header is one column {header[0]!r}: {_TAB_HINT}", line=line
