@@ -190,7 +190,8 @@ class ExportEngine:
         may export: a run for another company never resumes this one's), the request as resolved
         (so the macros' definitions count, not only their names), the settings, the converter and
         the conflict policy. The store is not in it: keep one journal per store (the CLI keeps one
-        per source and output).
+        per source and output). ``run`` and ``submit`` write the key with their context: pass it
+        here to get the key their journal holds.
 
         Raises:
             ModifierError: the job's ``is_modifier`` is invalid.
