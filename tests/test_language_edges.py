@@ -209,3 +209,17 @@ def test_layer_0_with_a_name_is_a_no_op_too(value: str, refused: bool) -> None:
             resolve_request(f"layer={value}", None)
     else:
         assert resolve_request(f"layer={value}", None).options == resolve_request("", None).options
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("50.5", "a component is a whole number from 0 to 255"),
+        ("red", "named colours are not supported"),
+        ("ff00zz", "hex digits are 0-9 and a-f"),
+    ],
+)
+def test_a_colour_that_is_none_says_why(value: str, why: str) -> None:
+    # 50.5 and ff00zz were told "named colours are not supported".
+    with pytest.raises(ModifierError, match=re.escape(why)):
+        resolve_request(f"bgc={value}", None)

@@ -642,3 +642,12 @@ def test_an_arithmetic_frame_behind_long_headers_is_refused_too():
     data = ARITHMETIC_JPEG[:2] + padding + ARITHMETIC_JPEG[2:]
     with pytest.raises(ConversionError, match="arithmetic-coded JPEG"):
         convert(data, wid=100)
+
+
+def test_a_png_whose_profile_is_over_pillow_s_limit_says_so() -> None:
+    # It said "its header cannot be read (truncated or corrupt): Decompressed data too large for
+    # PngImagePlugin.MAX_TEXT_CHUNK".
+    huge = images.adobe_rgb_profile() + bytes(5 << 20)
+    data = images.encode(images.photo((16, 16)), "PNG", icc_profile=huge)
+    with pytest.raises(ConversionError, match="ICC profile or text chunk larger than the 1 MiB"):
+        convert(data)

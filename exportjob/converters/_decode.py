@@ -63,7 +63,11 @@ _PSD_COLOUR_MODES |= {8: "duotone", 9: "Lab"}
 
 
 def _raise_unsupported_layout(plugin: str, failure: Exception, handle: str | None) -> None:
-    """Raise for a valid TIFF or PSD whose layout Pillow has no mode for (16-bit PSD, ...)."""
+    """Raise for a valid file Pillow will not read, saying why, instead of "corrupt".
+
+    A TIFF or PSD whose layout Pillow has no mode for (a 16-bit PSD), a PNG with a chunk over its
+    text limit (an ICC profile over 1 MiB).
+    """
     reason = failure.args[0] if failure.args else None
     key = reason.args[0] if isinstance(reason, KeyError) and reason.args else None
     if plugin == "PSD" and isinstance(key, tuple) and len(key) == 2:
@@ -73,6 +77,12 @@ def _raise_unsupported_layout(plugin: str, failure: Exception, handle: str | Non
             f"the original is a {name} PSD with {bits} bits per channel, which is not supported: "
             "the converter reads PSDs of 8 bits per channel (and 1-bit bitmaps); save it so, or "
             "as TIFF",
+            handle=handle,
+        ) from failure
+    if plugin == "PNG" and "MAX_TEXT_CHUNK" in str(failure):
+        raise ConversionError(
+            "the original is a PNG with an embedded ICC profile or text chunk larger than the "
+            "1 MiB the converter reads: save it with a smaller profile, or in another format",
             handle=handle,
         ) from failure
     if plugin != "TIFF" or "unknown pixel mode" not in str(failure):

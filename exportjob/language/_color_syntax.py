@@ -110,8 +110,13 @@ def parse_color(value: str) -> Color:
     ):
         return _from_decimals([body], suffix)
     if _HEX.fullmatch(body) is None:
+        if "." in body:
+            why = "a component is a whole number from 0 to 255"
+        elif body.isalpha():
+            why = "named colours are not supported"
+        else:
+            why = "hex digits are 0-9 and a-f"
         raise ModifierError(
-            f"{value!r} is not an Image Serving colour (named colours are not supported; "
-            "use hex rrggbb or decimal r,g,b)"
+            f"{value!r} is not an Image Serving colour ({why}; use hex rrggbb or decimal r,g,b)"
         )
     return _from_hex(body, suffix, prefixed=False)
