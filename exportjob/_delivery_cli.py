@@ -126,6 +126,11 @@ class Delivery:
         """The names no export may take: the export manifest's, when one is written."""
         return MANIFEST_NAMES if self.zip_store is not None or self.manifest else ()
 
+    def close(self) -> None:
+        """Let go of what the command held: an archive's spool (``ZipStore.close``)."""
+        if self.zip_store is not None:
+            self.zip_store.close()
+
     def restart(self, journal: Path) -> None:
         """Forget the earlier runs: the job's *journal*, and with ``--zip`` the unfinished archive."""
         if self.zip_store is not None:

@@ -94,7 +94,13 @@ class Ledger:
             outcome = _shared(outcome, plan)
         self.outcomes[outcome.handle] = outcome
         try:
-            if self.journal is not None and not journaled and self.journal.record(outcome):
+            # A full batch, or the last commit a while ago: also when a worker thread, not the
+            # coordinator (whose tick would), records one asset after another.
+            if (
+                self.journal is not None
+                and not journaled
+                and (self.journal.record(outcome) or self._due())
+            ):
                 self.commit()
         finally:  # a failed commit ends the job; the asset it recorded is still reported
             done, total = self.run._advance()  # noqa: SLF001 - the engine drives its runs
@@ -105,8 +111,11 @@ class Ledger:
 
     def tick(self) -> None:
         """Commit the journal if its last commit is a while ago."""
-        if self.journal is not None and time.monotonic() - self._committed >= _COMMIT_SECONDS:
+        if self.journal is not None and self._due():
             self.commit()
+
+    def _due(self) -> bool:
+        return time.monotonic() - self._committed >= _COMMIT_SECONDS
 
     def commit(self) -> None:
         """Make every outcome so far durable: the store's writes first, then the journal."""

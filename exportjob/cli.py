@@ -43,7 +43,7 @@ from ._console import (
     version_text,
 )
 from ._context import JobContext
-from ._delivery_cli import add_delivery_arguments, add_verify_command, open_delivery
+from ._delivery_cli import Delivery, add_delivery_arguments, add_verify_command, open_delivery
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
@@ -242,6 +242,16 @@ def _add_name_arguments(parser: argparse.ArgumentParser) -> None:
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         delivery = open_delivery(args)
+    except (ExportJobError, OSError, ImportError, ValueError) as exc:
+        return _error(err, exc)
+    try:
+        return _export_to(delivery, args, out, err)
+    finally:
+        delivery.close()  # an archive's spool: unlocked, and removed if nothing is in it
+
+
+def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
         local = delivery.originals if isinstance(delivery.originals, DirectoryStore) else None
         macros = MacroLibrary.from_file(args.macros) if args.macros else None
         settings = conversion_settings(args)

@@ -9,10 +9,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-from exportjob import ExportEngine, ExportJob, JobContext
+import pytest
+
+from exportjob import ExportEngine, ExportJob, JobContext, JobLog
 from exportjob.cli import main
 from exportjob.converters import CopyConverter
 from exportjob.delivery import MANIFEST_CSV, MANIFEST_JSON
+from exportjob.exceptions import StoreWriteError
 from exportjob.stores import DirectoryStore, ZipStore
 
 
@@ -123,8 +126,84 @@ def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: 
     job = ExportJob(asset_handles=["a.txt"], fmt="orig")
     with ExportEngine(again, CopyConverter()) as engine:
         again.finish(engine.run(job, JobContext(company="default")))
-    held.discard()
+    with pytest.raises(StoreWriteError, match="taken over by another store of this process"):
+        held.discard()  # it no longer owns the spool: it must not touch it
     assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
+
+
+def _streamed(store: ZipStore, handles: list[str]) -> JobLog:
+    job = ExportJob(asset_handles=handles, fmt="orig")
+    with ExportEngine(store, CopyConverter()) as engine:
+        return engine.run(job, JobContext(company="default"), progress=store.stream(job))
+
+
+def test_a_store_taken_over_in_the_same_process_never_publishes(tmp_path: Path) -> None:
+    # A second store's discard() emptied the spool under the first, whose finish() then
+    # published a zero-filled archive as a success.
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        (src / f"f{i}.bin").write_bytes(bytes([i]) * 1000)
+    originals = DirectoryStore(src, tmp_path / "unused")
+    first = ZipStore(originals, tmp_path / "a.zip")
+    log = _streamed(first, [f"f{i}.bin" for i in range(3)])
+    ZipStore(originals, tmp_path / "a.zip").discard()
+    with pytest.raises(StoreWriteError, match="taken over"):
+        first.finish(log)
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_the_spool_is_one_lock_however_it_is_spelled(tmp_path: Path) -> None:
+    # Through a symlinked folder it was refused as "another process is writing".
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    (tmp_path / "link").symlink_to(tmp_path)
+    originals = DirectoryStore(src, tmp_path / "unused")
+    first = ZipStore(originals, tmp_path / "c.zip")
+    second = ZipStore(originals, tmp_path / "link" / "c.zip")  # takes it over
+    second.finish(_streamed(second, ["a.txt"]))
+    assert zip_names(tmp_path / "c.zip") == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
+    with pytest.raises(StoreWriteError, match="taken over"):
+        first.write_export("b.txt", [b"b"])
+
+
+def test_a_finished_archive_leaves_the_spool_to_the_next_writer(tmp_path: Path) -> None:
+    # finish() removed the spool's lock file while another holder of this process kept it, so a
+    # third writer could lock a new one beside it.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    originals = DirectoryStore(src, tmp_path / "unused")
+    stale, current = (
+        ZipStore(originals, tmp_path / "e.zip"),
+        ZipStore(originals, tmp_path / "e.zip"),
+    )
+    current.finish(_streamed(current, ["a.txt"]))
+    assert not (tmp_path / "e.zip.parts").exists()
+    with pytest.raises(StoreWriteError, match="taken over"):
+        stale.finish(_streamed(ZipStore(originals, tmp_path / "other.zip"), ["a.txt"]))
+    script = (
+        "from exportjob.stores import DirectoryStore, ZipStore; import sys;"
+        f"ZipStore(DirectoryStore({str(src)!r}, {str(tmp_path / 'unused')!r}), {str(tmp_path / 'e.zip')!r})"
+    )
+    other = subprocess.run([sys.executable, "-c", script], check=False)  # noqa: S603 - ours
+    assert other.returncode == 0  # the lock is free once the archive is finished
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_a_command_that_stops_before_its_job_leaves_no_spool(
+    tmp_path: Path, *, empty: bool
+) -> None:
+    # An invalid modifier, or a source without assets: a .lock was left in z.zip.parts/.archive/.
+    src = tmp_path / "src"
+    src.mkdir()
+    if not empty:
+        (src / "a.txt").write_text("a\n")
+    argv = ("--fmt", "orig") if empty else ("--fmt", "convert", "--modifier", "&wid=abc")
+    status, _, _ = cli("export", src, *argv, "--zip", tmp_path / "z.zip")
+    assert status == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
 
 
 def test_a_manifest_never_vouches_for_an_export_changed_since_it_was_written(

@@ -531,3 +531,25 @@ def test_one_slow_asset_among_quick_ones_holds_up_no_other(held: int) -> None:
     with ExportEngine(filled_store(300), converter, workers=4) as engine:
         log = engine.run(orig_job(handles), ACME, progress=count)
     assert log.counts.success == 300
+
+
+def test_one_worker_commits_its_journal_as_it_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With workers=1 the coordinator runs the worker's loop itself and never reached its time
+    # tick: a job of slow assets killed after minutes had journaled nothing (its next run
+    # redid everything). The commit falls due when an asset is recorded, too.
+    monkeypatch.setattr("exportjob._ledger._COMMIT_SECONDS", 0.0)  # every asset is due
+    journal = tmp_path / "job.jsonl"
+    store = filled_store(3)
+    lines: list[int] = []
+
+    def count(event: AssetProgress) -> None:
+        lines.append(len(journal.read_text().splitlines()))
+
+    with ExportEngine(store, CopyConverter(), workers=1) as engine:
+        log = engine.run(
+            orig_job(f"h{i:04}" for i in range(3)), ACME, journal=journal, progress=count
+        )
+    assert log.counts.success == 3
+    assert lines == [2, 3, 4]  # the header, then one line per asset as it ends

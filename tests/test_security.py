@@ -320,8 +320,9 @@ def tiff_taller(data: bytes) -> bytes:
     return bytes(out)
 
 
-def tiled_tiff(tiles: list[bytes | None], *, side: int = 32) -> bytes:
-    """An uncompressed RGB TIFF of 2x2 tiles of *side* pixels; a None tile is sparse (no data)."""
+def tiled_tiff(tiles: list[bytes | None], *, side: int = 32, height: int | None = None) -> bytes:
+    """An uncompressed RGB TIFF of 2x2 tiles of *side* pixels, *height* rows (2 * side by
+    default); a None tile is sparse (no data)."""
     body, offsets, counts = b"", [], []
     for tile in tiles:
         offsets.append(0 if tile is None else 8 + len(body))
@@ -330,7 +331,7 @@ def tiled_tiff(tiles: list[bytes | None], *, side: int = 32) -> bytes:
     arrays = 8 + len(body)
     blob = struct.pack("<4I", *offsets) + struct.pack("<4I", *counts) + struct.pack("<3H", 8, 8, 8)
     entries = [
-        (256, 4, 1, 2 * side), (257, 4, 1, 2 * side), (258, 3, 3, arrays + 32), (259, 3, 1, 1),
+        (256, 4, 1, 2 * side), (257, 4, 1, height or 2 * side), (258, 3, 3, arrays + 32), (259, 3, 1, 1),
         (262, 3, 1, 2), (277, 3, 1, 3), (284, 3, 1, 1), (322, 4, 1, side), (323, 4, 1, side),
         (324, 4, 4, arrays), (325, 4, 4, arrays + 16),
     ]  # fmt: skip
@@ -425,6 +426,25 @@ def test_pixel_data_shorter_than_its_header_is_an_error(
         convert(damaged())
 
 
+def test_a_tiled_tiff_whose_bottom_tiles_hold_only_the_image_s_rows_is_whole() -> None:
+    # Valid, and read by Pillow exactly as with full tiles; it was refused as incomplete.
+    full, rows = bytes(range(256)) * 3, bytes(range(64)) * 3 * 4  # 16 x 16 and 16 x 4 tiles
+    converted = convert(tiled_tiff([full, full, rows, rows], side=16, height=20))
+    assert converted.height == 40  # wid=64 of a 32 x 20 image
+    with pytest.raises(ConversionError, match="tile 3 holds 100 of the 192 bytes"):
+        convert(tiled_tiff([full, full, rows, rows[:100]], side=16, height=20))
+
+
+def test_a_cmyk_jpeg_is_checked_for_its_own_fill_only() -> None:
+    # Its Adobe marker (transform 0) makes the fill 127 in every band: a genuine last band of
+    # (128, 128, 128, 127), YCCK's fill, was refused as incomplete.
+    image = Image.effect_noise((64, 64), 64).convert("CMYK")
+    image.paste(Image.new("CMYK", (64, 16), (128, 128, 128, 127)), (0, 48))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=100)
+    assert convert(out.getvalue()).height == 64
+
+
 @pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "1"])
 def test_a_genuinely_black_png_is_not_taken_for_a_truncated_one(mode: str) -> None:
     out = io.BytesIO()
@@ -515,6 +535,21 @@ def test_the_budget_counts_the_canvases_and_the_reply_not_only_the_original(
     )
     assert log.outcome("o.png").code == "MEMORY_BUDGET_EXCEEDED"
     assert store.exports == {}
+
+
+def test_a_thumbnail_of_a_large_jpeg_reserves_what_its_draft_decodes() -> None:
+    # Shrink-on-load decodes 2000 x 2000 at 1/8: about 1 MB of work, not the 64 MB of the full
+    # frame the estimate counted (a 70 MP JPEG to wid=200 was refused under a 1 GB budget).
+    store = MemoryStore(default_company="c")
+    store.add("big.jpg", noise((2000, 2000), fmt="JPEG", quality=60))
+    converter = PillowConverter(Limits(memory_budget=8 << 20))
+    job = ExportJob(asset_handles=["big.jpg"], fmt="convert", is_modifier="&fmt=jpeg&wid=200")
+    log = ExportEngine(store, converter).run(job, JobContext(company="c"))
+    assert log.outcome("big.jpg").status is AssetStatus.EXPORTED
+    # Without shrink-on-load the whole frame is decoded, and counted.
+    full = PillowConverter(Limits(memory_budget=8 << 20), shrink_on_load=False)
+    log = ExportEngine(store, full).run(job, JobContext(company="c"))
+    assert log.outcome("big.jpg").code == "MEMORY_BUDGET_EXCEEDED"
 
 
 def test_conversions_are_admitted_only_while_the_budget_allows() -> None:

@@ -86,14 +86,14 @@ def check_decoded(image: Image.Image, stream: IO[bytes] | None, handle: str | No
 
 
 def _jpeg_fills(image: Image.Image) -> tuple[int | tuple[int, ...], ...]:
-    """The pixel libjpeg's fill (128 per component) becomes once decoded, in each CMYK flavour.
+    """The pixel libjpeg's fill (128 per component) becomes once decoded, as the file says.
 
-    Pillow reads Adobe CMYK and YCCK JPEGs as inverted CMYK: the fill arrives as 127 in every
-    band of a CMYK one, and as (128, 128, 128, 127) from YCCK (its mid grey, inverted).
+    Pillow reads CMYK JPEGs with an Adobe marker as inverted CMYK: the fill arrives as 127 in every
+    band of a CMYK one, and as (128, 128, 128, 127) from YCCK (transform 2: its mid grey, inverted).
     """
-    if image.mode == "CMYK":
-        return (128, (127, 127, 127, 127), (128, 128, 128, 127))
-    return (128,)
+    if image.mode != "CMYK" or "adobe" not in image.info:
+        return (128,)
+    return ((128, 128, 128, 127),) if image.info.get("adobe_transform") == 2 else (127,)
 
 
 def _chunks(stream: IO[bytes], start: int, *, big_endian: bool) -> Iterator[tuple[bytes, int]]:
@@ -228,13 +228,17 @@ def _tiff_problem(image: ImageFile.ImageFile) -> str | None:
             # Every tile is whole, edge tiles too: a sparse one (0 bytes) would be read from the
             # start of the file instead.
             bits = _tuple(tags.get(_BITS)) or (1,)
-            tile_bytes = math.ceil(tile_w * int(bits[0]) * (samples // planes) / 8) * tile_h
-            short = next((i for i, n in enumerate(counts[:needed]) if n < tile_bytes), None)
-            if short is not None:
-                return (
-                    f"its uncompressed tile {short} holds {counts[short]} of the {tile_bytes} "
-                    "bytes a tile needs"
-                )
+            row_bytes = math.ceil(tile_w * int(bits[0]) * (samples // planes) / 8)
+            across, down = math.ceil(width / tile_w), math.ceil(height / tile_h)
+            for index, count in enumerate(counts[:needed]):
+                # A tile of the last row needs only the image's rows in it (Pillow reads those).
+                row = index % (across * down) // across
+                wanted = row_bytes * min(tile_h, height - row * tile_h)
+                if count < wanted:
+                    return (
+                        f"its uncompressed tile {index} holds {count} of the {wanted} bytes "
+                        "its rows need"
+                    )
     else:
         rows = int(tags.get(_ROWS_PER_STRIP, height) or height)
         rows = min(max(rows, 1), height) if height else 1

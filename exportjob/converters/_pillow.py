@@ -172,16 +172,19 @@ class PillowConverter:
         layout = self._layout(upright_size(header, orientation or 1), options, handle)
         reply_w, reply_h = layout.view.reply
         _check_writable_size(info, fmt, (reply_w, reply_h), handle)
+        reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
+        valid = draft(header, reduction)
+        # What is decoded (a JPEG's draft: 1/reduction a side) and what is built from it, which
+        # shrinks with it but for the reply; all known before a pixel is decoded.
+        shrunk = header.size[0] * header.size[1] / max(1, width * height)
         need = estimate(
             header.size,
             header.mode,
             header.format,
-            canvas=max(layout.work_pixels, reply_w * reply_h),
+            canvas=max(int(layout.work_pixels * shrunk), reply_w * reply_h),
             extra_frames=int(info.palette) + int(has_stage_c(options)),
         )
         hold.reserve(need, handle=handle)
-        reduction = _draft_reduction(layout, options) if self.shrink_on_load else 1
-        valid = draft(header, reduction)
         decoded, applied, valid = decode(header, orientation, valid, handle=handle)
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).

@@ -1,9 +1,10 @@
-"""An exclusive lock on a folder another process must not write into at the same time.
+"""An exclusive lock on a folder another writer must not write into at the same time.
 
 The lock is ``flock`` on a ``.lock`` file in the folder, held by this process until released or
 until it exits (a killed process holds nothing): a writer in another process is refused at once,
-never made to wait. Within one process the lock is shared (a store made again after an
-interruption takes over from the first). Where there is no ``fcntl`` (Windows) nothing is locked.
+never made to wait. Within one process, a lock taken again on the same folder takes it over (a
+store made again after an interruption goes on from the first): the earlier holder is no longer
+its owner, and says so before it writes. Where there is no ``fcntl`` (Windows) nothing is locked.
 """
 
 from __future__ import annotations
@@ -22,8 +23,19 @@ if sys.platform != "win32":
 __all__ = ["LOCK_NAME", "FolderLock"]
 
 LOCK_NAME = ".lock"
-# The folders this process holds, with their descriptor and how many holders share it.
-_HELD: dict[Path, tuple[int, int]] = {}
+
+
+class _Held:
+    """A folder this process has locked: the open lock file, and the holder that owns it now."""
+
+    __slots__ = ("fd", "owner")
+
+    def __init__(self, fd: int, owner: FolderLock) -> None:
+        self.fd = fd
+        self.owner = owner
+
+
+_HELD: dict[Path, _Held] = {}
 _HELD_LOCK = threading.Lock()
 
 
@@ -32,28 +44,46 @@ class FolderLock:
 
     def __init__(self, folder: Path, *, what: str) -> None:
         self.folder = folder
-        self.held = False
+        self.what = what
+        if sys.platform == "win32":  # pragma: no cover - no flock
+            return
+        key = folder.resolve()
+        self._key = key
+        with _HELD_LOCK:
+            held = _HELD.get(key)
+            if held is None:
+                _HELD[key] = _Held(_take(folder, what), self)
+            else:
+                held.owner = self  # taken over
+
+    @property
+    def owned(self) -> bool:
+        """Whether this holder still owns the lock (not released, not taken over since)."""
+        if sys.platform == "win32":  # pragma: no cover - no flock
+            return True
+        with _HELD_LOCK:
+            held = _HELD.get(self._key)
+            return held is not None and held.owner is self
+
+    def check(self) -> None:
+        """Raise ``StoreWriteError`` unless this holder owns the lock: it must not write then."""
+        if not self.owned:
+            raise StoreWriteError(
+                f"{self.what} was taken over by another store of this process, or finished: "
+                "this one no longer writes it"
+            )
+
+    def release(self) -> None:
+        """Let go of the lock if this holder owns it (the folder may be gone by now)."""
         if sys.platform == "win32":  # pragma: no cover - no flock
             return
         with _HELD_LOCK:
-            fd, holders = _HELD.get(folder, (-1, 0))
-            if holders == 0:
-                fd = _take(folder, what)
-            _HELD[folder] = (fd, holders + 1)
-        self.held = True
-
-    def release(self) -> None:
-        """Let go of the lock (the folder may be gone by now); the last holder unlocks it."""
-        if not self.held:
-            return
-        self.held = False
-        with _HELD_LOCK:
-            fd, holders = _HELD.pop(self.folder)
-            if holders > 1:
-                _HELD[self.folder] = (fd, holders - 1)
-            else:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            held = _HELD.get(self._key)
+            if held is None or held.owner is not self:
+                return
+            del _HELD[self._key]
+            with contextlib.suppress(OSError):
+                os.close(held.fd)
 
 
 def _take(folder: Path, what: str) -> int:

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -25,7 +24,7 @@ from ._directory import DirectoryStore
 from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
 from ._fsspec import FsspecStore
 from ._handles import describe_each, handle_folder
-from ._lock import LOCK_NAME, FolderLock
+from ._spool import PARTS_FOLDER, Spool
 
 if TYPE_CHECKING:
     from .._job import ExportJob
@@ -36,8 +35,6 @@ __all__ = ["ZipStore"]
 
 #: Every entry's timestamp: the earliest a ZIP can hold, so two runs give the same bytes.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-#: The folder of the spool that holds the archive (or its volumes) while it is written.
-PARTS_FOLDER = ".archive"
 _ENTRY_OVERHEAD = 30 + 46 + 2 * 28  # local header, central entry, ZIP64 extras (without the name)
 
 
@@ -117,9 +114,13 @@ class ZipStore:
         self._folder = self.archive.rpartition("/")[0]
         self.spool = Path(spool).absolute()
         # One writer per spool: two processes appending to one archive would corrupt it.
-        self._lock = FolderLock(self.spool / PARTS_FOLDER, what=f"the archive {self.archive}")
+        self._spool = Spool(self.spool, what=f"the archive {self.archive}")
         self._swept = False
-        self._writers = self._load()
+        try:
+            self._writers = self._load()
+        except BaseException:
+            self._spool.lock.release()
+            raise
         self._held: list[ArchiveEntry] = [e for w in self._writers for e in w.entries]
         self._entry_names = {e.name for e in self._held}  # appended: no longer in the spool
         self._position = 0
@@ -191,6 +192,7 @@ class ZipStore:
         ``reserved_names=MANIFEST_NAMES`` numbers an asset so named instead, as the CLI does.
         """
         check_path(name)
+        self._spool.check()
         if name in {MANIFEST_JSON, MANIFEST_CSV}:
             raise StoreWriteError(f"cannot write {name}: the name of the archive's manifest")
         parts = name.split("/")[:-1]
@@ -247,6 +249,7 @@ class ZipStore:
                 left under its name).
         """
         policy = OnConflict(on_conflict)
+        self._spool.check()
         written: list[WrittenExport] = []
         try:
             self._advance(
@@ -257,9 +260,9 @@ class ZipStore:
             if self._position < len(self._held):
                 raise StoreWriteError(
                     f"the unfinished archive {self.archive} holds "
-                    f"{self._held[self._position].name} and more that this job did not export: "
-                    "they were written by another job (finish that job, or discard the archive: "
-                    "--restart)"
+                    f"{self._held[self._position].name} and more that this job did not export "
+                    "(written by another job, or by an earlier run of this one for an asset "
+                    "that has failed since): finish that job, or discard the archive (--restart)"
                 )
             if not self._writers:
                 self._writers.append(ArchiveWriter(self._part(1)))
@@ -275,8 +278,7 @@ class ZipStore:
             if isinstance(exc, StoreWriteError):
                 raise
             raise StoreWriteError(f"cannot write the archive {self.archive}: {exc}") from exc
-        shutil.rmtree(self.spool, ignore_errors=True)
-        self._lock.release()
+        self._spool.remove()
         self._writers = []
         return tuple(written)
 
@@ -285,16 +287,16 @@ class ZipStore:
 
         The next job starts the archive afresh (the CLI's ``--restart``).
         """
-        parts = self.spool / PARTS_FOLDER
-        for entry in [*self.spool.iterdir(), *parts.iterdir()] if parts.is_dir() else []:
-            if entry in {parts, parts / LOCK_NAME}:
-                continue  # the lock is held: no other process may take the spool meanwhile
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        self._spool.empty()
         self._writers, self._held, self._entry_names = [], [], set()
         self._position = 0
+
+    def close(self) -> None:
+        """Let go of the spool: unlock it, and remove it if nothing was spooled in it.
+
+        ``finish`` does this itself; a job that stopped before it keeps its spool, to go on.
+        """
+        self._spool.close()
 
     # -- the archive as it grows
 
@@ -321,6 +323,7 @@ class ZipStore:
         An entry the archive holds already (written before a kill) is checked against its
         export spooled again, if there is one; anything else is appended from the spool.
         """
+        self._spool.check()
         if self._position < len(self._held):
             self._check(self._held[self._position], name)
             self._position += 1
