@@ -283,14 +283,9 @@ def test_delivery_usage_errors(
     assert message in err
 
 
-def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced(
-    originals: Path,
-    s3: Any,
-    bucket: str,
-    s3_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def aws_env(s3_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment a host's boto3 reads, pointed at the test's S3 server."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -298,6 +293,16 @@ def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced
         "AWS_ENDPOINT_URL": s3_url,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced(
+    originals: Path,
+    s3: Any,
+    bucket: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)  # the archive is built in ./.exportjob/ before its upload
     url = f"s3://{bucket}/exports/job.zip"
     status, out, err = run(
@@ -350,24 +355,17 @@ def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced
     assert all(run("verify", f"s3://{bucket}/{key}")[0] == 0 for key in volumes)
 
 
+@pytest.mark.usefixtures("aws_env")
 @pytest.mark.parametrize("odd", ["sp ace", "hash#", "pct%41", "uni-\u00e9"])
 def test_local_paths_beside_a_url_are_taken_as_written(
     odd: str,
     s3: Any,
     bucket: str,
-    s3_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # They went to fsspec as percent-encoded file:// URLs, which it does not decode: a source
     # "did not exist", and a local --out got a sibling folder "o%20..." outside it.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_url,
-    }.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     src = tmp_path / f"s-{odd}"
     src.mkdir()
