@@ -4,12 +4,16 @@ A file directly in the source folder is found from a descriptor of the folder op
 following a link, as every handle is: a fast path by the absolute path (``f"{root}/{name}"``) was
 tried and dropped, because it followed the folder's own last component when it became a symlink
 (outside bytes read), read a removed folder as a missing asset, and missed a file whose whole
-path passed ``PATH_MAX``. Each test here failed on it.
+path passed ``PATH_MAX``. Each test of sections 1-3 failed on it. Section 4: the store holds the
+folder open from its first lookup on, as Go's ``os.Root`` does (the folder held is read, renamed;
+one removed is a store failure, whatever is put in its place).
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -187,3 +191,72 @@ def test_a_file_directly_in_a_deep_source_folder_is_still_found(tmp_path: Path) 
     assert store.describe(AssetHandle(name)).size == 4
     with store.open_original(AssetHandle(name)) as f:
         assert f.read() == b"deep"
+
+
+# -- 4: the folder is held from the store's first lookup on (one descriptor, not one per lookup)
+
+
+def _open_descriptors() -> int:
+    return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+
+@POSIX_ONLY
+@pytest.mark.parametrize("kind", ["directory", "fsspec-file"])
+def test_a_source_folder_swapped_after_the_first_lookup_is_still_the_one_read(
+    tmp_path: Path, kind: str
+) -> None:
+    src, evil = _folders(tmp_path)
+    store = _store(kind, src, tmp_path / "out")
+    assert _read_or_error(store, "a.jpg") == b"inside" * 100
+    src.rename(tmp_path / "src.moved")
+    src.symlink_to(evil)
+
+    assert _read_or_error(store, "a.jpg") == b"inside" * 100  # the folder held, moved
+    assert store.describe(AssetHandle("a.jpg")).size == 600
+
+
+@POSIX_ONLY
+@pytest.mark.parametrize("becomes", ["removed", "a file", "another folder"])
+def test_a_source_folder_gone_after_the_first_lookup_is_a_store_read_error(
+    tmp_path: Path, becomes: str
+) -> None:
+    src, _ = _folders(tmp_path)
+    store = DirectoryStore(src, tmp_path / "out")
+    assert store.describe(AssetHandle("a.jpg")).size == 600
+    (src / "a.jpg").unlink()
+    src.rmdir()
+    if becomes == "a file":
+        src.write_bytes(b"not a folder")
+    elif becomes == "another folder":
+        src.mkdir()
+        (src / "a.jpg").write_bytes(b"new")  # not read: the store's folder is gone
+
+    with pytest.raises(StoreReadError, match="was removed"):
+        store.describe(AssetHandle("a.jpg"))
+    with pytest.raises(StoreReadError, match="was removed"):
+        store.open_original(AssetHandle("a.jpg"))
+    log = ExportEngine(store, workers=1).run(
+        ExportJob(asset_handles=["a.jpg"], fmt="orig"), JobContext(company="default")
+    )
+    assert log.outcome("a.jpg").code == "STORE_READ_FAILED"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_a_store_opens_its_source_folder_once_and_closes_it_with_itself(tmp_path: Path) -> None:
+    src, _ = _folders(tmp_path)
+    gc.collect()  # the stores of earlier tests, and their folders' descriptors
+    before = _open_descriptors()
+    store = DirectoryStore(src, tmp_path / "out")
+    for _ in range(50):
+        store.describe(AssetHandle("a.jpg"))
+        with store.open_original(AssetHandle("a.jpg")) as f:
+            f.read()
+        with pytest.raises(AssetNotFoundError):
+            store.describe(AssetHandle("missing.jpg"))
+    assert _open_descriptors() == before + 1  # the folder, held
+    copy = pickle.loads(pickle.dumps(store))  # a worker's copy opens its own
+    assert copy.describe(AssetHandle("a.jpg")).size == 600
+    assert _open_descriptors() == before + 2
+    del store, copy
+    gc.collect()
+    assert _open_descriptors() == before

@@ -18,11 +18,15 @@ import contextlib
 import errno
 import os
 import stat
+import threading
+import weakref
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 __all__ = [
     "MISSING_ERRNOS",
+    "HeldRoot",
     "existing_beneath",
     "find_beneath",
     "folder_beneath",
@@ -63,7 +67,14 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
     """
     if not _AT_SUPPORTED:  # pragma: no cover - Windows
         return _find_by_path(root, parts, open_file=open_file)
-    fds = [os.open(root, _DIR_FLAGS)]
+    return _find_from(root, os.open(root, _DIR_FLAGS), parts, open_file=open_file, owned=True)
+
+
+def _find_from(
+    root: Path, root_fd: int, parts: Sequence[str], *, open_file: bool, owned: bool
+) -> Found | None:
+    """``find_beneath`` from *root_fd*, a descriptor of *root* (closed after if *owned*)."""
+    fds = [root_fd]
     try:
         return _walk(root, fds, list(parts), open_file=open_file)
     except OSError as exc:
@@ -71,8 +82,53 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
             return None
         raise
     finally:
-        for fd in fds:
+        for fd in fds if owned else fds[1:]:
             os.close(fd)
+
+
+class HeldRoot:
+    """A folder files are found beneath (``find_beneath``), held open from its first lookup on.
+
+    One descriptor for the holder's life instead of an ``open`` and a ``close`` of the folder per
+    lookup: two of a file export's dozen system calls. As with Go's ``os.Root``, the folder is the
+    one held: renamed, it is still read (a folder put in its place is not); removed, a lookup
+    raises ``FileNotFoundError``, not "no such file". A copy (pickled for a worker process) opens
+    its own when first used. The descriptor is closed with the object, never before: a lookup must
+    not meet its number reused by another folder.
+    """
+
+    __slots__ = ("__weakref__", "_fd", "_lock", "path")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+
+    def find(self, parts: Sequence[str], *, open_file: bool) -> Found | None:
+        """``find_beneath(self.path, parts, open_file=...)``, from the held descriptor."""
+        if not _AT_SUPPORTED:  # pragma: no cover - Windows
+            return _find_by_path(self.path, parts, open_file=open_file)
+        fd = self._fd if self._fd is not None else self._open()
+        found = _find_from(self.path, fd, parts, open_file=open_file, owned=False)
+        if found is None and os.fstat(fd).st_nlink == 0:  # not missing: the folder is gone
+            raise FileNotFoundError(errno.ENOENT, f"the folder {self.path} was removed")
+        return found
+
+    def _open(self) -> int:
+        with self._lock:
+            if self._fd is None:
+                fd = os.open(self.path, _DIR_FLAGS)
+                weakref.finalize(self, os.close, fd)
+                self._fd = fd
+            return self._fd
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path = state["path"]
+        self._fd = None
+        self._lock = threading.Lock()
 
 
 def existing_beneath(root: Path, names: Collection[str]) -> set[str]:

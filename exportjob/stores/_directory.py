@@ -14,7 +14,13 @@ from .._enums import AssetType
 from .._names import check_path, is_temporary
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import MISSING_ERRNOS, existing_beneath, find_beneath, occupied_beneath
+from ._beneath import (
+    MISSING_ERRNOS,
+    HeldRoot,
+    existing_beneath,
+    find_beneath,
+    occupied_beneath,
+)
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import LeftOut, handle_parts
@@ -51,8 +57,13 @@ class DirectoryStore:
     even a killed process leaves nothing behind. Files are made durable together, by ``sync`` (one
     ``syncfs``).
 
+    The store holds its source folder open from its first lookup on (one descriptor, not an open
+    and a close per lookup): a source folder renamed meanwhile is still read, and a folder put in
+    its place is not (make a new store to read that one); a source folder removed fails every
+    lookup with ``StoreReadError``.
+
     A ``DirectoryStore`` is picklable: process pools and Dask workers that see the same folders can
-    share it.
+    share it (each copy opens the folder itself).
     """
 
     def __init__(
@@ -70,6 +81,7 @@ class DirectoryStore:
             what = "is not a folder" if self.source_dir.exists() else "does not exist"
             raise StoreReadError(f"the source folder {self.source_dir} {what}")
         self._root = self.source_dir.resolve()
+        self._held = HeldRoot(self._root)
         if self.output_dir.exists() and not self.output_dir.is_dir():
             raise StoreWriteError(
                 f"the output folder {self.output_dir} is a file, not a folder: name a folder "
@@ -103,7 +115,7 @@ class DirectoryStore:
         parts = handle_parts(handle.value)
         if parts is None:
             return None
-        return find_beneath(self._root, parts, open_file=open_file)
+        return self._held.find(parts, open_file=open_file)
 
     def describe(self, handle: AssetHandle) -> Asset:
         """Describe *handle* from the manifest, its file name and its size; no byte of it is read."""

@@ -21,7 +21,7 @@ from ..exceptions import (
     StoreWriteError,
 )
 from ..protocols import OnConflict, WrittenExport
-from ._beneath import existing_beneath, find_beneath, occupied_beneath
+from ._beneath import HeldRoot, existing_beneath, occupied_beneath
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._fsspec_io import (
@@ -111,6 +111,7 @@ class FsspecStore:
         # A local source is read as DirectoryStore reads one: walked from the root's descriptor,
         # no symlink followed out of it, whatever is swapped in meanwhile.
         self._local_root = Path(os.path.realpath(self._root)) if is_local(self._fs) else None
+        self._held = None if self._local_root is None else HeldRoot(self._local_root)
         self._out_fs, self._out = filesystem(output, storage_options)
         self._local_out = is_local(self._out_fs)
         self._uploader = Uploader(self._out_fs, self._out, output, block_size)
@@ -178,10 +179,10 @@ class FsspecStore:
     def _local(self, handle: AssetHandle, *, open_file: bool) -> tuple[int, int | None] | None:
         """A local original's size (and open descriptor), found beneath the root; None if none."""
         parts = handle_parts(handle.value)
-        if parts is None or self._local_root is None:
+        if parts is None or self._held is None:
             return None
         try:
-            found = find_beneath(self._local_root, parts, open_file=open_file)
+            found = self._held.find(parts, open_file=open_file)
         except OSError as exc:
             raise StoreReadError(
                 f"cannot read {handle}: {exc.strerror or exc}", handle=handle.value
