@@ -11,6 +11,7 @@ one removed is a store failure, whatever is put in its place).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -208,8 +209,13 @@ def test_a_file_directly_in_a_deep_source_folder_is_still_found(tmp_path: Path) 
 # -- 4: the folder is held from the store's first lookup on (one descriptor, not one per lookup)
 
 
-def _open_descriptors() -> int:
-    return sum(1 for _ in Path("/proc/self/fd").iterdir())
+def _descriptors_of(folder: Path) -> int:
+    """How many of this process's open descriptors are of *folder* (other tests' come and go)."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed since listed
+            count += fd.readlink() == folder.resolve()
+    return count
 
 
 @POSIX_ONLY
@@ -241,8 +247,6 @@ def test_a_source_folder_gone_after_the_first_lookup_is_a_store_read_error(
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
 def test_a_store_opens_its_source_folder_once_and_closes_it_with_itself(tmp_path: Path) -> None:
     src, _ = _folders(tmp_path)
-    gc.collect()  # the stores of earlier tests, and their folders' descriptors
-    before = _open_descriptors()
     store = DirectoryStore(src, tmp_path / "out")
     for _ in range(50):
         store.describe(AssetHandle("a.jpg"))
@@ -250,10 +254,10 @@ def test_a_store_opens_its_source_folder_once_and_closes_it_with_itself(tmp_path
             f.read()
         with pytest.raises(AssetNotFoundError):
             store.describe(AssetHandle("missing.jpg"))
-    assert _open_descriptors() == before + 1  # the folder, held
+    assert _descriptors_of(src) == 1  # the folder, held
     copy = pickle.loads(pickle.dumps(store))  # a worker's copy opens its own
     assert copy.describe(AssetHandle("a.jpg")).size == 600
-    assert _open_descriptors() == before + 2
+    assert _descriptors_of(src) == 2
     del store, copy
     gc.collect()
-    assert _open_descriptors() == before
+    assert _descriptors_of(src) == 0
