@@ -17,6 +17,7 @@ from exportjob.converters import CopyConverter
 from exportjob.delivery import MANIFEST_CSV, MANIFEST_JSON
 from exportjob.exceptions import StoreWriteError
 from exportjob.stores import DirectoryStore, ZipStore
+from tests.cli import export_command
 
 
 def cli(*argv: str | Path) -> tuple[int, str, str]:
@@ -103,17 +104,7 @@ def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: 
     archive = tmp_path / "o.zip"
     held = ZipStore(DirectoryStore(src, tmp_path / "unused"), archive)
     other = subprocess.run(  # noqa: S603 - our own interpreter and command
-        [
-            sys.executable,
-            "-m",
-            "exportjob",
-            "export",
-            str(src),
-            "--fmt",
-            "orig",
-            "--zip",
-            str(archive),
-        ],
+        export_command(src, "--fmt", "orig", "--zip", archive),
         capture_output=True,
         text=True,
         check=False,

@@ -13,6 +13,7 @@ import pytest
 
 from exportjob import __version__
 from exportjob.testing import sample_jpeg
+from tests.cli import export_command
 
 
 def run(
@@ -138,17 +139,7 @@ def test_progress_on_a_terminal_shows_count_rate_and_time_left(tmp_path: Path) -
     primary, secondary = pty.openpty()
     try:
         result = subprocess.run(  # noqa: S603 - our own command
-            [
-                sys.executable,
-                "-m",
-                "exportjob",
-                "export",
-                str(src),
-                "--fmt",
-                "orig",
-                "--out",
-                str(tmp_path / "o"),
-            ],
+            export_command(src, "--fmt", "orig", "--out", tmp_path / "o"),
             stdout=subprocess.PIPE,
             stderr=secondary,
             text=True,

@@ -14,7 +14,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from exportjob.testing import sample_png
+from tests.cli import export_command
 
 COUNT = 300
 RUNS = int(os.environ.get("EXPORTJOB_CRASH_RUNS", "3"))
@@ -41,22 +41,9 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def command(src: Path, out: Path, modifier: str = MODIFIER, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "exportjob",
-        "export",
-        str(src),
-        "--fmt",
-        "convert",
-        "--modifier",
-        modifier,
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        *extra,
-    ]
+    return export_command(
+        src, "--fmt", "convert", "--modifier", modifier, "--out", out, "--workers", "2", *extra
+    )
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:

@@ -18,6 +18,7 @@ from exportjob import Asset, ExportEngine, ExportJob, JobContext, plan_exports
 from exportjob.converters import CopyConverter
 from exportjob.exceptions import StoreWriteError
 from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore, check_name
+from tests.cli import export_command
 
 ACME = JobContext(company="acme")
 
@@ -170,18 +171,9 @@ def test_memory_and_fsspec_stores_keep_keys_with_folders() -> None:
 def test_the_cli_keeps_folders(tmp_path: Path) -> None:
     store = tree(tmp_path, {"a/x.jpg": b"from a", "b/x.jpg": b"from b"})
     result = subprocess.run(  # noqa: S603 - this interpreter, arguments of the test
-        [
-            sys.executable,
-            "-m",
-            "exportjob",
-            "export",
-            str(store.source_dir),
-            "--fmt",
-            "orig",
-            "--out",
-            str(store.output_dir),
-            "--keep-folders",
-        ],
+        export_command(
+            store.source_dir, "--fmt", "orig", "--out", store.output_dir, "--keep-folders"
+        ),
         capture_output=True,
         text=True,
         check=False,
