@@ -29,6 +29,7 @@ from ._records import (
     LogDetail,
     LogType,
     Severity,
+    exported_detail,
     outcome_detail,
 )
 from .exceptions import ConversionError, ExportJobError, ImageTooLargeError
@@ -223,7 +224,10 @@ def asset_details(
     """
     if not job.duplicate_handles:  # no index of the outcomes needed
         for o in ordered:
-            yield from _outcome_details(o, job_level)
+            if o.status is AssetStatus.EXPORTED and not o.warnings:  # most: one detail, made here
+                yield exported_detail(o)
+            else:
+                yield from _outcome_details(o, job_level)
         return
     outcomes = {o.handle: o for o in ordered}
     for handle, repeat in zip(job.asset_handles, job.repeats, strict=True):
@@ -248,13 +252,7 @@ def _outcome_details(o: AssetOutcome, job_level: frozenset[str]) -> Iterator[Log
             continue
         yield _detail(o, Severity.WARNING, LogType.EXPORT_WARNING, warning, code=PLAN_WARNING)
     if o.status is AssetStatus.EXPORTED:
-        yield _detail(
-            o,
-            Severity.INFO,
-            LogType.EXPORT_SUCCESS,
-            f"exported as {o.output_name} ({o.bytes_written} bytes)",
-            location=o.location,
-        )
+        yield exported_detail(o)
     elif o.status is AssetStatus.SKIPPED:
         yield _detail(
             o, Severity.WARNING, LogType.EXPORT_WARNING, o.message or "skipped", code=o.code

@@ -87,7 +87,7 @@ def own_names(
 ) -> Iterator[tuple[AssetHandle, str | None]]:
     """Each handle's own file name as the store tells it without I/O (None where it cannot)."""
     for handle in handles:
-        if handle in skip:
+        if skip and handle in skip:
             continue
         try:
             name = store.file_name_of(handle)
@@ -100,37 +100,39 @@ def own_names(
 class Slot:
     """One handle between entering the pipeline and being planned.
 
-    It holds its value, or the future of its describe: of a chunk of handles (*index* is its
-    place in the chunk's results; *timed*: the chunk's timing is yet to be observed) or of a
-    store's own batch (*batched*).
+    It holds its result (*done*: described here, or skipped), or the future of its describe: of
+    a chunk of handles (*index* is its place in the chunk's results; *timed*: the chunk's timing
+    is yet to be observed) or of a store's own batch (*batched*).
     """
 
     handle: AssetHandle
     future: Future[Any] | None = None
-    value: Described | None = None
+    value: Described | BaseException | None = None
     index: int = 0
     batched: bool = False
     timed: bool = False
+    done: bool = False
 
     def ready(self) -> bool:
         """Whether the describe has ended."""
-        return self.value is not None or (self.future is not None and self.future.done())
+        return self.done or (self.future is not None and self.future.done())
 
     def result(self) -> Described | None:
         """The described asset or its failed outcome; raises what the describe raised.
 
         None for a handle of a chunk whose describe ended before it (interrupted, stopped).
         """
-        if self.value is not None:
-            return self.value
-        assert self.future is not None  # noqa: S101 - a slot has one or the other
-        result = self.future.result()
-        if self.batched:
-            return _batch_result(self.handle, result)
-        chunk: tuple[Described | BaseException, ...] = result[0]
-        if self.index >= len(chunk):
-            return None
-        described = chunk[self.index]
-        if isinstance(described, BaseException):
-            raise described
-        return described
+        if self.done:
+            value = self.value
+        else:
+            assert self.future is not None  # noqa: S101 - a slot has one or the other
+            result = self.future.result()
+            if self.batched:
+                return _batch_result(self.handle, result)
+            chunk: tuple[Described | BaseException, ...] = result[0]
+            if self.index >= len(chunk):
+                return None
+            value = chunk[self.index]
+        if isinstance(value, BaseException):
+            raise value
+        return value

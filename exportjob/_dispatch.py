@@ -112,7 +112,7 @@ class Dispatcher:
 
     def may_start(self) -> bool:
         """Whether new work may start: the job is neither stopped nor paused."""
-        return not self.run.stop_requested and not self.run.paused
+        return not self.run._halted  # noqa: SLF001 - the engine drives its runs
 
     def busy(self) -> bool:
         """Whether a unit is in flight."""
@@ -139,6 +139,13 @@ class Dispatcher:
         """Queue an accepted plan last; not *checked* (``Planner.checked``): the store names it."""
         self.ledger.planned[plan.handle] = plan
         self._ready.append(Task(plan) if checked else Task(plan, policy=self.on_conflict))
+
+    def add_all(self, plans: list[ExportPlan]) -> None:
+        """Queue accepted plans last, in order, each under the job's policy (``add``)."""
+        planned, ready = self.ledger.planned, self._ready
+        for plan in plans:
+            planned[plan.asset.handle] = plan
+            ready.append(Task(plan))
 
     def record(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
         """Record one asset's outcome in the ledger."""
@@ -261,29 +268,36 @@ class Dispatcher:
         """
         task: Task | None = first
         left = 0
+        run, started, clock, export = self.run, self._started, time.perf_counter, export_asset
+        store, converter, here = self.store, self.converter, self._here
+        fixed = self._rename is None  # each task's policy is its own or the job's
         try:
             while task is not None:
-                if not self.may_start():
+                if run._halted:  # noqa: SLF001 - stopped or paused
                     self._ready.appendleft(task)  # a stop or a pause came first
                     return
-                start = self._started[me] = time.perf_counter()
+                start = started[me] = clock()
                 # Its CPU share only alone (beside others, waiting for the GIL looks like I/O),
                 # and every few assets: reading a thread's CPU clock is a system call.
-                sampled = (left % _SAMPLE_EVERY == 0) and len(self._started) == 1
+                sampled = (left % _SAMPLE_EVERY == 0) and len(started) == 1
                 cpu = time.thread_time() if sampled else 0.0
+                policy = task.policy
+                if policy is None:
+                    policy = self.on_conflict if fixed else self._policy(task)
                 try:
-                    outcome: object = export_asset(
-                        self.store, self.converter, task.plan, self._policy(task)
-                    )
+                    outcome: object = export(store, converter, task.plan, policy)
                 except BaseException as exc:  # noqa: BLE001 - a plug-in's SystemExit & co.
                     self._settle(self._lost, task, exc)
                     return
-                seconds = time.perf_counter() - start
-                sampled = sampled and len(self._started) == 1
-                self._here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
-                if not self._settle(self._finish, task, outcome):
+                seconds = clock() - start
+                sampled = sampled and len(started) == 1
+                here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
+                try:
+                    self._finish(task, outcome)
+                except BaseException as exc:  # noqa: BLE001 - the job ends, as on the coordinator
+                    self.ledger.interrupted(exc)
                     return
-                if self._crowded_beside(me):
+                if len(started) > 1 and self._crowded_beside(me):
                     return  # another worker goes on with them: one is enough
                 left += 1
                 slow = seconds >= _SLOW_SECONDS and self._wanted()
@@ -296,7 +310,7 @@ class Dispatcher:
                     self.ledger.interrupted(exc)  # the job ends as if the coordinator had raised it
                     return
         finally:
-            self._started.pop(me, None)
+            started.pop(me, None)
 
     def _settle(self, record: Callable[[Task, Any], None], task: Task, result: Any) -> bool:
         """Record *task*'s *result* with *record* on a local worker; False if recording raised.

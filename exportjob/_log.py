@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -69,9 +70,9 @@ def _typed_tuple(value: Iterable[_E], kind: type[_E], name: str) -> tuple[_E, ..
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidValueError(name, value, f"must be a sequence of {kind.__name__} values")
     items = tuple(value)
-    for item in items:
-        if not isinstance(item, kind):
-            raise InvalidValueError(name, value, f"must hold {kind.__name__} values, not {item!r}")
+    if not all(map(isinstance, items, itertools.repeat(kind))):  # in C: a log holds many
+        item = next(i for i in items if not isinstance(i, kind))
+        raise InvalidValueError(name, value, f"must hold {kind.__name__} values, not {item!r}")
     return items
 
 

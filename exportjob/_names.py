@@ -69,9 +69,16 @@ def _drop_invisible(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
 
 
-def _plain(name: str) -> bool:
-    """Whether *name* is plain (``_PLAIN``) and its stem no reserved device name."""
-    return _PLAIN.fullmatch(name) is not None and split_name(name)[0].casefold() not in _RESERVED
+def _plain(name: str) -> tuple[str, str] | None:
+    """*name*'s stem and extension if it is plain (``_PLAIN``), its stem no reserved device name."""
+    if _PLAIN.fullmatch(name) is None:
+        return None
+    dot = name.rfind(".")  # a plain name holds no "/" and does not start with a dot
+    stem, ext = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    # A plain name is ASCII, and no reserved device name is longer than four characters.
+    if len(stem) <= 4 and stem.casefold() in _RESERVED:
+        return None
+    return stem, ext
 
 
 def is_temporary(name: str) -> bool:
@@ -103,7 +110,7 @@ def check_name(name: str) -> str:
 
     Stores call this on every name they are asked to write, so nothing lands outside their folder.
     """
-    if type(name) is str and _plain(name) and len(name) <= MAX_NAME_BYTES:
+    if type(name) is str and len(name) <= MAX_NAME_BYTES and _plain(name) is not None:
         return name
     return _check_name_in_full(name)
 
@@ -203,8 +210,9 @@ def safe_name(name: str, *, extension: str | None = None, fallback: str = "asset
     >>> safe_name("../photos/fileToExport.jpg", extension=".tiff")
     'fileToExport.tiff'
     """
-    if _plain(name):
-        stem, ext = split_name(name)
+    plain = _plain(name)
+    if plain is not None:
+        stem, ext = plain
         if extension is None:
             if len(name) <= MAX_NAME_BYTES and len(ext) <= MAX_NAME_BYTES // 4:
                 return name
@@ -306,7 +314,9 @@ class NameBook:
 
     def release(self, name: str) -> None:
         """Give up one reservation of *name* (its owner will not claim it)."""
-        key = _key(name)
+        self._release(_key(name))
+
+    def _release(self, key: str) -> None:
         count = self._reserved.pop(key, 0) - 1
         if count > 0:
             self._reserved[key] = count
@@ -319,13 +329,21 @@ class NameBook:
         Names kept by ``reserve`` count as taken, except *name* itself for one of its owners
         (*reserved*), who takes it if no one has yet.
         """
+        key = _key(name)
         if reserved:
-            self.release(name)
+            self._release(key)
         if "/" in name:
             moved = self._free_folders(name)
             reserved = reserved and moved == name
             name = moved if moved == name else _fit(moved)
-        key = _key(name)
+            key = _key(name)
+        elif (
+            key not in self._used
+            and key not in self._folders
+            and (reserved or key not in self._reserved)
+        ):
+            self._used.add(key)  # ``_take``, for a name without folders
+            return name
         if self._free(key) and (reserved or key not in self._reserved):
             return self._take(name, key)
         folder, _, leaf = name.rpartition("/")

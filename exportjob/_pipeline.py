@@ -13,6 +13,7 @@ wakes.
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import queue
 import threading
@@ -240,32 +241,38 @@ class Pipeline:
             if not handles:
                 return let_in
             let_in += len(handles)
-            fresh = tuple(h for h in handles if h not in self.skip)
+            fresh = tuple(h for h in handles if h not in self.skip) if self.skip else tuple(handles)
             future: Future[Any] | None = None
+            here: tuple[Described | BaseException, ...] | None = None  # described right here
             timed = False  # whether its chunk's timing is still to be observed
             if fresh:
                 if self._batcher is not None:
                     future = self.s.describe_pool.submit(describe_batch, self._batcher, fresh)
                 elif self._describe_pace.crowded(_QUICK_DESCRIBE):
                     # Quick and busy: here, since another thread would only wait for the GIL.
-                    future = Future()
-                    chunk = describe_chunk(self.s.store, fresh, self._describing)
-                    self._describe_pace.observe(len(chunk[0]), chunk[1], chunk[2])
-                    future.set_result(chunk)
+                    here, seconds, cpu = describe_chunk(self.s.store, fresh, self._describing)
+                    self._describe_pace.observe(len(here), seconds, cpu)
                 else:
                     future = self.s.describe_pool.submit(
                         describe_chunk, self.s.store, fresh, self._describing
                     )
                     timed = True
-                if not future.done():
+                if future is not None:
                     self._describes.add(future)
                     future.add_done_callback(self._described)
             index = 0
+            window = self._window
             for handle in handles:
-                if handle in self.skip:
-                    self._window.append(Slot(handle, value=self.skip[handle]))
+                if self.skip and handle in self.skip:
+                    window.append(Slot(handle, value=self.skip[handle], done=True))
+                elif here is not None:
+                    # None for the handles a stop left undescribed: planned as never described.
+                    window.append(
+                        Slot(handle, value=here[index] if index < len(here) else None, done=True)
+                    )
+                    index += 1
                 else:
-                    self._window.append(
+                    window.append(
                         Slot(
                             handle,
                             future,
@@ -297,13 +304,10 @@ class Pipeline:
         self._inbox.put(None)
 
     def _take(self, count: int) -> list[AssetHandle]:
-        handles: list[AssetHandle] = []
-        for _ in range(max(0, count)):
-            handle = next(self._handles, None)
-            if handle is None:
-                self._exhausted = True
-                break
-            handles.append(handle)
+        count = max(0, count)
+        handles = list(itertools.islice(self._handles, count))
+        if len(handles) < count:
+            self._exhausted = True
         return handles
 
     def _plan_ready(self, out: Dispatcher) -> int:
@@ -313,10 +317,13 @@ class Pipeline:
         while self._window and self._window[0].ready():
             slot = self._window.popleft()
             left += 1
-            if slot.handle in self.skip:
+            if self.skip and slot.handle in self.skip:
                 out.record(self.skip[slot.handle], journaled=True)
                 continue
-            described = self._result(slot)
+            if slot.done and not isinstance(slot.value, BaseException):
+                described = slot.value  # described here: nothing to wait for, nothing to time
+            else:
+                described = self._result(slot)
             if described is not None:  # None: never described, the job was interrupted
                 ready.append(described)
         if not ready:
@@ -335,8 +342,11 @@ class Pipeline:
         if self._intents is not None and accepted:
             # Before any of them can be written: a resumed job gives each the same name again.
             self._intents.intend([(p.handle, p.output_name) for p in accepted])
-        for plan in accepted:
-            out.add(plan, checked=self.planner.checked(plan))
+        if self.planner.taken is None:
+            out.add_all(accepted)
+        else:
+            for plan in accepted:
+                out.add(plan, checked=self.planner.checked(plan))
         return left
 
     def _result(self, slot: Slot) -> Described | None:

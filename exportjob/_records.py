@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._as_is import AsIs
+from ._as_is import as_is
 from ._assets import AssetHandle, to_handle
 from ._codes import NOT_RUN
 from ._dicts import aware, read_record, to_utc, utc_now
@@ -30,6 +30,7 @@ __all__ = [
     "LogDetail",
     "LogType",
     "Severity",
+    "exported_detail",
     "outcome_detail",
 ]
 
@@ -185,7 +186,7 @@ class LogDetail:
         return f"{self.severity.value.upper():7} {who}{name}{code}{self.message}"
 
 
-_detail_as_is = AsIs(LogDetail)
+_detail_as_is = as_is(LogDetail)
 
 
 def outcome_detail(
@@ -203,7 +204,7 @@ def outcome_detail(
     A log holds one per asset, so its fields are not checked again, nor converted (the handle,
     the names and the time are the outcome's own objects).
     """
-    values = (
+    return _detail_as_is(
         severity,
         log_type,
         message,
@@ -214,7 +215,21 @@ def outcome_detail(
         location,
         outcome.finished,
     )
-    return _detail_as_is(values)
+
+
+def exported_detail(outcome: AssetOutcome) -> LogDetail:
+    """The ``ExportSuccess`` detail of an exported *outcome* (``outcome_detail``'s, made at once)."""
+    return _detail_as_is(
+        Severity.INFO,
+        LogType.EXPORT_SUCCESS,
+        f"exported as {outcome.output_name} ({outcome.bytes_written} bytes)",
+        None,  # code
+        outcome.handle,
+        outcome.file_name,
+        outcome.output_name,
+        outcome.location,
+        outcome.finished,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -257,24 +272,50 @@ class AssetOutcome:
         height: int | None = None,
         kept_metadata: tuple[str, ...] = (),
     ) -> AssetOutcome:
-        """The outcome of *plan* exported: what was written, how big, and where it landed."""
-        as_is = _exported_as_is(
-            plan,
-            output_format=output_format,
-            media_type=media_type,
-            bytes_written=bytes_written,
-            location=location,
-            width=width,
-            height=height,
-            kept_metadata=kept_metadata,
-        )
-        if as_is is not None:
-            return as_is
+        """The outcome of *plan* exported: what was written, how big, and where it landed.
+
+        Values of the types the checks accept unchanged (from the converter, the store, the plan)
+        are set as they are: a job builds one per asset. Anything else goes through the checks,
+        which say what is wrong.
+        """
+        asset = plan.asset
+        warnings = plan.warnings
+        if (
+            type(media_type) is str
+            and type(location) is str
+            and type(bytes_written) is int
+            and bytes_written >= 0
+            and (output_format is None or type(output_format) is str)
+            and (width is None or (type(width) is int and width >= 0))
+            and (height is None or (type(height) is int and height >= 0))
+            and (kept_metadata == () or _plain_strings(kept_metadata))
+            and (warnings == () or _plain_strings(warnings))
+            and type(plan.output_name) is str
+            and type(asset.file_name) is str
+        ):
+            return _outcome_as_is(
+                asset.handle,
+                AssetStatus.EXPORTED,
+                asset.file_name,
+                asset.type,
+                plan.output_name,
+                output_format,
+                media_type,
+                bytes_written,
+                location,
+                width,
+                height,
+                None,  # code
+                None,  # message
+                warnings,
+                utc_now(),
+                kept_metadata,
+            )
         return cls(
-            handle=plan.handle,
+            handle=asset.handle,
             status=AssetStatus.EXPORTED,
-            file_name=plan.asset.file_name,
-            asset_type=plan.asset.type,
+            file_name=asset.file_name,
+            asset_type=asset.type,
             output_name=plan.output_name,
             output_format=output_format,
             media_type=media_type,
@@ -282,7 +323,7 @@ class AssetOutcome:
             location=location,
             width=width,
             height=height,
-            warnings=plan.warnings,
+            warnings=warnings,
             kept_metadata=kept_metadata,
         )
 
@@ -386,60 +427,9 @@ class AssetOutcome:
         return read_record(cls, raw, "assetOutcome")
 
 
-_outcome_as_is = AsIs(AssetOutcome)
+_outcome_as_is = as_is(AssetOutcome)
 
 
 def _plain_strings(value: object) -> bool:
     """Whether *value* is a tuple of plain strings (most often an empty one)."""
     return type(value) is tuple and (not value or all(type(i) is str for i in value))
-
-
-def _exported_as_is(
-    plan: ExportPlan,
-    *,
-    output_format: str | None,
-    media_type: str,
-    bytes_written: int,
-    location: str,
-    width: int | None,
-    height: int | None,
-    kept_metadata: tuple[str, ...],
-) -> AssetOutcome | None:
-    """``for_export``'s outcome, its values set as they are; None unless they are plain.
-
-    Plain: of the types the checks accept unchanged (from the converter, the store, the plan);
-    anything else goes through the checks, which say what is wrong.
-    """
-    if not (
-        type(media_type) is str
-        and type(location) is str
-        and type(bytes_written) is int
-        and bytes_written >= 0
-        and (output_format is None or type(output_format) is str)
-        and (width is None or (type(width) is int and width >= 0))
-        and (height is None or (type(height) is int and height >= 0))
-        and _plain_strings(kept_metadata)
-        and _plain_strings(plan.warnings)
-        and type(plan.output_name) is str
-        and type(plan.asset.file_name) is str
-    ):
-        return None
-    values = (
-        plan.handle,
-        AssetStatus.EXPORTED,
-        plan.asset.file_name,
-        plan.asset.type,
-        plan.output_name,
-        output_format,
-        media_type,
-        bytes_written,
-        location,
-        width,
-        height,
-        None,  # code
-        None,  # message
-        plan.warnings,
-        utc_now(),
-        kept_metadata,
-    )
-    return _outcome_as_is(values)

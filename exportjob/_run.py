@@ -61,6 +61,10 @@ class JobRun:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        # Stopped or paused: read before every asset, so a plain attribute, not two events. Its
+        # lock is reentrant: a signal handler may stop the job in the middle of a pause().
+        self._halted = False
+        self._flags = threading.RLock()
         self._waker: Callable[[], None] | None = None
         self._finished = threading.Event()
         self._log: JobLog | None = None
@@ -115,18 +119,24 @@ class JobRun:
         Assets not yet started are recorded as not run. Idempotent; does not wait (``result()``
         does). A paused job stops too.
         """
-        self._stop.set()
-        self._running.set()
+        with self._flags:
+            self._stop.set()
+            self._running.set()
+            self._halted = True
         self._poke()
 
     def pause(self) -> None:
         """Pause the job: start no more assets until ``resume()``; those in flight finish."""
-        self._running.clear()
+        with self._flags:
+            self._running.clear()
+            self._halted = True
         self._poke()
 
     def resume(self) -> None:
         """Resume a paused job."""
-        self._running.set()
+        with self._flags:
+            self._running.set()
+            self._halted = self._stop.is_set()
         self._poke()
 
     def done(self) -> bool:

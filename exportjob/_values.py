@@ -67,11 +67,16 @@ def _check(attr: attrs.Attribute[Any], value: object, problem: str | None) -> No
 
 def clean_text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     """Validate a non-blank string without control characters (handles, company names)."""
+    # Blank is empty or only whitespace (what ``strip`` removes); decided here for the good ones.
+    if type(value) is str and value and not value.isspace() and not _CONTROL.search(value):
+        return
     _check(attr, value, text_problem(value))
 
 
 def name_text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     """Validate a non-blank string: a user's name for something, which may hold anything else."""
+    if type(value) is str and value and not value.isspace():
+        return
     _check(attr, value, text_problem(value, allow_control=True))
 
 

@@ -172,6 +172,17 @@ def plan_export(
     >>> plan_export(asset, job, request).output_name
     'fileToExport.tiff'
     """
+    return _plan_export(asset, job, request, company, request_warnings(job, request))
+
+
+def _plan_export(
+    asset: Asset,
+    job: ExportJob,
+    request: ResolvedRequest | None,
+    company: str | None,
+    warnings: tuple[str, ...],
+) -> ExportPlan:
+    """``plan_export``, given the request's *warnings* (a planner works them out once per job)."""
     if company is not None and asset.company != company:
         return _refused(
             asset,
@@ -193,9 +204,7 @@ def plan_export(
         )
     name = output_name(job, request, asset.file_name, fallback=asset.name)
     if job.fmt is ExportFormat.ORIG:
-        return ExportPlan(
-            asset=asset, fmt=job.fmt, output_name=name, warnings=request_warnings(job, None)
-        )
+        return ExportPlan(asset=asset, fmt=job.fmt, output_name=name, warnings=warnings)
     if request is None:
         msg = "a fmt=convert job is planned from its resolved request (resolve_job_request)"
         raise ValueError(msg)
@@ -206,7 +215,7 @@ def plan_export(
         output_format=request.options.format,
         options=request.options,
         commands=request.commands,
-        warnings=request_warnings(job, request),
+        warnings=warnings,
     )
 
 
@@ -253,6 +262,11 @@ class Planner:
         self._names = NameBook(held=reserved_names)
         self._owners: dict[AssetHandle, str] = {}
         self._given: dict[AssetHandle, str] = {}
+        self._warnings = request_warnings(job, request)  # the same for every asset of the job
+
+    def _draft(self, asset: Asset) -> ExportPlan:
+        """*asset*'s plan (``plan_export``) under its own name, before names are made distinct."""
+        return _plan_export(asset, self.job, self.request, self.company, self._warnings)
 
     def claim(self, name: str) -> None:
         """Take *name* as already used by an asset of this job (one resumed from its journal)."""
@@ -275,13 +289,15 @@ class Planner:
         after, are numbered) or all of them are planned or passed over (``release``); meanwhile
         an asset whose output name would be it but is not its own is numbered.
         """
+        owners, names, job, request = self._owners, self._names, self.job, self.request
         for handle, file_name in file_names:
-            if not file_name or handle in self._owners:
+            if not file_name or handle in owners:
                 continue
-            own = self._folders(handle) + file_name
-            if self._name_for(handle, file_name, fallback=file_name) == own:
-                self._names.reserve(own)
-                self._owners[handle] = own
+            # Kept only if it would be its output name (the folders are the same either way).
+            if output_name(job, request, file_name, fallback=file_name) == file_name:
+                own = self._folders(handle) + file_name if self.keep_folders else file_name
+                names.reserve(own)
+                owners[handle] = own
 
     def release(self, handle: AssetHandle) -> None:
         """Give up the name kept for *handle*: it will not be planned (not found, resumed)."""
@@ -291,11 +307,6 @@ class Planner:
 
     def _folders(self, handle: AssetHandle) -> str:
         return safe_folders(handle.value) if self.keep_folders else ""
-
-    def _name_for(self, handle: AssetHandle, file_name: str, *, fallback: str) -> str:
-        return self._folders(handle) + output_name(
-            self.job, self.request, file_name, fallback=fallback
-        )
 
     def _own(self, handle: AssetHandle) -> str | None:
         """Take the name kept for *handle* out of the owners (None if none was kept)."""
@@ -317,7 +328,7 @@ class Planner:
             if asset.handle in self._given:
                 continue
             try:
-                plan = plan_export(asset, self.job, self.request, company=self.company)
+                plan = self._draft(asset)
             except Exception:  # noqa: BLE001, S112 - raised again by plan(), where it is classified
                 continue
             self._drafts[asset.handle] = plan
@@ -329,7 +340,7 @@ class Planner:
         """Plan *asset*, the next asset of the job, and give an accepted plan its distinct name."""
         plan = self._drafts.pop(asset.handle, None) if self._drafts else None
         if plan is None:
-            plan = plan_export(asset, self.job, self.request, company=self.company)
+            plan = self._draft(asset)
         own = self._own(asset.handle)
         given = self._given.pop(asset.handle, None) if self._given else None
         if not plan.accepted or given is not None:
@@ -369,7 +380,7 @@ class Planner:
         Its warnings are its request's and one that says why, in place of any about the name it
         had (it was never written under that one).
         """
-        base = plan_export(plan.asset, self.job, self.request, company=self.company)
+        base = self._draft(plan.asset)
         wanted = self._folders(plan.handle) + base.output_name
         name = self._names.claim(wanted)
         if self.taken is not None:

@@ -65,6 +65,31 @@ def test_handles_are_values() -> None:
         AssetHandle("a").value = "b"  # type: ignore[misc]
 
 
+_NAME_TEXT = st.text(
+    alphabet=st.sampled_from(
+        ["a", " ", "\t", "\n", "\x00", "\x7f", "\x85", "\u00a0", "\u2003", "\u200b", "\u3000", "é"]
+    ),
+    max_size=4,
+)
+
+
+@given(name=_NAME_TEXT, company=_NAME_TEXT)
+def test_an_asset_refuses_blank_names_and_a_company_with_control_characters(
+    name: str, company: str
+) -> None:
+    # A name is any non-blank string; a company is one without control characters too. Blank is
+    # empty or only whitespace as str.strip() sees it (U+0085, U+00A0, U+3000 are; U+200B is not).
+    name_ok = bool(name.strip())
+    company_ok = bool(company.strip()) and not any(c < " " or c == "\x7f" for c in company)
+    build = lambda: Asset(handle="h", type="Image", name=name, file_name=name, company=company)  # noqa: E731
+    if name_ok and company_ok:
+        assert (build().name, build().company) == (name, company)
+    else:
+        with pytest.raises(InvalidValueError) as info:
+            build()
+        assert info.value.field == ("name" if not name_ok else "company")
+
+
 @pytest.mark.parametrize(("spelling", "label"), SET_TYPES.items())
 def test_the_eight_set_kinds_are_sets(spelling: str, label: str) -> None:
     kind = AssetType.parse(spelling)
