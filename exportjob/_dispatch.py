@@ -52,7 +52,7 @@ _REMOTE_TARGET = 0.02
 _MOST_PER_UNIT = 64
 # A local worker wakes the coordinator (to plan more) after this many outcomes, or one this slow.
 _COLLECT_EVERY = 16
-_SAMPLE_EVERY = 4  # assets between two readings of a local worker's CPU clock
+_SAMPLE_EVERY = 4  # assets between two measurements of a local worker's pace and CPU clock
 _SLOW_SECONDS = 0.002
 # Assets quicker than this that keep their thread busy run on one worker thread at a time (more
 # would only queue for the interpreter lock), and on another too while that one is slow.
@@ -142,10 +142,9 @@ class Dispatcher:
 
     def add_all(self, plans: list[ExportPlan]) -> None:
         """Queue accepted plans last, in order, each under the job's policy (``add``)."""
-        planned, ready = self.ledger.planned, self._ready
         for plan in plans:
-            planned[plan.asset.handle] = plan
-            ready.append(Task(plan))
+            self.ledger.planned[plan.asset.handle] = plan
+        self._ready.extend(map(Task, plans))
 
     def record(self, outcome: AssetOutcome, *, journaled: bool = False) -> None:
         """Record one asset's outcome in the ledger."""
@@ -290,8 +289,10 @@ class Dispatcher:
                     self._settle(self._lost, task, exc)
                     return
                 seconds = clock() - start
-                sampled = sampled and len(started) == 1
-                here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
+                if left % _SAMPLE_EVERY == 0 or seconds >= _SLOW_SECONDS:
+                    # Every few assets (their median is the pace), and every slow one at once.
+                    sampled = sampled and len(started) == 1
+                    here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
                 try:
                     self._finish(task, outcome)
                 except BaseException as exc:  # noqa: BLE001 - the job ends, as on the coordinator

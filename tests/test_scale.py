@@ -454,18 +454,29 @@ def test_stop_at_a_random_point_records_exact_counts(seed: int) -> None:
         assert log.state is JobState.STOPPED
 
 
-def test_stop_while_paused_ends_the_job_stopped() -> None:
+@pytest.mark.parametrize(
+    "controls",
+    [
+        pytest.param(("pause", "stop"), id="stop-while-paused"),
+        # Stopped wins: a resume() after stop() (and a pause in between) leaves the job halted.
+        pytest.param(("stop", "pause", "resume"), id="resume-after-stop"),
+    ],
+)
+def test_a_stop_ends_the_job_stopped_whatever_comes_around_it(controls: tuple[str, ...]) -> None:
     store = filled_store(10)
     converter = GatedCopy()
     with ExportEngine(store, converter, workers=1) as engine:
         run = engine.submit(orig_job(f"h{i:04}" for i in range(10)), ACME)
         assert converter.arrived.acquire(timeout=30)
-        run.pause()
-        run.stop()
+        for control in controls:
+            getattr(run, control)()
+        assert run.stop_requested
+        assert run.paused is (controls[-1] == "pause")
         converter.gate.set()
         log = run.result(timeout=60)
     assert log.state is JobState.STOPPED
     assert (log.counts.success, log.counts.not_run) == (1, 9)
+    assert len(store.opened) == 1
 
 
 def test_the_journal_key_follows_what_decides_the_exports() -> None:

@@ -259,9 +259,12 @@ def test_symlinks_inside_the_folder_still_resolve(tmp_path: Path) -> None:
     for handle in ["rel.jpg", "abs.jpg", "up.jpg", "dir/b/leaf.jpg"]:
         with store.open_original(AssetHandle(handle)) as f:
             assert f.read() == b"leaf", handle
+        assert store.describe(AssetHandle(handle)).size == len(b"leaf"), handle
     for handle in ["loop.jpg", "climb.jpg", "dir", "a/b"]:
         with pytest.raises(AssetNotFoundError):
             store.open_original(AssetHandle(handle))
+        with pytest.raises(AssetNotFoundError):
+            store.describe(AssetHandle(handle))
 
 
 @POSIX_ONLY

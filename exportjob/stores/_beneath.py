@@ -15,6 +15,7 @@ opened descriptor's device and inode must be the checked file's: a file swapped 
 from __future__ import annotations
 
 import contextlib
+import enum
 import errno
 import os
 import stat
@@ -58,6 +59,12 @@ _AT_SUPPORTED = (
 Found = tuple[os.stat_result, int | None]
 
 
+class _Again(enum.Enum):
+    """What the walk's last step says when the file became a link since it was looked at."""
+
+    LOOK = "look again"
+
+
 def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found | None:
     """Return the regular file at *parts* beneath *root*: its stat and, if *open_file*, an open fd.
 
@@ -76,6 +83,10 @@ def _find_from(
     """``find_beneath`` from *root_fd*, a descriptor of *root* (closed after if *owned*)."""
     fds = [root_fd]
     try:
+        if len(parts) == 1 and parts[0] not in {"", ".", ".."}:  # a file in the root itself
+            found = _file_in(root_fd, parts[0], open_file=open_file)
+            if found is not _Again.LOOK:
+                return found
         return _walk(root, fds, list(parts), open_file=open_file)
     except OSError as exc:
         if exc.errno in MISSING_ERRNOS:
@@ -300,24 +311,50 @@ def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) ->
                 links += 1  # it became a symlink since the stat: look at it again
                 pending.insert(0, name)
             continue
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        if not open_file:
-            return info, None
-        try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=parent)
-        except OSError as exc:
-            if exc.errno != errno.ELOOP:
-                raise
+        found = _opened(parent, name, info, open_file=open_file)
+        if found is _Again.LOOK:
             links += 1
             pending.insert(0, name)
             continue
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):
-            os.close(fd)
-            return None
-        return opened, fd
+        return found
     return None  # the path named the root itself, a folder
+
+
+def _file_in(parent: int, name: str, *, open_file: bool) -> Found | _Again | None:
+    """The regular file *name* in the folder *parent* (``_opened``); ``_Again.LOOK`` for a link.
+
+    The walk's last step alone, for the most common path: a file of the root itself.
+    """
+    info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    if stat.S_ISLNK(info.st_mode):
+        return _Again.LOOK  # the walk follows it, inside the root
+    return _opened(parent, name, info, open_file=open_file)
+
+
+def _opened(
+    parent: int, name: str, info: os.stat_result, *, open_file: bool
+) -> Found | _Again | None:
+    """The walk's last step: *name* in *parent*, which ``lstat`` found as *info*.
+
+    None unless a regular file; its stat and, if *open_file*, a descriptor opened without
+    following a link (its stat again, from the descriptor). ``_Again.LOOK`` if it became a link
+    since it was looked at.
+    """
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    if not open_file:
+        return info, None
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        return _Again.LOOK
+    opened = os.fstat(fd)
+    if not stat.S_ISREG(opened.st_mode):
+        os.close(fd)
+        return None
+    return opened, fd
 
 
 def _follow(root: Path, fds: list[int], pending: list[str], name: str) -> bool:

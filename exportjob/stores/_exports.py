@@ -212,10 +212,17 @@ def commit(
     )
 
 
+def _joined(folder: str, name: str) -> str:
+    """``os.path.join(folder, name)`` for a checked relative *name*: a file export's one join."""
+    if os.sep == "/" and folder and not folder.endswith("/"):
+        return f"{folder}/{name}"
+    return os.path.join(folder, name)  # pragma: no cover - Windows, or the root folder
+
+
 def _commit(
     folder: str, temp: _Temp, name: str, size: int, on_conflict: OnConflict
 ) -> WrittenExport:
-    final = os.path.join(folder, name)
+    final = _joined(folder, name)
     if on_conflict is OnConflict.REPLACE:
         try:
             _replace(folder, temp, final)
@@ -244,7 +251,7 @@ def _claim_free_name(folder: str, temp: _Temp, name: str, size: int) -> WrittenE
     book = NameBook()
     candidate = book.claim(name)
     for _ in range(_MAX_RENAMES):
-        final = os.path.join(folder, candidate)
+        final = _joined(folder, candidate)
         if _link(folder, temp, final):
             return WrittenExport(candidate, final, size)
         # At the name itself only: a variant holding these bytes may be another asset's export.
