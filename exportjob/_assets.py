@@ -9,10 +9,19 @@ from typing import Any
 
 import attrs
 
+from ._as_is import as_is
 from ._enums import AssetType
-from ._values import clean_text, name_text, optional_count, optional_string, text
+from ._values import (
+    clean_text,
+    name_text,
+    optional_count,
+    optional_string,
+    plain_clean,
+    plain_name,
+    text,
+)
 
-__all__ = ["Asset", "AssetHandle", "to_handle"]
+__all__ = ["Asset", "AssetHandle", "asset_of", "to_handle"]
 
 
 def _handle_text(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
@@ -78,3 +87,35 @@ class Asset:
     company: str = attrs.field(validator=clean_text)
     size: int | None = attrs.field(default=None, validator=optional_count)
     sub_type: str | None = attrs.field(default=None, validator=optional_string)
+
+
+_asset_as_is = as_is(Asset)
+
+
+def asset_of(
+    handle: AssetHandle,
+    kind: AssetType,
+    *,
+    name: str,
+    file_name: str,
+    company: str,
+    size: int | None = None,
+) -> Asset:
+    """``Asset(handle=..., type=kind, ...)`` of a store's values, built at once when they are plain.
+
+    Plain: of the exact types the checks accept unchanged, each valid (``plain_name``,
+    ``plain_clean``, a size that is None or a non-negative ``int``): a store describes every asset
+    of a job. Anything else goes through the checks, which say what is wrong.
+    """
+    if (
+        type(handle) is AssetHandle
+        and type(kind) is AssetType
+        and plain_name(name)
+        and plain_name(file_name)
+        and plain_clean(company)
+        and (size is None or (type(size) is int and size >= 0))
+    ):
+        return _asset_as_is(handle, kind, name, file_name, company, size, None)
+    return Asset(
+        handle=handle, type=kind, name=name, file_name=file_name, company=company, size=size
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 
@@ -22,6 +22,8 @@ __all__ = [
     "name_text",
     "optional_count",
     "optional_string",
+    "plain_clean",
+    "plain_name",
     "read_wire",
     "string",
     "text",
@@ -65,19 +67,27 @@ def _check(attr: attrs.Attribute[Any], value: object, problem: str | None) -> No
         raise InvalidValueError(attr.name, value, problem)
 
 
+def plain_name(value: object) -> TypeGuard[str]:
+    """Whether *value* is a ``str`` (not a subclass) that ``name_text`` accepts: not blank."""
+    # Blank is empty or only whitespace: what ``strip`` removes, which ``isspace`` tells.
+    return type(value) is str and bool(value) and not value.isspace()
+
+
+def plain_clean(value: object) -> TypeGuard[str]:
+    """Whether *value* is a ``str`` (not a subclass) that ``clean_text`` accepts."""
+    return plain_name(value) and _CONTROL.search(value) is None
+
+
 def clean_text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     """Validate a non-blank string without control characters (handles, company names)."""
-    # Blank is empty or only whitespace (what ``strip`` removes); decided here for the good ones.
-    if type(value) is str and value and not value.isspace() and not _CONTROL.search(value):
-        return
-    _check(attr, value, text_problem(value))
+    if not plain_clean(value):
+        _check(attr, value, text_problem(value))
 
 
 def name_text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     """Validate a non-blank string: a user's name for something, which may hold anything else."""
-    if type(value) is str and value and not value.isspace():
-        return
-    _check(attr, value, text_problem(value, allow_control=True))
+    if not plain_name(value):
+        _check(attr, value, text_problem(value, allow_control=True))
 
 
 def string(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:

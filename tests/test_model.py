@@ -81,13 +81,23 @@ def test_an_asset_refuses_blank_names_and_a_company_with_control_characters(
     # empty or only whitespace as str.strip() sees it (U+0085, U+00A0, U+3000 are; U+200B is not).
     name_ok = bool(name.strip())
     company_ok = bool(company.strip()) and not any(c < " " or c == "\x7f" for c in company)
-    build = lambda: Asset(handle="h", type="Image", name=name, file_name=name, company=company)  # noqa: E731
-    if name_ok and company_ok:
-        assert (build().name, build().company) == (name, company)
-    else:
-        with pytest.raises(InvalidValueError) as info:
-            build()
-        assert info.value.field == ("name" if not name_ok else "company")
+    from exportjob._assets import asset_of  # noqa: PLC0415 - white-box: the stores' fast path
+
+    def checked() -> Asset:
+        return Asset(handle="h", type="Image", name=name, file_name=name, company=company)
+
+    def fast() -> Asset:
+        h = AssetHandle("h")
+        return asset_of(h, AssetType.IMAGE, name=name, file_name=name, company=company)
+
+    for build in (checked, fast):  # the stores' constructor must agree with the checks
+        if name_ok and company_ok:
+            assert (build().name, build().company) == (name, company)
+            assert build() == checked()
+        else:
+            with pytest.raises(InvalidValueError) as info:
+                build()
+            assert info.value.field == ("name" if not name_ok else "company")
 
 
 @pytest.mark.parametrize(("spelling", "label"), SET_TYPES.items())

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from .._assets import Asset, AssetHandle
+from .._assets import Asset, AssetHandle, asset_of
 from .._enums import AssetType
 from .._names import check_path, is_temporary
 from ..exceptions import AssetNotFoundError, StoreReadError, StoreWriteError
@@ -134,9 +134,9 @@ class DirectoryStore:
         entry = entry or _NO_ENTRY
         value = handle.value
         file_name = entry.file_name or (value if "/" not in value else PurePosixPath(value).name)
-        return Asset(
-            handle=handle,
-            type=entry.type or (type_from_name(file_name) if found else AssetType.ASSET),
+        return asset_of(
+            handle,
+            entry.type or (type_from_name(file_name) if found else AssetType.ASSET),
             name=entry.name or stem(file_name),
             file_name=file_name,
             company=entry.company or self.default_company,

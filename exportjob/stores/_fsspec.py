@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from .._assets import Asset, AssetHandle
+from .._assets import Asset, AssetHandle, asset_of
 from .._enums import AssetType
 from .._names import check_path
 from ..exceptions import (
@@ -203,9 +203,9 @@ class FsspecStore:
             raise AssetNotFoundError(f"no asset {handle} in {self.source}", handle=handle.value)
         entry = entry or ManifestEntry()
         size, asset_type = found if found is not None else (None, AssetType.ASSET)
-        return Asset(
-            handle=handle,
-            type=entry.type or asset_type,
+        return asset_of(
+            handle,
+            entry.type or asset_type,
             name=entry.name or stem(file_name),
             file_name=file_name,
             company=entry.company or self.default_company,
