@@ -181,8 +181,13 @@ def _plan_export(
     request: ResolvedRequest | None,
     company: str | None,
     warnings: tuple[str, ...],
+    *,
+    name: str | None = None,
 ) -> ExportPlan:
-    """``plan_export``, given the request's *warnings* (a planner works them out once per job)."""
+    """``plan_export``, given the request's *warnings* (a planner works them out once per job).
+
+    *name*: the output name, when the planner already knows it (``Planner.reserve`` made it).
+    """
     if company is not None and asset.company != company:
         return _refused(
             asset,
@@ -202,7 +207,8 @@ def _plan_export(
                 asset_type=asset.type.value,
             ),
         )
-    name = output_name(job, request, asset.file_name, fallback=asset.name)
+    if name is None:
+        name = output_name(job, request, asset.file_name, fallback=asset.name)
     if job.fmt is ExportFormat.ORIG:
         return ExportPlan(asset=asset, fmt=job.fmt, output_name=name, warnings=warnings)
     if request is None:
@@ -266,7 +272,13 @@ class Planner:
 
     def _draft(self, asset: Asset) -> ExportPlan:
         """*asset*'s plan (``plan_export``) under its own name, before names are made distinct."""
-        return _plan_export(asset, self.job, self.request, self.company, self._warnings)
+        # A name kept for its own file name is that name made safe, unchanged (``reserve`` made
+        # it so, and a name unchanged never took the fallback): it is not made again.
+        own = self._owners.get(asset.handle) if self._owners else None
+        known = (
+            own if own is not None and own == asset.file_name and not self.keep_folders else None
+        )
+        return _plan_export(asset, self.job, self.request, self.company, self._warnings, name=known)
 
     def claim(self, name: str) -> None:
         """Take *name* as already used by an asset of this job (one resumed from its journal)."""

@@ -304,6 +304,22 @@ _NAME_PARTS = st.sampled_from(
 )
 
 
+@given(
+    name=st.lists(_NAME_PARTS, max_size=6).map("".join),
+    extension=st.sampled_from([None, "", ".jpg", ".png", ". x"]),
+    fallback=st.sampled_from(["asset", "x y", "", " .", "a/b", "\u200b"]),
+)
+def test_a_name_that_is_its_own_safe_name_never_took_the_fallback(
+    name: str, extension: str | None, fallback: str
+) -> None:
+    """The planner reuses a reserved name as the plan's (``Planner.reserve`` made it with the
+    name itself as the fallback): a safe name equal to the name must not depend on the fallback."""
+    from exportjob import _names  # noqa: PLC0415 - white-box
+
+    if _names.safe_name(name, extension=extension, fallback=name) == name:
+        assert _names.safe_name(name, extension=extension, fallback=fallback) == name
+
+
 @example(name="com1.tar.gz", extension="x")  # raised UnsafeNameError before the fix
 @example(name="LPT1.tar.gzcon", extension="")
 @example(name="com1." + "t" * 194 + ".gz", extension="x")  # 200 bytes, then "_": 201
