@@ -37,7 +37,7 @@ MODES = ("engine", "plain")
 def child(mode: str, count: int, work: Path, slowdown: float) -> None:
     """Build *count* files in *work* and export them by *mode* (run under valgrind)."""
     # In the child only: the parent imports nothing of the library.
-    from exportjob import ExportEngine, ExportJob, JobContext, _dispatch, _pipeline  # noqa: PLC0415
+    from exportjob import ExportEngine, ExportJob, JobContext, _crowd, _pipeline  # noqa: PLC0415
     from exportjob.converters import CopyConverter  # noqa: PLC0415
     from exportjob.plans import Planner  # noqa: PLC0415
     from exportjob.stores import DirectoryStore  # noqa: PLC0415
@@ -45,8 +45,8 @@ def child(mode: str, count: int, work: Path, slowdown: float) -> None:
     # The pacing's thresholds, in the time valgrind stretches (private: a benchmark's knob).
     _pipeline._QUICK_DESCRIBE *= slowdown  # noqa: SLF001
     _pipeline._DESCRIBE_TARGET *= slowdown  # noqa: SLF001
-    _dispatch._QUICK_SECONDS *= slowdown  # noqa: SLF001
-    _dispatch._SLOW_SECONDS *= slowdown  # noqa: SLF001
+    _crowd._QUICK_SECONDS *= slowdown  # noqa: SLF001
+    _crowd._SLOW_SECONDS *= slowdown  # noqa: SLF001
     source = work / "source"
     source.mkdir()
     for i in range(count):

@@ -33,6 +33,7 @@ from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from ._codes import WORKER_FAILED
+from ._crowd import Crowd
 from ._ledger import Ledger
 from ._pacing import Pace
 from ._records import AssetOutcome
@@ -53,10 +54,6 @@ _MOST_PER_UNIT = 64
 # A local worker wakes the coordinator (to plan more) after this many outcomes, or one this slow.
 _COLLECT_EVERY = 16
 _SAMPLE_EVERY = 4  # assets between two measurements of a local worker's pace and CPU clock
-_SLOW_SECONDS = 0.002
-# Assets quicker than this that keep their thread busy run on one worker thread at a time (more
-# would only queue for the interpreter lock), and on another too while that one is slow.
-_QUICK_SECONDS = 0.0005
 _MOST_RENAMES = 8  # plans of one asset whose name was taken by the time it was written
 
 
@@ -103,9 +100,7 @@ class Dispatcher:
         # The engine's own pool of one thread: its one worker is the coordinating thread itself,
         # which then hands nothing over (one worker gains nothing from another thread).
         self._inline = self._local and workers.own and size == 1
-        self._here = Pace(_SLOW_SECONDS, 1, warm_up=1)  # the assets of local workers, as they come
-        # A local worker's loop (by token): when its current asset started, or it was submitted.
-        self._started: dict[int, float] = {}
+        self._crowd = Crowd()  # the local workers, their current assets and their pace
         self._tokens = itertools.count()
         # Outcomes are recorded one at a time, by the coordinator or by a local worker thread.
         self._recording = threading.Lock()
@@ -132,7 +127,7 @@ class Dispatcher:
             self._refill is not None
             and bool(self._units)
             and bool(self._ready)
-            and self._here.crowded(_QUICK_SECONDS)
+            and self._crowd.crowded()
         )
 
     def add(self, plan: ExportPlan, *, checked: bool = True) -> None:
@@ -162,7 +157,7 @@ class Dispatcher:
         while self.refused is None and self.may_start():
             if self._inline and self._ready and not self._units:
                 inline = next(self._tokens)
-                self._started[inline] = time.perf_counter()
+                self._crowd.started[inline] = time.perf_counter()
                 self._work_here(self._ready.popleft(), inline)
                 return  # back to the coordinator, to plan more
             if self._suspects:
@@ -181,7 +176,7 @@ class Dispatcher:
             try:
                 if here:
                     token = next(self._tokens)
-                    self._started[token] = time.perf_counter()
+                    self._crowd.started[token] = time.perf_counter()
                     future = self.workers.submit(self._work_here, tasks[0], token)
                 else:
                     plans = tuple(task.plan for task in tasks)
@@ -190,7 +185,7 @@ class Dispatcher:
                     )
             except Exception as exc:  # noqa: BLE001 - the executor refuses work: end the job
                 if token is not None:
-                    self._started.pop(token, None)
+                    self._crowd.started.pop(token, None)
                 if isinstance(exc, BrokenExecutor) and self.workers.rebuild(generation):
                     self._suspects.extendleft(reversed(tasks))
                     continue
@@ -202,6 +197,7 @@ class Dispatcher:
                 task.generation = generation
             # A local loop records its tasks itself, whatever becomes of its future.
             self._units[future] = Unit((), token) if here else Unit(tasks)
+            self._crowd.news()
             future.add_done_callback(self._inbox.put)
 
     def _policy(self, task: Task) -> OnConflict:
@@ -229,34 +225,17 @@ class Dispatcher:
         return min(self._pace.size(), -(-len(self._ready) // self.size))
 
     def _room_for_a_unit(self) -> bool:
-        """Whether one more unit may start: always, but for crowded assets on local threads.
-
-        Crowded assets get one worker, and one more beside every worker whose asset is slow
-        (started over 2 ms ago): a slow asset holds up no other, and work that turns out slow
-        gets every worker in a few polls, doubling.
-        """
-        if not self._local or not self._here.crowded(_QUICK_SECONDS):
-            return True
-        now = time.perf_counter()
-        ages = [now - t for t in list(self._started.values())]
-        fresh = sum(1 for age in ages if age < _SLOW_SECONDS)
-        return fresh < max(1, len(ages) - fresh) if fresh else True
-
-    def _crowded_beside(self, me: int) -> bool:
-        """Whether another local worker is on a quick asset, while assets are crowded."""
-        if len(self._started) < 2 or not self._here.crowded(_QUICK_SECONDS):
-            return False
-        now = time.perf_counter()
-        return any(now - t < _SLOW_SECONDS for k, t in list(self._started.items()) if k != me)
+        """Whether one more unit may start: always, but for crowded assets on local threads."""
+        return not self._local or not self._crowd.crowded() or self._crowd.room()
 
     def poll_seconds(self) -> float | None:
         """How soon the coordinator should look again, unasked; None: when something ends.
 
-        While crowded assets wait for the one local worker allowed, soon: if that worker's
-        asset is slow (held by a lock, a huge file), another starts beside it.
+        While crowded assets wait for the one local worker allowed: if that worker's asset is
+        slow (held by a lock, a huge file), another starts beside it (``Crowd.look_again``).
         """
         if self._local and self._ready and 0 < len(self._units) < self.size:
-            return _SLOW_SECONDS if self._here.crowded(_QUICK_SECONDS) else None
+            return self._crowd.look_again() if self._crowd.crowded() else None
         return None
 
     def _work_here(self, first: Task, me: int) -> None:
@@ -267,8 +246,9 @@ class Dispatcher:
         """
         task: Task | None = first
         left = 0
-        run, started, clock, export = self.run, self._started, time.perf_counter, export_asset
-        store, converter, here = self.store, self.converter, self._here
+        crowd, run, clock, export = self._crowd, self.run, time.perf_counter, export_asset
+        store, converter, here, started = self.store, self.converter, crowd.here, crowd.started
+        slow = crowd.slow
         fixed = self._rename is None  # each task's policy is its own or the job's
         try:
             while task is not None:
@@ -289,7 +269,7 @@ class Dispatcher:
                     self._settle(self._lost, task, exc)
                     return
                 seconds = clock() - start
-                if left % _SAMPLE_EVERY == 0 or seconds >= _SLOW_SECONDS:
+                if left % _SAMPLE_EVERY == 0 or seconds >= slow:
                     # Every few assets (their median is the pace), and every slow one at once.
                     sampled = sampled and len(started) == 1
                     here.observe(1, seconds, time.thread_time() - cpu if sampled else None)
@@ -298,12 +278,13 @@ class Dispatcher:
                 except BaseException as exc:  # noqa: BLE001 - the job ends, as on the coordinator
                     self.ledger.interrupted(exc)
                     return
-                if len(started) > 1 and self._crowded_beside(me):
+                if len(started) > 1 and crowd.beside(me):
                     return  # another worker goes on with them: one is enough
                 left += 1
-                slow = seconds >= _SLOW_SECONDS and self._wanted()
-                if slow or (left >= _COLLECT_EVERY and self._refill is None):
+                wanted = seconds >= slow and self._wanted()
+                if wanted or (left >= _COLLECT_EVERY and self._refill is None):
                     left = 0
+                    crowd.news()
                     self._inbox.put(None)
                 try:
                     task = self._next_task()
@@ -363,8 +344,9 @@ class Dispatcher:
         unit = self._units.pop(future, None)
         if unit is None:
             return
+        self._crowd.news()
         if unit.token is not None:
-            self._started.pop(unit.token, None)  # a loop that never ran leaves its token
+            self._crowd.started.pop(unit.token, None)  # a loop that never ran leaves its token
         try:
             result: object = future.result()
         except BaseException as exc:  # noqa: BLE001 - a lost worker or a broken executor
