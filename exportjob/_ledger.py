@@ -135,7 +135,12 @@ class Ledger:
             elif self.sync is not None:
                 self.sync()
         except Exception as exc:
-            logger.exception("making the exports of job %s durable failed", self.run.job_handle)
+            if isinstance(exc, OSError):  # expected (a disk full, unplugged): one line
+                logger.error(  # noqa: TRY400 - the log says it too; the stack says nothing
+                    "making the exports of job %s durable failed: %s", self.run.job_handle, exc
+                )
+            else:  # a bug in the store's sync or the journal: its traceback says where
+                logger.exception("making the exports of job %s durable failed", self.run.job_handle)
             what = "its last exports and journal lines" if self.journal else "its exports"
             self.unsaved = (
                 job_warning(

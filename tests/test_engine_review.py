@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import shutil
 import socket
@@ -360,15 +361,22 @@ class UnsyncedStore(MemoryStore):
 
 @pytest.mark.parametrize("journaled", [False, True])
 def test_exports_that_could_not_be_made_durable_at_the_end_are_said_in_the_log(
-    tmp_path: Path, journaled: bool
+    tmp_path: Path, journaled: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A failing final sync or journal commit was only logged: the job ended completed, its log
     silent, although a host crash soon after could lose exports (and journal lines)."""
     store = UnsyncedStore(default_company="acme")
     store.add("a", b"data", file_name="a.bin")
     journal = tmp_path / "job.jsonl" if journaled else None
-    with ExportEngine(store, CopyConverter()) as engine:
+    with (
+        caplog.at_level(logging.ERROR, logger="exportjob"),
+        ExportEngine(store, CopyConverter()) as engine,
+    ):
         log = engine.run(ExportJob(asset_handles=["a"], fmt="orig"), ACME, journal=journal)
+    # A disk that fails is expected, not a bug: one line that says why, no traceback.
+    [record] = [r for r in caplog.records if "durable" in r.getMessage()]
+    assert "No space left on device" in record.getMessage()
+    assert record.exc_info is None
     assert log.state.value == "completed"
     assert log.counts.success == 1
     assert store.exports == {"a.bin": b"data"}
