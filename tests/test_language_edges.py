@@ -184,6 +184,18 @@ def test_dpr_warns_only_for_a_ratio_that_is_not_1(value: str, warned: bool) -> N
 
 
 @pytest.mark.parametrize(
+    ("modifier", "warned"),
+    [("fmt=pdf", True), ("fmt=pdf,cmyk", True), ("fmt=pdf,,jpeg", False), ("fmt=tif", False)],
+)
+def test_a_pdf_written_jpeg_compressed_without_asking_says_so(modifier: str, warned: bool) -> None:
+    # Image Serving's default compression for a PDF is none; Pillow's writer only JPEG-encodes.
+    said = [w for w in resolve_request(modifier, None).warnings if "JPEG-compressed" in w]
+    assert bool(said) is warned
+    if warned:
+        assert "fmt=pdf,,jpeg" in said[0]
+
+
+@pytest.mark.parametrize(
     "modifier", ["fmt=jpeg&printRes=65536", "printRes=0.4", "fmt=pjpeg&printRes=100000"]
 )
 def test_a_print_res_no_jpeg_can_hold_fails_the_request_not_each_asset(modifier: str) -> None:

@@ -216,6 +216,16 @@ def resolve_commands(
     except ModifierError as exc:
         icc = by_name.get("icc") or by_name.get("fmt")
         raise (exc if icc is None else _located(exc, icc)) from None
+    fmt = by_name.get("fmt")
+    compression = (
+        [] if fmt is None else fmt.value.split(",")[2:3]
+    )  # fmt=format,pixelType,compression
+    if fmt is not None and options.format.name == "pdf" and not "".join(compression).strip():
+        warnings.append(
+            f"fmt={fmt.value} ({_where(fmt)}) is written JPEG-compressed: "
+            "Image Serving's default for a PDF is none, which Pillow's PDF writer cannot write "
+            "(fmt=pdf,,jpeg asks for what is written)"
+        )
     info = format_info(options.format.name)
     problem = None if info is None else print_res_problem(info, options.print_res)
     if problem is not None:  # before any asset: it would fail every one
