@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -119,6 +120,28 @@ def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: 
         again.finish(engine.run(job, JobContext(company="default")))
     with pytest.raises(StoreWriteError, match="taken over by another store of this process"):
         held.discard()  # it no longer owns the spool: it must not touch it
+    assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
+
+
+def test_a_store_dropped_unfinished_lets_another_process_take_its_archive(
+    tmp_path: Path,
+) -> None:
+    # A ZipStore neither finished nor closed (dropped in a notebook) kept its lock until the
+    # process exited: every other process was refused the archive meanwhile.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    archive = tmp_path / "o.zip"
+    held = ZipStore(DirectoryStore(src, tmp_path / "unused"), archive)
+    del held
+    gc.collect()
+    other = subprocess.run(  # noqa: S603 - our own interpreter and command
+        export_command(src, "--fmt", "orig", "--zip", archive),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert other.returncode == 0, other.stderr
     assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
 
 

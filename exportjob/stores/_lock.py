@@ -1,7 +1,8 @@
 """An exclusive lock on a folder another writer must not write into at the same time.
 
-The lock is ``flock`` on a ``.lock`` file in the folder, held by this process until released or
-until it exits (a killed process holds nothing): a writer in another process is refused at once,
+The lock is ``flock`` on a ``.lock`` file in the folder, held by this process until released, until
+its holder is collected (a store dropped unfinished in a notebook lets go of it), or until the
+process exits (a killed process holds nothing): a writer in another process is refused at once,
 never made to wait. Within one process, a lock taken again on the same folder takes it over (a
 store made again after an interruption goes on from the first): the earlier holder is no longer
 its owner, and says so before it writes. Where there is no ``fcntl`` (Windows) nothing is locked.
@@ -13,6 +14,7 @@ import contextlib
 import os
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 from ..exceptions import StoreWriteError
@@ -26,11 +28,14 @@ LOCK_NAME = ".lock"
 
 
 class _Held:
-    """A folder this process has locked: the open lock file, and the holder that owns it now."""
+    """A folder this process has locked: the open lock file, and the holder that owns it now.
+
+    The owner is its token, not the holder itself: a holder no one keeps is collected, and lets go.
+    """
 
     __slots__ = ("fd", "owner")
 
-    def __init__(self, fd: int, owner: FolderLock) -> None:
+    def __init__(self, fd: int, owner: object) -> None:
         self.fd = fd
         self.owner = owner
 
@@ -49,12 +54,14 @@ class FolderLock:
             return
         key = folder.resolve()
         self._key = key
+        self._token = token = object()
         with _HELD_LOCK:
             held = _HELD.get(key)
             if held is None:
-                _HELD[key] = _Held(_take(folder, what), self)
+                _HELD[key] = _Held(_take(folder, what), token)
             else:
-                held.owner = self  # taken over
+                held.owner = token  # taken over
+        weakref.finalize(self, _let_go, key, token)
 
     @property
     def owned(self) -> bool:
@@ -63,7 +70,7 @@ class FolderLock:
             return True
         with _HELD_LOCK:
             held = _HELD.get(self._key)
-            return held is not None and held.owner is self
+            return held is not None and held.owner is self._token
 
     def check(self) -> None:
         """Raise ``StoreWriteError`` unless this holder owns the lock: it must not write then."""
@@ -77,13 +84,18 @@ class FolderLock:
         """Let go of the lock if this holder owns it (the folder may be gone by now)."""
         if sys.platform == "win32":  # pragma: no cover - no flock
             return
-        with _HELD_LOCK:
-            held = _HELD.get(self._key)
-            if held is None or held.owner is not self:
-                return
-            del _HELD[self._key]
-            with contextlib.suppress(OSError):
-                os.close(held.fd)
+        _let_go(self._key, self._token)
+
+
+def _let_go(key: Path, token: object) -> None:
+    """Unlock *key* if the holder of *token* still owns it (released, or collected)."""
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is None or held.owner is not token:
+            return
+        del _HELD[key]
+        with contextlib.suppress(OSError):
+            os.close(held.fd)
 
 
 def _take(folder: Path, what: str) -> int:
