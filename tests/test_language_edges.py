@@ -17,7 +17,7 @@ from exportjob.exceptions import (
 )
 from exportjob.language import parse_request, resolve_request
 from exportjob.options import Compression, PixelType, ProfileLibrary
-from exportjob.testing.images import press_cmyk_profile
+from exportjob.testing.images import press_cmyk_profile, srgb_profile
 
 # -- numbers
 
@@ -98,6 +98,41 @@ def test_a_profile_no_writer_can_take_with_the_format_is_unsupported_not_malform
     ) as caught:
         resolve_request("icc=Press&fmt=tif-alpha", None, settings=settings)
     assert caught.value.code == "UNSUPPORTED_FORMAT"  # as fmt=tif-alpha,cmyk says it
+
+
+@pytest.mark.parametrize(
+    ("modifier", "written", "warned"),
+    [
+        # The pixel type is ignored when icc= is given: the profile decides it (spec section 8).
+        ("fmt=png,cmyk&icc=sRGB", "png,rgb", True),  # refused before icc= was looked at
+        ("fmt=jpeg,gray&icc=Press", "jpeg,cmyk", True),  # replaced without a word
+        ("icc=sRGB&fmt=tif-alpha,cmyk", "tif-alpha,rgb,none", True),
+        ("fmt=png,rgb&icc=sRGB", "png,rgb", False),
+        ("fmt=tif,,lzw&icc=Press", "tif,cmyk,lzw", False),
+    ],
+)
+def test_with_icc_the_profile_decides_the_pixel_type_and_says_so(
+    modifier: str, written: str, warned: bool
+) -> None:
+    profiles = ProfileLibrary({"Press": press_cmyk_profile(), "sRGB": srgb_profile()})
+    request = resolve_request(modifier, None, settings=ConversionSettings(profiles=profiles))
+    assert request.options.format.render() == written
+    said = [w for w in request.warnings if "is ignored, icc=" in w]
+    assert bool(said) is warned
+
+
+@pytest.mark.parametrize(
+    ("modifier", "said"),
+    [
+        ("fmt=png,cmyk", "png has no cmyk pixel type"),  # no icc=: the type is the format's
+        ("fmt=png,cmyk&icc=Press", "icc=Press is a cmyk profile, and fmt=png cannot take it"),
+        ("fmt=png,cmyk,lzw&icc=sRGB", "png does not take lzw compression"),
+    ],
+)
+def test_with_icc_a_format_still_refuses_what_it_cannot_write(modifier: str, said: str) -> None:
+    profiles = ProfileLibrary({"Press": press_cmyk_profile(), "sRGB": srgb_profile()})
+    with pytest.raises(ModifierError, match=re.escape(said)):
+        resolve_request(modifier, None, settings=ConversionSettings(profiles=profiles))
 
 
 # -- messages

@@ -84,8 +84,11 @@ def writable_formats() -> tuple[str, ...]:
     return ("jpg", *(name for name in FORMATS if pillow_can_write(name)))
 
 
-def parse_fmt(value: str) -> OutputFormat:
+def parse_fmt(value: str, *, icc: bool = False) -> OutputFormat:
     """Parse ``format[,[pixelType][,compression]]``; empty fields take the format's defaults.
+
+    With *icc* (the request gives ``icc=``), the pixel type is only read, not checked against the
+    format: the profile's colour space replaces it (``resolve_icc`` checks that one).
 
     >>> parse_fmt("jpg")
     OutputFormat(name='jpeg', pixel_type=<PixelType.RGB: 'rgb'>, compression=None)
@@ -105,9 +108,15 @@ def parse_fmt(value: str) -> OutputFormat:
             f"this installation writes: {', '.join(writable_formats())}"
         )
     pixel_type = keyword(pixel, _PIXEL_TYPES, what="pixel type") if pixel else PixelType.RGB
-    _raise_refusal(info.refusal(pixel_type))  # before a compression keyword is even read
+    checked = pixel_type  # with icc=, a type the format writes stands in for the profile's
+    if icc and info.refusal(pixel_type) is not None:
+        written = [
+            p for p in sorted(info.pixel_types, key=lambda p: p.value) if not info.refusal(p)
+        ]
+        checked = written[0] if written else pixel_type
+    _raise_refusal(info.refusal(checked))  # before a compression keyword is even read
     compression = keyword(comp, _COMPRESSIONS, what="compression") if comp else None
-    _raise_refusal(info.refusal(pixel_type, compression))
+    _raise_refusal(info.refusal(checked, compression))
     return OutputFormat(info.name, pixel_type, info.compression_for(compression))
 
 

@@ -15,8 +15,8 @@ import attrs
 from .._formats import format_info, print_res_problem
 from .._quoting import quoted
 from ..exceptions import ModifierError, RefusedCommandError, UnknownCommandError
-from ..options import ConversionSettings, RenderOptions
-from ._arguments import resolve_icc
+from ..options import ConversionSettings, PixelType, RenderOptions
+from ._arguments import parse_fmt, resolve_icc
 from ._macros import MacroLibrary, check_library
 from ._syntax import (
     INVOCATION,
@@ -157,6 +157,33 @@ def _cross_checks(winners: dict[str, Command]) -> list[str]:
     return warnings
 
 
+def _format_warnings(
+    by_name: dict[str, Command], spelled: PixelType, options: RenderOptions
+) -> list[str]:
+    """What ``fmt`` asked for that is written otherwise (*spelled*: ``fmt``'s own pixel type).
+
+    A pixel type ``icc=`` replaced, and a PDF's compression left to a default Pillow cannot write.
+    """
+    fmt = by_name.get("fmt")
+    if fmt is None:
+        return []
+    warnings = []
+    _, pixel, compression = [*fmt.value.split(","), "", ""][:3]  # format,pixelType,compression
+    icc = by_name.get("icc")
+    if icc is not None and pixel.strip() and spelled is not options.format.pixel_type:
+        warnings.append(
+            f"fmt={fmt.value} ({_where(fmt)}): its pixel type {spelled.value} is ignored, "
+            f"icc={icc.value} decides it ({options.format.pixel_type.value})"
+        )
+    if options.format.name == "pdf" and not compression.strip():
+        warnings.append(
+            f"fmt={fmt.value} ({_where(fmt)}) is written JPEG-compressed: "
+            "Image Serving's default for a PDF is none, which Pillow's PDF writer cannot write "
+            "(fmt=pdf,,jpeg asks for what is written)"
+        )
+    return warnings
+
+
 def resolve_commands(
     commands: tuple[Command, ...], settings: ConversionSettings | None = None
 ) -> ResolvedRequest:
@@ -185,7 +212,9 @@ def resolve_commands(
             warnings.append(_unknown(command, spec, settings))
             continue
         try:
-            if spec.parse is not None and spec.field is not None:
+            if command.name == "fmt" and "icc" in winners:  # the profile decides the pixel type
+                changes["format"] = parse_fmt(command.value, icc=True)
+            elif spec.parse is not None and spec.field is not None:
                 changes[spec.field] = spec.parse(command.value)
             elif spec.check is not None:
                 reason = spec.check(command.value)
@@ -211,21 +240,13 @@ def resolve_commands(
         keep_metadata=settings.keep_metadata,
     )
     options = attrs.evolve(options, **changes)
+    spelled = options.format.pixel_type
     try:
         options = resolve_icc(options, settings)
     except ModifierError as exc:
         icc = by_name.get("icc") or by_name.get("fmt")
         raise (exc if icc is None else _located(exc, icc)) from None
-    fmt = by_name.get("fmt")
-    compression = (
-        [] if fmt is None else fmt.value.split(",")[2:3]
-    )  # fmt=format,pixelType,compression
-    if fmt is not None and options.format.name == "pdf" and not "".join(compression).strip():
-        warnings.append(
-            f"fmt={fmt.value} ({_where(fmt)}) is written JPEG-compressed: "
-            "Image Serving's default for a PDF is none, which Pillow's PDF writer cannot write "
-            "(fmt=pdf,,jpeg asks for what is written)"
-        )
+    warnings.extend(_format_warnings(by_name, spelled, options))
     info = format_info(options.format.name)
     problem = None if info is None else print_res_problem(info, options.print_res)
     if problem is not None:  # before any asset: it would fail every one
