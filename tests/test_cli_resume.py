@@ -97,6 +97,16 @@ def test_an_unfinished_archive_of_another_job_is_never_published_as_this_ones(
     assert not archive.with_name("o.zip.parts").exists()
 
 
+def _zip_in_another_process(src: Path, archive: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI, in a process of its own, exporting *src* as it is into the archive *archive*."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and command
+        export_command(src, "--fmt", "orig", "--zip", archive),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: Path) -> None:
     # Two identical --zip commands at once used to publish a corrupt archive with exit 0.
     src = tmp_path / "src"
@@ -104,12 +114,7 @@ def test_a_second_process_writing_the_same_archive_is_refused_at_once(tmp_path: 
     (src / "a.txt").write_text("a\n")
     archive = tmp_path / "o.zip"
     held = ZipStore(DirectoryStore(src, tmp_path / "unused"), archive)
-    other = subprocess.run(  # noqa: S603 - our own interpreter and command
-        export_command(src, "--fmt", "orig", "--zip", archive),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    other = _zip_in_another_process(src, archive)
     assert other.returncode == 2
     assert f"another process is writing the archive {archive}" in other.stderr
     assert not archive.exists()
@@ -135,12 +140,7 @@ def test_a_store_dropped_unfinished_lets_another_process_take_its_archive(
     held = ZipStore(DirectoryStore(src, tmp_path / "unused"), archive)
     del held
     gc.collect()
-    other = subprocess.run(  # noqa: S603 - our own interpreter and command
-        export_command(src, "--fmt", "orig", "--zip", archive),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    other = _zip_in_another_process(src, archive)
     assert other.returncode == 0, other.stderr
     assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
 
