@@ -61,8 +61,9 @@ class JobRun:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
-        # Stopped or paused: read before every asset, so a plain attribute, not two events. Its
-        # lock is reentrant: a signal handler may stop the job in the middle of a pause().
+        # Stopped or paused: read before every asset, so a plain attribute, not two events
+        # (``_update_halted`` keeps it). Its lock is reentrant: a signal handler may stop the job
+        # in the middle of a pause() or a resume() of the same thread.
         self._halted = False
         self._flags = threading.RLock()
         self._waker: Callable[[], None] | None = None
@@ -122,22 +123,34 @@ class JobRun:
         with self._flags:
             self._stop.set()
             self._running.set()
-            self._halted = True
+            self._update_halted()
         self._poke()
 
     def pause(self) -> None:
         """Pause the job: start no more assets until ``resume()``; those in flight finish."""
         with self._flags:
             self._running.clear()
-            self._halted = True
+            self._update_halted()
         self._poke()
 
     def resume(self) -> None:
         """Resume a paused job."""
         with self._flags:
             self._running.set()
-            self._halted = self._stop.is_set()
+            self._update_halted()
         self._poke()
+
+    def _update_halted(self) -> None:
+        """Set ``_halted`` from the two events, again if a signal handler changed them meanwhile.
+
+        A ``stop()`` run by a handler between the reading and the writing would be overwritten by
+        a value read before it: the value written is read again, and written again until it holds.
+        """
+        while True:
+            halted = self._stop.is_set() or not self._running.is_set()
+            self._halted = halted
+            if halted == (self._stop.is_set() or not self._running.is_set()):
+                return
 
     def done(self) -> bool:
         """Whether the job has ended."""

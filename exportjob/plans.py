@@ -272,8 +272,8 @@ class Planner:
 
     def _draft(self, asset: Asset) -> ExportPlan:
         """*asset*'s plan (``plan_export``) under its own name, before names are made distinct."""
-        # A name kept for its own file name is that name made safe, unchanged (``reserve`` made
-        # it so, and a name unchanged never took the fallback): it is not made again.
+        # A name kept for its own file name is that name made safe, unchanged, whatever the
+        # fallback (``reserve`` made it so): it is not made again.
         own = self._owners.get(asset.handle) if self._owners else None
         known = (
             own if own is not None and own == asset.file_name and not self.keep_folders else None
@@ -305,8 +305,9 @@ class Planner:
         for handle, file_name in file_names:
             if not file_name or handle in owners:
                 continue
-            # Kept only if it would be its output name (the folders are the same either way).
-            if output_name(job, request, file_name, fallback=file_name) == file_name:
+            # Kept only if it is its output name whatever the fallback (the folders are the same
+            # either way): an empty one never gives the name back, so the plan may reuse it.
+            if output_name(job, request, file_name, fallback="") == file_name:
                 own = self._folders(handle) + file_name if self.keep_folders else file_name
                 names.reserve(own)
                 owners[handle] = own

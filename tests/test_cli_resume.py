@@ -145,6 +145,47 @@ def test_a_store_dropped_unfinished_lets_another_process_take_its_archive(
     assert zip_names(archive) == ["a.txt", MANIFEST_JSON, MANIFEST_CSV]
 
 
+_DROPPED_IN_A_CYCLE = """
+import gc, sys
+from pathlib import Path
+from exportjob.stores import MemoryStore, ZipStore
+
+base = Path(sys.argv[1])
+
+def dropped_in_a_cycle(folder):
+    store = ZipStore(MemoryStore(), folder / "first.zip")
+    try:
+        raise ValueError("a notebook cell failed")
+    except ValueError as exc:
+        kept = exc  # the exception -> its traceback -> this frame -> the store: a cycle
+
+for threshold in range(1, 121):  # until a collection falls inside the locked section
+    folder = base / str(threshold)
+    folder.mkdir()
+    gc.collect()
+    dropped_in_a_cycle(folder)
+    gc.set_threshold(threshold)
+    second = ZipStore(MemoryStore(), folder / "second.zip")
+    second.close()
+    gc.set_threshold(700)
+    gc.collect()
+print("ok")
+"""
+
+
+def test_a_store_collected_while_another_takes_the_lock_does_not_deadlock(tmp_path: Path) -> None:
+    # The collector runs a dropped store's finalizer wherever it runs, here in the thread that
+    # held the lock table's lock while the next store took its lock: it waited for itself.
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _DROPPED_IN_A_CYCLE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
+
+
 def _streamed(store: ZipStore, handles: list[str]) -> JobLog:
     job = ExportJob(asset_handles=handles, fmt="orig")
     with ExportEngine(store, CopyConverter()) as engine:

@@ -7,13 +7,18 @@ import pytest
 from exportjob import (
     Asset,
     AssetType,
+    ExportEngine,
     ExportFormat,
     ExportJob,
+    JobContext,
     MacroLibrary,
     ModifierError,
     plan_exports,
 )
+from exportjob.converters import CopyConverter
 from exportjob.options import Compression, PixelType
+from exportjob.plans import plan_export
+from exportjob.stores import MemoryStore
 
 MACROS = MacroLibrary({"test": "fmt=tif", "thumb": "wid=200&fmt=png&qlt=90", "sized": "wid=300"})
 
@@ -171,3 +176,20 @@ def test_hostile_file_names_stay_inside_the_export_folder(file_name: str) -> Non
     assert "\x00" not in plan.output_name
     assert plan.output_name.endswith(".png")
     assert not plan.output_name.upper().startswith("CON.")
+
+
+@pytest.mark.parametrize("file_name", ["\xa0.\xa0", "\u3000.\u3000", "\u2003.\u2003"])
+def test_a_file_name_of_blanks_around_a_dot_takes_the_asset_s_name_however_it_is_planned(
+    file_name: str,
+) -> None:
+    # Such a name is valid (it is not blank) but has no stem: its output name is the asset's
+    # name. The planner reused the name it had reserved, made with the name as its own fallback.
+    asset = Asset(handle="h1", type="Image", name="Leaves", file_name=file_name, company="acme")
+    job = ExportJob(asset_handles=["h1"], fmt="orig")
+    assert plan_export(asset, job, None).output_name == "Leaves"
+    assert plan_exports([asset], job)[0].output_name == "Leaves"
+    store = MemoryStore(default_company="acme")
+    store.add("h1", b"data", file_name=file_name, name="Leaves")
+    with ExportEngine(store, CopyConverter()) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    assert log.outcome("h1").output_name == "Leaves"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -477,6 +478,63 @@ def test_a_stop_ends_the_job_stopped_whatever_comes_around_it(controls: tuple[st
     assert log.state is JobState.STOPPED
     assert (log.counts.success, log.counts.not_run) == (1, 9)
     assert len(store.opened) == 1
+
+
+class _Interrupting:
+    """A tracer that runs *control* on *run* once, before the *at*-th bytecode of *codes*."""
+
+    def __init__(self, run: Any, control: str, codes: set[Any], at: int) -> None:
+        self.run, self.control, self.codes, self.at = run, control, codes, at
+        self.steps = 0
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code not in self.codes:
+            return None
+        frame.f_trace_opcodes = True
+        return self.opcode
+
+    def opcode(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            self.steps += 1
+            if self.steps == self.at:
+                getattr(self.run, self.control)()
+        return self.opcode
+
+
+def _controls_interrupted(first: str, second: str) -> list[tuple[bool, bool, bool]]:
+    """Run *first* on a new run, with *second* run once (as a signal handler would) at each of
+    the bytecodes *first* executes in turn; (halted, stopped, paused) after each."""
+    from exportjob._run import JobRun  # noqa: PLC0415 - white-box: the run's own flag
+
+    codes = {getattr(JobRun, first).__code__, JobRun._update_halted.__code__}
+    seen: list[tuple[bool, bool, bool]] = []
+    for at in range(1, 200):
+        run = JobRun("j", orig_job(["h0000"]), ACME)
+        if first == "resume":
+            run.pause()
+        tracer = _Interrupting(run, second, codes, at)
+        sys.settrace(tracer)
+        try:
+            getattr(run, first)()
+        finally:
+            sys.settrace(None)
+        seen.append((run._halted, run.stop_requested, run.paused))
+        if at > tracer.steps:  # every bytecode has had its turn
+            return seen
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("resume", "stop"), ("pause", "stop"), ("pause", "resume"), ("resume", "pause")],
+)
+def test_a_control_that_comes_in_the_middle_of_another_is_never_lost(
+    first: str, second: str
+) -> None:
+    # A stop() from a signal handler between resume()'s reading of the stop and its writing of
+    # the run's one flag was lost: the job was stopped, and went on starting assets.
+    for halted, stopped, paused in _controls_interrupted(first, second):
+        assert halted is (stopped or paused)
 
 
 def test_the_journal_key_follows_what_decides_the_exports() -> None:

@@ -42,6 +42,10 @@ class _Held:
 
 _HELD: dict[Path, _Held] = {}
 _HELD_LOCK = threading.Lock()
+# Holders collected while the lock was taken: the collector may run in the very thread that
+# holds it (an allocation inside a ``with _HELD_LOCK``), so it never waits for the lock; the
+# next holder of the lock lets go of them. ``list.append`` and ``pop`` need no lock.
+_COLLECTED: list[tuple[Path, object]] = []
 
 
 class FolderLock:
@@ -56,12 +60,13 @@ class FolderLock:
         self._key = key
         self._token = token = object()
         with _HELD_LOCK:
+            _let_go_of_collected()
             held = _HELD.get(key)
             if held is None:
                 _HELD[key] = _Held(_take(folder, what), token)
             else:
                 held.owner = token  # taken over
-        weakref.finalize(self, _let_go, key, token)
+        weakref.finalize(self, _collected, key, token)
 
     @property
     def owned(self) -> bool:
@@ -69,6 +74,7 @@ class FolderLock:
         if sys.platform == "win32":  # pragma: no cover - no flock
             return True
         with _HELD_LOCK:
+            _let_go_of_collected()
             held = _HELD.get(self._key)
             return held is not None and held.owner is self._token
 
@@ -84,18 +90,37 @@ class FolderLock:
         """Let go of the lock if this holder owns it (the folder may be gone by now)."""
         if sys.platform == "win32":  # pragma: no cover - no flock
             return
-        _let_go(self._key, self._token)
+        with _HELD_LOCK:
+            _let_go_of_collected()
+            _let_go(self._key, self._token)
+
+
+def _collected(key: Path, token: object) -> None:
+    """A holder was collected: let go of its lock now if the lock is free, else soon."""
+    if not _HELD_LOCK.acquire(blocking=False):
+        _COLLECTED.append((key, token))
+        return
+    try:
+        _let_go_of_collected()
+        _let_go(key, token)
+    finally:
+        _HELD_LOCK.release()
+
+
+def _let_go_of_collected() -> None:
+    """Let go of the locks of holders collected while the lock was taken. Under ``_HELD_LOCK``."""
+    while _COLLECTED:
+        _let_go(*_COLLECTED.pop())
 
 
 def _let_go(key: Path, token: object) -> None:
-    """Unlock *key* if the holder of *token* still owns it (released, or collected)."""
-    with _HELD_LOCK:
-        held = _HELD.get(key)
-        if held is None or held.owner is not token:
-            return
-        del _HELD[key]
-        with contextlib.suppress(OSError):
-            os.close(held.fd)
+    """Unlock *key* if the holder of *token* still owns it. Under ``_HELD_LOCK``."""
+    held = _HELD.get(key)
+    if held is None or held.owner is not token:
+        return
+    del _HELD[key]
+    with contextlib.suppress(OSError):
+        os.close(held.fd)
 
 
 def _take(folder: Path, what: str) -> int:
