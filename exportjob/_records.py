@@ -218,17 +218,15 @@ def outcome_detail(
 
 
 def exported_detail(outcome: AssetOutcome) -> LogDetail:
-    """The ``ExportSuccess`` detail of an exported *outcome* (``outcome_detail``'s, made at once)."""
-    return _detail_as_is(
+    """The ``ExportSuccess`` detail of an exported *outcome*."""
+    return outcome_detail(
+        outcome,
         Severity.INFO,
         LogType.EXPORT_SUCCESS,
         f"exported as {outcome.output_name} ({outcome.bytes_written} bytes)",
-        None,  # code
-        outcome.handle,
-        outcome.file_name,
-        outcome.output_name,
-        outcome.location,
-        outcome.finished,
+        code=None,
+        output_name=outcome.output_name,
+        location=outcome.location,
     )
 
 
