@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -255,12 +256,16 @@ def test_symlinks_inside_the_folder_still_resolve(tmp_path: Path) -> None:
     (src / "dir").symlink_to("a")
     (src / "loop.jpg").symlink_to("loop.jpg")
     (src / "climb.jpg").symlink_to("../src/a/b/leaf.jpg")
+    (src / "a" / "b" / "near.jpg").symlink_to("leaf.jpg")  # a link as the last of several parts
+    (src / "a" / "b" / "far.jpg").symlink_to(src / "rel.jpg")  # to a link, from the root again
+    (src / "a" / "b" / "out.jpg").symlink_to(tmp_path / "outside.jpg")
+    (tmp_path / "outside.jpg").write_bytes(b"outside")
     store = DirectoryStore(src, tmp_path / "out")
-    for handle in ["rel.jpg", "abs.jpg", "up.jpg", "dir/b/leaf.jpg"]:
+    for handle in ["rel.jpg", "abs.jpg", "up.jpg", "dir/b/leaf.jpg", "a/b/near.jpg", "a/b/far.jpg"]:
         with store.open_original(AssetHandle(handle)) as f:
             assert f.read() == b"leaf", handle
         assert store.describe(AssetHandle(handle)).size == len(b"leaf"), handle
-    for handle in ["loop.jpg", "climb.jpg", "dir", "a/b"]:
+    for handle in ["loop.jpg", "climb.jpg", "dir", "a/b", "a/b/out.jpg"]:
         with pytest.raises(AssetNotFoundError):
             store.open_original(AssetHandle(handle))
         with pytest.raises(AssetNotFoundError):
@@ -279,6 +284,33 @@ def test_a_fifo_is_not_an_original(tmp_path: Path) -> None:
         ExportJob(asset_handles=["pipe.jpg"], fmt="orig"), JobContext(company="default")
     )
     assert log.outcome("pipe.jpg").code == "ASSET_NOT_FOUND"
+
+
+@POSIX_ONLY
+@pytest.mark.parametrize("where", ["", "deep/"])
+@pytest.mark.parametrize("kind", ["socket", "folder", "fifo"])
+def test_what_is_no_regular_file_is_not_an_original(tmp_path: Path, kind: str, where: str) -> None:
+    # The open comes before any look at the file: what it opens that is no file is closed unread.
+    src = tmp_path / "src"
+    (src / "deep").mkdir(parents=True)
+    path = src / f"{where}thing.jpg"
+    if kind == "socket":
+        listener = socket.socket(socket.AF_UNIX)  # the open of a socket fails (ENXIO)
+        listener.bind(str(path))
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    store = DirectoryStore(src, tmp_path / "out")
+    handle = AssetHandle(f"{where}thing.jpg")
+    try:
+        with pytest.raises(AssetNotFoundError):
+            store.open_original(handle)
+        with pytest.raises(AssetNotFoundError):
+            store.describe(handle)
+    finally:
+        if kind == "socket":
+            listener.close()
 
 
 # -- 4: data that ends before the declared image is not a success

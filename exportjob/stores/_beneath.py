@@ -39,9 +39,15 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC | _PATH
-# O_NONBLOCK: a FIFO swapped in for a file must not block the open (fstat then refuses it).
+# O_NONBLOCK: a FIFO must not block the open, O_NOCTTY: nor a terminal become the process's (the
+# fstat after the open refuses both).
 _FILE_FLAGS = (
-    os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    os.O_RDONLY
+    | _NOFOLLOW
+    | _CLOEXEC
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_BINARY", 0)
 )
 _PROC_FD = os.path.isdir("/proc/self/fd")  # Linux: an open folder has a path of its own there
 _MAX_LINKS = 40  # as the kernel's own limit: a loop, or a race that will not settle, is not found
@@ -60,7 +66,7 @@ Found = tuple[os.stat_result, int | None]
 
 
 class _Again(enum.Enum):
-    """What the walk's last step says when the file became a link since it was looked at."""
+    """What the walk's last step says of a link (met by the open, or since the look): follow it."""
 
     LOOK = "look again"
 
@@ -71,6 +77,8 @@ def find_beneath(root: Path, parts: Sequence[str], *, open_file: bool) -> Found 
     None when there is no regular file there, or reaching it would leave *root*. Other ``OSError``
     (permission denied on the way, an I/O error) propagate. With *open_file* false nothing is
     opened but directories: a file's bytes are never read, nor its permission to be read tested.
+    With it, the last component is opened before it is looked at (``_open_in``): something other
+    than a regular file there (a FIFO, a device) is opened without blocking and closed unread.
     """
     if not _AT_SUPPORTED:  # pragma: no cover - Windows
         return _find_by_path(root, parts, open_file=open_file)
@@ -294,6 +302,10 @@ def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) ->
             os.close(fds.pop())
             continue
         parent = fds[-1]
+        if open_file and not pending:  # the last step: the open itself says what is there
+            found = _open_in(parent, name)
+            if found is not _Again.LOOK:
+                return found
         info = os.stat(name, dir_fd=parent, follow_symlinks=False)
         if stat.S_ISLNK(info.st_mode):
             links += 1
@@ -311,45 +323,50 @@ def _walk(root: Path, fds: list[int], pending: list[str], *, open_file: bool) ->
                 links += 1  # it became a symlink since the stat: look at it again
                 pending.insert(0, name)
             continue
-        found = _opened(parent, name, info, open_file=open_file)
-        if found is _Again.LOOK:
+        if open_file:  # the open met a link that is gone since: open it again
             links += 1
+            if links > _MAX_LINKS:
+                return None
             pending.insert(0, name)
             continue
-        return found
+        return (info, None) if stat.S_ISREG(info.st_mode) else None
     return None  # the path named the root itself, a folder
 
 
 def _file_in(parent: int, name: str, *, open_file: bool) -> Found | _Again | None:
-    """The regular file *name* in the folder *parent* (``_opened``); ``_Again.LOOK`` for a link.
+    """The regular file *name* in the folder *parent*; ``_Again.LOOK`` for a link (the walk follows it).
 
     The walk's last step alone, for the most common path: a file of the root itself.
     """
+    if open_file:
+        return _open_in(parent, name)
     info = os.stat(name, dir_fd=parent, follow_symlinks=False)
     if stat.S_ISLNK(info.st_mode):
-        return _Again.LOOK  # the walk follows it, inside the root
-    return _opened(parent, name, info, open_file=open_file)
+        return _Again.LOOK
+    return (info, None) if stat.S_ISREG(info.st_mode) else None
 
 
-def _opened(
-    parent: int, name: str, info: os.stat_result, *, open_file: bool
-) -> Found | _Again | None:
-    """The walk's last step: *name* in *parent*, which ``lstat`` found as *info*.
+def _open_in(parent: int, name: str) -> Found | _Again | None:
+    """The regular file *name* in *parent*, opened through no link: its stat and descriptor.
 
-    None unless a regular file; its stat and, if *open_file*, a descriptor opened without
-    following a link (its stat again, from the descriptor). ``_Again.LOOK`` if it became a link
-    since it was looked at.
+    The open comes first and its ``fstat`` decides (one system call fewer than a look first):
+    ``O_NOFOLLOW`` refuses a link (``_Again.LOOK``), ``O_NONBLOCK`` keeps a FIFO from blocking and
+    ``O_NOCTTY`` a terminal from becoming the process's; anything but a regular file is closed
+    unread. An open refused otherwise is no error if what is there is no regular file (a socket).
     """
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    if not open_file:
-        return info, None
     try:
         fd = os.open(name, _FILE_FLAGS, dir_fd=parent)
     except OSError as exc:
-        if exc.errno != errno.ELOOP:
+        if exc.errno == errno.ELOOP:
+            return _Again.LOOK
+        if exc.errno in MISSING_ERRNOS:
             raise
-        return _Again.LOOK
+        info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode):
+            return _Again.LOOK
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        raise
     opened = os.fstat(fd)
     if not stat.S_ISREG(opened.st_mode):
         os.close(fd)
