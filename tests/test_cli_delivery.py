@@ -378,3 +378,76 @@ def test_local_paths_beside_a_url_are_taken_as_written(
     assert status == 0, err
     assert (out / "a.pdf").read_bytes() == b"%PDF-1.4"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".exportjob", src.name, out.name])
+
+
+@pytest.mark.parametrize("volumes", [(), ("--zip-volume-size", "4K")])
+def test_the_same_zip_job_under_rename_keeps_its_earlier_delivery(
+    originals: Path, tmp_path: Path, volumes: tuple[str, ...]
+) -> None:
+    # A file of someone else's takes the name: the first run publishes a variant, and the same
+    # command again finds its own bytes under that variant instead of publishing another.
+    out = tmp_path / "out"
+    out.mkdir()
+    name = "job-001.zip" if volumes else "job.zip"
+    (out / name).write_bytes(b"someone else's")
+    argv = ("export", str(originals), "--fmt", "orig", "--zip", str(out / "job.zip"), *volumes)
+    for _ in range(3):
+        status, _, err = run(*argv, "--on-conflict", "rename")
+        assert status == 0, err
+    published = sorted(p.name for p in out.iterdir())
+    expected = ["job-001-2.zip", "job-001.zip"] if volumes else ["job-2.zip", "job.zip"]
+    assert published[:2] == expected
+    assert (out / name).read_bytes() == b"someone else's"
+    if not volumes:
+        assert published == expected
+
+
+def test_an_archive_inside_the_source_never_packs_its_earlier_deliveries(
+    originals: Path,
+) -> None:
+    # Someone else's file holds the archive's name: rename publishes variants, and no later run,
+    # in either form, takes one of them (or the other form's delivery) for an asset. The file
+    # itself is left out under the form that names it, an asset under the other.
+    archive = originals / "job.zip"
+    archive.write_bytes(b"someone else's")
+    for forms, count in [
+        ((), 7),
+        (("--zip-volume-size", "1M"), 8),
+        ((), 7),
+        (("--zip-volume-size", "1M"), 8),
+    ]:
+        status, out, err = run(
+            "export",
+            str(originals),
+            "--fmt",
+            "orig",
+            "--zip",
+            str(archive),
+            "--on-conflict",
+            "rename",
+            *forms,
+        )
+        assert status == 0, err
+        assert f"{count} exported" in out, out
+    assert sorted(p.name for p in originals.glob("job*.zip")) == [
+        "job-001.zip",
+        "job-2.zip",
+        "job.zip",
+    ]
+    for delivery in ("job-001.zip", "job-2.zip"):
+        with zipfile.ZipFile(originals / delivery) as z:
+            assert not any(n.startswith("job-") for n in z.namelist()), z.namelist()
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_the_same_zip_job_to_s3_under_rename_keeps_its_earlier_upload(
+    originals: Path, s3: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the archive is built in ./.exportjob/ before its upload
+    s3.put_object(Bucket=bucket, Key="r/job.zip", Body=b"someone else's")
+    argv = ("export", str(originals), "--fmt", "orig", "--zip", f"s3://{bucket}/r/job.zip")
+    for _ in range(2):
+        status, _, err = run(*argv, "--on-conflict", "rename")
+        assert status == 0, err
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="r/")["Contents"])
+    assert keys == ["r/job-2.zip", "r/job.zip"]

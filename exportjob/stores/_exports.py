@@ -205,10 +205,21 @@ def commit(
     name: str,
     size: int,
     on_conflict: OnConflict,
+    *,
+    sole: bool = False,
 ) -> WrittenExport:
-    """Publish the finished, closed temporary file *temp* (in *folder*) as *name* per *on_conflict*."""
+    """Publish the finished, closed temporary file *temp* (in *folder*) as *name* per *on_conflict*.
+
+    *sole*: the file is its job's only one (an archive), so under ``rename`` a variant holding its
+    bytes is this file published by an earlier run, kept; otherwise only *name* itself is.
+    """
     return _commit(
-        os.fspath(folder), _Temp(-1, os.fspath(temp), is_open=False), name, size, on_conflict
+        os.fspath(folder),
+        _Temp(-1, os.fspath(temp), is_open=False),
+        name,
+        size,
+        on_conflict,
+        sole=sole,
     )
 
 
@@ -220,7 +231,7 @@ def _joined(folder: str, name: str) -> str:
 
 
 def _commit(
-    folder: str, temp: _Temp, name: str, size: int, on_conflict: OnConflict
+    folder: str, temp: _Temp, name: str, size: int, on_conflict: OnConflict, *, sole: bool = False
 ) -> WrittenExport:
     final = _joined(folder, name)
     if on_conflict is OnConflict.REPLACE:
@@ -230,7 +241,7 @@ def _commit(
             raise StoreWriteError(f"cannot write {name}: {exc.strerror or exc}") from exc
         return WrittenExport(name, final, size)
     if on_conflict is OnConflict.RENAME:
-        return _claim_free_name(folder, temp, name, size)
+        return _claim_free_name(folder, temp, name, size, sole=sole)
     if _link(folder, temp, final):
         return WrittenExport(name, final, size)
     if _same_bytes(temp, final, size):
@@ -247,15 +258,17 @@ def _taken(name: str, location: str) -> OutputExistsError:
     )
 
 
-def _claim_free_name(folder: str, temp: _Temp, name: str, size: int) -> WrittenExport:
+def _claim_free_name(
+    folder: str, temp: _Temp, name: str, size: int, *, sole: bool
+) -> WrittenExport:
     book = NameBook()
     candidate = book.claim(name)
     for _ in range(_MAX_RENAMES):
         final = _joined(folder, candidate)
         if _link(folder, temp, final):
             return WrittenExport(candidate, final, size)
-        # At the name itself only: a variant holding these bytes may be another asset's export.
-        if candidate == name and _same_bytes(temp, final, size):
+        # A variant holding these bytes may be another asset's export, unless the file is sole.
+        if (sole or candidate == name) and _same_bytes(temp, final, size):
             return WrittenExport(candidate, final, size, identical=True)
         candidate = book.claim(name)
     raise StoreWriteError(f"cannot write {name}: no free name among {_MAX_RENAMES} variants")

@@ -177,9 +177,19 @@ class Uploader:
         return f"{protocol}://{path if protocol == 'file' else path.lstrip('/')}"
 
     def publish(
-        self, spool: IO[bytes], name: str, size: int, sha256: str, on_conflict: OnConflict
+        self,
+        spool: IO[bytes],
+        name: str,
+        size: int,
+        sha256: str,
+        on_conflict: OnConflict,
+        *,
+        sole: bool = False,
     ) -> WrittenExport:
         """Upload *spool* (*size* bytes with *sha256*) as *name*, or a free variant under ``rename``.
+
+        *sole*: the upload is its job's only file (an archive): under ``rename`` a variant holding
+        its bytes is this file uploaded by an earlier run, kept (else only *name* itself is).
 
         Raises:
             OutputExistsError: *name* holds other bytes and the policy is ``error`` or ``skip``.
@@ -204,8 +214,8 @@ class Uploader:
             except FileExistsError:
                 if "/" in name and (folder := self._file_among_folders(name)) is not None:
                     raise self._under_a_file(name, folder) from None
-                # At the name itself only: a variant with these bytes may be another asset's.
-                if candidate == name and self._holds(candidate, size, sha256):
+                # A variant with these bytes may be another asset's, unless the file is sole.
+                if (sole or candidate == name) and self._holds(candidate, size, sha256):
                     return WrittenExport(candidate, self.location(candidate), size, True)
                 if on_conflict is not OnConflict.RENAME:
                     raise OutputExistsError(

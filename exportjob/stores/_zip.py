@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -159,7 +160,13 @@ class ZipStore:
         return found if own is None else tuple(h for h in found if not own(h.value))
 
     def _own_files(self) -> Callable[[str], bool] | None:
-        """Whether a handle of the originals is one of this archive's files (None: none can be)."""
+        """Whether a handle of the originals is one of this archive's files (None: none can be).
+
+        Its files: the spool, its name in the form asked (``NAME.zip``, or volumes
+        ``NAME-001.zip``), and a file in the other form or a variant ``rename`` published
+        (``NAME-2.zip``, ``NAME-001-2.zip``) that is a delivery (a ZIP with the export manifest):
+        another run of the job wrote it. Anything else under those names is an asset.
+        """
         root = _local_root(self.originals)
         if root is None:
             return None
@@ -168,17 +175,21 @@ class ZipStore:
         folder = None if self._uploader is not None else handle_folder(Path(self._folder), root)
         if spool is None and folder is None:
             return None
-        if self.volume_size is None:
-            archive = re.compile(re.escape(self._name))
-        else:
-            stem, suffix = self._volume_parts()
-            archive = re.compile(rf"{re.escape(stem)}-\d{{3,}}{re.escape(suffix)}")
+        stem, suffix = self._volume_parts()
+        whole, volume = re.escape(self._name), rf"{re.escape(stem)}-\d{{3,}}{re.escape(suffix)}"
+        named = re.compile(whole if self.volume_size is None else volume)
+        other = rf"{whole}|{volume}|{re.escape(stem)}(?:-\d{{3,}})?-\d+{re.escape(suffix)}"
+        delivered = re.compile(other)
 
         def own(handle: str) -> bool:
             if spool and handle.startswith(f"{spool}/"):
                 return True
             where, _, name = handle.rpartition("/")
-            return where == folder and archive.fullmatch(name) is not None
+            if where != folder:
+                return False
+            if named.fullmatch(name):
+                return True
+            return delivered.fullmatch(name) is not None and _is_delivery(root / handle)
 
         return own
 
@@ -389,11 +400,11 @@ class ZipStore:
         with part.open("rb") as stream:
             _, sha256 = file_digest(stream)
             if self._uploader is not None:
-                return self._uploader.publish(stream, name, size, sha256, policy)
+                return self._uploader.publish(stream, name, size, sha256, policy, sole=True)
         folder = Path(self._folder)
         staged = stage_link(part, folder)  # the part survives: a resumed finish still has it
         try:
-            return commit(folder, staged, name, size, policy)
+            return commit(folder, staged, name, size, policy, sole=True)
         finally:
             staged.unlink(missing_ok=True)
 
@@ -433,6 +444,15 @@ def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
         or (first and o.status is not AssetStatus.EXPORTED)
     )
     return attrs.evolve(log, outcomes=kept)
+
+
+def _is_delivery(path: Path) -> bool:
+    """Whether *path* is a ZIP that holds an export manifest (an archive this store published)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return MANIFEST_JSON in archive.NameToInfo
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _local_root(originals: AssetStore) -> Path | None:
