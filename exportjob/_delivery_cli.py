@@ -222,10 +222,10 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
         raise ValueError(msg)
     src: str = args.src
     manifest = None if args.manifest is None else os.fspath(args.manifest)
-    source = _source_key(src, manifest)
     if args.zip is not None:
         zip_store = _zip_store(args, src, manifest)
         journals = zip_store.spool / JOURNAL_FOLDER
+        source = _source_key(src, manifest, zip_store.originals)
         return Delivery(zip_store, journals, zip_store.archive, zip_store, source_key=source)
     out: str = args.out
     if not is_url(src) and not is_url(out):
@@ -236,13 +236,14 @@ def open_delivery(args: argparse.Namespace) -> Delivery:
             str(store.output_dir),
             None,
             args.export_manifest,
-            source_key=source,
+            source_key=_source_key(src, manifest, store),
         )
     else:
         fs_store = FsspecStore(
             _url(src), _url(out), manifest=manifest, default_company=args.company
         )
         journal = Path(out) / JOURNAL_FOLDER if not is_url(out) else _url_journals(out)
+        source = _source_key(src, manifest, fs_store)
         delivery = Delivery(fs_store, journal, out, None, args.export_manifest, source_key=source)
     if delivery.manifest:
         delivery.check_manifest()
@@ -261,13 +262,20 @@ def _zip_store(args: argparse.Namespace, src: str, manifest: str | None) -> ZipS
     return ZipStore(originals, target, volume_size=args.zip_volume_size)
 
 
-def _source_key(src: str, manifest: str | None) -> str:
-    """A digest of the source folder or URL and of the manifest that describes it."""
+def _source_key(src: str, manifest: str | None, originals: AssetStore) -> str:
+    """A digest of the source folder or URL, the manifest's path, and what it says.
+
+    What it says (``manifest_digest``: the default ``exportjob.json`` too) makes an edited
+    manifest another job: an asset given to another company is authorized again, not resumed.
+    """
     where = [
         text.rstrip("/") if is_url(text) else os.fspath(Path(text).resolve())
         for text in (src, manifest)
         if text is not None
     ]
+    said = originals.manifest_digest if isinstance(originals, (DirectoryStore, FsspecStore)) else ""
+    if said:  # none: the key of a job without a manifest is what it always was
+        where.append(said)
     return hashlib.sha256("\0".join(where).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 

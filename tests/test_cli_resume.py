@@ -65,6 +65,31 @@ def test_another_company_never_resumes_a_job_it_may_not_run(tmp_path: Path) -> N
     assert "0 exported" in stdout
 
 
+@pytest.mark.parametrize("given", [True, False])
+def test_an_asset_the_edited_manifest_gives_another_company_is_never_resumed(
+    tmp_path: Path, given: bool
+) -> None:
+    # The journal was named by the manifest's path only: the same command after the manifest
+    # gave a.pdf to a rival resumed it and said "1 exported" (exit 0) for an asset acme may not
+    # export. A manifest added later (the default exportjob.json) did the same.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.pdf").write_bytes(b"%PDF")
+    manifest = tmp_path / "manifest.json" if given else src / "exportjob.json"
+    options = ("--manifest", manifest) if given else ()
+    out = tmp_path / "out"
+    if given:
+        manifest.write_text(json.dumps({"assets": {}}))
+    assert cli("export", src, "--fmt", "orig", "--out", out, "--company", "acme", *options)[0] == 0
+    manifest.write_text(json.dumps({"assets": {"a.pdf": {"company": "rival"}}}))
+    status, stdout, _ = cli(
+        "export", src, "--fmt", "orig", "--out", out, "--company", "acme", *options
+    )
+    assert status == 1, stdout
+    assert "NOT_AUTHORIZED" in stdout
+    assert (out / "a.pdf").read_bytes() == b"%PDF"  # left as it was
+
+
 # -- an unfinished archive
 
 

@@ -24,7 +24,7 @@ from ._beneath import (
 from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import LeftOut, handle_parts
-from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
+from ._manifest import MANIFEST_NAME, ManifestEntry, manifest_digest, read_manifest
 from ._sniff import stem
 
 __all__ = ["DirectoryStore"]
@@ -102,6 +102,15 @@ class DirectoryStore:
         else:
             self._manifest_path = Path(manifest).absolute()
             self._entries = read_manifest(self._manifest_path)
+
+    @property
+    def manifest_digest(self) -> str:
+        """A digest of what the manifest says (empty: none, or it says nothing).
+
+        What a host keys its own journals with, beside the source: the CLI does, so an edited
+        manifest (an asset given to another company) makes another job, not one resumed.
+        """
+        return manifest_digest(self._entries)
 
     def __repr__(self) -> str:
         return f"DirectoryStore({str(self.source_dir)!r}, {str(self.output_dir)!r})"

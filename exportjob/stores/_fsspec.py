@@ -34,7 +34,7 @@ from ._fsspec_io import (
     words,
 )
 from ._handles import LeftOut, describe_each, handle_parts
-from ._manifest import MANIFEST_NAME, ManifestEntry, read_manifest
+from ._manifest import MANIFEST_NAME, ManifestEntry, manifest_digest, read_manifest
 from ._occupied import occupied_among, parent_folders
 from ._sniff import SNIFF_BYTES, sniff_type, stem
 
@@ -128,6 +128,15 @@ class FsspecStore:
         if not found:
             raise StoreReadError(f"the source {source} does not exist")
         self._entries = self._read_manifest(manifest)
+
+    @property
+    def manifest_digest(self) -> str:
+        """A digest of what the manifest says (empty: none, or it says nothing).
+
+        What a host keys its own journals with, beside the source: the CLI does, so an edited
+        manifest (an asset given to another company) makes another job, not one resumed.
+        """
+        return manifest_digest(self._entries)
 
     def __repr__(self) -> str:
         return f"FsspecStore({self.source!r}, {self.output!r})"

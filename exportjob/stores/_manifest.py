@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from .._enums import AssetType
 from .._values import text_problem
 from ..exceptions import StoreReadError
 
-__all__ = ["MANIFEST_NAME", "ManifestEntry", "read_manifest"]
+__all__ = ["MANIFEST_NAME", "ManifestEntry", "manifest_digest", "read_manifest"]
 
 #: The manifest file ``DirectoryStore`` reads from its source folder when none is given.
 MANIFEST_NAME = "exportjob.json"
@@ -77,3 +78,19 @@ def read_manifest(
         except ValueError as exc:
             raise bad(f"{handle!r}: {exc}") from exc
     return entries
+
+
+def manifest_digest(entries: Mapping[str, ManifestEntry]) -> str:
+    """A digest of what *entries* say (not of a file's bytes); empty when they say nothing."""
+    if not entries:
+        return ""
+    said = {
+        handle: {
+            k: str(v.value if isinstance(v, AssetType) else v)
+            for k, v in attrs.asdict(e).items()
+            if v is not None
+        }
+        for handle, e in entries.items()
+    }
+    text = json.dumps(said, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
