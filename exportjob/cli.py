@@ -306,14 +306,20 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
             if log is None:
                 err.write("exportjob: interrupted before the job started; nothing was exported\n")
                 return interrupted or EXIT_INTERRUPTED
-        where = (
-            delivery.where if interrupted is not None else delivery.finish(log, args.on_conflict)
-        )
     except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
         return _error(err, exc)
     finally:
         if progress is not None:
             progress.clear()
+    # The job ran: its log is printed even when the delivery cannot be finished (an archive whose
+    # name is taken), then what stopped the delivery.
+    where: str | None = delivery.where
+    undelivered: ExportJobError | OSError | None = None
+    if interrupted is None:
+        try:
+            where = delivery.finish(log, args.on_conflict)
+        except (ExportJobError, OSError) as exc:
+            where, undelivered = None, exc
 
     if args.json:
         emit(
@@ -324,6 +330,8 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
     else:
         emit(out, lambda o: print_log(log, o, exports=where), err)
     err.writelines(f"exportjob: hint: {hint}\n" for hint in hints)
+    if undelivered is not None:
+        return _error(err, undelivered)
     if interrupted is not None:
         return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED

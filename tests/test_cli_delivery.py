@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -451,3 +452,43 @@ def test_the_same_zip_job_to_s3_under_rename_keeps_its_earlier_upload(
         assert status == 0, err
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="r/")["Contents"])
     assert keys == ["r/job-2.zip", "r/job.zip"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_delivery_that_cannot_be_published_still_prints_the_jobs_log(
+    tmp_path: Path, as_json: bool
+) -> None:
+    # An archive published with a failed asset; the original mended, the same command builds a
+    # whole archive whose name the first one holds. It used to print no log at all (only the
+    # error): what the job did was lost. Replacing the first delivery is the user's to ask.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.png").write_bytes(encode(photo((24, 16), seed=1), "PNG"))
+    (src / "b.png").write_bytes(encode(photo((24, 16), seed=2), "PNG")[:40])  # truncated
+    archive = tmp_path / "job.zip"
+    argv = [
+        "export",
+        str(src),
+        "--fmt",
+        "convert",
+        "--modifier",
+        "&fmt=jpeg",
+        "--zip",
+        str(archive),
+    ]
+    assert run(*argv)[0] == 1
+    first = archive.read_bytes()
+    (src / "b.png").write_bytes(encode(photo((24, 16), seed=2), "PNG"))
+    status, out, err = run(*argv, *(["--json"] if as_json else []))
+    assert status == 2
+    assert "job.zip already exists" in err
+    if as_json:
+        assert [o["status"] for o in json.loads(out)["outcomes"]] == ["exported", "exported"]
+    else:
+        assert "2 exported, 0 error(s)" in out
+        assert "exports in" not in out  # nothing was delivered
+    assert archive.read_bytes() == first
+    status, _, err = run(*argv, "--on-conflict", "replace")
+    assert status == 0, err
+    with zipfile.ZipFile(archive) as z:
+        assert z.namelist()[:2] == ["a.jpg", "b.jpg"]
