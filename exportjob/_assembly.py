@@ -57,20 +57,29 @@ def assemble_log(
     planned: Mapping[AssetHandle, ExportPlan] | None = None,
     stopped: bool = False,
     fatal: BaseException | None = None,
+    live: JobState | None = None,
 ) -> JobLog:
     """Build the log of a job from its *outcomes* (one per distinct handle, in any order).
 
     A handle without an outcome was never run: it is recorded ``not_run``, with what its plan in
     *planned* says of it if it got that far. The state is ``failed`` with a *fatal* error,
     ``stopped`` when the job was *stopped* with assets left, else ``completed``.
+
+    With *live* (``running`` or ``paused``) it is a snapshot of a job still running: its state is
+    *live*, its ``end`` now, and a handle without an outcome has not run yet (or never will, once
+    the job is *stopped*: a stop was asked for).
     """
     planned = planned or {}
     job, ctx = identity.job, identity.context
-    why = "the job failed" if fatal is not None else "the job was stopped"
+    if live is not None:
+        why, yet = ("the job is stopping", False) if stopped else (f"the job is {live.value}", True)
+    else:
+        why, yet = ("the job failed" if fatal is not None else "the job was stopped"), False
     # Tuples built once, no list copies and no second index: a log of 200,000 assets is built
     # while the outcomes it is built from are still held.
     ordered = tuple(
-        outcomes.get(handle) or AssetOutcome.for_not_run(planned.get(handle) or handle, why)
+        outcomes.get(handle)
+        or AssetOutcome.for_not_run(planned.get(handle) or handle, why, yet=yet)
         for handle in job.unique_handles
     )
     said = frozenset(identity.job_warnings)
@@ -95,7 +104,9 @@ def assemble_log(
                 message=f"the job stopped on a fatal error: {type(fatal).__name__}: {fatal}",
             ),
         )
-    if fatal is not None:
+    if live is not None:
+        state = live
+    elif fatal is not None:
         state = JobState.FAILED
     elif stopped and any(o.status is AssetStatus.NOT_RUN for o in ordered):
         state = JobState.STOPPED

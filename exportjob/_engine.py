@@ -397,9 +397,7 @@ class ExportEngine:
         sync = self.store.sync if isinstance(self.store, DurableStore) else None
         callbacks = tuple(c for c in (self.progress, progress) if c is not None)
         ledger = Ledger(run, callbacks, journal, sync)
-        run._watch(  # noqa: SLF001
-            lambda: assemble_log(identity, dict(ledger.outcomes), planned=dict(ledger.planned))
-        )
+        run._watch(lambda live: ledger.snapshot(identity, live))  # noqa: SLF001
         fatal: BaseException | None = None
         interrupted: BaseException | None = None
         try:

@@ -14,11 +14,12 @@ from typing import Any
 
 import attrs
 
-from ._assembly import job_warning
+from ._assembly import JobIdentity, assemble_log, job_warning
 from ._assets import AssetHandle
 from ._codes import NOT_DURABLE
 from ._journal import Journal
-from ._records import AssetOutcome, LogDetail, LogType
+from ._log import JobLog
+from ._records import AssetOutcome, JobState, LogDetail, LogType
 from ._run import AssetProgress, JobRun, ProgressCallback
 from .plans import ExportPlan
 
@@ -108,6 +109,16 @@ class Ledger:
                 event = AssetProgress(self.run.job_handle, done, total, outcome)
                 for callback in self.progress:
                     self._call(callback, event)
+
+    def snapshot(self, identity: JobIdentity, live: JobState) -> JobLog:
+        """The log so far of the job, which is *live* (``running`` or ``paused``): ``JobRun.snapshot``."""
+        return assemble_log(
+            identity,
+            dict(self.outcomes),  # copies: the job goes on recording meanwhile
+            planned=dict(self.planned),
+            stopped=self.run.stop_requested,
+            live=live,
+        )
 
     def tick(self) -> None:
         """Commit the journal if its last commit is a while ago."""

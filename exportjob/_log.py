@@ -92,6 +92,7 @@ def _state(value: str | JobState) -> JobState:
 class JobLog:
     """The log of one job after it ran: identity, times, counters, details and per-asset outcomes.
 
+    ``JobRun.snapshot`` gives one of a job still running (state ``running`` or ``paused``).
     ``to_dict`` gives JSON-compatible data and ``from_dict`` reads it back to an equal log.
 
     >>> import datetime as dt

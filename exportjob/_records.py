@@ -64,7 +64,7 @@ class LogType(IpsEnum):
 
 
 class JobState(IpsEnum):
-    """Where a job is: ``queued`` and ``running`` while it runs, then one of the final three.
+    """Where a job is: ``queued``, ``running`` or ``paused`` while it runs, then one of the final three.
 
     ``completed`` means every asset was tried (some may have failed); ``stopped`` means ``stop()`` left
     assets not run; ``failed`` means the engine itself hit a fatal error (``JobLog.fatal_error``).
@@ -359,9 +359,12 @@ class AssetOutcome:
         return cls._unexported(plan, AssetStatus.REFUSED, refusal.code, refusal.message)
 
     @classmethod
-    def for_not_run(cls, subject: ExportPlan | AssetHandle, why: str) -> AssetOutcome:
-        """The outcome of an asset the job never ran (``NOT_RUN``), saying *why*."""
-        return cls._unexported(subject, AssetStatus.NOT_RUN, NOT_RUN, f"not run: {why}")
+    def for_not_run(
+        cls, subject: ExportPlan | AssetHandle, why: str, *, yet: bool = False
+    ) -> AssetOutcome:
+        """The outcome of an asset the job never ran (``NOT_RUN``), or, *yet*, has not run so far."""
+        said = "not run yet" if yet else "not run"
+        return cls._unexported(subject, AssetStatus.NOT_RUN, NOT_RUN, f"{said}: {why}")
 
     @classmethod
     def _unexported(

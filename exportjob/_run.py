@@ -69,7 +69,7 @@ class JobRun:
         self._waker: Callable[[], None] | None = None
         self._finished = threading.Event()
         self._log: JobLog | None = None
-        self._partial: Callable[[], JobLog] | None = None
+        self._partial: Callable[[JobState], JobLog] | None = None
 
     @property
     def job_id(self) -> str:
@@ -171,15 +171,17 @@ class JobRun:
     def snapshot(self) -> JobLog:
         """The log so far: finished assets as they ended, the others as not run (yet).
 
-        After the job ends, its final log.
+        Its ``state`` is the job's (``running`` or ``paused``) and its ``end`` the time it was
+        taken. After the job ends, its final log.
         """
         partial = self._partial  # read first: a run that ends lets go of it
-        if self._finished.is_set():
+        state = self.status
+        if state.is_final:  # set with the log, just before result() stops waiting
             return self.result()
         if partial is None:
             msg = f"job {self.job_handle} has not started"
             raise RuntimeError(msg)
-        return partial()
+        return partial(state)
 
     # -- engine side
 
@@ -187,7 +189,7 @@ class JobRun:
         with self._lock:
             self._state = state
 
-    def _watch(self, partial: Callable[[], JobLog]) -> None:
+    def _watch(self, partial: Callable[[JobState], JobLog]) -> None:
         self._partial = partial
 
     def _poke(self) -> None:

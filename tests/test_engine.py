@@ -500,6 +500,41 @@ def test_stop_finishes_the_asset_in_flight_and_records_the_rest_as_not_run() -> 
     assert {d.severity for d in cancels} == {Severity.INFO}
 
 
+@pytest.mark.parametrize(
+    ("control", "state", "message"),
+    [
+        pytest.param(None, JobState.RUNNING, "not run yet: the job is running", id="running"),
+        pytest.param("pause", JobState.PAUSED, "not run yet: the job is paused", id="paused"),
+        pytest.param("stop", JobState.RUNNING, "not run: the job is stopping", id="stopping"),
+    ],
+)
+def test_a_snapshot_of_a_job_still_running_says_so_and_a_finished_ones_is_its_log(
+    control: str | None, state: JobState, message: str
+) -> None:
+    """A snapshot said ``completed``, and "not run: the job was stopped" of every asset to come."""
+    store = make_store()
+    store.add("a|3", JPEG, file_name="Third.jpg")
+    converter = GatedConverter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        engine, job_run = _gated_job(converter, store, pool)
+        if control is not None:
+            getattr(job_run, control)()
+        snapshot = job_run.snapshot()
+        job_run.resume()
+        converter.gate.set()
+        log = job_run.result(timeout=60)
+        engine.close()
+
+    assert snapshot.state is state
+    assert not snapshot.fatal_error
+    assert snapshot.start <= snapshot.end <= log.end  # the end of a snapshot is when it was taken
+    assert {o.status for o in snapshot.outcomes} == {AssetStatus.NOT_RUN}  # a|1 is in flight
+    assert {o.message for o in snapshot.outcomes} == {message}
+    assert snapshot.counts.not_run == 3
+    assert log.state is (JobState.STOPPED if control == "stop" else JobState.COMPLETED)
+    assert job_run.snapshot() == log
+
+
 def test_result_with_a_timeout_raises_while_the_job_runs() -> None:
     converter = GatedConverter()
     with ThreadPoolExecutor(max_workers=1) as pool:
