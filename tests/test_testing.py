@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
+from typing import BinaryIO
 
 import pytest
 from PIL import Image
@@ -17,7 +19,7 @@ from exportjob import (
     JobContext,
     JobLog,
 )
-from exportjob.exceptions import NotifierError
+from exportjob.exceptions import NotifierError, StoreReadError
 from exportjob.joblog import JobCounts, JobReport
 from exportjob.notifiers import build_report
 from exportjob.stores import MemoryStore
@@ -154,6 +156,54 @@ def test_faulty_store_fails_exactly_the_chosen_operations() -> None:
         "ok": None,
     }
     assert set(inner.exports) == {"ok.jpg"}
+
+
+def read_whole(stream: BinaryIO, into: bytearray) -> None:
+    into += stream.read()
+
+
+def read_sized(size: int) -> Callable[[BinaryIO, bytearray], None]:
+    def read(stream: BinaryIO, into: bytearray) -> None:
+        while chunk := stream.read(size):
+            into += chunk
+
+    return read
+
+
+def read_into(stream: BinaryIO, into: bytearray) -> None:
+    buffer = bytearray(64)
+    while count := stream.readinto(buffer):  # type: ignore[attr-defined]
+        into += buffer[:count]
+
+
+@pytest.mark.parametrize(
+    ("read", "some"),
+    [
+        pytest.param(read_whole, False, id="read-all-at-once"),
+        pytest.param(read_sized(64), True, id="read-64-bytes-at-a-time"),
+        pytest.param(read_sized(1 << 20), True, id="read-more-than-it-holds"),
+        pytest.param(read_into, True, id="readinto"),
+    ],
+)
+def test_faulty_store_fails_a_read_midway_however_the_stream_is_read(
+    read: Callable[[BinaryIO, bytearray], None], some: bool
+) -> None:
+    """The stream failed on its second read only: one read of everything (Pillow's) got it all."""
+    inner = memory_store(["r"])
+    with inner.open_original(AssetHandle("r")) as stream:
+        original = stream.read()
+    delivered = bytearray()
+    store = FaultyStore(inner, fail_read={"r"})
+    with (
+        store.open_original(AssetHandle("r")) as stream,
+        pytest.raises(StoreReadError, match="injected") as caught,
+    ):
+        read(stream, delivered)
+    assert isinstance(caught.value, OSError)
+    assert caught.value.handle == "r"
+    assert original.startswith(delivered)
+    assert len(delivered) < len(original)
+    assert bool(delivered) is some  # a sized read gets some bytes before the failure
 
 
 def test_fixtures_work_as_a_host_uses_them(

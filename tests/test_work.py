@@ -241,9 +241,14 @@ WRITE_FAILED = "STORE_WRITE_FAILED"
         pytest.param(
             PillowConverter(),
             {"fmt": "convert", "is_modifier": "fmt=png&wid=16"},
-            # Pillow reads an original of this size in one read, before FaultyStore's mid-stream
-            # failure would strike, so fail_read is left out here.
-            {"d": READ_FAILED, "o": READ_FAILED, "w": WRITE_FAILED, "bad": "CONVERSION_FAILED"},
+            # Pillow reads the whole original in one read: it fails, and is still a read failure.
+            {
+                "d": READ_FAILED,
+                "o": READ_FAILED,
+                "r": READ_FAILED,
+                "w": WRITE_FAILED,
+                "bad": "CONVERSION_FAILED",
+            },
             id="pillow",
         ),
     ],

@@ -12,10 +12,11 @@ exportjob's own tests use this module as a host would.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import BinaryIO, Literal, cast
+from typing import BinaryIO, Literal, NoReturn, cast
 
 import attrs
 
@@ -311,12 +312,19 @@ class RecordingNotifier:
 
 
 class _BrokenStream:
-    """An original whose stream fails after its first read (a disk or network error)."""
+    """An original whose reading fails partway (a disk or network error), however it is read.
 
-    def __init__(self, inner: AbstractContextManager[BinaryIO]) -> None:
+    A read of everything fails at once; the first sized read (``read(n)``, ``readinto``) gets half
+    of the bytes it would have got, and every read after it fails. The error is the one a store
+    raises at its seam, a ``StoreReadError`` (an ``OSError``), so it reads as a read failure
+    whichever converter meets it.
+    """
+
+    def __init__(self, inner: AbstractContextManager[BinaryIO], handle: str) -> None:
         self._inner = inner
+        self._handle = handle
         self._stream: BinaryIO | None = None
-        self._reads = 0
+        self._read = False
 
     def __enter__(self) -> BinaryIO:
         self._stream = self._inner.__enter__()
@@ -325,11 +333,35 @@ class _BrokenStream:
     def __exit__(self, *exc: object) -> None:
         self._inner.__exit__(None, None, None)
 
-    def read(self, size: int = -1) -> bytes:
-        self._reads += 1
-        if self._reads > 1 or self._stream is None:
-            raise OSError(5, "Input/output error (injected by FaultyStore)")
-        return self._stream.read(size)
+    def readable(self) -> bool:
+        """Whether the stream can be read: it can, until it fails."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Fail, unless this is the first sized read: then return half of what it would get."""
+        if self._stream is None or self._read or size is None or size < 0:
+            self._fail()
+        self._read = True
+        got = self._stream.read(size)
+        if not got:  # nothing to deliver first: an empty original fails too
+            self._fail()
+        return got[: (len(got) + 1) // 2]
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """``read`` into *buffer*."""
+        view = memoryview(buffer).cast("B")
+        got = self.read(len(view))
+        view[: len(got)] = got
+        return len(got)
+
+    read1 = read
+    readinto1 = readinto
+
+    def _fail(self) -> NoReturn:
+        cause = OSError(errno.EIO, "Input/output error")
+        raise StoreReadError(
+            f"could not read the original: {cause} (injected by FaultyStore)", handle=self._handle
+        ) from cause
 
 
 def _fail_midway(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -344,8 +376,10 @@ class FaultyStore:
     """Wrap any ``AssetStore`` and make chosen operations fail, to test how a host handles failures.
 
     Handles in *fail_describe* and *fail_open* raise ``StoreReadError``; those in *fail_read* open
-    but fail mid-stream with an ``OSError``; export names in *fail_write* fail midway through the
-    write (the wrapped store must then leave nothing behind).
+    but fail mid-stream with a ``StoreReadError`` (an ``OSError``), however they are read: a read
+    of everything fails at once, a first sized read gets half its bytes and the next read fails;
+    export names in *fail_write* fail midway through the write (the wrapped store must then leave
+    nothing behind).
 
     >>> store = FaultyStore(memory_store(["a"]), fail_open={"a"})
     >>> store
@@ -382,7 +416,7 @@ class FaultyStore:
             raise StoreReadError("the original is unreachable (injected)", handle=handle.value)
         stream = self.inner.open_original(handle)
         if handle.value in self.fail_read:
-            return _BrokenStream(stream)
+            return _BrokenStream(stream, handle.value)
         return stream
 
     def write_export(
