@@ -47,6 +47,14 @@ class DemoSet:
         """Every handle of the demo, in the order the demo job lists them."""
         return (*self.photos, self.foreign, self.image_set)
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file ``write_originals`` wrote: the originals (the set has none) and the manifest."""
+        return (
+            *(self.folder / h for h in (*self.photos, self.foreign)),
+            self.folder / MANIFEST_NAME,
+        )
+
 
 def _gradient(
     size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]

@@ -44,6 +44,7 @@ from ._console import (
 )
 from ._context import JobContext
 from ._delivery_cli import Delivery, add_delivery_arguments, add_verify_command, open_delivery
+from ._demo_folder import DemoFolder
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
@@ -351,10 +352,17 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     root: Path = args.out.absolute()
     originals, exports = root / "originals", root / "exports"
+    try:
+        folder = DemoFolder(root)  # the demo replaces its own files, never anyone else's
+    except OSError as exc:
+        return _error(err, f"cannot look into the demo folder {root}: {exc}")
+    if folder.foreign:
+        return _error(err, folder.refusal())
     if not emit(out, lambda o: o.write(f"Drawing sample originals into {originals} ...\n"), err):
         return EXIT_USAGE  # a demo nobody can read: nothing is drawn
     try:
         sample = demo.write_originals(originals)
+        folder.wrote(*sample.files)
         store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
     except (ExportJobError, OSError) as exc:
         return _error(err, f"cannot write the demo into {root}: {exc}")
@@ -378,7 +386,7 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     progress = TtyProgress(err) if err.isatty() else None
     try:
-        # The demo owns its folder: a second demo replaces the first one's exports.
+        # Its folder holds only what a demo wrote: a second demo replaces the first one's exports.
         with ExportEngine(
             store, macros=macros, progress=progress, on_conflict=OnConflict.REPLACE
         ) as engine:
@@ -390,10 +398,13 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress is not None:
             progress.clear()
     log_path = root / "joblog.json"
+    exported = [exports / o.output_name for o in log.outcomes if o.exported and o.output_name]
     try:
+        folder.wrote(*exported)
         log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        folder.wrote(log_path)
     except OSError as exc:
-        return _error(err, f"cannot write the job log {log_path}: {exc}")
+        return _error(err, f"cannot write the job log {log_path} or the demo's record: {exc}")
     ending = (
         "\n"
         f"The {sample.image_set!r} image set and {sample.foreign!r} (owned by another company) "
@@ -402,7 +413,7 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Exports:   {exports}\n"
         f"Job log:   {log_path}\n"
         f"Next: exportjob export {originals} --fmt convert --modifier '&fmt=jpg&wid=200' "
-        f"--company {demo.DEMO_COMPANY} --out {root / 'thumbs'}\n"
+        f"--company {demo.DEMO_COMPANY} --out {root.with_name(root.name + '-thumbs')}\n"
     )
 
     def summary(o: TextIO) -> None:

@@ -242,8 +242,44 @@ def test_demo_converts_the_samples_and_shows_both_refusals(tmp_path: Path) -> No
 
 def test_demo_runs_again_over_its_own_folder(tmp_path: Path) -> None:
     root = tmp_path / "demo"
+    root.mkdir()  # an empty folder is fine too
     assert cli("demo", "--out", root)[0] == 0
-    assert cli("demo", "--out", root)[0] == 0
+    status, stdout, _ = cli("demo", "--out", root)
+    assert status == 0
+    next_out = stdout.split("--out ")[-1].strip()
+    assert not Path(next_out).is_relative_to(root)  # following the hint keeps the folder the demo's
+
+
+@pytest.mark.parametrize(
+    ("demo_first", "path"),
+    [
+        pytest.param(False, "originals/photos/sunset.jpg", id="an-original-of-its-name"),
+        pytest.param(False, "exports/sunset.png", id="an-export-of-its-name"),
+        pytest.param(False, "joblog.json", id="a-job-log"),
+        pytest.param(False, "notes.txt", id="any-other-file"),
+        pytest.param(True, "originals/photos/sunset.jpg", id="a-demo-original-changed-since"),
+        pytest.param(True, "exports/mine.png", id="a-file-added-to-a-demo-folder"),
+    ],
+)
+def test_demo_refuses_a_folder_holding_files_it_did_not_write(
+    tmp_path: Path, demo_first: bool, path: str
+) -> None:
+    """The demo replaced a user's own files of the names it writes, without a word."""
+    root = tmp_path / "demo"
+    if demo_first:
+        assert cli("demo", "--out", root)[0] == 0
+    mine = root / path
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_bytes(b"the user's own")
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    status, stdout, stderr = cli("demo", "--out", root)
+
+    assert status == 2
+    assert stdout == ""
+    assert stderr.startswith(f"exportjob: error: {root} holds files the demo did not write ({path}")
+    assert "give --out a new or empty folder, or remove those files" in stderr
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before  # nothing touched
 
 
 class Terminal(io.StringIO):
