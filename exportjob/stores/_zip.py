@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -21,6 +19,7 @@ from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
 from ..exceptions import StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
 from ._archive import ArchiveEntry, ArchiveWriter
+from ._deliveries import archive_files
 from ._directory import DirectoryStore
 from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
 from ._fsspec import FsspecStore
@@ -160,13 +159,7 @@ class ZipStore:
         return found if own is None else tuple(h for h in found if not own(h.value))
 
     def _own_files(self) -> Callable[[str], bool] | None:
-        """Whether a handle of the originals is one of this archive's files (None: none can be).
-
-        Its files: the spool, its name in the form asked (``NAME.zip``, or volumes
-        ``NAME-001.zip``), and a file in the other form or a variant ``rename`` published
-        (``NAME-2.zip``, ``NAME-001-2.zip``) that is a delivery (a ZIP with the export manifest):
-        another run of the job wrote it. Anything else under those names is an asset.
-        """
+        """Whether a handle of the originals is one of this archive's files (None: none can be)."""
         root = _local_root(self.originals)
         if root is None:
             return None
@@ -175,23 +168,14 @@ class ZipStore:
         folder = None if self._uploader is not None else handle_folder(Path(self._folder), root)
         if spool is None and folder is None:
             return None
-        stem, suffix = self._volume_parts()
-        whole, volume = re.escape(self._name), rf"{re.escape(stem)}-\d{{3,}}{re.escape(suffix)}"
-        named = re.compile(whole if self.volume_size is None else volume)
-        other = rf"{whole}|{volume}|{re.escape(stem)}(?:-\d{{3,}})?-\d+{re.escape(suffix)}"
-        delivered = re.compile(other)
-
-        def own(handle: str) -> bool:
-            if spool and handle.startswith(f"{spool}/"):
-                return True
-            where, _, name = handle.rpartition("/")
-            if where != folder:
-                return False
-            if named.fullmatch(name):
-                return True
-            return delivered.fullmatch(name) is not None and _is_delivery(root / handle)
-
-        return own
+        return archive_files(
+            root,
+            self._name,
+            self._volume_parts(),
+            spool=spool,
+            folder=folder,
+            volumes=self.volume_size is not None,
+        )
 
     def write_export(
         self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
@@ -444,15 +428,6 @@ def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
         or (first and o.status is not AssetStatus.EXPORTED)
     )
     return attrs.evolve(log, outcomes=kept)
-
-
-def _is_delivery(path: Path) -> bool:
-    """Whether *path* is a ZIP that holds an export manifest (an archive this store published)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return MANIFEST_JSON in archive.NameToInfo
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False
 
 
 def _local_root(originals: AssetStore) -> Path | None:
