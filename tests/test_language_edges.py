@@ -16,7 +16,7 @@ from exportjob.exceptions import (
     UnsupportedFormatError,
 )
 from exportjob.language import parse_request, resolve_request
-from exportjob.options import Compression, PixelType, ProfileLibrary
+from exportjob.options import Compression, PixelType, ProfileLibrary, RenderIntent
 from exportjob.testing.images import press_cmyk_profile, srgb_profile
 
 # -- numbers
@@ -270,3 +270,19 @@ def test_a_colour_that_is_none_says_why(value: str, why: str) -> None:
     # 50.5 and ff00zz were told "named colours are not supported".
     with pytest.raises(ModifierError, match=re.escape(why)):
         resolve_request(f"bgc={value}", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "intent", "bpc"),
+    [
+        ("sRGB,,0", RenderIntent.PERCEPTUAL, False),
+        ("sRGB,relative,,1", RenderIntent.RELATIVE, True),
+        ("sRGB,,,", RenderIntent.PERCEPTUAL, True),
+    ],
+)
+def test_an_empty_icc_field_takes_its_default(value: str, intent: RenderIntent, bpc: bool) -> None:
+    # docs/language.md said only fmt allowed empty fields; icc's optional ones do (documented now).
+    settings = ConversionSettings(profiles=ProfileLibrary({"sRGB": srgb_profile()}))
+    icc = resolve_request(f"icc={value}", None, settings=settings).options.icc
+    assert icc is not None
+    assert (icc.name, icc.intent, icc.black_point_compensation) == ("sRGB", intent, bpc)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -337,3 +339,20 @@ def test_trailing_tabs_of_a_spreadsheet_export_are_no_columns() -> None:
     assert [m.text for m in library.expansion("thumb")] == ["wid=100"]
     with pytest.raises(MacroDefinitionError, match="invalid column name ''"):
         MacroLibrary.from_text("Name\t\tDefinition\nthumb\t\twid=1\n")  # an empty one between
+
+
+_MANY_TABS = """
+from exportjob import MacroLibrary
+text = "Name\\tDefinition" + "\\t" * 1_000_000 + "\\n" + "".join(f"m{i}\\twid={i + 1}\\n" for i in range(5_000))
+library = MacroLibrary.from_text(text)
+assert len(library.names) == 5_000 and library.definition("m4999") == "wid=5000"
+"""
+
+
+def test_a_header_of_a_million_trailing_tabs_loads_like_any_other() -> None:
+    # Trailing TABs were cut one copy at a time, and every row padded to them: quadratic, a
+    # 1 MB header took hours. Linear now (about a second here); a subprocess bounds a regression.
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _MANY_TABS], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr

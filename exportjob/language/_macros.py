@@ -124,8 +124,10 @@ def _columns(header: list[str], line: int) -> tuple[int, int, list[str]]:
 
     Trailing empty columns (the TABs a spreadsheet leaves at the end of a row) are none.
     """
-    while len(header) > 1 and header[-1] == "":
-        header = header[:-1]
+    width = len(header)
+    while width > 1 and header[width - 1] == "":
+        width -= 1
+    header = header[:width]  # one copy: cutting one column at a time was quadratic in TABs
     if len(header) == 1 and _NOT_A_TAB.search(header[0]):
         raise MacroDefinitionError(
             f"{_at(line)}the header is one column {header[0]!r}: {_TAB_HINT}", line=line
@@ -244,7 +246,10 @@ class MacroLibrary:
                     f"{len(header[1])}: {_TAB_HINT}",
                     line=line,
                 )
-            fields.extend([""] * (len(header[1]) - len(fields)))
+            # Padded to the columns read, not the header's trailing TABs: a row per header TAB
+            # made a file of many short rows after a long header quadratic to load.
+            if len(fields) <= max(name_at, definition_at):
+                fields.extend([""] * (max(name_at, definition_at) + 1 - len(fields)))
             library._define(fields[name_at], fields[definition_at], line, seen, load)
         return library
 
