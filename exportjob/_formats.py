@@ -324,16 +324,39 @@ def largest_side(info: FormatInfo, compression: Compression | None) -> int | Non
 
 #: A JPEG's density field (JFIF) holds whole dots per inch, 16 bits.
 JPEG_MAX_DPI = 65535
+_PNG_MAX_PPM = 2**31 - 1  # a PNG's four-byte integers stop there; pHYs counts pixels per metre
+_TIFF_MAX = 2**32 - 1  # a TIFF RATIONAL is two 32-bit unsigned integers
+
+
+def dpi_fits(info: FormatInfo, dpi: float) -> bool:
+    """Whether *dpi* can be written into *info*'s format as it is (True where none is stored).
+
+    A JPEG holds whole dpi from 1 to 65,535; a PNG whole pixels per metre from 1 to 2**31 - 1
+    (Pillow rounds 300 dpi to 11,811); a TIFF a fraction of two 32-bit integers.
+    """
+    if info.pillow_format == "JPEG":
+        return 1 <= round(dpi) <= JPEG_MAX_DPI
+    if info.pillow_format == "PNG":
+        return 1 <= int(dpi / 0.0254 + 0.5) <= _PNG_MAX_PPM
+    if info.pillow_format == "TIFF":
+        return 1 / _TIFF_MAX <= dpi <= _TIFF_MAX
+    return True
+
+
+_HOLDS = {
+    "JPEG": f"its density field holds whole dpi from 1 to {JPEG_MAX_DPI}",
+    "PNG": "its pHYs field holds whole pixels per metre from 1 to 2,147,483,647 "
+    "(about 0.0127 to 54,500,000 dpi)",
+    "TIFF": "its resolution is a fraction of 32-bit integers (at most 4,294,967,295 dpi, "
+    "at least its inverse)",
+}
 
 
 def print_res_problem(info: FormatInfo, print_res: float | None) -> str | None:
     """Why ``printRes`` cannot be written into *info*'s format as asked; None if it can."""
-    if info.pillow_format != "JPEG" or not print_res:
-        return None
-    dpi = round(print_res)
-    if 1 <= dpi <= JPEG_MAX_DPI:
+    if not print_res or dpi_fits(info, print_res):
         return None
     return (
-        f"printRes={print_res:g} cannot be written to a JPEG: its density field holds whole dpi "
-        f"from 1 to {JPEG_MAX_DPI} (ask for that, or for a TIFF or PNG)"
+        f"printRes={print_res:g} cannot be written to a {info.name.upper()}: "
+        f"{_HOLDS[info.pillow_format or '']} (ask for a value in that range)"
     )

@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
-from exportjob import ConversionError
+from exportjob import ConversionError, ModifierError
 from exportjob.converters import PillowConverter
+from exportjob.language import resolve_request
 from exportjob.options import Color, Quality
 from exportjob.testing import images
 
@@ -326,6 +327,33 @@ def test_a_print_res_a_jpeg_cannot_hold_is_refused_not_wrapped(print_res):
     with pytest.raises(ConversionError, match="whole dpi from 1 to 65535"):
         convert(original, "jpeg", print_res=print_res)
     assert convert(original, "tif", print_res=print_res).info["dpi"] == (print_res, print_res)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "print_res", "holds"),
+    [
+        ("png", 0.01, "pixels per metre"),  # was written as 0 dpi
+        ("png", 2e8, "pixels per metre"),  # failed "the original could not be converted"
+        ("tif", 5e9, "32-bit integers"),  # was written as 4,294,967,295 dpi
+        ("tif", 1e11, "32-bit integers"),  # was written as nan
+        ("tif", 1e-10, "32-bit integers"),
+    ],
+)
+def test_a_print_res_a_png_or_tiff_cannot_hold_is_refused_not_cut(fmt, print_res, holds):
+    original = images.encode(images.photo((32, 24)), "JPEG")
+    with pytest.raises(ConversionError, match=holds):
+        convert(original, fmt, print_res=print_res)
+    with pytest.raises(ModifierError, match=holds):  # a request: before any asset is read
+        resolve_request(f"fmt={fmt}&printRes={print_res:.15f}".rstrip("0"), None)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "print_res"), [("png", 0.0254), ("png", 5e7), ("tif", 4e9), ("tif", 1e-3)]
+)
+def test_a_print_res_at_the_ends_of_a_png_or_tiffs_range_is_written(fmt, print_res):
+    original = images.encode(images.photo((32, 24)), "JPEG")
+    written = convert(original, fmt, print_res=print_res).info["dpi"]
+    assert written == pytest.approx((print_res, print_res), rel=0.01)
 
 
 def test_an_originals_dpi_a_jpeg_cannot_hold_is_not_written():

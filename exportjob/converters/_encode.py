@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageFile
 
-from .._formats import JPEG_MAX_DPI, FormatInfo, print_res_problem
+from .._formats import FormatInfo, dpi_fits, print_res_problem
 from ..exceptions import ConversionError
 from ..options import Compression, OutputFormat, PixelType, Quality
 
@@ -41,24 +41,20 @@ def _jpeg(fmt: OutputFormat, qlt: Quality, *, progressive: bool) -> dict[str, An
     return options
 
 
-# A JPEG (JFIF) density is a 16-bit field: a larger value would be written wrapped around.
-
-
 def written_dpi(
     info: FormatInfo, print_res: float | None, source_dpi: float | None, handle: str
 ) -> float | None:
     """The dpi to write: ``printRes``, else the original's; None where the format cannot hold it.
 
     Raises:
-        ConversionError: ``printRes`` asks a JPEG for more than its density field can hold.
+        ConversionError: ``printRes`` asks the format for what its field cannot hold
+            (``print_res_problem``): written anyway, it would be wrapped, cut or zero.
     """
-    if info.pillow_format != "JPEG":
-        return print_res or source_dpi
     problem = print_res_problem(info, print_res)
     if problem is not None:
         raise ConversionError(problem, handle=handle)
     dpi = print_res or source_dpi
-    return dpi if dpi and 1 <= round(dpi) <= JPEG_MAX_DPI else None  # the original's, if it fits
+    return dpi if dpi and dpi_fits(info, dpi) else None  # the original's, if it fits
 
 
 def writer_options(
