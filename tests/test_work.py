@@ -7,6 +7,7 @@ exception out of ``ExportEngine.run``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Iterable, Iterator
@@ -30,7 +31,7 @@ from exportjob import (
 )
 from exportjob.converters import CopyConverter, PillowConverter
 from exportjob.protocols import AssetStore, Converter, WrittenExport
-from exportjob.testing import AssetSpec, FaultyStore, memory_store
+from exportjob.testing import AssetSpec, FaultyStore, images, memory_store
 
 ASSET = Asset(handle="h", type="Pdf", name="doc", file_name="doc.pdf", company="acme")
 ACME = JobContext(company="acme")
@@ -171,15 +172,58 @@ def only_outcome(log: JobLog) -> AssetOutcome:
 def test_foreign_exceptions_are_classified_by_stage(
     store: RawStore, converter: Converter, code: str, text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A failing stream is blamed on its source (the store or the converter), not on the write."""
-    with caplog.at_level(logging.ERROR, logger="exportjob"):
+    """A failing stream is blamed on its source (the store or the converter), not on the write.
+
+    A read's or a write's ``OSError`` (a disk, a server) is logged on one line; anything else, a
+    bug in a plug-in, with its traceback.
+    """
+    with caplog.at_level(logging.WARNING, logger="exportjob"):
         outcome = only_outcome(run(store, converter))
     assert (outcome.status, outcome.code) == (AssetStatus.FAILED, code)
     assert text in (outcome.message or "")
     assert outcome.handle == AssetHandle("h")
     assert store.written == {}
-    assert caplog.records  # logged with the traceback
-    assert caplog.records[0].exc_info is not None
+    [record] = caplog.records
+    expected = code in {"STORE_READ_FAILED", "STORE_WRITE_FAILED"}
+    assert (record.levelno == logging.WARNING, record.exc_info is None) == (expected, expected)
+
+
+class _FailingRead(io.RawIOBase):
+    """An original whose reads fail with the system's error after its first bytes (a disk)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data, self._at = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._at >= 64:
+            raise OSError(5, "Input/output error")
+        n = min(len(buffer), 32)
+        buffer[:n] = self._data[self._at : self._at + n]
+        self._at += n
+        return n
+
+
+@pytest.mark.parametrize("fmt", [{"fmt": "orig"}, {"fmt": "convert", "is_modifier": "fmt=png"}])
+def test_an_original_whose_reads_fail_is_a_read_failure_however_it_is_exported(
+    fmt: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # With fmt=convert it was CONVERSION_FAILED, "the original could not be converted": the
+    # converter took the disk's error for the file's.
+    store = memory_store(["h"])
+
+    @contextlib.contextmanager
+    def failing(handle: AssetHandle) -> Iterator[BinaryIO]:
+        yield io.BufferedReader(_FailingRead(images.encode(images.photo((64, 48)), "JPEG")), 16)
+
+    store.open_original = failing  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="exportjob"):
+        outcome = only_outcome(run(store, PillowConverter(), **fmt))
+    assert (outcome.status, outcome.code) == (AssetStatus.FAILED, "STORE_READ_FAILED")
+    assert "Input/output error" in (outcome.message or "")
+    assert all(r.exc_info is None for r in caplog.records)
 
 
 def test_an_export_whose_original_fails_to_close_is_still_exported(

@@ -26,7 +26,13 @@ import attrs
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from .._formats import FormatInfo, format_info, largest_side, pillow_can_write
-from ..exceptions import ConversionError, ExportJobError, ImageTooLargeError, InvalidValueError
+from ..exceptions import (
+    ConversionError,
+    ExportJobError,
+    ImageTooLargeError,
+    InvalidValueError,
+    StoreReadError,
+)
 from ..options import OutputFormat, RenderOptions
 from ..plans import ExportPlan
 from ..protocols import ConversionOutput
@@ -138,6 +144,8 @@ class PillowConverter:
 
         Raises:
             ImageTooLargeError: the original or the reply is over a limit (``MaxPix`` included).
+            StoreReadError: reading *source* failed with a system error (an ``OSError`` with an
+                ``errno``: a disk or a network failing), not with bytes the decoder refused.
             ConversionError: the original cannot be read (empty, truncated, corrupt, not an image,
                 a format that is not read) or the plan asks for something this converter cannot
                 write. ``handle`` names the asset.
@@ -158,6 +166,11 @@ class PillowConverter:
                 handle=handle,
             ) from exc
         except _FOREIGN_ERRORS as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                # The system's, not a decoder's (Pillow's carry no errno): reading the original
+                # failed, and the asset is a read failure, as with fmt=orig.
+                message = f"could not read the original: {type(exc).__name__}: {exc}"
+                raise StoreReadError(message, handle=handle) from exc
             raise ConversionError(_describe(exc), handle=handle) from exc
 
     def _convert(
