@@ -68,15 +68,6 @@ def _default_converter() -> Converter:
     return converter
 
 
-def _on_conflict(value: OnConflict | str) -> OnConflict:
-    try:
-        return value if isinstance(value, OnConflict) else OnConflict(value)
-    except ValueError:
-        allowed = ", ".join(c.value for c in OnConflict)
-        msg = f"on_conflict must be one of {allowed}, got {value!r}"
-        raise ValueError(msg) from None
-
-
 class ExportEngine:
     """Run export jobs through a store, a converter and a notifier, on any executor.
 
@@ -143,7 +134,7 @@ class ExportEngine:
         self.macros = macros
         self.settings = settings
         self.progress = progress
-        self.on_conflict = _on_conflict(on_conflict)
+        self.on_conflict = OnConflict.of(on_conflict)
         self._pools = Pools(
             executor,
             workers=workers,

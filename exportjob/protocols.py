@@ -51,6 +51,29 @@ class OnConflict(enum.Enum):
     REPLACE = "replace"
     RENAME = "rename"
 
+    @classmethod
+    def of(cls, value: OnConflict | str) -> OnConflict:
+        """Return *value* as a policy, from its value (``"replace"``) if a string.
+
+        The one conversion the engine and every shipped store make, so a string means the same
+        policy everywhere and anything else is refused, never taken for ``error``.
+
+        Raises:
+            ValueError: *value* is neither a policy nor the value of one.
+
+        >>> OnConflict.of("replace"), OnConflict.of(OnConflict.SKIP)
+        (<OnConflict.REPLACE: 'replace'>, <OnConflict.SKIP: 'skip'>)
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            for policy in cls:
+                if policy.value == value:
+                    return policy
+        allowed = ", ".join(c.value for c in cls)
+        msg = f"on_conflict must be one of {allowed}, got {value!r}"
+        raise ValueError(msg)
+
 
 @attrs.frozen
 class WrittenExport:

@@ -8,8 +8,10 @@ import pickle
 import resource
 import signal
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +24,7 @@ from exportjob.exceptions import (
     UnsafeNameError,
 )
 from exportjob.protocols import OnConflict
-from exportjob.stores import DirectoryStore, MemoryStore, sniff_type
+from exportjob.stores import DirectoryStore, FsspecStore, MemoryStore, ZipStore, sniff_type
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 20
 
@@ -378,3 +380,56 @@ def test_directory_store_refuses_to_export_over_its_originals(tmp_path: Path) ->
     with pytest.raises(StoreWriteError, match="would replace the originals"):
         DirectoryStore(tmp_path, tmp_path / ".")
     assert (tmp_path / "a.jpg").read_bytes() == b"original"
+
+
+# -- the conflict policy as every store takes it
+
+
+def _store_of_each_kind(kind: str, tmp_path: Path) -> Any:
+    originals = DirectoryStore(tmp_path / "src", tmp_path / "unused")
+    return {
+        "memory": MemoryStore,
+        "directory": lambda: DirectoryStore(tmp_path / "src", tmp_path / "out"),
+        "fsspec-local": lambda: FsspecStore(str(tmp_path / "src"), str(tmp_path / "out")),
+        "fsspec-memory": lambda: FsspecStore(
+            str(tmp_path / "src"), f"memory://{uuid.uuid4().hex}/out"
+        ),
+        "zip": lambda: ZipStore(originals, tmp_path / "out.zip"),
+    }[kind]()
+
+
+STORE_KINDS = ["memory", "directory", "fsspec-local", "fsspec-memory", "zip"]
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+@pytest.mark.parametrize(
+    ("policy", "name", "data"),
+    [
+        pytest.param("replace", "x.pdf", b"new", id="replace"),
+        pytest.param("rename", "x-2.pdf", b"new", id="rename"),
+    ],
+)
+def test_every_store_takes_the_conflict_policy_as_its_string_value(
+    kind: str, policy: str, name: str, data: bytes, tmp_path: Path
+) -> None:
+    """``on_conflict="replace"`` was taken for ``error`` (the engine converts it; a host calling a
+    store did not): the second write failed ``OutputExistsError``."""
+    (tmp_path / "src").mkdir()
+    store = _store_of_each_kind(kind, tmp_path)
+    store.write_export("x.pdf", [b"old"])
+    written = store.write_export("x.pdf", [b"new"], on_conflict=policy)
+    assert (written.name, store.read_export(name)) == (name, data)
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+@pytest.mark.parametrize("policy", ["bogus", "REPLACE", 5, None])
+def test_every_store_refuses_a_conflict_policy_that_is_none(
+    kind: str, policy: object, tmp_path: Path
+) -> None:
+    """``"bogus"`` or ``5`` were taken for ``error``, silently."""
+    (tmp_path / "src").mkdir()
+    store = _store_of_each_kind(kind, tmp_path)
+    with pytest.raises(
+        ValueError, match=r"on_conflict must be one of error, skip, replace, rename, got"
+    ):
+        store.write_export("x.pdf", [b"new"], on_conflict=policy)  # type: ignore[arg-type]

@@ -166,3 +166,19 @@ def test_an_archive_never_silently_replaces_another(
     (renamed,) = store.finish(log, on_conflict=OnConflict.RENAME)  # the spool is still there
     assert renamed.name == "d-2.zip"
     assert verify(renamed.location).ok
+
+
+@pytest.mark.parametrize("policy", ["bogus", 5])
+def test_finish_refuses_a_conflict_policy_that_is_none_saying_which_are(
+    originals: DirectoryStore, tmp_path: Path, policy: object
+) -> None:
+    """It said ``'bogus' is not a valid OnConflict``, naming neither the argument nor the values."""
+    store = ZipStore(originals, tmp_path / "d.zip")
+    with ExportEngine(store, CopyConverter()) as engine:
+        log = engine.run(ExportJob(asset_handles=HANDLES[:1], fmt="orig"), CONTEXT)
+    with pytest.raises(
+        ValueError, match=r"on_conflict must be one of error, skip, replace, rename"
+    ):
+        store.finish(log, on_conflict=policy)  # type: ignore[arg-type]
+    (written,) = store.finish(log, on_conflict="rename")  # nothing was done: it can finish
+    assert written.name == "d.zip"

@@ -215,7 +215,11 @@ class DirectoryStore:
     # -- exports
 
     def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        *,
+        on_conflict: OnConflict | str = OnConflict.ERROR,
     ) -> WrittenExport:
         """Write *chunks* to *name* in the output folder atomically, as *on_conflict* says.
 
@@ -226,9 +230,10 @@ class DirectoryStore:
         that killed runs left in the output folder and its subfolders (only the library's own, of
         processes that are gone).
         """
+        policy = OnConflict.of(on_conflict)
         check_path(name)
         self._sweep()
-        return publish_beneath(self.output_dir, name, chunks, on_conflict)
+        return publish_beneath(self.output_dir, name, chunks, policy)
 
     def _sweep(self) -> None:
         if not self._swept:

@@ -338,27 +338,32 @@ class FsspecStore:
         return self._uploader.location(name)
 
     def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        *,
+        on_conflict: OnConflict | str = OnConflict.ERROR,
     ) -> WrittenExport:
         """Spool *chunks*, then publish them as *name* in one step, as *on_conflict* says.
 
         *name* may be a relative path of safe names (``a/x.jpg``): a key with ``/`` in an object
         store, folders made beneath the output (never through a symlink) on a local file system.
         """
+        policy = OnConflict.of(on_conflict)
         check_path(name)
         if self._local_out:
             folder = Path(self._out)
             if not self._swept:
                 self._swept = True
                 sweep_temporaries(folder, recursive=True)
-            return publish_beneath(folder, name, chunks, on_conflict)
+            return publish_beneath(folder, name, chunks, policy)
         with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
             digest, size = hashlib.sha256(), 0
             for chunk in chunks:
                 spool.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
-            return self._uploader.publish(spool, name, size, digest.hexdigest(), on_conflict)
+            return self._uploader.publish(spool, name, size, digest.hexdigest(), policy)
 
     def open_export(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
         """Open the export *name* for reading; ``KeyError`` if there is none."""

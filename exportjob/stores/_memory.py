@@ -130,7 +130,11 @@ class MemoryStore:
         return io.BytesIO(stored.data)
 
     def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        *,
+        on_conflict: OnConflict | str = OnConflict.ERROR,
     ) -> WrittenExport:
         """Store the export *name* as *on_conflict* says; nothing is stored unless every chunk arrived.
 
@@ -138,19 +142,18 @@ class MemoryStore:
         a folder, a name beneath an export (``x/y.pdf`` when ``x`` is one) raises
         ``StoreWriteError``, and a folder of exports (``x``) is a name taken.
         """
+        policy = OnConflict.of(on_conflict)
         check_path(name)
         data = b"".join(chunks)
         with self._lock:
-            self._check_folders(name, replace=on_conflict is OnConflict.REPLACE)
+            self._check_folders(name, replace=policy is OnConflict.REPLACE)
             existing = self._exports.get(name)
-            if name not in self._folders and (
-                existing is None or on_conflict is OnConflict.REPLACE
-            ):
+            if name not in self._folders and (existing is None or policy is OnConflict.REPLACE):
                 self._put(name, data)
                 return WrittenExport(name, f"memory://{name}", len(data))
             if existing == data:
                 return WrittenExport(name, f"memory://{name}", len(data), identical=True)
-            if on_conflict is OnConflict.RENAME:
+            if policy is OnConflict.RENAME:
                 # Only free variants: one holding these bytes may be another asset's export.
                 book = NameBook()
                 candidate = book.claim(name)

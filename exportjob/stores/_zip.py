@@ -178,7 +178,11 @@ class ZipStore:
         )
 
     def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        *,
+        on_conflict: OnConflict | str = OnConflict.ERROR,
     ) -> WrittenExport:
         """Spool the entry *name* (atomically, as *on_conflict* says); ``finish`` archives it.
 
@@ -186,6 +190,7 @@ class ZipStore:
         manifest's names are refused (``StoreWriteError``): an engine made with
         ``reserved_names=MANIFEST_NAMES`` numbers an asset so named instead, as the CLI does.
         """
+        policy = OnConflict.of(on_conflict)
         check_path(name)
         self._spool.check()
         if name in {MANIFEST_JSON, MANIFEST_CSV}:
@@ -197,7 +202,7 @@ class ZipStore:
         if not self._swept:
             self._swept = True
             sweep_temporaries(self.spool, recursive=True)
-        written = publish_beneath(self.spool, name, chunks, on_conflict)
+        written = publish_beneath(self.spool, name, chunks, policy)
         return WrittenExport(
             written.name, f"zip://{written.name}::{self.archive}", written.size, written.identical
         )
@@ -243,7 +248,7 @@ class ZipStore:
             StoreWriteError: the archive could not be written or published (nothing partial is
                 left under its name).
         """
-        policy = OnConflict(on_conflict)
+        policy = OnConflict.of(on_conflict)
         self._spool.check()
         written: list[WrittenExport] = []
         try:

@@ -130,6 +130,7 @@ assert_type(job.repeats, tuple[bool, ...])
 assert_type(job.unique_handles, tuple[AssetHandle, ...])
 assert_type(JobContext.from_ips(context.to_ips()), JobContext)
 assert_type(attrs.evolve(job, fmt=ExportFormat.ORIG), ExportJob)
+assert_type(OnConflict.of("replace"), OnConflict)
 
 try:
     Asset(handle="h", type="Image", name="n", file_name="n.jpg", company="acme", size=-1)
