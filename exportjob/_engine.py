@@ -28,7 +28,7 @@ from ._dicts import utc_now
 from ._email import notify
 from ._job import ExportJob
 from ._journal import Journal, job_key, resumed
-from ._ledger import Ledger
+from ._ledger import JobThreads, Ledger
 from ._log import JobLog
 from ._names import check_path
 from ._pipeline import Pipeline, PipelineSettings
@@ -144,6 +144,7 @@ class ExportEngine:
         self._lock = threading.Lock()
         self._closed = False
         self._threads: set[threading.Thread] = set()
+        self._job_threads = JobThreads()  # which threads run a job now: close() there would hang
         self._active: dict[str, JobRun] = {}
         self._ids = itertools.count(1)
 
@@ -207,7 +208,12 @@ class ExportEngine:
         A paused job would never end: it is stopped (what ran is kept, the rest is not run). An
         executor passed in is left to its owner. Running a job on a closed engine raises
         ``RuntimeError``.
+
+        Raises:
+            RuntimeError: called from one of the engine's jobs (a progress callback, the notifier),
+                which it would wait for; the job goes on (a callback that raises is logged).
         """
+        self._job_threads.check_closable()
         with self._lock:
             self._closed = True
             threads = list(self._threads)
@@ -249,7 +255,8 @@ class ExportEngine:
         prepared = self._prepare(job, context)
         opened = self._open_journal(prepared, journal)
         run = self._new_run(prepared)
-        self._execute(run, prepared, opened, progress)
+        with self._job_threads:
+            self._execute(run, prepared, opened, progress)
         return run.result()
 
     def submit(
@@ -367,7 +374,8 @@ class ExportEngine:
         progress: ProgressCallback | None,
     ) -> None:
         try:
-            self._execute(run, prepared, journal, progress)
+            with self._job_threads:
+                self._execute(run, prepared, journal, progress)
         except BaseException:  # noqa: BLE001, S110 - the run ended with a log saying why; no caller here
             pass
         finally:
@@ -387,7 +395,7 @@ class ExportEngine:
         identity = JobIdentity(run.job_handle, prepared.job, prepared.context, utc_now(), said_once)
         sync = self.store.sync if isinstance(self.store, DurableStore) else None
         callbacks = tuple(c for c in (self.progress, progress) if c is not None)
-        ledger = Ledger(run, callbacks, journal, sync)
+        ledger = Ledger(run, callbacks, journal, sync, self._job_threads)
         run._watch(lambda live: ledger.snapshot(identity, live))  # noqa: SLF001
         fatal: BaseException | None = None
         interrupted: BaseException | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from ._records import AssetOutcome, JobState, LogDetail, LogType
 from ._run import AssetProgress, JobRun, ProgressCallback
 from .plans import ExportPlan
 
-__all__ = ["Ledger"]
+__all__ = ["JobThreads", "Ledger"]
 
 logger = logging.getLogger("exportjob.engine")
 
@@ -50,6 +51,31 @@ def _shared(outcome: AssetOutcome, plan: ExportPlan) -> AssetOutcome:
     return attrs.evolve(outcome, **changes) if changes else outcome
 
 
+class JobThreads(threading.local):
+    """Whether this thread runs one of an engine's jobs now: its coordinator, a progress callback.
+
+    ``ExportEngine.close`` is refused on such a thread: it would wait for a job waiting for it.
+    """
+
+    depth = 0  # per thread: entered as a job's coordinator or callback, not left yet
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.depth -= 1
+
+    def check_closable(self) -> None:
+        """Raise ``RuntimeError`` if this thread runs one of the jobs (``close`` would hang)."""
+        if self.depth:
+            msg = (
+                "ExportEngine.close() was called from one of its own jobs (a progress callback "
+                "or the notifier), which close() would wait for: close the engine after run() "
+                "returns, or from another thread (JobRun.stop() ends a job early)"
+            )
+            raise RuntimeError(msg)
+
+
 class Ledger:
     """The outcomes of one job so far, the journal they go to, and the progress they report."""
 
@@ -59,8 +85,10 @@ class Ledger:
         progress: tuple[ProgressCallback, ...],
         journal: Journal | None,
         sync: Callable[[], None] | None,
+        threads: JobThreads | None = None,
     ) -> None:
         self.run = run
+        self.threads = threads if threads is not None else JobThreads()
         self.progress = progress
         self.journal = journal
         self.sync = sync
@@ -165,7 +193,8 @@ class Ledger:
 
     def _call(self, callback: ProgressCallback, event: AssetProgress) -> None:
         try:
-            callback(event)
+            with self.threads:
+                callback(event)
         except Exception:
             logger.exception("a progress callback failed for job %s", event.job_handle)
         except BaseException as exc:  # SystemExit & co.: recorded, the job ends, then raised

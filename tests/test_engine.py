@@ -556,6 +556,60 @@ def test_close_waits_for_submitted_jobs() -> None:
         assert job_run.done()
 
 
+def _ends_within_a_minute(function: Callable[[], object]) -> None:
+    """Run *function* in a daemon thread: a hang fails the test instead of the whole suite."""
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            function()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            raised.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "it hung"
+    if raised:
+        raise raised[0]
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+@pytest.mark.parametrize("how", ["run", "submit"])
+def test_close_from_a_progress_callback_is_refused_and_the_job_goes_on(
+    how: str, workers: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It hung (4 workers: the worker it ran on joined the job, which waited for the worker), or
+    raised ``cannot join current thread`` with the engine marked closed under the job (1 worker)."""
+    engine = ExportEngine(make_store(), CopyConverter(), workers=workers)
+    refused: list[str] = []
+
+    def close_now(event: AssetProgress) -> None:
+        try:
+            engine.close()
+        except RuntimeError as exc:
+            refused.append(str(exc))
+            raise
+
+    job = ExportJob(asset_handles=["a|1", "a|2"], fmt="orig")
+    logs: list[JobLog] = []
+    with caplog.at_level(logging.ERROR, logger="exportjob"):
+        if how == "run":
+            _ends_within_a_minute(lambda: logs.append(engine.run(job, ACME, progress=close_now)))
+        else:
+            job_run = engine.submit(job, ACME, progress=close_now)
+            _ends_within_a_minute(lambda: logs.append(job_run.result()))
+
+    assert logs[0].state is JobState.COMPLETED
+    assert logs[0].counts.success == 2
+    assert len(refused) == 2
+    assert all("close the engine after run() returns, or from another thread" in r for r in refused)
+    assert caplog.text.count("a progress callback failed") == 2
+    again = engine.run(job, ACME)  # the engine is still open
+    assert again.state is JobState.COMPLETED
+    _ends_within_a_minute(engine.close)
+
+
 # -- the engine's own failures
 
 
