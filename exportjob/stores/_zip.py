@@ -22,13 +22,14 @@ from ._archive import ArchiveEntry, ArchiveWriter
 from ._deliveries import archive_files
 from ._directory import DirectoryStore
 from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
+from ._follower import Follower
 from ._fsspec import FsspecStore
 from ._handles import describe_each, handle_folder
 from ._spool import PARTS_FOLDER, Spool
 
 if TYPE_CHECKING:
     from .._job import ExportJob
-    from .._run import AssetProgress, ProgressCallback
+    from .._run import ProgressCallback
     from ._fsspec_io import Uploader
 
 __all__ = ["ZipStore"]
@@ -230,7 +231,7 @@ class ZipStore:
         A failure to append is logged by the engine; the archive stops growing and ``finish`` tries
         again (and raises ``StoreWriteError`` if it fails again).
         """
-        return _Follower(self, job.unique_handles)
+        return Follower(self._take, job.unique_handles)
 
     def finish(
         self, log: JobLog, *, on_conflict: OnConflict | str = OnConflict.ERROR
@@ -396,32 +397,6 @@ class ZipStore:
             return commit(folder, staged, name, size, policy, sole=True)
         finally:
             staged.unlink(missing_ok=True)
-
-
-class _Follower:
-    """The progress callback of ``ZipStore.stream``: appends the finished prefix of the job."""
-
-    def __init__(self, store: ZipStore, handles: Sequence[AssetHandle]) -> None:
-        self.store = store
-        self.handles = handles
-        self.next = 0
-        self.waiting: dict[AssetHandle, str | None] = {}
-        self.failed = False
-
-    def __call__(self, event: AssetProgress) -> None:
-        outcome = event.outcome
-        exported = outcome.status is AssetStatus.EXPORTED and outcome.output_name is not None
-        self.waiting[outcome.handle] = outcome.output_name if exported else None
-        while self.next < len(self.handles) and self.handles[self.next] in self.waiting:
-            name = self.waiting.pop(self.handles[self.next])
-            self.next += 1
-            if name is None or self.failed:
-                continue
-            try:
-                self.store._take(name)  # noqa: SLF001 - the store's own callback
-            except Exception:
-                self.failed = True  # finish tries again
-                raise
 
 
 def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
