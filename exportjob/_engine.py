@@ -32,6 +32,7 @@ from ._ledger import JobThreads, Ledger
 from ._log import JobLog
 from ._names import check_path
 from ._pipeline import Pipeline, PipelineSettings
+from ._plugins import check_plugin
 from ._pools import ExecutorFactory, Pools
 from ._records import JobState
 from ._run import JobRun, ProgressCallback
@@ -125,6 +126,9 @@ class ExportEngine:
         keep_folders: bool = False,
         reserved_names: Collection[str] = (),
     ) -> None:
+        check_plugin("store", store, AssetStore)
+        check_plugin("converter", converter, Converter, optional=True)
+        check_plugin("notifier", notifier, Notifier, optional=True)
         self.store = store
         self.keep_folders = keep_folders
         names = [reserved_names] if isinstance(reserved_names, str) else reserved_names  # one name
@@ -210,8 +214,7 @@ class ExportEngine:
         ``RuntimeError``.
 
         Raises:
-            RuntimeError: called from one of the engine's jobs (a progress callback, the notifier),
-                which it would wait for; the job goes on (a callback that raises is logged).
+            RuntimeError: called from one of the engine's jobs (a progress callback, the notifier).
         """
         self._job_threads.check_closable()
         with self._lock:

@@ -399,6 +399,49 @@ def test_an_invalid_request_raises_before_any_asset_is_read(
     assert inner.exports == {}
 
 
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        pytest.param(
+            {"store": None},
+            "store must be an AssetStore: an object with the methods describe, open_original "
+            "and write_export (such as exportjob.stores.DirectoryStore(source, output)); got "
+            "None, without describe, open_original or write_export",
+            id="no-store",
+        ),
+        pytest.param(
+            {"converter": "pillow"},
+            "converter must be a Converter: an object with the method convert (such as "
+            "exportjob.converters.PillowConverter(), the default); got 'pillow' (a str), "
+            "without convert",
+            id="a-converter-name",
+        ),
+        pytest.param(
+            {"notifier": print},
+            "notifier must be a Notifier: an object with the method notify (such as "
+            "exportjob.notifiers.LoggingNotifier()); got <built-in function print> (a "
+            "builtin_function_or_method), without notify",
+            id="a-function",
+        ),
+        pytest.param(
+            {"store": attrs.make_class("HalfStore", {"describe": attrs.field(default=len)})()},
+            "got HalfStore(describe=<built-in function len>) (a HalfStore), without "
+            "open_original or write_export",
+            id="half-a-store",
+        ),
+    ],
+)
+def test_the_engine_refuses_a_plug_in_that_is_none_saying_what_it_needs(
+    arguments: dict[str, Any], says: str
+) -> None:
+    """``ExportEngine(store, "pillow")`` was accepted, and every asset then failed
+    ``UNEXPECTED_ERROR: AttributeError: 'str' object has no attribute 'convert'``."""
+    given: dict[str, Any] = {"store": make_store(), "converter": CopyConverter(), **arguments}
+    with pytest.raises(TypeError) as info:
+        ExportEngine(given.pop("store"), given.pop("converter"), **given)
+    assert says in str(info.value)
+
+
 def test_a_closed_engine_refuses_jobs() -> None:
     engine = ExportEngine(make_store(), CopyConverter())
     engine.close()

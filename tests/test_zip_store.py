@@ -182,3 +182,16 @@ def test_finish_refuses_a_conflict_policy_that_is_none_saying_which_are(
         store.finish(log, on_conflict=policy)  # type: ignore[arg-type]
     (written,) = store.finish(log, on_conflict="rename")  # nothing was done: it can finish
     assert written.name == "d.zip"
+
+
+@pytest.mark.parametrize("originals", ["src", None], ids=["a-folder-name", "none"])
+def test_a_zip_store_refuses_originals_that_are_no_store(originals: Any, tmp_path: Path) -> None:
+    """``ZipStore("src", path)`` was accepted; every asset then failed ``AttributeError``."""
+    with pytest.raises(
+        TypeError,
+        match=r"originals must be an AssetStore: an object with the "
+        r"methods describe and open_original .*; got .*, without describe or "
+        r"open_original",
+    ):
+        ZipStore(originals, tmp_path / "d.zip")
+    assert not (tmp_path / "d.zip.parts").exists()

@@ -14,6 +14,7 @@ import attrs
 from .._assets import Asset, AssetHandle
 from .._log import JobLog
 from .._names import check_name, check_path
+from .._plugins import check_plugin
 from .._records import AssetStatus
 from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
 from ..exceptions import StoreWriteError
@@ -37,6 +38,7 @@ __all__ = ["ZipStore"]
 #: Every entry's timestamp: the earliest a ZIP can hold, so two runs give the same bytes.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _ENTRY_OVERHEAD = 30 + 46 + 2 * 28  # local header, central entry, ZIP64 extras (without the name)
+_READS = ("describe", "open_original")  # what of an AssetStore the originals' store must do
 
 
 class ZipStore:
@@ -90,6 +92,7 @@ class ZipStore:
         spool: str | os.PathLike[str] | None = None,
         storage_options: Mapping[str, Any] | None = None,
     ) -> None:
+        check_plugin("originals", originals, AssetStore, methods=_READS)
         if volume_size is not None and volume_size < 1:
             msg = f"volume_size must be positive, got {volume_size}"
             raise ValueError(msg)
