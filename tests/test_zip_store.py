@@ -195,3 +195,16 @@ def test_a_zip_store_refuses_originals_that_are_no_store(originals: Any, tmp_pat
     ):
         ZipStore(originals, tmp_path / "d.zip")
     assert not (tmp_path / "d.zip.parts").exists()
+
+
+@pytest.mark.parametrize("size", ["1M", 1.5e6, True], ids=["a-cli-size", "a-float", "a-bool"])
+def test_a_volume_size_that_is_no_number_of_bytes_says_what_it_must_be(
+    originals: DirectoryStore, tmp_path: Path, size: Any
+) -> None:
+    """``volume_size="1M"`` raised a bare ``'<' not supported between 'str' and 'int'``."""
+    with pytest.raises(TypeError) as info:
+        ZipStore(originals, tmp_path / "d.zip", volume_size=size)
+    assert f"volume_size must be a whole number of bytes (an int), got {size!r}" in str(info.value)
+    assert "exportjob.cli.byte_size('1M')" in str(info.value)
+    with pytest.raises(ValueError, match="volume_size must be positive, got 0"):
+        ZipStore(originals, tmp_path / "d.zip", volume_size=0)

@@ -61,10 +61,10 @@ class ZipStore:
     with the fsspec extra; *storage_options* go to the file system). Running the job again with
     the same journal (the CLI keeps it in the spool) after a kill continues the archive.
 
-    With *volume_size* (bytes) the archive is split into complete ZIPs ``NAME-001.zip``,
-    ``NAME-002.zip``, ... each at most that size (an entry larger than it gets a volume of its
-    own), each with the manifest of its own entries (failed and refused assets are listed in the
-    first).
+    With *volume_size* (an int number of bytes) the archive is split into complete ZIPs
+    ``NAME-001.zip``, ``NAME-002.zip``, ... each at most that size (an entry larger than it gets a
+    volume of its own), each with the manifest of its own entries (failed and refused assets are
+    listed in the first).
 
     >>> import tempfile, zipfile
     >>> from exportjob import ExportEngine, ExportJob, JobContext
@@ -93,6 +93,15 @@ class ZipStore:
         storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         check_plugin("originals", originals, AssetStore, methods=_READS)
+        if volume_size is not None and (
+            isinstance(volume_size, bool) or not isinstance(volume_size, int)
+        ):
+            msg = (
+                f"volume_size must be a whole number of bytes (an int), got {volume_size!r} "
+                f"(a {type(volume_size).__name__}): 100 << 20 is 100 MiB, and "
+                "exportjob.cli.byte_size('1M') reads a size as --zip-volume-size does"
+            )
+            raise TypeError(msg)
         if volume_size is not None and volume_size < 1:
             msg = f"volume_size must be positive, got {volume_size}"
             raise ValueError(msg)
