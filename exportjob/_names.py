@@ -133,9 +133,17 @@ def _check_name_in_full(name: str) -> str:
             "an output name must not contain path separators, control or reserved characters",
             name=name,
         )
-    if _is_reserved(name) or name != name.rstrip(" ."):
+    if name in {".", ".."}:
         raise UnsafeNameError(
-            "an output name must not be a reserved device name or end in a dot or space", name=name
+            f"an output name must not be {name!r}, which names a folder", name=name
+        )
+    if name != name.rstrip(" ."):
+        raise UnsafeNameError("an output name must not end in a dot or a space", name=name)
+    if _is_reserved(name):
+        raise UnsafeNameError(
+            "an output name must not be a reserved device name (CON, PRN, AUX, NUL, COM0-9, "
+            "LPT0-9), with or without an extension",
+            name=name,
         )
     if is_temporary(name):
         raise UnsafeNameError(
@@ -161,10 +169,25 @@ def check_path(name: str) -> str:
         for part in name.split("/"):
             check_name(part)
     except UnsafeNameError as exc:
-        raise UnsafeNameError(f"{exc.message} (in {name!r})", name=name) from None
+        message = _path_problem(name) or f"{exc.message} (in {name!r})"
+        raise UnsafeNameError(message, name=name) from None
     if len(name.encode("utf-8", "replace")) > MAX_PATH_BYTES:
         raise UnsafeNameError(f"an output path must be at most {MAX_PATH_BYTES} bytes", name=name)
     return name
+
+
+def _path_problem(path: str) -> str | None:
+    """What makes *path* no relative path of names, beyond its parts' own rules (None: nothing)."""
+    if path.startswith("/"):
+        return f"an output path must be relative, not absolute, got {path!r}"
+    for part in path.split("/"):
+        if not part:
+            return (
+                f"an output path must not have an empty part (a '/' doubled or last), got {path!r}"
+            )
+        if part in {".", ".."}:
+            return f"an output path must not have a {part!r} part, got {path!r}"
+    return None
 
 
 def safe_folders(handle: str) -> str:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from exportjob import Asset, ExportJob, ExportPlan, plan_exports
 from exportjob.exceptions import UnsafeNameError
-from exportjob.stores import MAX_NAME_BYTES, DirectoryStore, MemoryStore, check_name
+from exportjob.stores import MAX_NAME_BYTES, DirectoryStore, MemoryStore, check_name, check_path
 
 #: The ``fmt`` keyword that gives each output extension used below (None: ``fmt=orig``, which keeps
 #: the file's own extension).
@@ -164,6 +164,36 @@ def test_unsafe_names_are_refused_and_nothing_is_written(
     with pytest.raises(UnsafeNameError) as info:
         REFUSERS[refuser](name, tmp_path)
     assert info.value.name == name
+
+
+@pytest.mark.parametrize(
+    ("check", "name", "says"),
+    [
+        pytest.param(check_path, "../w.bin", "must not have a '..' part", id="climbing"),
+        pytest.param(check_path, "a/../w.bin", "must not have a '..' part", id="climbing-inside"),
+        pytest.param(check_path, "./w.bin", "must not have a '.' part", id="dot-part"),
+        pytest.param(check_path, "/srv/w.bin", "must be relative, not absolute", id="absolute"),
+        pytest.param(check_path, "a//w.bin", "must not have an empty part", id="doubled-slash"),
+        pytest.param(check_path, "a/", "must not have an empty part", id="trailing-slash"),
+        pytest.param(check_path, "", "must be a non-empty string", id="empty"),
+        pytest.param(check_path, "a/CON/w.bin", "a reserved device name", id="device-folder"),
+        pytest.param(check_name, "..", "must not be '..', which names a folder", id="dot-dot"),
+        pytest.param(check_name, "con.jpg", "a reserved device name (CON, PRN,", id="device"),
+        pytest.param(check_name, "x.", "must not end in a dot or a space", id="trailing-dot"),
+        pytest.param(check_name, "x ", "must not end in a dot or a space", id="trailing-space"),
+    ],
+)
+def test_a_refused_name_says_what_is_wrong_with_it(
+    check: Callable[[str], str], name: str, says: str
+) -> None:
+    """``check_path("../w.bin")`` said it must "not be a reserved device name or end in a dot or
+    space", ``check_path("/tmp/w.bin")`` that it must be "a non-empty string"."""
+    with pytest.raises(UnsafeNameError) as info:
+        check(name)
+    assert says in info.value.message
+    assert info.value.name == name
+    wrong = ("non-empty string", "reserved device name", "end in a dot")
+    assert [w for w in wrong if w in info.value.message and w not in says] == []
 
 
 @pytest.mark.parametrize("refuser", sorted(REFUSERS))
