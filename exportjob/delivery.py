@@ -126,16 +126,13 @@ class ExportManifest:
         """
         try:
             raw = json.loads(data)
-            version = raw.get("version")
-            records = tuple(ManifestRecord(**r) for r in raw["records"])
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise StoreReadError(f"not an export manifest: {exc}") from exc
+        except ValueError as exc:  # not JSON, or not UTF-8
+            raise StoreReadError(f"not an export manifest: it is not JSON ({exc})") from exc
+        records = tuple(_record(n, r) for n, r in enumerate(_raw_records(raw), 1))
         for number, record in enumerate(records, 1):
             problem = _record_problem(record)
             if problem is not None:
                 raise StoreReadError(f"not an export manifest: record {number}: {problem}")
-        if version != MANIFEST_VERSION:
-            raise StoreReadError(f"not an export manifest: unknown version {version!r}")
         return cls(records)
 
     def files(self) -> dict[str, ManifestRecord]:
@@ -212,6 +209,48 @@ def build_manifest(
             )
         )
     return ExportManifest(records)
+
+
+def _not_a_manifest(why: str) -> StoreReadError:
+    return StoreReadError(f"not an export manifest: {why}")
+
+
+def _raw_records(raw: object) -> list[object]:
+    """The records of the JSON value *raw*, checked to be what ``to_json`` writes around them."""
+    if not isinstance(raw, dict):
+        kind = _json_kind(raw)
+        raise _not_a_manifest(f'it holds {kind}, not an object with "version" and "records"')
+    for key in ("records", "version"):
+        if key not in raw:
+            raise _not_a_manifest(f'it has no "{key}"')
+    if raw["version"] != MANIFEST_VERSION:
+        raise _not_a_manifest(f"unknown version {raw['version']!r}")
+    records = raw["records"]
+    if not isinstance(records, list):
+        raise _not_a_manifest(f'its "records" is {_json_kind(records)}, not an array')
+    return records
+
+
+def _record(number: int, raw: object) -> ManifestRecord:
+    """The record *raw*, the *number*-th of a manifest, with the fields a record has."""
+    if not isinstance(raw, dict):
+        raise _not_a_manifest(f"record {number} is {_json_kind(raw)}, not an object")
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        listed = ", ".join(json.dumps(key) for key in unknown)
+        raise _not_a_manifest(f"record {number} has a field no manifest has: {listed}")
+    for key in ("handle", "status"):
+        if key not in raw:
+            raise _not_a_manifest(f'record {number} has no "{key}"')
+    return ManifestRecord(**raw)
+
+
+def _json_kind(value: object) -> str:
+    """What *value*, read from JSON, is in JSON's words."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    kinds: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+    return kinds.get(type(value), "a number")
 
 
 def _record_problem(record: ManifestRecord) -> str | None:
@@ -359,7 +398,10 @@ def _verify_files(files: _Files) -> Verification:
     if manifest_stream is None:
         raise StoreReadError(f"no {MANIFEST_JSON} to verify against")
     with manifest_stream as stream:
-        manifest = ExportManifest.from_json(stream.read())
+        try:
+            manifest = ExportManifest.from_json(stream.read())
+        except StoreReadError as exc:
+            raise StoreReadError(f"{MANIFEST_JSON} is {exc}") from exc
     expected = manifest.files()
     checked, problems = [], []
     for name, record in expected.items():

@@ -139,6 +139,55 @@ def test_verify_refuses_a_manifest_no_export_wrote(
     assert says in err
 
 
+RECORD = '{"handle": "h", "status": "exported"'
+
+
+@pytest.mark.parametrize(
+    ("contents", "says"),
+    [
+        pytest.param("{not json", "is not JSON (Expecting property name", id="not-json"),
+        pytest.param(
+            "[]",
+            'it holds an array, not an object with "version" and "records"',
+            id="an-array",
+        ),
+        pytest.param('{"version": 1}', 'it has no "records"', id="no-records"),
+        pytest.param('{"records": []}', 'it has no "version"', id="no-version"),
+        pytest.param('{"version": 7, "records": []}', "unknown version 7", id="another-version"),
+        pytest.param(
+            '{"version": 1, "records": {}}', 'its "records" is an object, not an array', id="dict"
+        ),
+        pytest.param(
+            '{"version": 1, "records": ["h"]}',
+            "record 1 is a string, not an object",
+            id="a-string-record",
+        ),
+        pytest.param(
+            f'{{"version": 1, "records": [{RECORD}}}, {RECORD}, "colour": 1}}]}}',
+            'record 2 has a field no manifest has: "colour"',
+            id="unknown-field",
+        ),
+        pytest.param(
+            '{"version": 1, "records": [{"status": "exported"}]}',
+            'record 1 has no "handle"',
+            id="no-handle",
+        ),
+    ],
+)
+def test_verify_says_what_is_wrong_with_a_file_that_is_no_manifest(
+    contents: str, says: str, tmp_path: Path
+) -> None:
+    """It printed Python's own words: ``not an export manifest: 'records'``, ``'list' object has
+    no attribute 'get'``, ``ManifestRecord.__init__() got an unexpected keyword argument``."""
+    (tmp_path / MANIFEST_JSON).write_text(contents)
+    status, _, err = run("verify", str(tmp_path))
+    assert status == 2
+    assert f"{MANIFEST_JSON} is not an export manifest: " in err
+    assert says in err
+    python = ("object has no attribute", "__init__", "argument after", "KeyError", "'records'")
+    assert [p for p in python if p in err] == []
+
+
 def test_verify_fails_an_archive_holding_one_name_twice(tmp_path: Path) -> None:
     """A second, tampered entry of a listed name passed: only one of the two was checked."""
     import warnings  # noqa: PLC0415
