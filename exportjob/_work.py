@@ -110,8 +110,12 @@ def export_asset(
             written = store.write_export(plan.output_name, counted, on_conflict=on_conflict)
             closing = True
     except OutputExistsError as exc:
-        if on_conflict is OnConflict.SKIP:
-            return AssetOutcome.for_skip(plan, exc.location, f"skipped: {exc.message}")
+        if on_conflict is OnConflict.SKIP:  # the store's message says how not to skip it
+            message = (
+                f"skipped: {exc.name or plan.output_name} already exists in the export area and "
+                "was not written by this job; it was left untouched (the conflict policy is skip)"
+            )
+            return AssetOutcome.for_skip(plan, exc.location, message)
         return AssetOutcome.for_failure(plan, exc.code, exc.message)
     except Exception as exc:
         if not closing:

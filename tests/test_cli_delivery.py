@@ -380,7 +380,8 @@ def test_zip_to_an_s3_url_is_one_object_reproducible_verified_and_never_replaced
     taken = f"s3://{bucket}/exports/taken.zip"
     status, _, err = run("export", str(originals), "--fmt", "orig", "--zip", taken)
     assert status == 2
-    assert "taken.zip already exists" in err
+    assert f"taken.zip already exists in s3://{bucket}/exports and was not written" in err
+    assert "(--on-conflict rename publishes the archive under the next free name" in err
     assert s3.get_object(Bucket=bucket, Key="exports/taken.zip")["Body"].read() == b"someone else's"
     status, _, _ = run(
         "export", str(originals), "--fmt", "orig", "--zip", taken, "--on-conflict", "replace"

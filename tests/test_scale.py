@@ -335,6 +335,46 @@ def test_an_existing_output_is_handled_as_the_policy_says(
         assert store.read_export("f0000-2.bin") == b"data 0"
 
 
+@pytest.mark.parametrize("kind", ["memory", "directory"])
+@pytest.mark.parametrize(
+    ("policy", "says"),
+    [
+        pytest.param(
+            "skip",
+            "skipped: a/f0000.bin already exists in the export area and was not written by this "
+            "job; it was left untouched (the conflict policy is skip)",
+            id="skip",
+        ),
+        pytest.param(
+            "error",
+            "it was left untouched (choose another conflict policy to replace, rename or skip it)",
+            id="error",
+        ),
+    ],
+)
+def test_a_name_taken_says_what_became_of_the_asset(
+    kind: str, policy: str, says: str, tmp_path: Path
+) -> None:
+    """The ``skip`` warning of a skipped asset said to "choose another conflict policy to replace,
+    rename or skip it"."""
+    if kind == "memory":
+        store: MemoryStore | DirectoryStore = MemoryStore(default_company="acme")
+        store.add("a/f0000.bin", b"data 0", file_name="f0000.bin")
+        store.add_export("a/f0000.bin", b"theirs")
+    else:
+        (tmp_path / "src").mkdir()
+        (tmp_path / "src" / "a").mkdir()
+        (tmp_path / "src" / "a" / "f0000.bin").write_bytes(b"data 0")
+        (tmp_path / "out" / "a").mkdir(parents=True)
+        (tmp_path / "out" / "a" / "f0000.bin").write_bytes(b"theirs")
+        store = DirectoryStore(tmp_path / "src", tmp_path / "out", default_company="acme")
+    with ExportEngine(store, CopyConverter(), on_conflict=policy, keep_folders=True) as engine:
+        log = engine.run(orig_job(["a/f0000.bin"]), ACME)
+    message = log.outcome("a/f0000.bin").message or ""
+    assert says in message
+    assert ("choose another" in message) is (policy == "error")
+
+
 def test_an_output_that_already_holds_exactly_the_export_counts_as_exported() -> None:
     store = filled_store(1)
     store.add_export("f0000.bin", b"data 0")

@@ -160,8 +160,16 @@ def test_an_archive_never_silently_replaces_another(
     store = ZipStore(originals, archive)
     with ExportEngine(store, CopyConverter()) as engine:
         log = engine.run(job, CONTEXT)
-    with pytest.raises(OutputExistsError):
-        store.finish(log)
+    for policy in ("error", "skip"):
+        with pytest.raises(OutputExistsError) as info:
+            store.finish(log, on_conflict=policy)
+        # It said "in the export folder" and to "choose another conflict policy to replace, rename
+        # or skip it": skip publishes no archive either, and the CLI's option went unnamed.
+        assert str(info.value) == (
+            f"d.zip already exists in {tmp_path} and was not written by this job; it was left "
+            "untouched (--on-conflict rename publishes the archive under the next free name, "
+            "--on-conflict replace replaces it: ZipStore.finish's on_conflict)"
+        )
     assert archive.read_bytes() == b"someone else's archive"
     (renamed,) = store.finish(log, on_conflict=OnConflict.RENAME)  # the spool is still there
     assert renamed.name == "d-2.zip"

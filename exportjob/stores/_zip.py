@@ -17,7 +17,7 @@ from .._names import check_name, check_path
 from .._plugins import check_plugin
 from .._records import AssetStatus
 from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
-from ..exceptions import StoreWriteError
+from ..exceptions import OutputExistsError, StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
 from ._archive import ArchiveEntry, ArchiveWriter
 from ._deliveries import archive_files
@@ -399,6 +399,18 @@ class ZipStore:
         return (stem, f".{suffix}") if dot else (self._name, ".zip")
 
     def _publish(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
+        try:
+            return self._publish_as(part, name, size, policy)
+        except OutputExistsError as exc:  # said as an archive's, not an export's
+            raise OutputExistsError(
+                f"{name} already exists in {self._folder} and was not written by this job; it "
+                "was left untouched (--on-conflict rename publishes the archive under the next "
+                "free name, --on-conflict replace replaces it: ZipStore.finish's on_conflict)",
+                name=name,
+                location=exc.location,
+            ) from None
+
+    def _publish_as(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
         with part.open("rb") as stream:
             _, sha256 = file_digest(stream)
             if self._uploader is not None:
