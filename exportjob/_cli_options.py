@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from ._enums import ExportFormat
@@ -22,6 +23,7 @@ __all__ = [
     "byte_size",
     "conversion_settings",
     "converter_for",
+    "non_empty",
 ]
 
 
@@ -57,6 +59,22 @@ def converter_for(fmt: ExportFormat, memory_budget: int | None = None) -> Conver
     if fmt is ExportFormat.ORIG:
         return CopyConverter()
     return None if memory_budget is None else budgeted_converter(memory_budget)
+
+
+def non_empty(what: str) -> Callable[[str], str]:
+    """An argument type refusing an empty or blank value, such as an unset shell variable gives.
+
+    Empty, ``--out`` and ``SRC`` would be the current folder (exported into, or from, silently)
+    and ``--zip`` an archive named after it, refused only once the whole job has run.
+    """
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            msg = f"must not be empty (an unset shell variable?): give {what}"
+            raise argparse.ArgumentTypeError(msg)
+        return text
+
+    return parse
 
 
 # -- the memory budget (--memory-budget)

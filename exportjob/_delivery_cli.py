@@ -16,7 +16,7 @@ from typing import IO, TextIO
 import attrs
 
 from ._assets import AssetHandle
-from ._cli_options import byte_size
+from ._cli_options import byte_size, non_empty
 from ._console import emit
 from ._job import ExportJob
 from ._log import JobLog
@@ -49,6 +49,7 @@ def add_delivery_arguments(export: argparse.ArgumentParser) -> None:
     group = export.add_argument_group("delivery")
     group.add_argument(
         "--zip",
+        type=non_empty("the archive's file, or a URL"),
         metavar="FILE|URL",
         help="write the exports into one ZIP archive (instead of --out), with the export manifest "
         "inside it: a local FILE, or a URL such as s3://bucket/exports/job.zip (with the fsspec "

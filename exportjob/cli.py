@@ -30,6 +30,7 @@ from ._cli_options import (
     byte_size,
     conversion_settings,
     converter_for,
+    non_empty,
 )
 from ._cli_signals import EXIT_INTERRUPTED, run_stopping_on_signals
 from ._console import (
@@ -104,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export every asset of SRC_DIR (or the --handle ones) into --out.",
     )
     export.add_argument(
-        "src", metavar="SRC", help="the folder of originals, or a URL (s3://bucket/prefix)"
+        "src",
+        type=non_empty("the folder of originals, or a URL (. for the current folder)"),
+        metavar="SRC",
+        help="the folder of originals, or a URL (s3://bucket/prefix)",
     )
     export.add_argument(
         "--fmt",
@@ -116,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--macro", help="a macro invocation, e.g. '$thumb$' (its fmt wins)")
     export.add_argument("--macros", type=Path, metavar="FILE", help="a macro definition file")
     export.add_argument(
-        "--out", metavar="DIR|URL", help="the export folder, or a URL (s3://bucket/prefix)"
+        "--out",
+        type=non_empty("the export folder, or a URL (--out . for the current folder)"),
+        metavar="DIR|URL",
+        help="the export folder, or a URL (s3://bucket/prefix)",
     )
     export.add_argument(
         "--handle",

@@ -464,6 +464,39 @@ def test_a_size_that_is_no_number_of_bytes_is_a_usage_error(size: str, tmp_path:
     assert stopped.value.code == 2
 
 
+@pytest.mark.parametrize(
+    ("argv", "argument"),
+    [
+        pytest.param(["SRC", "--out", ""], "--out", id="out"),
+        pytest.param(["SRC", "--zip", ""], "--zip", id="zip"),
+        pytest.param(["SRC", "--out", "  "], "--out", id="blank-out"),
+        pytest.param(["", "--out", "OUT"], "SRC", id="src"),
+    ],
+)
+def test_an_empty_folder_or_archive_is_a_usage_error_before_the_job(
+    argv: list[str],
+    argument: str,
+    src: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--out ''`` (an unset shell variable) exported into the current folder, and ``--zip ''``
+    failed only after the whole job had run (the current folder taken for the archive)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "mine.pdf").write_bytes(b"%PDF-1.4")
+    monkeypatch.chdir(here)
+    given = [{"SRC": str(src), "OUT": str(tmp_path / "o")}.get(a, a) for a in argv]
+    with pytest.raises(SystemExit) as stopped:
+        main(["export", *given, "--fmt", "orig"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {argument}: must not be empty (an unset shell variable?): give " in err
+    assert sorted(p.name for p in here.iterdir()) == ["mine.pdf"]
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("json_output", [False, True])
 def test_an_output_that_cannot_be_written_is_said_and_the_status_is_the_jobs(
