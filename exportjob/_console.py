@@ -1,10 +1,13 @@
-"""What the ``exportjob`` command shows around a job: progress, hints, and a stdout that may close.
+"""What the ``exportjob`` command shows and returns: progress, the log, hints, errors, exit statuses.
+
+It writes to a stdout that may close.
 
 Kept apart from ``cli`` (argument parsing and the commands) so each stays small.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,19 +17,30 @@ from typing import TYPE_CHECKING, TextIO
 from ._records import LogDetail, Severity
 
 if TYPE_CHECKING:
+    from ._log import JobLog
     from ._run import AssetProgress
 
 __all__ = [
+    "EXIT_ASSET_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
     "StepProgress",
     "TtyProgress",
+    "default_user",
     "emit",
     "handle_hints",
     "no_assets_message",
+    "print_log",
     "problem_lines",
     "progress_for",
     "silence",
+    "usage_error",
     "version_text",
 ]
+
+EXIT_OK = 0
+EXIT_ASSET_FAILED = 1
+EXIT_USAGE = 2
 
 
 def version_text() -> str:
@@ -236,3 +250,33 @@ def problem_lines(details: Sequence[LogDetail], *, shown: int = 5) -> list[str]:
             f"{group[0].severity.value.upper():7} {code} for {len(group)} assets: {names}{more}"
         )
     return lines
+
+
+def default_user() -> str | None:
+    """Who runs the command (the login name), for the job's context; None if none is known."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in this environment
+        return None
+
+
+def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) -> None:
+    """Print *log* as a summary followed by its warnings and errors."""
+    seconds = log.duration.total_seconds()
+    out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
+    job_level = sum(1 for d in log.warnings if d.handle is None)
+    out.write(
+        f"  {log.counts}" + (f", {job_level} job-level warning(s)" if job_level else "") + "\n"
+    )
+    if exports is not None:
+        out.write(f"  exports in {exports}\n")
+    for title, details in (("Warnings", log.warnings), ("Errors", log.errors)):
+        if details:
+            out.write(f"{title}:\n")
+            out.writelines(f"  {line}\n" for line in problem_lines(details))
+
+
+def usage_error(err: TextIO, message: object) -> int:
+    """Say *message* as the command's error on *err*; the usage error's exit status."""
+    err.write(f"exportjob: error: {message}\n")
+    return EXIT_USAGE

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import json
 import logging
 import sys
@@ -34,22 +33,24 @@ from ._cli_options import (
 )
 from ._cli_signals import EXIT_INTERRUPTED, run_stopping_on_signals
 from ._console import (
-    TtyProgress,
+    EXIT_ASSET_FAILED,
+    EXIT_OK,
+    default_user,
     emit,
     handle_hints,
     no_assets_message,
-    problem_lines,
+    print_log,
     progress_for,
     silence,
+    usage_error,
     version_text,
 )
 from ._context import JobContext
 from ._delivery_cli import Delivery, add_delivery_arguments, add_verify_command, open_delivery
-from ._demo_folder import DemoFolder
+from ._demo_cli import run_demo
 from ._engine import ExportEngine
 from ._enums import EmailSetting, ExportFormat
 from ._job import ExportJob
-from ._log import JobLog
 from .exceptions import ExportJobError
 from .language._macros import MacroLibrary
 from .notifiers import LoggingNotifier
@@ -58,9 +59,6 @@ from .stores import DirectoryStore
 
 __all__ = ["byte_size", "main"]
 
-EXIT_OK = 0
-EXIT_ASSET_FAILED = 1
-EXIT_USAGE = 2
 JOURNAL_FOLDER = ".exportjob"
 
 
@@ -80,13 +78,6 @@ def _email_setting(text: str) -> EmailSetting:
         return EmailSetting.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _default_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):  # no login name in this environment
-        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--job-name", default="export", help="the job's name (default: export)")
     export.add_argument(
-        "--user", default=_default_user(), help="who is notified (default: your login name)"
+        "--user", default=default_user(), help="who is notified (default: your login name)"
     )
     export.add_argument(
         "--email-setting",
@@ -193,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to put the demo (default: ./exportjob-demo)",
     )
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=run_demo)
     return parser
 
 
@@ -215,27 +206,6 @@ def _logging_to(stream: TextIO) -> Iterator[None]:
         logger.propagate = saved[1]
 
 
-def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) -> None:
-    """Print *log* as a summary followed by its warnings and errors."""
-    seconds = log.duration.total_seconds()
-    out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
-    job_level = sum(1 for d in log.warnings if d.handle is None)
-    out.write(
-        f"  {log.counts}" + (f", {job_level} job-level warning(s)" if job_level else "") + "\n"
-    )
-    if exports is not None:
-        out.write(f"  exports in {exports}\n")
-    for title, details in (("Warnings", log.warnings), ("Errors", log.errors)):
-        if details:
-            out.write(f"{title}:\n")
-            out.writelines(f"  {line}\n" for line in problem_lines(details))
-
-
-def _error(err: TextIO, message: object) -> int:
-    err.write(f"exportjob: error: {message}\n")
-    return EXIT_USAGE
-
-
 def _add_name_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of how exports are named."""
     names = parser.add_argument_group("output names")
@@ -251,7 +221,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         delivery = open_delivery(args)
     except (ExportJobError, OSError, ImportError, ValueError) as exc:
-        return _error(err, exc)
+        return usage_error(err, exc)
     try:
         return _export_to(delivery, args, out, err)
     finally:
@@ -265,7 +235,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
         settings = conversion_settings(args)
         handles = [AssetHandle(h) for h in args.handle] if args.handle else list(delivery.handles())
         if not handles:
-            return _error(
+            return usage_error(
                 err, no_assets_message(local.source_dir) if local else f"no assets in {args.src}"
             )
         hints = (
@@ -282,7 +252,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
         )
         context = JobContext(company=args.company, job_name=args.job_name, user=args.user)
     except (ExportJobError, OSError, ImportError, ValueError) as exc:
-        return _error(err, exc)
+        return usage_error(err, exc)
 
     progress = progress_for(err, json_output=args.json)
     try:
@@ -300,7 +270,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
         ) as engine:
             key = engine.journal_key(job, context)
             if delivery.journal_folder.is_symlink():
-                return _error(
+                return usage_error(
                     err,
                     f"{delivery.journal_folder} is a symlink: the journal is never kept through "
                     "one (remove it; the folder is made again)",
@@ -315,7 +285,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
                 err.write("exportjob: interrupted before the job started; nothing was exported\n")
                 return interrupted or EXIT_INTERRUPTED
     except (ExportJobError, OSError) as exc:  # an invalid request or journal: nothing was read
-        return _error(err, exc)
+        return usage_error(err, exc)
     finally:
         if progress is not None:
             progress.clear()
@@ -339,7 +309,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
         emit(out, lambda o: print_log(log, o, exports=where), err)
     err.writelines(f"exportjob: hint: {hint}\n" for hint in hints)
     if undelivered is not None:
-        return _error(err, undelivered)
+        return usage_error(err, undelivered)
     if interrupted is not None:
         return interrupted
     return EXIT_OK if log.ok else EXIT_ASSET_FAILED
@@ -352,89 +322,6 @@ def _names_asset(store: DirectoryStore, handle: str) -> bool:
     except (ExportJobError, ValueError):
         return False
     return True
-
-
-def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from . import _demo as demo  # noqa: PLC0415 - draws with Pillow; only this command needs it
-
-    root: Path = args.out.absolute()
-    originals, exports = root / "originals", root / "exports"
-    try:
-        folder = DemoFolder(root)  # the demo replaces its own files, never anyone else's
-    except OSError as exc:
-        return _error(err, f"cannot look into the demo folder {root}: {exc}")
-    if folder.foreign:
-        return _error(err, folder.refusal())
-    if not emit(out, lambda o: o.write(f"Drawing sample originals into {originals} ...\n"), err):
-        return EXIT_USAGE  # a demo nobody can read: nothing is drawn
-    try:
-        sample = demo.write_originals(originals)
-        folder.wrote(*sample.files)
-        store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
-    except (ExportJobError, OSError) as exc:
-        return _error(err, f"cannot write the demo into {root}: {exc}")
-    job = ExportJob(
-        asset_handles=sample.handles,
-        fmt=ExportFormat.CONVERT,
-        is_modifier=demo.DEMO_MODIFIER,
-        macro=demo.DEMO_MACRO,
-        email_setting=EmailSetting.NONE,
-    )
-    context = JobContext(company=demo.DEMO_COMPANY, job_name="demo", user=_default_user())
-    macros = MacroLibrary(demo.DEMO_MACROS)
-    emit(
-        out,
-        lambda o: o.write(
-            f"Converting {len(sample.handles)} assets of company {demo.DEMO_COMPANY!r} with "
-            f"is_modifier={demo.DEMO_MODIFIER!r} and macro={demo.DEMO_MACRO!r} "
-            f"({demo.DEMO_MACRO} = {demo.DEMO_MACROS['web']!r}) ...\n"
-        ),
-        err,
-    )
-    progress = TtyProgress(err) if err.isatty() else None
-    try:
-        # Its folder holds only what a demo wrote: a second demo replaces the first one's exports.
-        with ExportEngine(
-            store, macros=macros, progress=progress, on_conflict=OnConflict.REPLACE
-        ) as engine:
-            log, interrupted = run_stopping_on_signals(engine, job, context)
-            if log is None:
-                err.write("exportjob: interrupted before the demo started\n")
-                return interrupted or EXIT_INTERRUPTED
-    finally:
-        if progress is not None:
-            progress.clear()
-    log_path = root / "joblog.json"
-    exported = [exports / o.output_name for o in log.outcomes if o.exported and o.output_name]
-    try:
-        folder.wrote(*exported)
-        log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
-        folder.wrote(log_path)
-    except OSError as exc:
-        return _error(err, f"cannot write the job log {log_path} or the demo's record: {exc}")
-    ending = (
-        "\n"
-        f"The {sample.image_set!r} image set and {sample.foreign!r} (owned by another company) "
-        "are refused on purpose.\n"
-        f"Originals: {originals}\n"
-        f"Exports:   {exports}\n"
-        f"Job log:   {log_path}\n"
-        f"Next: exportjob export {originals} --fmt convert --modifier '&fmt=jpg&wid=200' "
-        f"--company {demo.DEMO_COMPANY} --out {root.with_name(root.name + '-thumbs')}\n"
-    )
-
-    def summary(o: TextIO) -> None:
-        print_log(log, o)
-        o.write(ending)
-
-    emit(out, summary, err)
-    if interrupted is not None:
-        return interrupted
-    expected = {"NOT_AUTHORIZED", "UNSUPPORTED_ASSET_TYPE"}
-    as_planned = log.counts.success == len(sample.photos) and all(
-        d.code in expected for d in log.errors
-    )
-    return EXIT_OK if as_planned and not log.fatal_error else EXIT_ASSET_FAILED
 
 
 def main(

@@ -131,11 +131,7 @@ class FsspecStore:
 
     @property
     def manifest_digest(self) -> str:
-        """A digest of what the manifest says (empty: none, or it says nothing).
-
-        What a host keys its own journals with, beside the source: the CLI does, so an edited
-        manifest (an asset given to another company) makes another job, not one resumed.
-        """
+        """A digest of what the manifest says (empty: none): the CLI keys its journals with it."""
         return manifest_digest(self._entries)
 
     def __repr__(self) -> str:
