@@ -47,14 +47,6 @@ class DemoSet:
         """Every handle of the demo, in the order the demo job lists them."""
         return (*self.photos, self.foreign, self.image_set)
 
-    @property
-    def files(self) -> tuple[Path, ...]:
-        """Every file ``write_originals`` wrote: the originals (the set has none) and the manifest."""
-        return (
-            *(self.folder / h for h in (*self.photos, self.foreign)),
-            self.folder / MANIFEST_NAME,
-        )
-
 
 def _gradient(
     size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]
@@ -137,6 +129,17 @@ def _banner(path: Path) -> None:
     img.save(path, "JPEG", quality=90)
 
 
+#: The manifest of the demo's originals (``originals/exportjob.json``): also how the demo knows a
+#: folder an earlier version of it wrote, which kept no record of its own.
+DEMO_MANIFEST = {
+    "assets": {
+        "products/mug.png": {"name": "Red mug"},
+        "partner/partner-banner.jpg": {"company": "partner-co"},
+        "sets/mug-views": {"type": "ImageSet", "name": "Red mug, all views"},
+    }
+}
+
+
 def write_originals(folder: Path) -> DemoSet:
     """Draw the demo originals into *folder* (created if needed) with their manifest; return them."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,15 +154,8 @@ def write_originals(folder: Path) -> DemoSet:
         path = folder / handle
         path.parent.mkdir(parents=True, exist_ok=True)
         make(path)
-    manifest = {
-        "assets": {
-            "products/mug.png": {"name": "Red mug"},
-            "partner/partner-banner.jpg": {"company": "partner-co"},
-            "sets/mug-views": {"type": "ImageSet", "name": "Red mug, all views"},
-        }
-    }
     (folder / MANIFEST_NAME).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(DEMO_MANIFEST, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return DemoSet(
         folder=folder,

@@ -1,7 +1,7 @@
 """The ``exportjob demo`` command: sample originals drawn in code, converted as a real job.
 
-Its folder holds only what a demo wrote (``DemoFolder``): a second demo replaces the first one's
-files, never anyone else's.
+It runs in a folder of its own (``DemoFolder``): a second demo replaces the first one's files, and
+a folder that holds anyone else's is refused.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     root: Path = args.out.absolute()
     originals, exports = root / "originals", root / "exports"
     try:
-        folder = DemoFolder(root)  # the demo replaces its own files, never anyone else's
+        folder = DemoFolder(root, demo.DEMO_MANIFEST)  # a folder of its own, never anyone's files
     except OSError as exc:
         return usage_error(err, f"cannot look into the demo folder {root}: {exc}")
     if folder.foreign:
@@ -50,8 +50,8 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not emit(out, lambda o: o.write(f"Drawing sample originals into {originals} ...\n"), err):
         return EXIT_USAGE  # a demo nobody can read: nothing is drawn
     try:
+        folder.claim()
         sample = demo.write_originals(originals)
-        folder.wrote(*sample.files)
         store = DirectoryStore(originals, exports, default_company=demo.DEMO_COMPANY)
     except (ExportJobError, OSError) as exc:
         return usage_error(err, f"cannot write the demo into {root}: {exc}")
@@ -75,7 +75,7 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     progress = TtyProgress(err) if err.isatty() else None
     try:
-        # Its folder holds only what a demo wrote: a second demo replaces the first one's exports.
+        # Its folder is its own: a second demo replaces the first one's exports.
         with ExportEngine(
             store, macros=macros, progress=progress, on_conflict=OnConflict.REPLACE
         ) as engine:
@@ -87,13 +87,10 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress is not None:
             progress.clear()
     log_path = root / "joblog.json"
-    exported = [exports / o.output_name for o in log.outcomes if o.exported and o.output_name]
     try:
-        folder.wrote(*exported)
         log_path.write_text(json.dumps(log.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
-        folder.wrote(log_path)
     except OSError as exc:
-        return usage_error(err, f"cannot write the job log {log_path} or the demo's record: {exc}")
+        return usage_error(err, f"cannot write the job log {log_path}: {exc}")
     ending = (
         "\n"
         f"The {sample.image_set!r} image set and {sample.foreign!r} (owned by another company) "

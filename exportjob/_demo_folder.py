@@ -1,94 +1,65 @@
-"""The demo's folder: a record of the files ``exportjob demo`` wrote there, so it replaces only its own.
+"""The demo's folder: ``exportjob demo`` runs in a folder of its own, and never over anyone's files.
 
-The demo's originals are drawn with random grain and its job log holds the time, so the demo cannot
-tell its own files by comparing bytes with what it would write. It keeps a record instead,
-``.exportjob-demo.json`` in the folder: the SHA-256 of every file it wrote. A file the record does not
-list, or whose bytes changed since, is not the demo's, and the demo refuses to run over it.
+A folder is the demo's when it is new or empty, when it holds the demo's record
+(``.exportjob-demo.json``, written before anything else, so a demo killed at any point left one), or
+when it holds the originals' manifest an earlier version of the demo wrote (those kept no record).
+The demo replaces the files of its own folder, as it always did; any other folder that holds files
+is refused before anything is written.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from .delivery import file_digest
+from .stores import MANIFEST_NAME
 
 __all__ = ["RECORD_NAME", "DemoFolder"]
 
 RECORD_NAME = ".exportjob-demo.json"
-_VERSION = 1
+_SHOWN = 3
 
 
 class DemoFolder:
-    """What is in the demo's folder: the files an earlier demo wrote, and the others (``foreign``)."""
+    """Whether *root* is the demo's (``foreign`` lists some of its files when it is not)."""
 
-    def __init__(self, root: Path) -> None:
-        """Look at *root* (read only): which of its files the record lists with their bytes unchanged.
+    def __init__(self, root: Path, manifest: Mapping[str, Any]) -> None:
+        """Look at *root* (read only); *manifest* is what the demo writes as its originals' manifest.
 
         Raises:
-            OSError: a folder under *root* could not be listed, or a listed file read.
+            OSError: *root* could not be listed.
         """
         self.root = root
-        self.own: dict[str, str] = {}
         self.foreign: list[str] = []
-        if not root.is_dir():  # missing: the demo makes it; not a folder: making it fails
+        self._more = 0
+        if not root.is_dir() or (root / RECORD_NAME).is_file():
             return
-        recorded = _read_record(root / RECORD_NAME)
-        for path in _walk(root):
-            name = path.relative_to(root).as_posix()
-            if name == RECORD_NAME and recorded is not None:
-                continue
-            digest = (recorded or {}).get(name)
-            if digest is not None and _digest(path) == digest:
-                self.own[name] = digest
-            else:
-                self.foreign.append(name)
+        if _holds(root / "originals" / MANIFEST_NAME, manifest):
+            return
+        entries = sorted(p.name for p in root.iterdir())
+        self.foreign, self._more = entries[:_SHOWN], max(0, len(entries) - _SHOWN)
 
     def refusal(self) -> str:
-        """The message that refuses the folder: which files are not the demo's, and what to do."""
-        shown = ", ".join(self.foreign[:3])
-        more = f" and {len(self.foreign) - 3} more" if len(self.foreign) > 3 else ""
+        """The message that refuses the folder: what is in it, and what to do."""
+        more = f" and {self._more} more" if self._more else ""
         return (
-            f"{self.root} holds files the demo did not write ({shown}{more}); the demo replaces "
-            "only its own files, so nothing was written: give --out a new or empty folder, or "
-            "remove those files"
+            f"{self.root} holds files that are not a demo's ({', '.join(self.foreign)}{more}); "
+            "the demo writes only into a folder of its own, so nothing was written: give --out a "
+            "new or empty folder"
         )
 
-    def wrote(self, *paths: Path) -> None:
-        """Add the files at *paths* (under the root), as they are now, to the record and save it."""
-        for path in paths:
-            digest = _digest(path)
-            if digest is not None:
-                self.own[path.relative_to(self.root).as_posix()] = digest
-        record = {"version": _VERSION, "files": dict(sorted(self.own.items()))}
-        (self.root / RECORD_NAME).write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+    def claim(self) -> None:
+        """Make the folder the demo's: its record, written before any other file."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        record = {"written by": "exportjob demo", "version": 2}
+        (self.root / RECORD_NAME).write_text(json.dumps(record) + "\n", "utf-8")
 
 
-def _read_record(path: Path) -> dict[str, str] | None:
-    """The files a record lists (name -> SHA-256); ``None`` if there is none, or it is not one."""
+def _holds(path: Path, manifest: Mapping[str, Any]) -> bool:
+    """Whether *path* is a JSON file that says exactly *manifest*."""
     try:
-        raw = json.loads(path.read_text("utf-8"))
+        return bool(json.loads(path.read_text("utf-8")) == manifest)
     except (OSError, ValueError):
-        return None
-    files = raw.get("files") if isinstance(raw, dict) and raw.get("version") == _VERSION else None
-    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
-        return None
-    return files
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    """Every entry under *folder* that is not a folder (links included, never followed), sorted."""
-    for path in sorted(folder.iterdir()):
-        if path.is_dir() and not path.is_symlink():
-            yield from _walk(path)
-        else:
-            yield path
-
-
-def _digest(path: Path) -> str | None:
-    """The SHA-256 of the regular file at *path*; ``None`` for a link or anything else."""
-    if path.is_symlink() or not path.is_file():
-        return None
-    with path.open("rb") as stream:
-        return file_digest(stream)[1]
+        return False

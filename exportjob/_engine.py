@@ -139,8 +139,11 @@ class ExportEngine:
         self.settings = settings
         self.progress = progress
         self.on_conflict = OnConflict.of(on_conflict)
+        # The threads close() waits for: a submitted job's, a worker of the engine's own pools.
+        self._job_threads = JobThreads()
         self._pools = Pools(
             executor,
+            initializer=self._job_threads.mark,
             workers=workers,
             describe_concurrency=describe_concurrency,
             max_in_flight=max_in_flight,
@@ -148,7 +151,6 @@ class ExportEngine:
         self._lock = threading.Lock()
         self._closed = False
         self._threads: set[threading.Thread] = set()
-        self._job_threads = JobThreads()  # which threads run a job now: close() there would hang
         self._active: dict[str, JobRun] = {}
         self._ids = itertools.count(1)
 
@@ -258,8 +260,7 @@ class ExportEngine:
         prepared = self._prepare(job, context)
         opened = self._open_journal(prepared, journal)
         run = self._new_run(prepared)
-        with self._job_threads:
-            self._execute(run, prepared, opened, progress)
+        self._execute(run, prepared, opened, progress)
         return run.result()
 
     def submit(
@@ -398,7 +399,7 @@ class ExportEngine:
         identity = JobIdentity(run.job_handle, prepared.job, prepared.context, utc_now(), said_once)
         sync = self.store.sync if isinstance(self.store, DurableStore) else None
         callbacks = tuple(c for c in (self.progress, progress) if c is not None)
-        ledger = Ledger(run, callbacks, journal, sync, self._job_threads)
+        ledger = Ledger(run, callbacks, journal, sync)
         run._watch(lambda live: ledger.snapshot(identity, live))  # noqa: SLF001
         fatal: BaseException | None = None
         interrupted: BaseException | None = None

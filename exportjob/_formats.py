@@ -357,6 +357,6 @@ def print_res_problem(info: FormatInfo, print_res: float | None) -> str | None:
     if not print_res or dpi_fits(info, print_res):
         return None
     return (
-        f"printRes={print_res:g} cannot be written to a {info.name.upper()}: "
+        f"printRes={print_res:g} cannot be written to a {info.pillow_format}: "
         f"{_HOLDS[info.pillow_format or '']} (ask for a value in that range)"
     )

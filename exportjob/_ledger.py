@@ -52,12 +52,13 @@ def _shared(outcome: AssetOutcome, plan: ExportPlan) -> AssetOutcome:
 
 
 class JobThreads(threading.local):
-    """Whether this thread runs one of an engine's jobs now: its coordinator, a progress callback.
+    """Whether this thread is one ``ExportEngine.close`` waits for: a submitted job's, a pool's.
 
-    ``ExportEngine.close`` is refused on such a thread: it would wait for a job waiting for it.
+    ``close`` is refused on such a thread (a progress callback, the notifier there): it would wait
+    for itself. ``run()``'s own thread is none of them: a callback there may close the engine.
     """
 
-    depth = 0  # per thread: entered as a job's coordinator or callback, not left yet
+    depth = 0  # per thread: a submitted job's (while it runs), or a worker of the engine's pools
 
     def __enter__(self) -> None:
         self.depth += 1
@@ -65,13 +66,18 @@ class JobThreads(threading.local):
     def __exit__(self, *exc_info: object) -> None:
         self.depth -= 1
 
+    def mark(self) -> None:
+        """Mark this thread for its life: a worker of one of the engine's own pools."""
+        self.depth += 1
+
     def check_closable(self) -> None:
-        """Raise ``RuntimeError`` if this thread runs one of the jobs (``close`` would hang)."""
+        """Raise ``RuntimeError`` if ``close`` would wait for this thread (it would hang)."""
         if self.depth:
             msg = (
-                "ExportEngine.close() was called from one of its own jobs (a progress callback "
-                "or the notifier), which close() would wait for: close the engine after run() "
-                "returns, or from another thread (JobRun.stop() ends a job early)"
+                "ExportEngine.close() was called from a thread it waits for (a progress callback "
+                "or the notifier of a submitted job, or one on the engine's worker threads): close "
+                "the engine after the job ends, or from another thread (JobRun.stop() ends a job "
+                "early)"
             )
             raise RuntimeError(msg)
 
@@ -85,10 +91,8 @@ class Ledger:
         progress: tuple[ProgressCallback, ...],
         journal: Journal | None,
         sync: Callable[[], None] | None,
-        threads: JobThreads | None = None,
     ) -> None:
         self.run = run
-        self.threads = threads if threads is not None else JobThreads()
         self.progress = progress
         self.journal = journal
         self.sync = sync
@@ -193,8 +197,7 @@ class Ledger:
 
     def _call(self, callback: ProgressCallback, event: AssetProgress) -> None:
         try:
-            with self.threads:
-                callback(event)
+            callback(event)
         except Exception:
             logger.exception("a progress callback failed for job %s", event.job_handle)
         except BaseException as exc:  # SystemExit & co.: recorded, the job ends, then raised

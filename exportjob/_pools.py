@@ -44,7 +44,9 @@ class Pools:
         workers: int | None,
         describe_concurrency: int | None,
         max_in_flight: int | None,
+        initializer: Callable[[], None] | None = None,
     ) -> None:
+        self._initializer = initializer  # run by each thread of the pools made here
         self._workers_wanted = positive("workers", workers)
         self._describe_concurrency = positive("describe_concurrency", describe_concurrency)
         self._max_in_flight = positive("max_in_flight", max_in_flight)
@@ -67,7 +69,9 @@ class Pools:
                     executor = (
                         self._factory()
                         if self._factory is not None
-                        else ThreadPoolExecutor(self._workers_wanted, "exportjob")
+                        else ThreadPoolExecutor(
+                            self._workers_wanted, "exportjob", initializer=self._initializer
+                        )
                     )
                 own = self._given is None and self._factory is None
                 self._workers = Workers(executor, self._factory, own=own)
@@ -81,7 +85,9 @@ class Pools:
         describe = self._describe_concurrency or max(16, size)
         with self._lock:
             if self._describe_pool is None:
-                self._describe_pool = ThreadPoolExecutor(describe, "exportjob-describe")
+                self._describe_pool = ThreadPoolExecutor(
+                    describe, "exportjob-describe", initializer=self._initializer
+                )
             describe_pool = self._describe_pool
         return PipelineSettings(
             store=store,

@@ -542,3 +542,19 @@ def test_a_delivery_that_cannot_be_published_still_prints_the_jobs_log(
     assert status == 0, err
     with zipfile.ZipFile(archive) as z:
         assert z.namelist()[:2] == ["a.jpg", "b.jpg"]
+
+
+def test_an_archive_named_without_zip_inside_the_source_never_packs_its_deliveries(
+    originals: Path,
+) -> None:
+    # rename numbers "job" as "job-2": the first version of the rule above looked for job-2.zip
+    # only, and each run packed the one before.
+    (originals / "job").write_bytes(b"someone else's")
+    for _ in range(3):
+        argv = ("export", str(originals), "--fmt", "orig", "--zip", str(originals / "job"))
+        status, out, err = run(*argv, "--on-conflict", "rename")
+        assert status == 0, err
+        assert "7 exported" in out, out
+    with zipfile.ZipFile(originals / "job-2") as z:
+        assert not any(n.startswith("job") for n in z.namelist()), z.namelist()
+    assert not (originals / "job-3").exists()

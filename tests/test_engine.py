@@ -617,21 +617,29 @@ def _ends_within_a_minute(function: Callable[[], object]) -> None:
         raise raised[0]
 
 
-@pytest.mark.parametrize("workers", [1, 4])
-@pytest.mark.parametrize("how", ["run", "submit"])
-def test_close_from_a_progress_callback_is_refused_and_the_job_goes_on(
-    how: str, workers: int, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("how", "workers", "refused"),
+    [
+        ("submit", 1, True),  # the job's thread: close() joins it
+        ("submit", 4, True),
+        ("run", 4, True),  # a worker thread, where the assets run: close() shuts its pool down
+        ("run", 1, False),  # run()'s own thread (one worker runs there): it closes, as ever
+    ],
+)
+def test_close_from_a_thread_it_waits_for_is_refused_and_the_job_goes_on(
+    how: str, workers: int, refused: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     """It hung (4 workers: the worker it ran on joined the job, which waited for the worker), or
-    raised ``cannot join current thread`` with the engine marked closed under the job (1 worker)."""
+    raised ``cannot join current thread`` with the engine marked closed under the job (submitted,
+    1 worker). Closing from ``run()``'s own thread always worked, and still does."""
     engine = ExportEngine(make_store(), CopyConverter(), workers=workers)
-    refused: list[str] = []
+    said: list[str] = []
 
     def close_now(event: AssetProgress) -> None:
         try:
             engine.close()
         except RuntimeError as exc:
-            refused.append(str(exc))
+            said.append(str(exc))
             raise
 
     job = ExportJob(asset_handles=["a|1", "a|2"], fmt="orig")
@@ -645,12 +653,45 @@ def test_close_from_a_progress_callback_is_refused_and_the_job_goes_on(
 
     assert logs[0].state is JobState.COMPLETED
     assert logs[0].counts.success == 2
-    assert len(refused) == 2
-    assert all("close the engine after run() returns, or from another thread" in r for r in refused)
+    if not refused:
+        assert said == []
+        with pytest.raises(RuntimeError, match="closed"):
+            engine.run(job, ACME)
+        return
+    assert len(said) == 2
+    assert all("close the engine after the job ends, or from another thread" in r for r in said)
     assert caplog.text.count("a progress callback failed") == 2
     again = engine.run(job, ACME)  # the engine is still open
     assert again.state is JobState.COMPLETED
     _ends_within_a_minute(engine.close)
+
+
+@pytest.mark.parametrize(("how", "closed"), [("run", True), ("submit", False)])
+def test_a_notifier_closes_the_engine_from_run_and_is_refused_from_a_submitted_job(
+    how: str, closed: bool
+) -> None:
+    engine = ExportEngine(make_store(), CopyConverter())
+    job = ExportJob(asset_handles=["a|1"], fmt="orig", email_setting="All")
+
+    class Closing:
+        def notify(self, report: object) -> None:
+            engine.close()
+
+    engine.notifier = Closing()  # type: ignore[assignment]
+    logs: list[JobLog] = []
+    if how == "run":
+        _ends_within_a_minute(lambda: logs.append(engine.run(job, ACME)))
+    else:
+        job_run = engine.submit(job, ACME)
+        _ends_within_a_minute(lambda: logs.append(job_run.result()))
+    codes = [d.code for d in logs[0].details if d.code]
+    assert ("NOTIFIER_FAILED" in codes) is not closed
+    assert logs[0].counts.success == 1
+    if closed:
+        with pytest.raises(RuntimeError, match="closed"):
+            engine.run(job, ACME)
+    else:
+        _ends_within_a_minute(engine.close)
 
 
 # -- the engine's own failures

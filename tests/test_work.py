@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO
@@ -313,3 +315,34 @@ def test_the_library_stores_and_converters_fail_per_asset_with_their_codes(
     exported = {o.handle.value for o in log.outcomes if o.exported}
     assert set(inner.exports) == {f"{h}{ext}" for h in exported}
     assert all(o.message for o in log.outcomes if not o.exported)
+
+
+_ENCODE_FAILING = """
+import resource, signal
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+from exportjob import ExportEngine, ExportJob, JobContext
+from exportjob.converters import PillowConverter
+from exportjob.stores import MemoryStore
+from exportjob.testing.images import encode, photo
+store = MemoryStore(default_company="acme")
+store.add("a|1", encode(photo((800, 600)), "PNG"), file_name="a.png")
+resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))  # the encoder's scratch file cannot grow
+with ExportEngine(store, PillowConverter()) as engine:
+    job = ExportJob(asset_handles=["a|1"], fmt="convert", is_modifier="&fmt=jpeg")
+    (outcome,) = engine.run(job, JobContext(company="acme")).outcomes
+print(outcome.code)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Pillow's JPEG encoder writes a memfd on Linux")
+def test_the_systems_error_writing_the_output_stays_a_conversion_failure() -> None:
+    # Reading the original is where the system's OSError means the store: the encoder's failing
+    # to write (EFBIG here) was taken for a read failure too, in the first version of that rule.
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _ENCODE_FAILING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.strip() == "CONVERSION_FAILED", done.stderr

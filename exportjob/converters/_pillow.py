@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO, TypeVar
 
 import attrs
 from PIL import Image, ImageCms, UnidentifiedImageError
@@ -49,6 +50,8 @@ from ._output import finish
 from ._render import held_resolution, render
 
 __all__ = ["Limits", "PillowConverter"]
+
+_T = TypeVar("_T")
 
 # What hostile or broken files make Pillow, its codecs and LittleCMS raise.
 _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
@@ -166,11 +169,6 @@ class PillowConverter:
                 handle=handle,
             ) from exc
         except _FOREIGN_ERRORS as exc:
-            if isinstance(exc, OSError) and exc.errno is not None:
-                # The system's, not a decoder's (Pillow's carry no errno): reading the original
-                # failed, and the asset is a read failure, as with fmt=orig.
-                message = f"could not read the original: {type(exc).__name__}: {exc}"
-                raise StoreReadError(message, handle=handle) from exc
             raise ConversionError(_describe(exc), handle=handle) from exc
 
     def _convert(
@@ -179,7 +177,9 @@ class PillowConverter:
         info = _writable(fmt, handle)
         options = plan.options or RenderOptions(format=fmt)
         # Refuses an original over max_source_pixels (ImageTooLargeError) before any pixel is decoded.
-        header = open_header(source, handle, max_pixels=self.limits.max_source_pixels)
+        header = _reading(
+            handle, lambda: open_header(source, handle, max_pixels=self.limits.max_source_pixels)
+        )
         width, height = header.size
         orientation = peek_orientation(header)
         layout = self._layout(upright_size(header, orientation or 1), options, handle)
@@ -198,7 +198,9 @@ class PillowConverter:
             extra_frames=int(info.palette) + int(has_stage_c(options)),
         )
         hold.reserve(need, handle=handle)
-        decoded, applied, valid = decode(header, orientation, valid, handle=handle)
+        decoded, applied, valid = _reading(
+            handle, lambda: decode(header, orientation, valid, handle=handle)
+        )
         if orientation is None and applied >= 5:
             # The orientation was only known after decoding (PNG eXIf after the pixels).
             layout = self._layout(oriented_size((width, height), applied), options, handle)
@@ -328,6 +330,22 @@ def _source_dpi(image: Image.Image) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return value if math.isfinite(value) and 1 <= value <= 100_000 else None
+
+
+def _reading(handle: str, read: Callable[[], _T]) -> _T:
+    """Run *read*, which reads the original: the system's ``OSError`` there is a read failure.
+
+    One with an ``errno`` (a disk, a network failing under the stream; Pillow's own carry none) is
+    ``StoreReadError``, as with ``fmt=orig``. Only while the original is read: writing the output
+    can fail with the system's errors too (a file size limit), which stay conversion failures.
+    """
+    try:
+        return read()
+    except OSError as exc:
+        if exc.errno is None or isinstance(exc, ExportJobError):
+            raise
+        message = f"could not read the original: {type(exc).__name__}: {exc}"
+        raise StoreReadError(message, handle=handle) from exc
 
 
 def _describe(exc: BaseException) -> str:

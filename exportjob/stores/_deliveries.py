@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .._names import split_name
 from ..delivery import MANIFEST_JSON
 
 __all__ = ["archive_files"]
@@ -38,8 +39,11 @@ def archive_files(
     stem, suffix = parts
     whole, volume = re.escape(name), rf"{re.escape(stem)}-\d{{3,}}{re.escape(suffix)}"
     named = re.compile(volume if volumes else whole)
-    variant = rf"{re.escape(stem)}(?:-\d{{3,}})?-\d+{re.escape(suffix)}"
-    delivered = re.compile(rf"{whole}|{volume}|{variant}")
+    # rename numbers a name before its extension, as NameBook does: job.zip -> job-2.zip, job -> job-2
+    own_stem, own_ext = split_name(name)
+    renamed = rf"{re.escape(own_stem)}-\d+{re.escape(own_ext)}"
+    renamed_volume = rf"{re.escape(stem)}-\d{{3,}}-\d+{re.escape(suffix)}"
+    delivered = re.compile(rf"{whole}|{volume}|{renamed}|{renamed_volume}")
 
     def own(handle: str) -> bool:
         if spool and handle.startswith(f"{spool}/"):
