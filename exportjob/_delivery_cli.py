@@ -175,10 +175,16 @@ class Delivery:
         """The callback that grows the archive while *job* runs (none without ``--zip``)."""
         return self.zip_store.stream(job) if self.zip_store is not None else None
 
-    def finish(self, log: JobLog, on_conflict: OnConflict | str = OnConflict.ERROR) -> str:
-        """Write the export manifest (and the archive); return where the exports are."""
+    def finish(
+        self, log: JobLog, on_conflict: OnConflict | str = OnConflict.ERROR, job_key: str = ""
+    ) -> str:
+        """Write the export manifest (and the archive); return where the exports are.
+
+        *job_key* names the job (its journal's key): the same job's next run replaces an archive
+        it delivered with failed assets (``ZipStore.finish``).
+        """
         if self.zip_store is not None:
-            files = self.zip_store.finish(log, on_conflict=on_conflict)
+            files = self.zip_store.finish(log, on_conflict=on_conflict, job_key=job_key or None)
             return ", ".join(f.location for f in files)
         if not self.manifest:
             return self.where

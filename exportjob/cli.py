@@ -295,7 +295,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
     undelivered: ExportJobError | OSError | None = None
     if interrupted is None:
         try:
-            where = delivery.finish(log, args.on_conflict)
+            where = delivery.finish(log, args.on_conflict, f"{key}-{delivery.source_key}")
         except (ExportJobError, OSError) as exc:
             where, undelivered = None, exc
 

@@ -504,19 +504,17 @@ def test_the_same_zip_job_to_s3_under_rename_keeps_its_earlier_upload(
     assert keys == ["r/job-2.zip", "r/job.zip"]
 
 
-@pytest.mark.parametrize("as_json", [False, True])
-def test_a_delivery_that_cannot_be_published_still_prints_the_jobs_log(
-    tmp_path: Path, as_json: bool
-) -> None:
-    # An archive published with a failed asset; the original mended, the same command builds a
-    # whole archive whose name the first one holds. It used to print no log at all (only the
-    # error): what the job did was lost. Replacing the first delivery is the user's to ask.
+def _mendable(tmp_path: Path) -> tuple[Path, Path]:
+    """A source of two PNGs, the second truncated, and the archive path of its delivery."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.png").write_bytes(encode(photo((24, 16), seed=1), "PNG"))
     (src / "b.png").write_bytes(encode(photo((24, 16), seed=2), "PNG")[:40])  # truncated
-    archive = tmp_path / "job.zip"
-    argv = [
+    return src, tmp_path / "job.zip"
+
+
+def _convert_into(src: Path, archive: Path, *more: str) -> list[str]:
+    return [
         "export",
         str(src),
         "--fmt",
@@ -525,23 +523,64 @@ def test_a_delivery_that_cannot_be_published_still_prints_the_jobs_log(
         "&fmt=jpeg",
         "--zip",
         str(archive),
+        *more,
     ]
-    assert run(*argv)[0] == 1
-    first = archive.read_bytes()
-    (src / "b.png").write_bytes(encode(photo((24, 16), seed=2), "PNG"))
-    status, out, err = run(*argv, *(["--json"] if as_json else []))
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_delivery_that_cannot_be_published_still_prints_the_jobs_log(
+    tmp_path: Path, as_json: bool
+) -> None:
+    # The archive's name holds someone else's file: the job ran, and its log used to be lost
+    # (only the error was printed).
+    src, archive = _mendable(tmp_path)
+    archive.write_bytes(b"someone else's")
+    status, out, err = run(*_convert_into(src, archive), *(["--json"] if as_json else []))
     assert status == 2
     assert "job.zip already exists" in err
     if as_json:
-        assert [o["status"] for o in json.loads(out)["outcomes"]] == ["exported", "exported"]
+        assert [o["status"] for o in json.loads(out)["outcomes"]] == ["exported", "failed"]
     else:
-        assert "2 exported, 0 error(s)" in out
+        assert "1 exported, 1 error(s)" in out
         assert "exports in" not in out  # nothing was delivered
-    assert archive.read_bytes() == first
-    status, _, err = run(*argv, "--on-conflict", "replace")
+    assert archive.read_bytes() == b"someone else's"
+
+
+def test_the_same_zip_command_after_a_failed_asset_is_mended_delivers_the_whole_job(
+    tmp_path: Path,
+) -> None:
+    # The first delivery held a.jpg only; the spool was gone, so the second run's fuller archive
+    # met the first under its name and stopped, exit 2, "not written by this job", run after run.
+    src, archive = _mendable(tmp_path)
+    assert run(*_convert_into(src, archive))[0] == 1
+    with zipfile.ZipFile(archive) as z:
+        assert z.namelist()[0] == "a.jpg"
+    (src / "b.png").write_bytes(encode(photo((24, 16), seed=2), "PNG"))
+    status, _, err = run(*_convert_into(src, archive))
     assert status == 0, err
     with zipfile.ZipFile(archive) as z:
         assert z.namelist()[:2] == ["a.jpg", "b.jpg"]
+    whole = archive.read_bytes()
+    assert not archive.with_name("job.zip.parts").exists()  # complete: no record left
+    assert run(*_convert_into(src, archive))[0] == 0
+    assert archive.read_bytes() == whole
+
+
+@pytest.mark.parametrize("how", ["another-job", "changed-since"])
+def test_a_delivery_with_failures_is_replaced_by_its_own_job_only(tmp_path: Path, how: str) -> None:
+    src, archive = _mendable(tmp_path)
+    assert run(*_convert_into(src, archive))[0] == 1
+    (src / "b.png").write_bytes(encode(photo((24, 16), seed=2), "PNG"))
+    if how == "changed-since":
+        archive.write_bytes(b"put there since")
+        argv = _convert_into(src, archive)
+    else:
+        argv = [*_convert_into(src, archive)[:-2], "--modifier", "&fmt=png", "--zip", str(archive)]
+    before = archive.read_bytes()
+    status, _, err = run(*argv)
+    assert status == 2
+    assert "job.zip already exists" in err
+    assert archive.read_bytes() == before
 
 
 def test_an_archive_named_without_zip_inside_the_source_never_packs_its_deliveries(

@@ -215,7 +215,7 @@ class Uploader:
                 if "/" in name and (folder := self._file_among_folders(name)) is not None:
                     raise self._under_a_file(name, folder) from None
                 # A variant with these bytes may be another asset's, unless the file is sole.
-                if (sole or candidate == name) and self._holds(candidate, size, sha256):
+                if (sole or candidate == name) and self.holds(candidate, size, sha256):
                     return WrittenExport(candidate, self.location(candidate), size, True)
                 if on_conflict is not OnConflict.RENAME:
                     raise OutputExistsError(
@@ -273,7 +273,7 @@ class Uploader:
         why = f"{folder} is a file there, not a folder" if folder else "the backend says it exists"
         return StoreWriteError(f"cannot write {name} to {self.label}: {why}")
 
-    def _holds(self, name: str, size: int, sha256: str) -> bool:
+    def holds(self, name: str, size: int, sha256: str) -> bool:
         """Whether *name* holds exactly the bytes of *size* and *sha256* (its size asked first)."""
         try:
             if self.fs.size(f"{self.folder}/{name}") != size:  # a listing, not a download

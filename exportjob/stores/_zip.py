@@ -17,12 +17,13 @@ from .._names import check_name, check_path
 from .._plugins import check_plugin
 from .._records import AssetStatus
 from ..delivery import MANIFEST_CSV, MANIFEST_JSON, build_manifest, file_digest
-from ..exceptions import OutputExistsError, StoreWriteError
+from ..exceptions import StoreWriteError
 from ..protocols import AssetStore, BatchDescriber, OnConflict, WrittenExport
 from ._archive import ArchiveEntry, ArchiveWriter
+from ._delivered import Delivered, publish_archive, read_delivered
 from ._deliveries import archive_files
 from ._directory import DirectoryStore
-from ._exports import commit, publish_beneath, stage_link, sweep_temporaries
+from ._exports import publish_beneath, sweep_temporaries
 from ._follower import Follower
 from ._fsspec import FsspecStore
 from ._handles import describe_each, handle_folder
@@ -131,6 +132,7 @@ class ZipStore:
         self._swept = False
         try:
             self._writers = self._load()
+            self._delivered = read_delivered(self.spool)  # an earlier run's delivery, if any
         except BaseException:
             self._spool.lock.release()
             raise
@@ -246,7 +248,11 @@ class ZipStore:
         return Follower(self._take, job.unique_handles)
 
     def finish(
-        self, log: JobLog, *, on_conflict: OnConflict | str = OnConflict.ERROR
+        self,
+        log: JobLog,
+        *,
+        on_conflict: OnConflict | str = OnConflict.ERROR,
+        job_key: str | None = None,
     ) -> tuple[WrittenExport, ...]:
         """Write the rest of the archive (or its volumes) of the job of *log* and publish it.
 
@@ -255,7 +261,11 @@ class ZipStore:
         never silently replaced (``error`` and ``skip`` raise ``OutputExistsError``, ``rename``
         publishes ``NAME-2.zip``, ``replace`` replaces it); taken by the same bytes, it is kept.
         On an object store that is one conditional PUT or multipart upload (``If-None-Match: *``
-        on S3). The spool folder is removed afterwards (with any journal in it).
+        on S3). The spool folder is removed afterwards (with any journal in it). With *job_key*
+        (``ExportEngine.journal_key``; the CLI passes its journal's), a delivery with assets that
+        failed or did not run leaves a record in the spool instead, and the same job's next
+        ``finish`` replaces that delivery, even under ``error``, where the name still holds exactly
+        its bytes (``_delivered``).
 
         Raises:
             StoreWriteError: the archive could not be written or published (nothing partial is
@@ -264,6 +274,7 @@ class ZipStore:
         policy = OnConflict.of(on_conflict)
         self._spool.check()
         written: list[WrittenExport] = []
+        delivered: list[tuple[str, int, str]] = []
         try:
             self._advance(
                 o.output_name
@@ -286,12 +297,21 @@ class ZipStore:
                     _only(log, set(entries), first=index == 0), digests=entries
                 )
                 size = writer.close(manifest.contents().items())
-                written.append(self._publish(writer.path, target, size, policy))
+                published, sha256 = self._publish(writer.path, target, size, policy, job_key)
+                written.append(published)
+                delivered.append((published.name, size, sha256))
         except OSError as exc:
             if isinstance(exc, StoreWriteError):
                 raise
             raise StoreWriteError(f"cannot write the archive {self.archive}: {exc}") from exc
-        self._spool.remove()
+        retried = {AssetStatus.FAILED, AssetStatus.NOT_RUN}
+        if job_key is not None and any(o.status in retried for o in log.outcomes):
+            self._spool.empty()  # what was spooled is delivered: only the record stays
+            self._delivered = Delivered.of_archives(job_key, delivered)
+            self._delivered.save(self.spool)
+            self._spool.close()
+        else:
+            self._spool.remove()
         self._writers = []
         return tuple(written)
 
@@ -302,6 +322,7 @@ class ZipStore:
         """
         self._spool.empty()
         self._writers, self._held, self._entry_names = [], [], set()
+        self._delivered = None
         self._position = 0
 
     def close(self) -> None:
@@ -398,29 +419,14 @@ class ZipStore:
         stem, dot, suffix = self._name.rpartition(".")
         return (stem, f".{suffix}") if dot else (self._name, ".zip")
 
-    def _publish(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
-        try:
-            return self._publish_as(part, name, size, policy)
-        except OutputExistsError as exc:  # said as an archive's, not an export's
-            raise OutputExistsError(
-                f"{name} already exists in {self._folder} and was not written by this job; it "
-                "was left untouched (--on-conflict rename publishes the archive under the next "
-                "free name, --on-conflict replace replaces it: ZipStore.finish's on_conflict)",
-                name=name,
-                location=exc.location,
-            ) from None
-
-    def _publish_as(self, part: Path, name: str, size: int, policy: OnConflict) -> WrittenExport:
-        with part.open("rb") as stream:
-            _, sha256 = file_digest(stream)
-            if self._uploader is not None:
-                return self._uploader.publish(stream, name, size, sha256, policy, sole=True)
-        folder = Path(self._folder)
-        staged = stage_link(part, folder)  # the part survives: a resumed finish still has it
-        try:
-            return commit(folder, staged, name, size, policy, sole=True)
-        finally:
-            staged.unlink(missing_ok=True)
+    def _publish(
+        self, part: Path, name: str, size: int, policy: OnConflict, job_key: str | None
+    ) -> tuple[WrittenExport, str]:
+        """Publish *part* as *name*: it and its SHA-256 (``publish_archive``)."""
+        earlier = None if self._delivered is None else self._delivered.of(job_key, name)
+        return publish_archive(
+            part, self._folder, name, size, policy, uploader=self._uploader, earlier=earlier
+        )
 
 
 def _only(log: JobLog, entries: set[str], *, first: bool) -> JobLog:
