@@ -131,6 +131,7 @@ assert_type(job.unique_handles, tuple[AssetHandle, ...])
 assert_type(JobContext.from_ips(context.to_ips()), JobContext)
 assert_type(attrs.evolve(job, fmt=ExportFormat.ORIG), ExportJob)
 assert_type(OnConflict.of("replace"), OnConflict)
+assert_type(DirectoryStore("in", "out").manifest_digest, str)
 
 try:
     Asset(handle="h", type="Image", name="n", file_name="n.jpg", company="acme", size=-1)
