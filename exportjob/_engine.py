@@ -28,12 +28,12 @@ from ._dicts import utc_now
 from ._email import notify
 from ._job import ExportJob
 from ._journal import Journal, job_key, resumed
-from ._ledger import JobThreads, Ledger
+from ._ledger import Ledger
 from ._log import JobLog
 from ._names import check_path
 from ._pipeline import Pipeline, PipelineSettings
 from ._plugins import check_plugin
-from ._pools import ExecutorFactory, Pools
+from ._pools import ExecutorFactory, JobThreads, Pools
 from ._records import JobState
 from ._run import JobRun, ProgressCallback
 from .language import MacroLibrary, ResolvedRequest

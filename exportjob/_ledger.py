@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +23,7 @@ from ._records import AssetOutcome, JobState, LogDetail, LogType
 from ._run import AssetProgress, JobRun, ProgressCallback
 from .plans import ExportPlan
 
-__all__ = ["JobThreads", "Ledger"]
+__all__ = ["Ledger"]
 
 logger = logging.getLogger("exportjob.engine")
 
@@ -49,37 +48,6 @@ def _shared(outcome: AssetOutcome, plan: ExportPlan) -> AssetOutcome:
         if type(value) is str and sys.intern(value) is not value:
             changes[field] = sys.intern(value)
     return attrs.evolve(outcome, **changes) if changes else outcome
-
-
-class JobThreads(threading.local):
-    """Whether this thread is one ``ExportEngine.close`` waits for: a submitted job's, a pool's.
-
-    ``close`` is refused on such a thread (a progress callback, the notifier there): it would wait
-    for itself. ``run()``'s own thread is none of them: a callback there may close the engine.
-    """
-
-    depth = 0  # per thread: a submitted job's (while it runs), or a worker of the engine's pools
-
-    def __enter__(self) -> None:
-        self.depth += 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.depth -= 1
-
-    def mark(self) -> None:
-        """Mark this thread for its life: a worker of one of the engine's own pools."""
-        self.depth += 1
-
-    def check_closable(self) -> None:
-        """Raise ``RuntimeError`` if ``close`` would wait for this thread (it would hang)."""
-        if self.depth:
-            msg = (
-                "ExportEngine.close() was called from a thread it waits for (a progress callback "
-                "or the notifier of a submitted job, or one on the engine's worker threads): close "
-                "the engine after the job ends, or from another thread (JobRun.stop() ends a job "
-                "early)"
-            )
-            raise RuntimeError(msg)
 
 
 class Ledger:

@@ -16,7 +16,12 @@ from ._pipeline import PipelineSettings
 from ._work import Workers
 from .protocols import AssetStore, Converter, OnConflict
 
-__all__ = ["ExecutorFactory", "Pools", "positive"]
+__all__ = [
+    "ExecutorFactory",
+    "JobThreads",
+    "Pools",
+    "positive",
+]
 
 ExecutorFactory = Callable[[], Executor]
 
@@ -32,6 +37,37 @@ def positive(name: str, value: int | None) -> int | None:
         msg = f"{name} must be a whole number of at least 1, got {value!r}"
         raise ValueError(msg)
     return value
+
+
+class JobThreads(threading.local):
+    """Whether this thread is one ``ExportEngine.close`` waits for: a submitted job's, a pool's.
+
+    ``close`` is refused on such a thread (a progress callback, the notifier there): it would wait
+    for itself. ``run()``'s own thread is none of them: a callback there may close the engine.
+    """
+
+    depth = 0  # per thread: a submitted job's (while it runs), or a worker of the engine's pools
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.depth -= 1
+
+    def mark(self) -> None:
+        """Mark this thread for its life: a worker of one of the engine's own pools."""
+        self.depth += 1
+
+    def check_closable(self) -> None:
+        """Raise ``RuntimeError`` if ``close`` would wait for this thread (it would hang)."""
+        if self.depth:
+            msg = (
+                "ExportEngine.close() was called from a thread it waits for (a progress callback "
+                "or the notifier of a submitted job, or one on the engine's worker threads): close "
+                "the engine after the job ends, or from another thread (JobRun.stop() ends a job "
+                "early)"
+            )
+            raise RuntimeError(msg)
 
 
 class Pools:

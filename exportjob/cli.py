@@ -268,14 +268,15 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
             keep_folders=args.keep_folders,
             reserved_names=delivery.reserved_names,
         ) as engine:
-            key = engine.journal_key(job, context)
+            # The job's key and its source's: the journal's name, and the delivery's record.
+            key = f"{engine.journal_key(job, context)}-{delivery.source_key}"
             if delivery.journal_folder.is_symlink():
                 return usage_error(
                     err,
                     f"{delivery.journal_folder} is a symlink: the journal is never kept through "
                     "one (remove it; the folder is made again)",
                 )
-            journal = delivery.journal_folder / f"{key}-{delivery.source_key}.jsonl"
+            journal = delivery.journal_folder / f"{key}.jsonl"
             if args.restart:
                 delivery.restart(journal)
             log, interrupted = run_stopping_on_signals(
@@ -295,7 +296,7 @@ def _export_to(delivery: Delivery, args: argparse.Namespace, out: TextIO, err: T
     undelivered: ExportJobError | OSError | None = None
     if interrupted is None:
         try:
-            where = delivery.finish(log, args.on_conflict, f"{key}-{delivery.source_key}")
+            where = delivery.finish(log, args.on_conflict, key)
         except (ExportJobError, OSError) as exc:
             where, undelivered = None, exc
 

@@ -91,16 +91,15 @@ def publish_archive(
     earlier delivery under *name* had (``Delivered.of``): while the name holds exactly those, it is
     replaced even under ``error`` or ``skip``.
     """
-    with part.open("rb") as stream:
-        _, sha256 = file_digest(stream)
-    if (
-        earlier is not None
-        and policy in {OnConflict.ERROR, OnConflict.SKIP}
-        and _holds(folder, name, *earlier, uploader=uploader)
-    ):
-        policy = OnConflict.REPLACE  # this job's delivery of fewer assets, as it published it
     try:
         with part.open("rb") as stream:
+            _, sha256 = file_digest(stream)
+            if (
+                earlier is not None
+                and policy in {OnConflict.ERROR, OnConflict.SKIP}
+                and _holds(folder, name, *earlier, uploader=uploader)
+            ):
+                policy = OnConflict.REPLACE  # this job's delivery of fewer assets, as published
             if uploader is not None:
                 return uploader.publish(stream, name, size, sha256, policy, sole=True), sha256
         staged = stage_link(part, Path(folder))  # the part survives: a resumed finish has it
