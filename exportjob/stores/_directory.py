@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from .._assets import Asset, AssetHandle, asset_of
 from .._enums import AssetType
@@ -25,6 +24,7 @@ from ._exports import publish_beneath, sweep_temporaries, sync_folder
 from ._extensions import type_from_name
 from ._handles import LeftOut, handle_parts
 from ._manifest import MANIFEST_NAME, ManifestEntry, manifest_digest, read_manifest
+from ._original import OpenOriginal
 from ._sniff import stem
 
 __all__ = ["DirectoryStore"]
@@ -172,8 +172,7 @@ class DirectoryStore:
             ) from exc
         if found is None or found[1] is None:
             raise AssetNotFoundError(f"asset {handle} has no original file", handle=handle.value)
-        # A buffer size of our own spares io.open asking the file whether it is a terminal.
-        return open(found[1], "rb", buffering=io.DEFAULT_BUFFER_SIZE)
+        return cast("BinaryIO", OpenOriginal(found[1]))
 
     def handles(self) -> tuple[AssetHandle, ...]:
         """Every asset of the folder, sorted: its files and the manifest's handles.

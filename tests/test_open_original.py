@@ -1,0 +1,127 @@
+"""DirectoryStore.open_original: the object it gives behaves as a binary file, opened or not read."""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from exportjob import AssetHandle, ExportEngine, ExportJob, JobContext
+from exportjob.converters import CopyConverter, PillowConverter
+from exportjob.stores import DirectoryStore
+
+BODY = b"line one\nline two\n" + bytes(range(256)) * 40
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DirectoryStore:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "notes.bin").write_bytes(BODY)
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(buffer, "PNG")
+    (source / "red.png").write_bytes(buffer.getvalue())
+    store = DirectoryStore(source, tmp_path / "out", default_company="acme")
+    store.describe(AssetHandle("notes.bin"))  # the store holds its folder open from here on
+    return store
+
+
+def _open_fds() -> int:
+    gc.collect()  # what an earlier test left to the collector is closed first, not meanwhile
+    return len(list(Path("/proc/self/fd").iterdir()))
+
+
+def test_the_original_reads_seeks_and_iterates_as_a_file(store: DirectoryStore) -> None:
+    with store.open_original(AssetHandle("notes.bin")) as f:
+        assert not f.closed
+        assert f.read(4) == b"line"
+        assert f.tell() == 4
+        f.seek(0)
+        assert next(iter(f)) == b"line one\n"
+        assert f.readline() == b"line two\n"
+        target = bytearray(3)
+        assert f.readinto(target) == 3
+        assert bytes(target) == BODY[18:21]
+        f.seek(-5, os.SEEK_END)
+        assert f.read() == BODY[-5:]
+        assert f.readable()
+        assert f.seekable()
+    assert f.closed
+    with pytest.raises(ValueError, match="closed file"):
+        f.read()
+
+
+def test_a_descriptor_asked_for_first_is_at_the_start(store: DirectoryStore) -> None:
+    with store.open_original(AssetHandle("notes.bin")) as f:
+        fd = f.fileno()
+        assert os.lseek(fd, 0, os.SEEK_CUR) == 0
+        assert os.read(fd, 4) == b"line"
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(fd)  # closed with the object
+    with pytest.raises(ValueError, match="closed file"):
+        f.fileno()
+
+
+@pytest.mark.parametrize("read_first", [False, True], ids=["unread", "read"])
+def test_closing_twice_closes_once_and_leaks_nothing(
+    store: DirectoryStore, *, read_first: bool
+) -> None:
+    before = _open_fds()
+    f = store.open_original(AssetHandle("notes.bin"))
+    assert _open_fds() == before + 1
+    if read_first:
+        assert f.read(1) == b"l"
+    f.close()
+    f.close()
+    assert f.closed
+    assert _open_fds() == before
+
+
+def test_an_original_dropped_unclosed_warns_and_closes(store: DirectoryStore) -> None:
+    before = _open_fds()
+    f = store.open_original(AssetHandle("notes.bin"))
+    fd = f.fileno()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del f
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == [
+        f"unclosed original {fd}"
+    ]
+    assert _open_fds() == before
+
+
+def test_pillow_opens_the_original_itself(store: DirectoryStore) -> None:
+    with store.open_original(AssetHandle("red.png")) as f, Image.open(f) as image:
+        image.load()
+        assert image.size == (40, 30)
+        assert image.getpixel((0, 0)) == (200, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "modifier", "converter"),
+    [("orig", None, CopyConverter()), ("convert", "&fmt=jpeg&wid=20", PillowConverter())],
+    ids=["orig", "convert"],
+)
+def test_an_export_reads_the_original_and_leaves_no_descriptor_open(
+    store: DirectoryStore, fmt: str, modifier: str | None, converter: object
+) -> None:
+    before = _open_fds()
+    job = ExportJob(
+        asset_handles=["notes.bin", "red.png"] if fmt == "orig" else ["red.png"],
+        fmt=fmt,
+        is_modifier=modifier,
+    )
+    with ExportEngine(store, converter, workers=1) as engine:  # type: ignore[arg-type]
+        log = engine.run(job, JobContext(company="acme"))
+    assert log.counts.error == 0, log.details
+    if fmt == "orig":
+        assert store.read_export("notes.bin") == BODY
+    else:
+        assert store.read_export("red.jpg")[:2] == b"\xff\xd8"
+    assert _open_fds() == before
