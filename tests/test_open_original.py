@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import os
 import warnings
@@ -52,8 +53,22 @@ def test_the_original_reads_seeks_and_iterates_as_a_file(store: DirectoryStore) 
         assert f.readable()
         assert f.seekable()
     assert f.closed
-    with pytest.raises(ValueError, match="closed file"):
-        f.read()
+    for method in (f.read, f.flush, f.readable, f.fileno, f.__enter__):
+        with pytest.raises(ValueError, match="closed file"):
+            method()
+
+
+def test_the_original_is_a_binary_file_to_what_checks_for_one(store: DirectoryStore) -> None:
+    with store.open_original(AssetHandle("notes.bin")) as f:
+        assert isinstance(f, io.BufferedIOBase)
+        assert (f.mode, f.writable(), f.isatty()) == ("rb", False, False)
+        assert hashlib.file_digest(f, "sha256").digest() == hashlib.sha256(BODY).digest()
+        f.seek(0)
+        text = io.TextIOWrapper(f, encoding="latin-1")
+        assert text.readline() == "line one\n"
+        text.detach()
+        f.seek(9)
+        assert f.readlines()[0] == b"line two\n"
 
 
 def test_a_descriptor_asked_for_first_is_at_the_start(store: DirectoryStore) -> None:

@@ -1,9 +1,10 @@
-"""An original opened by descriptor: its file object made only when something reads it.
+"""An original opened by descriptor: its buffered reader made only when something reads it.
 
 A verbatim copy (``fmt=orig``) asks the open original only for its descriptor, which the kernel
 copies from. Building an ``io.BufferedReader`` for it costs two system calls (an ``fstat`` and an
 ``lseek``) and more Python than the copy of a small file; so the reader is made on the first other
-use, and its methods are the object's own from then on.
+use, and its reading methods are the object's own from then on. The object is an
+``io.BufferedIOBase``, as the reader is: a converter that checks for a binary file finds one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from types import TracebackType
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from typing_extensions import Self
@@ -19,26 +20,25 @@ from typing_extensions import Self
 __all__ = ["OpenOriginal"]
 
 # The reader's methods set on the object once the reader exists: found there at once after.
-_METHODS = (
-    "read",
-    "read1",
-    "readinto",
-    "readinto1",
-    "readline",
-    "readlines",
-    "seek",
-    "tell",
-    "peek",
-)
-_OWN = frozenset({"_fd", "_file"})
+_FAST = ("read", "read1", "readinto", "readinto1", "readline", "seek", "tell", "peek")
 
 
-class OpenOriginal:
+class OpenOriginal(io.BufferedIOBase):
     """A regular file open for reading in binary, by its descriptor; see the module docstring."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int) -> None:  # io's own initializer sets nothing this needs
         self._fd = fd
         self._file: BinaryIO | None = None
+
+    def _reader(self) -> BinaryIO:
+        reader = self._file
+        if reader is None:
+            # A buffer size of our own spares io.open asking the file whether it is a terminal.
+            reader = io.open(self.fileno(), "rb", buffering=io.DEFAULT_BUFFER_SIZE)  # noqa: UP020, SIM115
+            self._file = reader
+            for name in _FAST:
+                setattr(self, name, getattr(reader, name))
+        return reader
 
     def fileno(self) -> int:
         """The open original's descriptor, positioned where reading goes on."""
@@ -47,23 +47,64 @@ class OpenOriginal:
             raise ValueError(msg)
         return self._fd
 
-    def _reader(self) -> BinaryIO:
-        reader = self._file
-        if reader is None:
-            # A buffer size of our own spares io.open asking the file whether it is a terminal.
-            reader = io.open(self.fileno(), "rb", buffering=io.DEFAULT_BUFFER_SIZE)  # noqa: UP020, SIM115
-            self._file = reader
-            for name in _METHODS:
-                setattr(self, name, getattr(reader, name))
-        return reader
+    # The reading methods, until the reader exists (then its own, set on the object).
+    def read(self, size: int | None = -1) -> bytes:
+        return self._reader().read(-1 if size is None else size)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _OWN or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._reader(), name)
+    def read1(self, size: int = -1) -> bytes:
+        return self._reader().read1(size)  # type: ignore[attr-defined,no-any-return]
 
-    def __iter__(self) -> Any:
+    def readinto(self, buffer: Any) -> int:
+        return self._reader().readinto(buffer)  # type: ignore[attr-defined,no-any-return]
+
+    def readinto1(self, buffer: Any) -> int:
+        return self._reader().readinto1(buffer)  # type: ignore[attr-defined,no-any-return]
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._reader().readline(-1 if size is None else size)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._reader().seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._reader().tell()
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._reader().peek(size)  # type: ignore[attr-defined,no-any-return]
+
+    def readable(self) -> bool:
+        return self._reader().readable()
+
+    def seekable(self) -> bool:
+        return self._reader().seekable()
+
+    def writable(self) -> bool:
+        self.fileno()  # a closed file says so, as io's do
+        return False
+
+    def isatty(self) -> bool:
+        return self._reader().isatty()
+
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self._reader())
+
+    def __next__(self) -> bytes:
+        return next(self._reader())
+
+    @property
+    def raw(self) -> Any:
+        """The reader's raw file (``io.FileIO``)."""
+        return self._reader().raw  # type: ignore[attr-defined]
+
+    @property
+    def name(self) -> Any:
+        """The descriptor, as for any file opened by one."""
+        return self._fd if self._file is None else self._file.name
+
+    @property
+    def mode(self) -> str:
+        """``"rb"``."""
+        return "rb"
 
     @property
     def closed(self) -> bool:
@@ -78,19 +119,19 @@ class OpenOriginal:
         elif fd >= 0:
             os.close(fd)
 
+    def flush(self) -> None:
+        """Nothing to write; a closed file says so, as io's do."""
+        self.fileno()
+
     def __enter__(self) -> Self:
+        self.fileno()  # a closed file refuses a with block, as io's do
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:
         # As an unclosed io file object does: warn, then close, so no descriptor leaks.
-        if getattr(self, "_fd", -1) >= 0 and getattr(self, "_file", None) is None:
+        if self.__dict__.get("_fd", -1) >= 0:
             warnings.warn(f"unclosed original {self._fd}", ResourceWarning, stacklevel=1)
             self.close()
