@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import io
 import os
+import pickle
+import sys
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -140,3 +145,49 @@ def test_an_export_reads_the_original_and_leaves_no_descriptor_open(
     else:
         assert store.read_export("red.jpg")[:2] == b"\xff\xd8"
     assert _open_fds() == before
+
+
+@pytest.mark.parametrize("read_first", [False, True], ids=["unread", "read"])
+@pytest.mark.parametrize(
+    "duplicate", [copy.copy, copy.deepcopy, pickle.dumps], ids=["copy", "deepcopy", "pickle"]
+)
+def test_the_original_cannot_be_copied_as_a_file_cannot(
+    store: DirectoryStore, duplicate: Callable[[object], object], *, read_first: bool
+) -> None:
+    # A copy would share the descriptor and close it when dropped: under a file the host has
+    # opened since, by then, with the same number.
+    with store.open_original(AssetHandle("notes.bin")) as f:
+        if read_first:
+            f.read(1)
+        with pytest.raises(TypeError, match="cannot pickle"):
+            duplicate(f)
+        fd = f.fileno()
+    assert f.name == fd  # still the number it had, as a closed io file's name is
+
+
+def test_two_threads_reading_first_at_once_share_one_reader(store: DirectoryStore) -> None:
+    # Both threads meet an original nothing has read yet: one reader must be made, not two over
+    # one descriptor (the one collected would close it under the other).
+    body = (store.source_dir / "notes.bin").read_bytes()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the interpreter over as often as it can
+    try:
+        for _ in range(40):  # the old code lost the descriptor in about 6 runs of 10
+            f = store.open_original(AssetHandle("notes.bin"))
+            got: list[bytes] = []
+            barrier = threading.Barrier(2)
+
+            def read_all(f: object = f, got: list[bytes] = got, barrier: object = barrier) -> None:
+                barrier.wait()  # type: ignore[attr-defined]
+                got.append(f.read())  # type: ignore[attr-defined]
+
+            threads = [threading.Thread(target=read_all) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            gc.collect()
+            assert sorted(got, key=len) == [b"", body] or b"".join(got) == body
+            f.close()
+    finally:
+        sys.setswitchinterval(switch)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -19,9 +22,8 @@ from exportjob import (
     plan_exports,
 )
 from exportjob.converters import PillowConverter
-from exportjob.protocols import AssetStore, NamedHandles
+from exportjob.protocols import AssetStore, NamedHandles, OnConflict, WrittenExport
 from exportjob.stores import DirectoryStore, MemoryStore
-from exportjob.testing import FaultyStore
 from exportjob.testing.images import encode, gradient
 
 ACME = JobContext(company="acme")
@@ -40,11 +42,10 @@ EXPECTED = ["hopper-2.jpg", "hopper.jpg", "logo-3.jpg", "logo-2.jpg", "logo.jpg"
 JOB = ExportJob(asset_handles=list(FILES), fmt="convert", is_modifier="&fmt=jpeg")
 
 
-class Latent(FaultyStore):
+class Latent:
     """A store whose describes take a random (seeded) time, without the capability."""
 
     def __init__(self, inner: MemoryStore | DirectoryStore, seed: int) -> None:
-        super().__init__(inner)
         self.named = inner
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -53,7 +54,15 @@ class Latent(FaultyStore):
         with self.lock:
             pause = self.random.random() * 0.003
         time.sleep(pause)
-        return super().describe(handle)
+        return self.named.describe(handle)
+
+    def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
+        return self.named.open_original(handle)
+
+    def write_export(
+        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
+    ) -> WrittenExport:
+        return self.named.write_export(name, chunks, on_conflict=on_conflict)
 
 
 class LatentNamed(Latent):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
-from typing import BinaryIO
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 from PIL import Image
@@ -19,10 +20,19 @@ from exportjob import (
     JobContext,
     JobLog,
 )
-from exportjob.exceptions import NotifierError, StoreReadError
+from exportjob.exceptions import AssetNotFoundError, NotifierError, StoreReadError
 from exportjob.joblog import JobCounts, JobReport
 from exportjob.notifiers import build_report
-from exportjob.stores import MemoryStore
+from exportjob.protocols import (
+    AssetStore,
+    BatchDescriber,
+    DurableStore,
+    ExportInventory,
+    ExportReader,
+    NamedHandles,
+    OccupiedNames,
+)
+from exportjob.stores import DirectoryStore, MemoryStore
 from exportjob.testing import (
     AssetSpec,
     FaultyStore,
@@ -156,6 +166,125 @@ def test_faulty_store_fails_exactly_the_chosen_operations() -> None:
         "ok": None,
     }
     assert set(inner.exports) == {"ok.jpg"}
+
+
+class _Batching(MemoryStore):
+    """A store that describes in batches (``BatchDescriber``), counting its calls."""
+
+    def __init__(self) -> None:
+        super().__init__(default_company="acme")
+        self.batches = 0
+
+    def describe_many(self, handles: Sequence[AssetHandle]) -> dict[AssetHandle, Any]:
+        self.batches += 1
+        return {h: self.describe(h) for h in handles}
+
+
+_CAPABILITIES = (
+    BatchDescriber,
+    DurableStore,
+    ExportInventory,
+    ExportReader,
+    NamedHandles,
+    OccupiedNames,
+)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda tmp: memory_store(["a"]), id="memory"),
+        pytest.param(lambda tmp: DirectoryStore(tmp, tmp / "out"), id="directory"),
+        pytest.param(lambda tmp: _Batching(), id="batching"),
+    ],
+)
+def test_faulty_store_has_exactly_its_inner_stores_capabilities(
+    make: Callable[[Path], AssetStore], tmp_path: Path
+) -> None:
+    inner = make(tmp_path)
+    store = FaultyStore(inner)
+    assert [isinstance(store, p) for p in _CAPABILITIES] == [
+        isinstance(inner, p) for p in _CAPABILITIES
+    ]
+
+
+def _names_under_rename(store: AssetStore, inner: MemoryStore) -> dict[str, str | None]:
+    inner.add_export("photo.png", b"someone else's")
+    job = ExportJob(asset_handles=["a", "b"], fmt="convert", is_modifier="&fmt=png")
+    with ExportEngine(store, on_conflict="rename") as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    return {o.handle.value: o.output_name for o in log.outcomes}
+
+
+def test_faulty_store_without_faults_names_exports_as_its_inner_store_does() -> None:
+    def fresh() -> MemoryStore:
+        return memory_store(
+            [
+                AssetSpec(handle="a", image="jpeg", file_name="photo.jpg"),
+                AssetSpec(handle="b", image="png", file_name="photo.png"),
+            ]
+        )
+
+    plain = fresh()
+    wrapped = fresh()
+    assert _names_under_rename(FaultyStore(wrapped), wrapped) == _names_under_rename(plain, plain)
+
+
+def test_faulty_store_applies_describe_faults_to_a_stores_batches() -> None:
+    inner = _Batching()
+    for handle in ("a", "b", "c"):
+        inner.add(handle, sample_jpeg(8, 8), file_name=f"{handle}.jpg")
+    store = FaultyStore(inner, fail_describe={"b"})
+    job = ExportJob(asset_handles=["a", "b", "c"], fmt="orig")
+    with ExportEngine(store) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    assert inner.batches >= 1
+    assert {o.handle.value: o.code for o in log.outcomes} == {
+        "a": None,
+        "b": "STORE_READ_FAILED",
+        "c": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "fail_open",
+    [
+        pytest.param("logo", id="one-string"),
+        pytest.param(["logo"], id="list"),
+        pytest.param({AssetHandle("logo")}, id="handles"),
+    ],
+)
+def test_faulty_store_takes_one_string_as_one_name(fail_open: object) -> None:
+    inner = memory_store(["logo", "o", "g"])
+    store = FaultyStore(inner, fail_open=fail_open)  # type: ignore[arg-type]
+    job = ExportJob(asset_handles=["logo", "o", "g"], fmt="orig")
+    with ExportEngine(store) as engine:
+        log = engine.run(job, JobContext(company="acme"))
+    assert {o.handle.value: o.code for o in log.outcomes} == {
+        "logo": "STORE_READ_FAILED",
+        "o": None,
+        "g": None,
+    }
+
+
+@pytest.mark.parametrize("bad", [3, [b"logo"], [None]], ids=["int", "bytes", "none"])
+def test_faulty_store_refuses_what_names_nothing(bad: object) -> None:
+    with pytest.raises(TypeError, match="fail_read must be names"):
+        FaultyStore(memory_store(["a"]), fail_read=bad)  # type: ignore[arg-type]
+
+
+def test_faulty_store_takes_handles_as_strings_as_the_library_stores_do() -> None:
+    store = FaultyStore(memory_store(["a"]), fail_open={"a"})
+    assert store.describe("a").handle == AssetHandle("a")
+    with pytest.raises(StoreReadError, match="injected"):
+        store.open_original("a")
+
+
+def test_memory_store_takes_one_string_as_one_handle() -> None:
+    store = memory_store("abc")
+    assert [a.handle.value for a in map(store.describe, [AssetHandle("abc")])] == ["abc"]
+    with pytest.raises(AssetNotFoundError):
+        store.describe(AssetHandle("a"))
 
 
 def read_whole(stream: BinaryIO, into: bytearray) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -21,6 +22,9 @@ __all__ = ["OpenOriginal"]
 
 # The reader's methods set on the object once the reader exists: found there at once after.
 _FAST = ("read", "read1", "readinto", "readinto1", "readline", "seek", "tell", "peek")
+# Held while a reader is made: two threads' first reads must not make two readers of one
+# descriptor (the second, collected, would close it under the first). Taken once per original.
+_MAKING = threading.Lock()
 
 
 class OpenOriginal(io.BufferedIOBase):
@@ -28,17 +32,26 @@ class OpenOriginal(io.BufferedIOBase):
 
     def __init__(self, fd: int) -> None:  # io's own initializer sets nothing this needs
         self._fd = fd
+        self._name = fd
         self._file: BinaryIO | None = None
 
     def _reader(self) -> BinaryIO:
         reader = self._file
         if reader is None:
-            # A buffer size of our own spares io.open asking the file whether it is a terminal.
-            reader = io.open(self.fileno(), "rb", buffering=io.DEFAULT_BUFFER_SIZE)  # noqa: UP020, SIM115
-            self._file = reader
-            for name in _FAST:
-                setattr(self, name, getattr(reader, name))
+            with _MAKING:
+                reader = self._file
+                if reader is None:
+                    # A buffer size of our own spares io.open asking whether it is a terminal.
+                    reader = io.open(self.fileno(), "rb", buffering=io.DEFAULT_BUFFER_SIZE)  # noqa: UP020, SIM115
+                    for name in _FAST:
+                        setattr(self, name, getattr(reader, name))
+                    self._file = reader
         return reader
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        # A copy would close the descriptor it shares; io's files refuse to be copied too.
+        msg = f"cannot pickle {type(self).__name__!r} object"
+        raise TypeError(msg)
 
     def fileno(self) -> int:
         """The open original's descriptor, positioned where reading goes on."""
@@ -99,7 +112,7 @@ class OpenOriginal(io.BufferedIOBase):
     @property
     def name(self) -> Any:
         """The descriptor, as for any file opened by one."""
-        return self._fd if self._file is None else self._file.name
+        return self._name
 
     @property
     def mode(self) -> str:

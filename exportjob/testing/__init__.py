@@ -12,20 +12,16 @@ exportjob's own tests use this module as a host would.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
-from typing import BinaryIO, Literal, NoReturn, cast
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
 import attrs
 
-from .._assets import Asset, AssetHandle
 from .._enums import AssetType, EmailSetting
 from .._log import JobReport
-from ..exceptions import StoreReadError, StoreWriteError
-from ..protocols import AssetStore, OnConflict, WrittenExport
 from ..stores import MemoryStore
+from ._faulty import FaultyStore
 
 __all__ = [
     "AssetSpec",
@@ -136,15 +132,16 @@ _EXTENSIONS = {
 
 
 def memory_store(
-    specs: Iterable[AssetSpec | str] | Mapping[str, SampleKind | None] = (),
+    specs: Iterable[AssetSpec | str] | Mapping[str, SampleKind | None] | AssetSpec | str = (),
     *,
     company: str = "acme",
 ) -> MemoryStore:
     """Return a ``MemoryStore`` of *company* filled from *specs*.
 
     *specs* is a list of ``AssetSpec`` (or bare handles, made JPEG), or a mapping of handle to
-    sample kind (``None`` makes an image set).
+    sample kind (``None`` makes an image set). One string is one handle.
 
+    >>> from exportjob import AssetHandle
     >>> store = memory_store({"a|1": "jpeg", "a|2": "png", "set": None})
     >>> tuple(store.describe(AssetHandle(h)).type.value for h in ("a|1", "a|2", "set"))
     ('Image', 'Image', 'ImageSet')
@@ -154,6 +151,8 @@ def memory_store(
             AssetSpec(handle=h, image=kind, type=None if kind else AssetType.IMAGE_SET)
             for h, kind in specs.items()
         ]
+    elif isinstance(specs, str | AssetSpec):
+        items = [specs]  # one asset, not one per character
     else:
         items = list(specs)
     store = MemoryStore(default_company=company)
@@ -309,120 +308,3 @@ class RecordingNotifier:
         with self._lock:
             self._reports.clear()
             self._attempts = 0
-
-
-class _BrokenStream:
-    """An original whose reading fails partway (a disk or network error), however it is read.
-
-    A read of everything fails at once; the first sized read (``read(n)``, ``readinto``) gets half
-    of the bytes it would have got, and every read after it fails. The error is the one a store
-    raises at its seam, a ``StoreReadError`` (an ``OSError``), so it reads as a read failure
-    whichever converter meets it.
-    """
-
-    def __init__(self, inner: AbstractContextManager[BinaryIO], handle: str) -> None:
-        self._inner = inner
-        self._handle = handle
-        self._stream: BinaryIO | None = None
-        self._read = False
-
-    def __enter__(self) -> BinaryIO:
-        self._stream = self._inner.__enter__()
-        return cast("BinaryIO", self)
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(None, None, None)
-
-    def readable(self) -> bool:
-        """Whether the stream can be read: it can, until it fails."""
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Fail, unless this is the first sized read: then return half of what it would get."""
-        if self._stream is None or self._read or size is None or size < 0:
-            self._fail()
-        self._read = True
-        got = self._stream.read(size)
-        if not got:  # nothing to deliver first: an empty original fails too
-            self._fail()
-        return got[: (len(got) + 1) // 2]
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        """``read`` into *buffer*."""
-        view = memoryview(buffer).cast("B")
-        got = self.read(len(view))
-        view[: len(got)] = got
-        return len(got)
-
-    read1 = read
-    readinto1 = readinto
-
-    def _fail(self) -> NoReturn:
-        cause = OSError(errno.EIO, "Input/output error")
-        raise StoreReadError(
-            f"could not read the original: {cause} (injected by FaultyStore)", handle=self._handle
-        ) from cause
-
-
-def _fail_midway(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-    iterator = iter(chunks)
-    first = next(iterator, None)
-    if first is not None:
-        yield first
-    raise StoreWriteError(f"disk full while writing {name} (injected by FaultyStore)")
-
-
-class FaultyStore:
-    """Wrap any ``AssetStore`` and make chosen operations fail, to test how a host handles failures.
-
-    Handles in *fail_describe* and *fail_open* raise ``StoreReadError``; those in *fail_read* open
-    but fail mid-stream with a ``StoreReadError`` (an ``OSError``), however they are read: a read
-    of everything fails at once, a first sized read gets half its bytes and the next read fails;
-    export names in *fail_write* fail midway through the write (the wrapped store must then leave
-    nothing behind).
-
-    >>> store = FaultyStore(memory_store(["a"]), fail_open={"a"})
-    >>> store
-    <FaultyStore over <MemoryStore with 1 asset(s), 0 export(s)>>
-    """
-
-    def __init__(
-        self,
-        inner: AssetStore,
-        *,
-        fail_describe: Iterable[str] = (),
-        fail_open: Iterable[str] = (),
-        fail_read: Iterable[str] = (),
-        fail_write: Iterable[str] = (),
-    ) -> None:
-        self.inner = inner
-        self.fail_describe = frozenset(fail_describe)
-        self.fail_open = frozenset(fail_open)
-        self.fail_read = frozenset(fail_read)
-        self.fail_write = frozenset(fail_write)
-
-    def __repr__(self) -> str:
-        return f"<FaultyStore over {self.inner!r}>"
-
-    def describe(self, handle: AssetHandle) -> Asset:
-        """Describe *handle*, or fail if it is in ``fail_describe``."""
-        if handle.value in self.fail_describe:
-            raise StoreReadError("the store is unreachable (injected)", handle=handle.value)
-        return self.inner.describe(handle)
-
-    def open_original(self, handle: AssetHandle) -> AbstractContextManager[BinaryIO]:
-        """Open *handle*, or fail at once (``fail_open``) or mid-stream (``fail_read``)."""
-        if handle.value in self.fail_open:
-            raise StoreReadError("the original is unreachable (injected)", handle=handle.value)
-        stream = self.inner.open_original(handle)
-        if handle.value in self.fail_read:
-            return _BrokenStream(stream, handle.value)
-        return stream
-
-    def write_export(
-        self, name: str, chunks: Iterable[bytes], *, on_conflict: OnConflict = OnConflict.ERROR
-    ) -> WrittenExport:
-        """Write *name*, or fail midway if it is in ``fail_write``."""
-        if name in self.fail_write:
-            chunks = _fail_midway(name, chunks)
-        return self.inner.write_export(name, chunks, on_conflict=on_conflict)
