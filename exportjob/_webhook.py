@@ -6,11 +6,14 @@ import hashlib
 import hmac
 import http.client
 import json
+import math
 import random
+import socket
 import time
 import urllib.parse
 from collections.abc import Callable
 
+from ._deadline import Deadline
 from ._log import JobReport
 from .exceptions import NotifierError
 
@@ -149,16 +152,21 @@ class WebhookNotifier:
         Raises:
             NotifierError: the receiver refused (4xx), or no attempt succeeded before the deadline.
         """
-        give_up = time.monotonic() + self.deadline
+        deadline = Deadline(self.deadline)  # one for the whole delivery, retries included
         problem = "no attempt was made"
         for attempt in range(self.attempts):
-            left = give_up - time.monotonic()
-            if left <= 0:
+            if deadline.expired:
                 break
             body, headers = self.request(report)  # signed afresh: the timestamp stays current
             try:
-                status, reason = self._post(body, headers, left)
+                status, reason = self._post(body, headers, deadline)
             except (OSError, http.client.HTTPException) as exc:
+                if deadline.expired:
+                    raise NotifierError(
+                        f"could not deliver the report to the webhook {self.url}: the delivery "
+                        f"took longer than its deadline of {self.deadline:g} s "
+                        f"({attempt + 1} attempt(s))"
+                    ) from exc
                 problem = f"{type(exc).__name__}: {exc}"
             else:
                 if 200 <= status < 300:
@@ -167,7 +175,7 @@ class WebhookNotifier:
                 if status < 500:
                     raise NotifierError(f"the webhook {self.url} refused the report: {problem}")
             pause = self.backoff * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 - jitter
-            if attempt + 1 < self.attempts and time.monotonic() + pause < give_up:
+            if attempt + 1 < self.attempts and pause < deadline.remaining():
                 self._sleep(pause)
             else:
                 break
@@ -176,24 +184,70 @@ class WebhookNotifier:
             f"{self.deadline:g} s ({self.attempts} attempt(s) at most): {problem}"
         )
 
-    def _post(self, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
+    def _post(self, body: bytes, headers: dict[str, str], deadline: Deadline) -> tuple[int, str]:
+        """Make one attempt, which ends at the deadline however slowly the receiver answers.
+
+        Connecting and the TLS handshake wait at most the time left; so does each send and read
+        after, and the deadline's timer cuts the connection, which ends a read in progress.
+        """
         parts = self._parts
-        connection: http.client.HTTPConnection
+        connection: _DeadlineHTTPConnection
         if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                parts.hostname or "", parts.port, timeout=timeout
-            )
+            connection = _DeadlineHTTPSConnection(parts.hostname or "", parts.port, deadline)
         else:
-            connection = http.client.HTTPConnection(
-                parts.hostname or "", parts.port, timeout=timeout
-            )
+            connection = _DeadlineHTTPConnection(parts.hostname or "", parts.port, deadline)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
         try:
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            return response.status, response.reason
+            with deadline.watching(lambda: connection.watched):
+                connection.request("POST", path, body=body, headers=headers)
+                connection.wait_at_most_the_time_left()
+                response = connection.getresponse()
+                connection.wait_at_most_the_time_left()
+                response.read()
+                return response.status, response.reason
         finally:
             connection.close()
+
+
+class _DeadlineHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection whose socket operations wait at most until one ``Deadline``.
+
+    ``watched`` is the connection's socket from connecting on, kept even once ``getresponse``
+    hands the socket to the response (as it does for ``Connection: close``), so the deadline's
+    timer can still cut a body being read.
+    """
+
+    def __init__(self, host: str, port: int | None, deadline: Deadline) -> None:
+        super().__init__(host, port, timeout=deadline.left())
+        self._deadline = deadline
+        self._create_connection = self._connect_within_the_deadline
+        self.watched: socket.socket | None = None
+
+    def _connect_within_the_deadline(
+        self, address: tuple[str, int], timeout: float | None, source: tuple[str, int] | None
+    ) -> socket.socket:
+        sock = socket.create_connection(
+            address, min(timeout or math.inf, self._deadline.left()), source
+        )
+        sock.settimeout(self._deadline.left())  # what an HTTPS handshake waits, as a whole, at most
+        return sock
+
+    def connect(self) -> None:
+        super().connect()  # HTTPSConnection's wraps the socket in TLS and makes the handshake
+        self.watched = self.sock
+
+    def send(self, data: http.client._DataType | str) -> None:
+        self.wait_at_most_the_time_left()
+        super().send(data)
+
+    def wait_at_most_the_time_left(self) -> None:
+        """Let the next socket operation wait only the time left (``TimeoutError`` if none)."""
+        timeout = self._deadline.left()
+        if self.watched is not None:
+            self.watched.settimeout(timeout)
+
+
+class _DeadlineHTTPSConnection(_DeadlineHTTPConnection, http.client.HTTPSConnection):
+    """The HTTPS one, with http.client's own TLS context."""

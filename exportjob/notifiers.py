@@ -13,9 +13,7 @@ import logging
 import smtplib
 import socket
 import ssl
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TypeAlias
@@ -23,6 +21,7 @@ from typing import TypeAlias
 from typing_extensions import Buffer
 
 from ._addresses import address_problem
+from ._deadline import Deadline
 from ._email import build_report
 from ._log import JobReport
 from ._webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookNotifier, sign, verify_signature
@@ -185,7 +184,7 @@ class SmtpNotifier:
             NotifierError: the user has no address, or the server could not be reached or refused.
         """
         msg = self.message(report)
-        smtp = _DeadlineSMTP(self.host, time.monotonic() + self.deadline, self.timeout)
+        smtp = _DeadlineSMTP(self.host, Deadline(self.deadline), self.timeout)
         try:
             with smtp.watched():
                 smtp.connect(self.host, self.port)
@@ -210,29 +209,25 @@ class SmtpNotifier:
 
 
 class _DeadlineSMTP(smtplib.SMTP):
-    """An SMTP client whose every socket operation waits at most until one deadline.
+    """An SMTP client whose every socket operation waits at most until one ``Deadline``.
 
     A server can answer each read just in time (one byte a second) and so outlast any per-operation
-    timeout: each send and reply here waits only for the time left, and a timer cuts the connection
-    at the deadline, which ends a read in progress whatever its timeout.
+    timeout: each send and reply here waits only for the time left, and ``watched`` cuts the
+    connection at the deadline, which ends a read in progress whatever its timeout.
     """
 
-    def __init__(self, host: str, deadline: float, timeout: float) -> None:
+    def __init__(self, host: str, deadline: Deadline, timeout: float) -> None:
         super().__init__(timeout=timeout)
         self._host = host  # what STARTTLS checks the certificate against (connect leaves it)
         self._deadline = deadline
-        self._cut_off = False
 
     @property
     def expired(self) -> bool:
         """Whether the deadline has passed (a failure now is the deadline's)."""
-        return self._cut_off or time.monotonic() >= self._deadline
+        return self._deadline.expired
 
     def _left(self) -> float:
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the delivery's deadline passed")
-        return min(left, self.timeout)
+        return self._deadline.left(self.timeout)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return super()._get_socket(host, port, min(timeout, self._left()))  # type: ignore[misc, no-any-return]
@@ -247,20 +242,6 @@ class _DeadlineSMTP(smtplib.SMTP):
             self.sock.settimeout(self._left())
         return super().getreply()
 
-    def _cut(self) -> None:
-        self._cut_off = True
-        sock = self.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    @contextlib.contextmanager
-    def watched(self) -> Iterator[None]:
+    def watched(self) -> contextlib.AbstractContextManager[None]:
         """Cut the connection if the block is still running at the deadline."""
-        timer = threading.Timer(max(0.0, self._deadline - time.monotonic()), self._cut)
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
+        return self._deadline.watching(lambda: self.sock)

@@ -7,6 +7,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import attrs
@@ -156,11 +157,125 @@ def test_a_receiver_that_never_answers_is_given_up_at_the_deadline(serve) -> Non
     script = Script([200], hold=hold)
     notifier = WebhookNotifier(serve(script), secret=SECRET, deadline=0.5, attempts=5)
     try:
-        with pytest.raises(NotifierError, match=r"within 0.5 s.*timed out"):
+        with pytest.raises(NotifierError, match=r"took longer than its deadline of 0.5 s"):
             notifier.notify(sample_report())
     finally:
         hold.set()
     assert len(script.received) == 1  # the deadline covers the retries too
+
+
+#: A whole answer: a status line, 25 bytes of padding in a header, and a body.
+DRIPPED = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"x" * 25 + b"\r\nContent-Length: 2\r\n\r\nok"
+DRIP_FOR = 6.0  # the server gives up dripping after this long, so a regression fails, never hangs
+
+
+class Dripper:
+    """A TCP server on loopback that reads a request, then sends *reply* one byte every *gap* s.
+
+    The first *at_once* bytes go at once (to drip the headers, or the body, only). Each connection
+    is dripped to for ``DRIP_FOR`` seconds at most, then closed.
+    """
+
+    def __init__(self, reply: bytes, *, gap: float = 0.2, at_once: int = 0) -> None:
+        self.reply, self.gap, self.at_once = reply, gap, at_once
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            self.connections += 1
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        stop = time.monotonic() + DRIP_FOR
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(self.reply[: self.at_once])
+                for byte in self.reply[self.at_once :]:
+                    if time.monotonic() > stop:
+                        return
+                    conn.sendall(bytes([byte]))
+                    time.sleep(self.gap)
+            except OSError:
+                return  # the client cut the connection
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def drip() -> Iterator[object]:
+    servers: list[Dripper] = []
+
+    def start(reply: bytes = DRIPPED, *, at_once: int = 0) -> Dripper:
+        servers.append(Dripper(reply, at_once=at_once))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "at_once"),
+    [
+        pytest.param(DRIPPED, 0, id="status-line"),
+        pytest.param(DRIPPED, DRIPPED.index(b"X-Pad"), id="headers"),
+        pytest.param(  # Connection: close hands the socket to the response: it is cut all the same
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 40\r\n\r\n" + b"x" * 40,
+            len(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 40\r\n\r\n"),
+            id="body",
+        ),
+    ],
+)
+def test_a_receiver_that_answers_one_byte_at_a_time_cannot_outlast_the_deadline(  # type: ignore[no-untyped-def]
+    drip, reply: bytes, at_once: int
+) -> None:
+    """Each byte comes well within the time left; the deadline ends the delivery anyway."""
+    server = drip(reply, at_once=at_once)
+    notifier = WebhookNotifier(
+        f"http://127.0.0.1:{server.port}/hook", secret=SECRET, deadline=1.0, attempts=3
+    )
+    start = time.monotonic()
+    with pytest.raises(NotifierError, match=r"took longer than its deadline of 1 s"):
+        notifier.notify(sample_report())
+    assert time.monotonic() - start < 2.0
+    assert server.connections == 1  # no retry past the deadline
+
+
+def test_a_tls_handshake_dripped_one_byte_at_a_time_cannot_outlast_the_deadline(drip) -> None:  # type: ignore[no-untyped-def]
+    """A TLS record header that promises 16 KB, then its bytes one at a time: cut at the deadline."""
+    server = drip(b"\x16\x03\x03\x40\x00" + b"\x00" * 100, at_once=5)
+    notifier = WebhookNotifier(f"https://127.0.0.1:{server.port}/", secret=SECRET, deadline=1.0)
+    start = time.monotonic()
+    with pytest.raises(NotifierError, match=r"took longer than its deadline of 1 s"):
+        notifier.notify(sample_report())
+    assert time.monotonic() - start < 2.0
+
+
+def test_an_engine_job_is_not_held_past_the_deadline_by_a_dripping_receiver(drip) -> None:  # type: ignore[no-untyped-def]
+    server = drip()
+    store = MemoryStore()
+    store.add("h1", b"%PDF-1.4 ...", file_name="a.pdf")
+    notifier = WebhookNotifier(f"http://127.0.0.1:{server.port}/", secret=SECRET, deadline=1.0)
+    start = time.monotonic()
+    with ExportEngine(store, CopyConverter(), notifier=notifier) as engine:
+        log = engine.run(
+            ExportJob(asset_handles=["h1"], fmt="orig", email_setting="JobCompletion"),
+            JobContext(company="default", user="ann"),
+        )
+    assert time.monotonic() - start < 2.0
+    assert log.outcome("h1").exported
+    [warning] = log.warnings
+    assert warning.code == "NOTIFIER_FAILED"
+    assert "took longer than its deadline of 1 s" in warning.message
 
 
 def test_a_refused_connection_is_retried_then_reported() -> None:
