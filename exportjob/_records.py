@@ -125,12 +125,20 @@ def _optional_type(value: str | AssetType | None) -> AssetType | None:
     return None if value is None else AssetType.parse(value, field="asset_type")
 
 
-def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+def _str_tuple(field: str, value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, Iterable) and not isinstance(value, str):
         items = tuple(value)
         if all(isinstance(v, str) for v in items):
             return items
-    raise InvalidValueError("warnings", value, "must be a sequence of strings")
+    raise InvalidValueError(field, value, "must be a sequence of strings")
+
+
+def _warnings(value: Iterable[str]) -> tuple[str, ...]:  # one converter per field: named by it
+    return _str_tuple("warnings", value)
+
+
+def _kept_metadata(value: Iterable[str]) -> tuple[str, ...]:
+    return _str_tuple("kept_metadata", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -253,9 +261,9 @@ class AssetOutcome:
     height: int | None = attrs.field(default=None, validator=optional_count)
     code: str | None = attrs.field(default=None, validator=optional_string)
     message: str | None = attrs.field(default=None, validator=optional_string)
-    warnings: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_warnings)
     finished: dt.datetime = attrs.field(factory=utc_now, converter=to_utc, validator=aware)
-    kept_metadata: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    kept_metadata: tuple[str, ...] = attrs.field(default=(), converter=_kept_metadata)
 
     @classmethod
     def for_export(

@@ -231,6 +231,10 @@ def test_from_dict_reports_a_missing_field() -> None:
     [
         pytest.param(("outcomes", 0, "bytes_written"), -1, "jobLog.outcomes[0].bytes_written"),
         pytest.param(("outcomes", 0, "handle"), "", "jobLog.outcomes[0].handle"),
+        pytest.param(("outcomes", 0, "warnings"), "abc", "jobLog.outcomes[0].warnings"),
+        pytest.param(("outcomes", 0, "warnings"), [1], "jobLog.outcomes[0].warnings"),
+        pytest.param(("outcomes", 0, "kept_metadata"), None, "jobLog.outcomes[0].kept_metadata"),
+        pytest.param(("outcomes", 0, "kept_metadata"), [1], "jobLog.outcomes[0].kept_metadata"),
         pytest.param(("details", 0, "severity"), "Catastrophe", "jobLog.details[0].severity"),
         pytest.param(("details", 0, "created"), "soon", "jobLog.details[0].created"),
         pytest.param(("counts", "total"), -1, "jobLog.counts.total"),
