@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TextIO
 
+from ._quoting import escaped
 from ._records import LogDetail, Severity
 
 if TYPE_CHECKING:
@@ -247,7 +248,9 @@ def problem_lines(details: Sequence[LogDetail], *, shown: int = 5) -> list[str]:
         names = ", ".join(str(d.handle) for d in group[:shown])
         more = f", … and {len(group) - shown} more" if len(group) > shown else ""
         lines.append(
-            f"{group[0].severity.value.upper():7} {code} for {len(group)} assets: {names}{more}"
+            escaped(
+                f"{group[0].severity.value.upper():7} {code} for {len(group)} assets: {names}{more}"
+            )
         )
     return lines
 
@@ -263,7 +266,7 @@ def default_user() -> str | None:
 def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) -> None:
     """Print *log* as a summary followed by its warnings and errors."""
     seconds = log.duration.total_seconds()
-    out.write(f"Job {log.job_handle}: {log.state.value} in {seconds:.2f} s\n")
+    out.write(f"Job {escaped(log.job_handle)}: {log.state.value} in {seconds:.2f} s\n")
     job_level = sum(1 for d in log.warnings if d.handle is None)
     out.write(
         f"  {log.counts}" + (f", {job_level} job-level warning(s)" if job_level else "") + "\n"

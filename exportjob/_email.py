@@ -27,6 +27,7 @@ from ._codes import INVALID_RECIPIENT, NO_NOTIFIER, NO_RECIPIENT
 from ._context import JobContext
 from ._enums import EmailSetting
 from ._log import JobLog, JobReport
+from ._quoting import escaped
 from ._records import JobState, LogDetail, Severity
 from .exceptions import NotifierError
 from .protocols import Notifier
@@ -92,7 +93,7 @@ def _body(log: JobLog, details: tuple[LogDetail, ...], setting: EmailSetting) ->
     lines = [
         f"Export job {log.job_name!r} of company {log.company!r} {log.state.value}.",
         "",
-        f"Job handle:  {log.job_handle}",
+        f"Job handle:  {escaped(log.job_handle)}",
         f"Format:      fmt={log.fmt.value}",
         f"Started:     {log.start.isoformat()}",
         f"Ended:       {log.end.isoformat()}",
@@ -107,7 +108,7 @@ def _body(log: JobLog, details: tuple[LogDetail, ...], setting: EmailSetting) ->
         lines += ["", "The job stopped on a fatal error."]
     if details:
         lines += ["", "Details:"]
-        lines += [f"  {d}" for d in details]
+        lines += [f"  {d}" for d in details]  # each one line: str(LogDetail) escapes
     if setting is EmailSetting.ERROR and log.warnings:
         lines += ["", f"({len(log.warnings)} warning(s) not listed under emailSetting=Error.)"]
     lines += ["", f"(Sent because emailSetting={setting.value}.)"]

@@ -18,6 +18,7 @@ from ._assets import AssetHandle, to_handle
 from ._codes import NOT_RUN
 from ._dicts import aware, read_record, to_utc, utc_now
 from ._enums import AssetType, IpsEnum
+from ._quoting import escaped
 from ._values import count, optional_count, optional_string, string
 from .exceptions import InvalidValueError, NotAuthorizedError, OutputExistsError
 from .plans import ExportPlan
@@ -188,10 +189,11 @@ class LogDetail:
         return read_record(cls, raw, "logDetail")
 
     def __str__(self) -> str:
+        # One line whatever the names hold: no newline in a file name can forge a line.
         who = f"{self.handle} " if self.handle is not None else ""
         name = f"({self.file_name}) " if self.file_name else ""
         code = f"{self.code}: " if self.code else ""
-        return f"{self.severity.value.upper():7} {who}{name}{code}{self.message}"
+        return escaped(f"{self.severity.value.upper():7} {who}{name}{code}{self.message}")
 
 
 _detail_as_is = as_is(LogDetail)

@@ -183,3 +183,22 @@ def test_a_problem_of_the_request_is_printed_once(tmp_path: Path) -> None:
     )
     errors = [line for line in huge.stdout.splitlines() if line.startswith("  ERROR")]
     assert len(errors) == 2  # the job-level error and the folded line, not 8 lines
+
+
+def test_a_handle_with_a_line_break_is_printed_on_one_line(tmp_path: Path) -> None:
+    """A handle may hold a C1 control or a line separator (only C0 ones are refused): the log's
+    lines show it escaped, so no file name prints a line of its own."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for char in ("\x85", "\u2028"):
+        (src / f"a{char}ERROR   forged.jpg").write_bytes(b"not an image")
+    (src / "ok.jpg").write_bytes(sample_jpeg(8, 8))  # so the request itself is not to blame
+    result = run("export", src, "--fmt", "convert", "--out", tmp_path / "o")
+    assert result.returncode == 1
+    assert "\x85" not in result.stdout
+    assert "\u2028" not in result.stdout
+    errors = [line for line in result.stdout.splitlines() if "ERROR" in line]
+    assert [line.split(" (")[0] for line in errors] == [
+        "  ERROR   a\\x85ERROR   forged.jpg",
+        "  ERROR   a\\u2028ERROR   forged.jpg",
+    ]

@@ -258,3 +258,30 @@ def test_error_setting_mentions_warnings_it_does_not_list() -> None:
     assert [d.severity for d in report.details] == [Severity.ERROR]
     assert "ASSET_NOT_FOUND" in report.body
     assert "DUPLICATE_HANDLE" not in report.body
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        pytest.param("\n", "\\n", id="newline"),
+        pytest.param("\r\n", "\\r\\n", id="crlf"),
+        pytest.param("\x1b[2K\r", "\\x1b[2K\\r", id="escape-sequence"),
+        pytest.param("\u2028", "\\u2028", id="line-separator"),
+    ],
+)
+def test_a_file_name_cannot_forge_a_line_of_the_body(char: str, shown: str) -> None:
+    forged = "INFO    b (b.jpg) exported as b.png (1 bytes)"
+    store = MemoryStore(default_company="acme")
+    store.add("a", b"not an image", file_name=f"x.jpg{char}{forged}")
+    notifier = RecordingNotifier()
+    job = ExportJob(asset_handles=["a"], fmt="convert", is_modifier="&fmt=png", email_setting="All")
+    with ExportEngine(store, notifier=notifier) as engine:
+        log = engine.run(job, JobContext(company="acme", user="ann"))
+    body = notifier.last.body
+    lines = body.splitlines()
+    assert not any(line.lstrip().startswith("INFO") for line in lines), body
+    [error] = [line for line in lines if line.startswith("  ERROR")]
+    assert error.startswith(f"  ERROR   a (x.jpg{shown}{forged}) CONVERSION_FAILED: ")
+    # The log keeps the name as it is: only its text is escaped.
+    assert log.errors[0].file_name == f"x.jpg{char}{forged}"
+    assert JobLog.from_dict(log.to_dict()) == log

@@ -518,3 +518,50 @@ def test_an_exported_outcome_is_what_its_checks_would_build_or_refuse() -> None:
                 assert checked is built, given
             else:
                 assert attrs.evolve(built, finished=checked.finished) == checked, given
+
+
+# -- a detail as text: one line, whatever a file name or a message holds
+
+#: Characters that break a line or drive a terminal, as ``str(detail)`` shows them.
+LINE_BREAKERS = [
+    pytest.param("\n", "\\n", id="newline"),
+    pytest.param("\r", "\\r", id="carriage-return"),
+    pytest.param("\x1b[2K", "\\x1b[2K", id="escape-sequence"),
+    pytest.param("\x85", "\\x85", id="next-line"),
+    pytest.param("\u2028", "\\u2028", id="line-separator"),
+    pytest.param("\x00", "\\x00", id="nul"),
+]
+
+
+@pytest.mark.parametrize(("char", "shown"), LINE_BREAKERS)
+def test_a_detail_is_one_line_with_control_characters_escaped(char: str, shown: str) -> None:
+    name = f"x.jpg{char}INFO    b (b.jpg) exported as b.png (1 bytes)"
+    detail = LogDetail(
+        severity="Error",
+        log_type="ExportError",
+        message=f"cannot read {char}it",
+        code="CONVERSION_FAILED",
+        handle="a",
+        file_name=name,
+        created=T0,
+    )
+    text = str(detail)
+    assert text == (
+        f"ERROR   a (x.jpg{shown}INFO    b (b.jpg) exported as b.png (1 bytes)) "
+        f"CONVERSION_FAILED: cannot read {shown}it"
+    )
+    assert len(text.splitlines()) == 1
+    back = LogDetail.from_dict(json.loads(json.dumps(detail.to_dict())))
+    assert back == detail  # the stored name is the name: only its rendering is escaped
+    assert back.file_name == name
+
+
+def test_a_detail_of_printable_text_is_shown_as_it_is() -> None:
+    detail = LogDetail(
+        severity="Warning",
+        log_type="ExportWarning",
+        message="ein Füßchen 'quoted' \\ back",
+        handle="a",
+        file_name="été 🌸.jpg",
+    )
+    assert str(detail) == "WARNING a (été 🌸.jpg) ein Füßchen 'quoted' \\ back"
