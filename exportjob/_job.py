@@ -15,6 +15,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from ._assets import AssetHandle
 from ._enums import EmailSetting, ExportFormat, IpsEnum
+from ._quoting import quoted
 from ._values import Problems, read_wire, text
 from .exceptions import InvalidValueError
 
@@ -22,6 +23,9 @@ __all__ = ["EXPORT_JOB_FIELDS", "ExportJob", "RawExportJob"]
 
 _E = TypeVar("_E", bound=IpsEnum)
 _SUBJECT = "export job"
+#: What ``repr`` shows at most: this many handles, and each text field cut to this many characters.
+_SHOWN_HANDLES = 5
+_SHOWN_CHARS = 40
 
 #: Each attribute of a job -> its IPS wire name, the name problems use; in the order they are reported.
 EXPORT_JOB_FIELDS = MappingProxyType(
@@ -186,6 +190,25 @@ class ExportJob:
         if isinstance(handles, Mapping) and "items" in handles:
             given["asset_handles"] = handles["items"]
         return cls(**_check(given, problems))
+
+    def __repr__(self) -> str:
+        # Bounded, as JobPlan's and JobLog's are: a log line or a traceback with locals may show
+        # a job of 200,000 handles. The fields that are set, then the count and the first handles.
+        fields = [f"fmt={self.fmt.value}"]
+        for attr in ("is_modifier", "macro", "client_id"):
+            value = getattr(self, attr)
+            if value is not None:
+                fields.append(f"{EXPORT_JOB_FIELDS[attr]}={quoted(value, _SHOWN_CHARS)}")
+        fields.append(f"emailSetting={self.email_setting.value}")
+        handles = self.asset_handles
+        shown = handles if len(handles) <= _SHOWN_HANDLES else handles[: _SHOWN_HANDLES - 2]
+        listed = ", ".join(quoted(h.value, _SHOWN_CHARS) for h in shown)
+        more = f", … and {len(handles) - len(shown):,} more" if len(shown) < len(handles) else ""
+        duplicates = len(handles) - len(self._unique)
+        return (
+            f"<ExportJob {' '.join(fields)}, {len(handles):,} handle(s), "
+            f"{duplicates:,} duplicate(s): {listed}{more}>"
+        )
 
     def _repr_html_(self) -> str:
         from ._display import job_html  # noqa: PLC0415 - display code only when displayed

@@ -423,6 +423,61 @@ def test_job_round_trips_through_json(
     assert ExportJob.from_ips(json.loads(json.dumps(job.to_ips()))) == job
 
 
+# -- a job as text: short, as JobPlan's and JobLog's are (docs/jupyter.md)
+
+
+def test_a_small_jobs_repr_shows_its_fields_and_handles() -> None:
+    job = ExportJob(asset_handles=["a", "b", "a"], fmt="orig")
+    assert (
+        repr(job)
+        == str(job)
+        == ("<ExportJob fmt=orig emailSetting=None, 3 handle(s), 1 duplicate(s): 'a', 'b', 'a'>")
+    )
+    full = ExportJob(
+        asset_handles=["a|1", "a|2"],
+        fmt="convert",
+        is_modifier="&fmt=png&wid=400",
+        macro="$web$",
+        client_id="c-7",
+        email_setting="All",
+    )
+    assert repr(full) == (
+        "<ExportJob fmt=convert is_modifier='&fmt=png&wid=400' macro='$web$' clientId='c-7' "
+        "emailSetting=All, 2 handle(s), 0 duplicate(s): 'a|1', 'a|2'>"
+    )
+
+
+@pytest.mark.parametrize("count", [6, 10, 1_000, 100_000])
+def test_a_large_jobs_repr_is_short_and_shows_its_first_handles(count: int) -> None:
+    job = ExportJob(asset_handles=[f"a|{i}|1801" for i in range(count)], fmt="orig")
+    text = repr(job)
+    assert len(text) <= 150, text
+    assert str(job) == text
+    assert text.startswith(f"<ExportJob fmt=orig emailSetting=None, {count:,} handle(s), ")
+    assert text.endswith(f": 'a|0|1801', 'a|1|1801', 'a|2|1801', … and {count - 3:,} more>")
+
+
+def test_a_jobs_repr_cuts_long_text_short() -> None:
+    job = ExportJob(asset_handles=["h" * 10_000], fmt="convert", is_modifier="&wid=1" * 5_000)
+    text = repr(job)
+    assert len(text) <= 250, text
+    assert "(30,000 characters)" in text
+    assert "(10,000 characters)" in text
+
+
+def test_a_jobs_equality_and_hash_do_not_follow_its_repr() -> None:
+    handles = [f"a|{i}" for i in range(10)]
+    one, two = (
+        ExportJob(asset_handles=handles, fmt="orig"),
+        ExportJob(asset_handles=handles, fmt="orig"),
+    )
+    assert one == two
+    assert hash(one) == hash(two)
+    other = ExportJob(asset_handles=[*handles[:9], "a|other"], fmt="orig")
+    assert repr(other) == repr(one)  # the same first handles and count: the repr is a summary
+    assert other != one
+
+
 def test_context_recipient_rule() -> None:
     assert JobContext(company="c", user="u", submit_user="s").recipient == "u"
     assert JobContext(company="c", submit_user="s").recipient == "s"
