@@ -77,11 +77,8 @@ class TtyProgress:
     def __call__(self, event: AssetProgress) -> None:
         count, rate = self._figures(event)
         status = f"{count} {event.outcome.status.value:8}"
-        text = (
-            f"{status} {rate}  {event.outcome.handle}"
-            if rate
-            else f"{status} {event.outcome.handle}"
-        )
+        handle = escaped(event.outcome.handle.value)  # a line break must not leave the line
+        text = f"{status} {rate}  {handle}" if rate else f"{status} {handle}"
         self.stream.write("\r\x1b[K" + text[:120])
         self.stream.flush()
         self.shown = True
@@ -272,7 +269,7 @@ def print_log(log: JobLog, out: TextIO, *, exports: Path | str | None = None) ->
         f"  {log.counts}" + (f", {job_level} job-level warning(s)" if job_level else "") + "\n"
     )
     if exports is not None:
-        out.write(f"  exports in {exports}\n")
+        out.write(f"  exports in {escaped(str(exports))}\n")
     for title, details in (("Warnings", log.warnings), ("Errors", log.errors)):
         if details:
             out.write(f"{title}:\n")

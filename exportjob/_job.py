@@ -16,7 +16,7 @@ from typing_extensions import NotRequired, TypedDict
 from ._assets import AssetHandle
 from ._enums import EmailSetting, ExportFormat, IpsEnum
 from ._quoting import quoted
-from ._values import Problems, read_wire, text
+from ._values import Problems, read_wire, text, unknown_fields
 from .exceptions import InvalidValueError
 
 __all__ = ["EXPORT_JOB_FIELDS", "ExportJob", "RawExportJob"]
@@ -188,6 +188,9 @@ class ExportJob:
         given, problems = read_wire(raw, EXPORT_JOB_FIELDS, root="exportJob", subject=_SUBJECT)
         handles = given["asset_handles"]
         if isinstance(handles, Mapping) and "items" in handles:
+            # The SOAP shape holds its list and nothing else: another key is refused, as at the top.
+            field = EXPORT_JOB_FIELDS["asset_handles"]
+            problems.found += unknown_fields(handles, ("items",), path=f"{field}.")
             given["asset_handles"] = handles["items"]
         return cls(**_check(given, problems))
 

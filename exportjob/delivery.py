@@ -37,6 +37,7 @@ import attrs
 
 from ._log import JobLog
 from ._names import check_path
+from ._quoting import escaped
 from ._records import AssetStatus
 from .exceptions import StoreReadError, UnsafeNameError
 
@@ -292,8 +293,9 @@ class Verification:
 
     def report(self) -> str:
         """Return a per-file report, problems first."""
-        lines = [f"FAIL {p}" for p in self.problems]
-        lines += [f"ok   {name}" for name in self.checked]
+        # One line each, whatever a name holds (an archive's names are anyone's).
+        lines = [escaped(f"FAIL {p}") for p in self.problems]
+        lines += [escaped(f"ok   {name}") for name in self.checked]
         summary = f"{len(self.checked)} file(s) verified, {len(self.problems)} problem(s)"
         return "\n".join([*lines, summary]) + "\n"
 

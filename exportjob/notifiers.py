@@ -122,6 +122,12 @@ class SmtpNotifier:
         if not deadline > 0:
             msg = f"deadline must be a positive number of seconds, got {deadline!r}"
             raise ValueError(msg)
+        if not isinstance(sender, str) or not sender.strip() or any(c in sender for c in "\r\n"):
+            # Refused here, not by every job's send: the From header cannot hold it.
+            msg = (
+                f"sender must be the From address on one line (exports@example.com), got {sender!r}"
+            )
+            raise ValueError(msg)
         self.host = host
         self.port = port
         self.sender = sender

@@ -556,3 +556,22 @@ def test_an_output_folder_that_is_a_file_is_named_as_such(tmp_path: Path) -> Non
     assert status == 2
     assert "is a file, not a folder" in err
     assert (tmp_path / "afile").read_text() == "mine\n"
+
+
+def test_a_progress_line_and_the_exports_line_stay_one_line_whatever_a_name_holds(
+    tmp_path: Path,
+) -> None:
+    # A file name may hold a line break that is no control character (U+0085, U+2028).
+    source = tmp_path / "src\u2028x"
+    source.mkdir()
+    (source / "a\x85b.bin").write_bytes(b"x")
+    out, err = io.StringIO(), Terminal()
+    target = tmp_path / "out\u2028INFO forged"
+    status = main(
+        ["export", str(source), "--fmt", "orig", "--out", str(target)], stdout=out, stderr=err
+    )
+    assert status == 0, err.getvalue()
+    assert "a\\x85b.bin" in err.getvalue()
+    assert "\x85" not in err.getvalue()
+    assert "\u2028" not in out.getvalue()
+    assert "out\\u2028INFO forged" in out.getvalue()

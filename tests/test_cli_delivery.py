@@ -597,3 +597,14 @@ def test_an_archive_named_without_zip_inside_the_source_never_packs_its_deliveri
     with zipfile.ZipFile(originals / "job-2") as z:
         assert not any(n.startswith("job") for n in z.namelist()), z.namelist()
     assert not (originals / "job-3").exists()
+
+
+def test_verify_reports_a_name_with_a_line_break_on_one_line(
+    originals: Path, tmp_path: Path
+) -> None:
+    out_dir = exported_with_a_manifest(originals, tmp_path / "out")
+    (out_dir / "x\u2028ok   forged.png").write_text("not exported")
+    status, out, _ = run("verify", str(out_dir))
+    assert status == 1
+    assert "FAIL x\\u2028ok   forged.png: not in the manifest" in out
+    assert "\u2028" not in out

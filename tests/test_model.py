@@ -292,6 +292,17 @@ def test_from_ips_accepts_the_soap_items_shape() -> None:
     assert [h.value for h in ExportJob.from_ips(raw).asset_handles] == ["x", "y"]
 
 
+def test_from_ips_refuses_another_key_beside_the_soap_items() -> None:
+    raw = {
+        "assetHandleArray": {"items": ["x"], "item": ["y"]},
+        "fmt": "orig",
+        "emailSetting": "None",
+    }
+    with pytest.raises(InvalidJobError) as caught:
+        ExportJob.from_ips(raw)
+    assert [p.field for p in caught.value.problems] == ["assetHandleArray.item"]
+
+
 def test_from_ips_reports_every_problem_at_once() -> None:
     raw = {
         "assetHandleArray": ["ok", "", "bad\x00"],

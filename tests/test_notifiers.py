@@ -373,3 +373,18 @@ def test_an_address_book_function_returning_two_is_refused_before_connecting() -
         notifier.notify(sample_report("ann"))
     assert info.value.code == INVALID_RECIPIENT
     assert info.value.recipient == "ann"
+
+
+@pytest.mark.parametrize(
+    "sender", ["", "  ", "exports@example.com\nBcc: eve@evil.example", "a@b\r"], ids=repr
+)
+def test_a_sender_the_from_header_cannot_hold_is_refused_when_made(sender: str) -> None:
+    with pytest.raises(ValueError, match="sender must be the From address on one line"):
+        SmtpNotifier("127.0.0.1", 25, sender=sender)
+
+
+def test_a_sender_with_a_display_name_is_taken(smtp: Server) -> None:
+    notifier = SmtpNotifier("127.0.0.1", smtp.port, sender="Exports <exports@example.com>")
+    notifier.notify(sample_report("ann@example.com"))
+    [msg] = smtp.inbox.messages()
+    assert msg["From"] == "Exports <exports@example.com>"
