@@ -283,6 +283,54 @@ def test_pixel_types(fmt, mode, value):
     assert image.getpixel((4, 4)) == value
 
 
+def _gray_as_srgb(value: int, profile: bytes) -> tuple[int, ...]:
+    """What LittleCMS makes of gray *value* in *profile*, as sRGB."""
+    return ImageCms.profileToProfile(
+        Image.new("L", (1, 1), value),
+        ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+        ImageCms.createProfile("sRGB"),
+        outputMode="RGB",
+    ).getpixel((0, 0))
+
+
+@pytest.mark.parametrize("gamma", [1.0, 1.8, 2.2])
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "tif"])
+@pytest.mark.parametrize("source", ["PNG", "TIFF"])
+def test_a_gray_originals_profile_is_honoured_for_an_rgb_output(
+    gamma: float, fmt: str, source: str
+) -> None:
+    # Spec section 8: the input space is the embedded profile, for a gray original too.
+    profile = images.gray_profile(f"Gray gamma {gamma} (sample)", gamma)
+    original = images.tagged(Image.new("L", (16, 16), 100), source, profile)
+    image = convert(original, fmt, icc_embed=True)
+    assert image.mode == "RGB"
+    assert close(image.getpixel((8, 8)), _gray_as_srgb(100, profile), tolerance=2)
+    assert profile_description(image) == "sRGB built-in"
+
+
+def test_a_gray_originals_profile_is_honoured_when_a_filter_works_in_rgb() -> None:
+    profile = images.gray_profile("Gray gamma 1.0 (sample)", 1.0)
+    original = images.tagged(Image.new("LA", (16, 16), (100, 255)), "PNG", profile)
+    image = convert(original, "png-alpha", op_saturation=-100)
+    assert close(image.getpixel((8, 8))[:3], _gray_as_srgb(100, profile), tolerance=2)
+    assert image.getpixel((8, 8))[3] == 255
+
+
+@pytest.mark.parametrize(
+    "description", ["GIMP built-in Linear sRGB", "sRGB-elle-V4-g10", "Linear sRGB"]
+)
+def test_a_profile_whose_name_holds_srgb_is_converted_by_what_it_says(description: str) -> None:
+    profile = images.linear_srgb_profile(description)
+    original = images.tagged(Image.new("RGB", (8, 8), (50, 100, 20)), "PNG", profile)
+    expected = ImageCms.profileToProfile(
+        Image.new("RGB", (1, 1), (50, 100, 20)),
+        ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+        ImageCms.createProfile("sRGB"),
+    ).getpixel((0, 0))
+    assert close(convert(original).getpixel((4, 4)), expected, tolerance=2)
+    assert not close(expected, (50, 100, 20), tolerance=10)  # the profile makes a difference
+
+
 def test_gray_source_to_rgb_output_replicates():
     image = convert(images.encode(Image.new("L", (8, 8), 77), "PNG"), "png")
     assert image.getpixel((4, 4)) == (77, 77, 77)

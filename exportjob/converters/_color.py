@@ -1,9 +1,10 @@
 """Colour: any decoded mode -> an 8-bit working mode in sRGB, and the working mode -> the output type.
 
 Working modes are ``L``/``LA`` (gray), ``RGB``/``RGBA`` and ``CMYK`` (no alpha). Embedded ICC profiles
-are honoured with LittleCMS: RGB and CMYK sources are converted to sRGB (an ``sRGB`` profile is taken
-as is); a CMYK source that stays CMYK keeps its profile, and so does a gray source that stays gray, so
-``iccEmbed`` can embed it. A profile LittleCMS cannot read is ignored, as browsers do.
+are honoured with LittleCMS: RGB and CMYK sources are converted to sRGB (a shipped sRGB profile is
+taken as is), and so is a gray source that becomes RGB; a CMYK source that stays CMYK keeps its
+profile, and so does a gray source that stays gray, so ``iccEmbed`` can embed it. A profile
+LittleCMS cannot read is ignored, as browsers do.
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ _FLAGS = ImageCms.Flags.BLACKPOINTCOMPENSATION | ImageCms.Flags.NOCACHE
 _LOCK = threading.Lock()
 # A fixed creation date for LittleCMS's sRGB profile, which it stamps with the current time.
 _FIXED_DATE = bytes((0x07, 0xE8, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0))
+# The descriptions of the sRGB profiles that ship with systems and tools, taken as sRGB without a
+# conversion. Only these: a name that merely contains "sRGB" ("GIMP built-in Linear sRGB", Krita's
+# "sRGB-elle-V4-g10") may have another tone curve, and converting a true sRGB is harmless.
+_SRGB_DESCRIPTIONS = frozenset(
+    {
+        "sRGB",
+        "sRGB built-in",
+        "sRGB IEC61966-2.1",
+        "sRGB IEC61966-2-1",
+        "sRGB IEC61966-2-1 black scaled",
+        "sRGB IEC61966-2-1 no black scaling",
+        "GIMP built-in sRGB",
+    }
+)
 
 
 def family(mode: str) -> PixelType:
@@ -77,7 +92,7 @@ def _profile_space(data: bytes) -> tuple[PixelType | None, bool]:
             description = profile.profile.profile_description or ""
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return None, False
-    return space, space is PixelType.RGB and "sRGB" in description
+    return space, space is PixelType.RGB and description.strip() in _SRGB_DESCRIPTIONS
 
 
 @functools.cache
@@ -184,19 +199,37 @@ def to_working(
     if working is PixelType.GRAY and current is not PixelType.GRAY:
         im = im.convert("LA" if alpha else "L")
     elif working is PixelType.RGB and current is PixelType.GRAY:
-        im = im.convert("RGBA" if alpha else "RGB")
+        im = _gray_to_srgb(im, kept_profile)
         kept_profile = None
     return im, kept_profile
 
 
-def to_output(color: Image.Image, pixel_type: PixelType) -> Image.Image:
+def _gray_to_srgb(im: Image.Image, profile: bytes | None) -> Image.Image:
+    """Gray (``L``/``LA``) as sRGB: through its gray *profile* with LittleCMS, else as it is."""
+    alpha = im.getchannel("A") if im.mode == "LA" else None
+    gray = im.getchannel("L") if alpha is not None else im
+    transform = _transform_to_srgb(profile, "L", "RGB") if profile else None
+    rgb = gray.convert("RGB") if transform is None else transform.apply(gray)
+    if alpha is not None:
+        rgb.putalpha(alpha)
+    return rgb
+
+
+def to_output(color: Image.Image, pixel_type: PixelType, kept: bytes | None = None) -> Image.Image:
     """Convert an opaque working image (``L``, ``RGB``, ``CMYK``) to the output *pixel_type*.
 
-    Conversions between families are the naive ones Image Serving uses without colour management:
-    RGB -> gray by ITU-R 601 luma, RGB -> CMYK by complement (K = 0), gray -> CMYK on the K plate.
+    Gray described by its own profile (*kept*, the original's) becomes RGB through that profile,
+    to sRGB, as an RGB original's profile is honoured (spec section 8: the input space is the
+    embedded profile). The other conversions between families are the naive ones Image Serving
+    uses without colour management: RGB -> gray by ITU-R 601 luma, RGB -> CMYK by complement
+    (K = 0), gray -> CMYK on the K plate.
     """
     target = {PixelType.RGB: "RGB", PixelType.GRAY: "L", PixelType.CMYK: "CMYK"}[pixel_type]
-    return color if color.mode == target else color.convert(target)
+    if color.mode == target:
+        return color
+    if color.mode == "L" and target == "RGB":
+        return _gray_to_srgb(color, kept)
+    return color.convert(target)
 
 
 @functools.cache

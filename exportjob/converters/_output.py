@@ -66,7 +66,7 @@ def finish(
     if options.icc is not None:
         colour = to_profile(colour, kept_profile, options.icc)
     else:
-        colour = to_output(colour, pixel_type)
+        colour = to_output(colour, pixel_type, kept_profile)
     if alpha is not None and alpha.getextrema() == (255, 255):
         alpha = None
     if alpha is not None and not info.alpha:

@@ -290,6 +290,17 @@ def gray_profile(
     return gray_profile(description, gamma)
 
 
+def linear_srgb_profile(description: str = "Linear sRGB (exportjob sample)") -> bytes:
+    """An RGB profile with sRGB's primaries and a linear tone curve (gamma 1), named *description*.
+
+    What GIMP and Krita embed in linear-light exports ("GIMP built-in Linear sRGB"): not sRGB,
+    whatever its name says.
+    """
+    from ..converters._icc import SRGB_D50, rgb_profile  # noqa: PLC0415
+
+    return rgb_profile(description, SRGB_D50, 1.0)
+
+
 def swapped_rgb_profile() -> bytes:
     """An RGB profile whose red and blue primaries are swapped: (255, 0, 0) in it is sRGB blue.
 
