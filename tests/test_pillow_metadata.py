@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -112,6 +113,33 @@ def test_gps_is_kept_only_when_asked():
     out, _, image = export(original("JPEG"), "jpeg", keep_metadata=keep)
     assert image.getexif().get_ifd(0x8825)[1] == "N"
     assert "exif:GPS" in out.metadata
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        chunks.append((data[at + 4 : at + 8], data[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"xmp_embed": True}, id="xmpEmbed"),
+        pytest.param({"keep_metadata": frozenset({MetadataKeep.RIGHTS})}, id="keep-rights"),
+    ],
+)
+def test_png_xmp_is_an_uncompressed_itxt_chunk(options):
+    # XMP Part 3: the iTXt chunk "XML:com.adobe.xmp" has compression flag 0 and method 0.
+    _, raw, image = export(original("JPEG"), "png", **options)
+    (chunk,) = [body for kind, body in png_chunks(raw) if body.startswith(b"XML:com.adobe.xmp\0")]
+    flag, method = chunk[len(b"XML:com.adobe.xmp\0") :][:2]
+    assert (flag, method) == (0, 0)
+    assert b"(c) Ann" in chunk  # the packet itself is in the chunk, readable as text
+    assert not [kind for kind, _ in png_chunks(raw) if kind == b"zTXt"]
+    assert output_xmp(image) is not None
 
 
 def test_iptc_rights_become_xmp():

@@ -153,8 +153,9 @@ def writer_metadata(
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Return the ``Image.save`` options that write *metadata* in *writer*, and what they write.
 
-    JPEG, WebP and AVIF take ``exif=`` and ``xmp=``; PNG ``exif=`` and an iTXt chunk; TIFF its own
-    tags (XMP is tag 700). Other formats store none of it, and record nothing as kept.
+    JPEG, WebP and AVIF take ``exif=`` and ``xmp=``; PNG ``exif=`` and an uncompressed iTXt chunk
+    (XMP Part 3); TIFF its own tags (XMP is tag 700). Other formats store none of it, and record
+    nothing as kept.
     """
     options: dict[str, Any] = {}
     if writer in {"JPEG", "WEBP", "AVIF"}:
@@ -167,7 +168,7 @@ def writer_metadata(
             options["exif"] = metadata.exif
         if metadata.xmp is not None:
             info = PngImagePlugin.PngInfo()
-            info.add_itxt("XML:com.adobe.xmp", metadata.xmp.decode("utf-8", "replace"), zip=True)
+            info.add_itxt("XML:com.adobe.xmp", metadata.xmp.decode("utf-8", "replace"))
             options["pnginfo"] = info
     elif writer == "TIFF":
         tags = Image.Exif()
