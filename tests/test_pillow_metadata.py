@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import xml.etree.ElementTree as ET
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -113,6 +114,57 @@ def test_gps_is_kept_only_when_asked():
     out, _, image = export(original("JPEG"), "jpeg", keep_metadata=keep)
     assert image.getexif().get_ifd(0x8825)[1] == "N"
     assert "exif:GPS" in out.metadata
+
+
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+NS_DC = "{http://purl.org/dc/elements/1.1/}"
+NS_PS = "{http://ns.adobe.com/photoshop/1.0/}"
+NS_RIGHTS = "{http://ns.adobe.com/xap/1.0/rights/}"
+COMPACT_HEAD = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    b'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
+    b'xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/" '
+    b'xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n '
+    b'photoshop:Credit="Ann &amp; Co" photoshop:City="Secret Town" '
+    b'photoshop:Source=\'Ann "archive"\' xmp:CreatorTool="Private Tool" '
+    b'xmpRights:Marked="True" exif:GPSLatitude="48,51.4N" '
+    b'xmpRights:WebStatement="https://ann.example/licence"'
+)
+COMPACT_TAIL = b"</rdf:RDF></x:xmpmeta>"
+RIGHTS_ELEMENT = (
+    b'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">(c) Ann</rdf:li></rdf:Alt></dc:rights>'
+)
+
+
+@pytest.mark.parametrize(
+    "xmp",
+    [
+        pytest.param(COMPACT_HEAD + b"/>" + COMPACT_TAIL, id="attributes-only"),
+        pytest.param(
+            COMPACT_HEAD + b">" + RIGHTS_ELEMENT + b"</rdf:Description>" + COMPACT_TAIL,
+            id="attributes-and-elements",
+        ),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["jpeg", "tif", "png"])
+def test_rights_written_as_attributes_are_kept_in_a_well_formed_packet(xmp, fmt):
+    data = images.encode(images.marker_image((60, 40)), "JPEG", xmp=xmp)
+    out, raw, image = export(data, fmt, keep_metadata=frozenset({MetadataKeep.RIGHTS}))
+    packet = output_xmp(image)
+    assert packet is not None
+    # Well-formed, one rdf:Description (the packet is this test's own output: S314 does not apply).
+    (description,) = ET.fromstring(packet).iter(f"{RDF}Description")  # noqa: S314
+    assert description.get(f"{NS_PS}Credit") == "Ann & Co"
+    assert description.get(f"{NS_PS}Source") == 'Ann "archive"'
+    assert description.get(f"{NS_RIGHTS}Marked") == "True"
+    assert description.get(f"{NS_RIGHTS}WebStatement") == "https://ann.example/licence"
+    if RIGHTS_ELEMENT in xmp:
+        assert description.find(f"{NS_DC}rights") is not None
+    for dropped in (b"Secret Town", b"Private Tool", b"GPS"):
+        assert dropped not in raw
+    assert out.metadata == ("xmp:rights",)
 
 
 def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:

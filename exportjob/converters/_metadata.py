@@ -4,9 +4,10 @@ Nothing is carried by default (``_encode`` drops the image's own ``info``). ``xm
 original's XMP packet with its orientation reset to 1, since the pixels are already upright, and
 with its GPS properties removed unless GPS is kept. ``keep_metadata`` adds EXIF fields: ``rights``
 keeps Artist and Copyright, and the creator, rights and credit fields of the original's IPTC and
-XMP, written as a small XMP packet when ``xmpEmbed`` does not copy the original's; ``gps`` keeps the
-EXIF GPS directory. Everything else (camera serial numbers, owner names, maker notes, thumbnails,
-locations) is always dropped. ``Carried.kept`` names what was written, for the job log.
+XMP (as elements or as ``rdf:Description`` attributes), written as a small XMP packet when
+``xmpEmbed`` does not copy the original's; ``gps`` keeps the EXIF GPS directory. Everything else
+(camera serial numbers, owner names, maker notes, thumbnails, locations) is always dropped.
+``Carried.kept`` names what was written, for the job log.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ _IPTC = {
     (2, 110): "photoshop:Credit",
     (2, 115): "photoshop:Source",
 }
-_XMP_RIGHTS = re.compile(
-    rb"<(dc:creator|dc:rights|photoshop:Credit|photoshop:Source|xmpRights:\w+)\b[^>]*?"
-    rb"(?:/>|>.*?</\1>)",
-    re.DOTALL,
-)
+_RIGHTS_NAME = rb"(dc:creator|dc:rights|photoshop:Credit|photoshop:Source|xmpRights:\w+)"
+_XMP_RIGHTS = re.compile(rb"<" + _RIGHTS_NAME + rb"\b[^>]*?(?:/>|>.*?</\1>)", re.DOTALL)
+# The same properties written as attributes of an rdf:Description (the compact form Adobe's
+# serializer uses for simple values), found in that start tag only.
+_VALUE = rb"(\"[^\"<]*\"|'[^'<]*')"
+_DESCRIPTION = re.compile(rb"<rdf:Description((?:\s+[\w:.-]+\s*=\s*" + _VALUE + rb")*)\s*/?>")
+_RIGHTS_ATTRIBUTE = re.compile(rb"\s" + _RIGHTS_NAME + rb"\s*=\s*" + _VALUE)
 _NAMESPACES = (
     'xmlns:dc="http://purl.org/dc/elements/1.1/" '
     'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
@@ -96,8 +99,24 @@ def _iptc_rights(image: ImageFile.ImageFile) -> list[tuple[str, str]]:
     return out
 
 
-def _rights_packet(elements: list[bytes], iptc: list[tuple[str, str]]) -> bytes:
-    present = {re.match(rb"<([\w:]+)", e).group(1).decode() for e in elements}  # type: ignore[union-attr]
+def _xmp_rights(xmp: bytes) -> tuple[list[bytes], list[bytes]]:
+    """The rights properties of *xmp*: its elements, and its attributes (``name="value"``)."""
+    matches = list(_XMP_RIGHTS.finditer(xmp))
+    elements = [m.group(0) for m in matches]
+    present = {m.group(1) for m in matches}
+    attributes: list[bytes] = []
+    for description in _DESCRIPTION.finditer(xmp):
+        for m in _RIGHTS_ATTRIBUTE.finditer(description.group(1)):
+            if m.group(1) not in present:  # once each: a repeated attribute is not well-formed
+                present.add(m.group(1))
+                attributes.append(m.group(1) + b"=" + m.group(2))
+    return elements, attributes
+
+
+def _rights_packet(
+    elements: list[bytes], attributes: list[bytes], iptc: list[tuple[str, str]]
+) -> bytes:
+    present = {re.match(rb"<?([\w:]+)", e).group(1).decode() for e in elements + attributes}  # type: ignore[union-attr]
     body = (
         b"".join(elements)
         + "".join(
@@ -108,6 +127,7 @@ def _rights_packet(elements: list[bytes], iptc: list[tuple[str, str]]) -> bytes:
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
         b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
         + _NAMESPACES.encode()
+        + b"".join(b" " + a for a in attributes)
         + b">"
         + body
         + b"</rdf:Description></rdf:RDF></x:xmpmeta>"
@@ -135,10 +155,10 @@ def carried(image: ImageFile.ImageFile, options: RenderOptions) -> Carried:
                 exif[tag] = source[tag]
                 kept.append(name)
         if packet is None:
-            elements = [m.group(0) for m in _XMP_RIGHTS.finditer(xmp or b"")]
+            elements, attributes = _xmp_rights(xmp or b"")
             iptc = _iptc_rights(image)
-            if elements or iptc:
-                packet = _rights_packet(elements, iptc)
+            if elements or attributes or iptc:
+                packet = _rights_packet(elements, attributes, iptc)
                 kept.append("xmp:rights")
     if MetadataKeep.GPS in keep and _GPS_IFD in source:
         gps = source.get_ifd(_GPS_IFD)
