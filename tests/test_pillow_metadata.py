@@ -47,7 +47,9 @@ def original(fmt: str) -> bytes:
         info.add_itxt("XML:com.adobe.xmp", XMP.decode())
         return images.encode(picture, "PNG", pnginfo=info, exif=source_exif())
     if fmt == "TIFF":
-        tags = source_exif()
+        exif = source_exif()
+        tags = dict(exif)
+        tags[0x8825] = dict(exif.get_ifd(0x8825))  # a dict: Pillow writes it as the GPS IFD
         tags[700] = XMP
         return images.encode(picture, "TIFF", tiffinfo=tags)
     return images.encode(picture, fmt, xmp=XMP, exif=source_exif())
@@ -114,6 +116,30 @@ def test_gps_is_kept_only_when_asked():
     out, _, image = export(original("JPEG"), "jpeg", keep_metadata=keep)
     assert image.getexif().get_ifd(0x8825)[1] == "N"
     assert "exif:GPS" in out.metadata
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize(
+    ("fmt", "carried"),
+    [
+        pytest.param("tif", True, id="tif-uncompressed"),
+        # libtiff writes a compressed TIFF, and Pillow cannot give it a GPS directory.
+        pytest.param("tif,,lzw", False, id="tif-lzw"),
+        pytest.param("tif,,zip", False, id="tif-zip"),
+        pytest.param("tif,,jpeg", False, id="tif-jpeg"),
+    ],
+)
+def test_a_tiff_output_writes_the_kept_gps_directory_or_does_not_claim_it(source, fmt, carried):
+    keep = frozenset({MetadataKeep.RIGHTS, MetadataKeep.GPS})
+    out, _, image = export(original(source), fmt, keep_metadata=keep)
+    exif = image.getexif()
+    assert exif.get(0x8298) == "(c) Ann"
+    if carried:
+        assert dict(exif.get_ifd(0x8825)) == {1: "N", 2: (48.0, 51.0, 24.0)}
+        assert out.metadata == ("exif:Artist", "exif:Copyright", "xmp:rights", "exif:GPS")
+    else:
+        assert not exif.get_ifd(0x8825)
+        assert out.metadata == ("exif:Artist", "exif:Copyright", "xmp:rights")
 
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"

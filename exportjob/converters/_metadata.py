@@ -5,9 +5,10 @@ original's XMP packet with its orientation reset to 1, since the pixels are alre
 with its GPS properties removed unless GPS is kept. ``keep_metadata`` adds EXIF fields: ``rights``
 keeps Artist and Copyright, and the creator, rights and credit fields of the original's IPTC and
 XMP (as elements or as ``rdf:Description`` attributes), written as a small XMP packet when
-``xmpEmbed`` does not copy the original's; ``gps`` keeps the EXIF GPS directory. Everything else
-(camera serial numbers, owner names, maker notes, thumbnails, locations) is always dropped.
-``Carried.kept`` names what was written, for the job log.
+``xmpEmbed`` does not copy the original's; ``gps`` keeps the EXIF GPS directory (a compressed TIFF
+cannot take it, see ``writer_metadata``). Everything else (camera serial numbers, owner names,
+maker notes, thumbnails, locations) is always dropped. ``Carried.kept`` names what was written, for
+the job log.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import attrs
-from PIL import Image, ImageFile, IptcImagePlugin, PngImagePlugin
+from PIL import Image, ImageFile, IptcImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from ..options import MetadataKeep, RenderOptions
 
@@ -169,15 +170,18 @@ def carried(image: ImageFile.ImageFile, options: RenderOptions) -> Carried:
 
 
 def writer_metadata(
-    writer: str | None, metadata: Carried
+    writer: str | None, metadata: Carried, save: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Return the ``Image.save`` options that write *metadata* in *writer*, and what they write.
 
     JPEG, WebP and AVIF take ``exif=`` and ``xmp=``; PNG ``exif=`` and an uncompressed iTXt chunk
-    (XMP Part 3); TIFF its own tags (XMP is tag 700). Other formats store none of it, and record
-    nothing as kept.
+    (XMP Part 3); TIFF its own tags (XMP is tag 700, GPS a sub-IFD). A compressed TIFF (*save*, the
+    writer's options, names its compression) is written by libtiff, to which Pillow cannot hand a
+    GPS directory: it is left out, and not recorded as kept. Other formats store none of it, and
+    record nothing as kept.
     """
     options: dict[str, Any] = {}
+    kept = metadata.kept
     if writer in {"JPEG", "WEBP", "AVIF"}:
         if metadata.exif is not None:
             options["exif"] = metadata.exif
@@ -191,13 +195,21 @@ def writer_metadata(
             info.add_itxt("XML:com.adobe.xmp", metadata.xmp.decode("utf-8", "replace"))
             options["pnginfo"] = info
     elif writer == "TIFF":
-        tags = Image.Exif()
+        tags: dict[int, Any] = {}
         if metadata.exif is not None:
             tags.update(metadata.exif)
+            gps = metadata.exif.get_ifd(_GPS_IFD)
+            libtiff = (
+                TiffImagePlugin.WRITE_LIBTIFF or (save or {}).get("compression", "raw") != "raw"
+            )
+            if gps and not libtiff:
+                tags[_GPS_IFD] = dict(gps)  # a dict value is written as a sub-IFD
+            elif gps:
+                kept = tuple(name for name in kept if name != "exif:GPS")
         if metadata.xmp is not None:
             tags[_XMP_TAG] = metadata.xmp
-        if len(tags):
+        if tags:
             options["tiffinfo"] = tags
     else:
         return {}, ()
-    return options, metadata.kept
+    return options, kept

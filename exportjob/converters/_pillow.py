@@ -226,7 +226,7 @@ class PillowConverter:
             dpi=written_dpi(info, options.print_res, _source_dpi(header), handle),
             transparency=finished.transparency,
         )
-        extra, kept = writer_metadata(info.pillow_format, carried(header, options))
+        extra, kept = writer_metadata(info.pillow_format, carried(header, options), writer)
         writer |= extra
         if options.jpeg_size and info.pillow_format == "JPEG":
             data, _quality = fit_budget(
