@@ -280,6 +280,8 @@ class RenderOptions:
     res_mode: ResMode = ResMode.SHARP2
     icc_embed: bool = False
     icc: IccConversion | None = None
+    # The settings' default profiles (IccProfileRgb/Gray/Cmyk): the space of untagged pixels (s8).
+    source_profiles: tuple[tuple[PixelType, bytes], ...] = attrs.field(default=(), repr=False)
     print_res: float | None = None
     jpeg_size: int = 0
     xmp_embed: bool = False
@@ -376,7 +378,9 @@ class ConversionSettings:
         profiles: the ICC profiles ``icc=`` may name (empty by default: then ``icc=`` fails).
         icc_profile_rgb, icc_profile_gray, icc_profile_cmyk: IccProfileRgb/Gray/Cmyk: the name
             of the library profile an output of that pixel type is converted to when the request
-            has no ``icc=``. ``None`` (the default): sRGB, gray with the sRGB curve, naive CMYK.
+            has no ``icc=``, and the space an original of that pixel type with no embedded profile
+            is read in (spec section 8). ``None`` (the default): sRGB, gray with the sRGB curve,
+            naive CMYK.
         icc_render_intent: IccRenderIntent, the default intent of ``icc=``; perceptual.
         icc_black_point_compensation: IccBlackPointCompensation, the default of ``icc=``; on.
         icc_dither: IccDither, the default of ``icc=``; off (accepted, no effect).

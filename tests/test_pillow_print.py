@@ -190,3 +190,73 @@ def test_a_damaged_embedded_profile_is_ignored_under_icc_too(modifier: str) -> N
     tagged = images.tagged(PHOTO, "PNG", damaged)
     untagged = images.encode(PHOTO, "PNG")
     assert max_difference(export(tagged, modifier), export(untagged, modifier)) == 0
+
+
+# Spec section 8: the input space is the embedded profile, else the catalog default for the pixel
+# type (``icc_profile_rgb``/``_gray``/``_cmyk``). Untagged pixels were read as sRGB (RGB), gray with
+# the sRGB curve (gray) or naively (CMYK) even with a default set.
+
+GRAY_PHOTO = PHOTO.convert("L")
+CMYK_PHOTO = PHOTO.convert("CMYK")
+GRAY18 = images.gray_profile("Gray 1.8 (test)", 1.8)
+#: pixel type -> (the untagged original, its encoding, the setting naming the default, the default)
+ORIGINALS = {
+    "rgb": (PHOTO, images.encode(PHOTO, "PNG"), "icc_profile_rgb", "AdobeRGB", ADOBE),
+    "gray": (GRAY_PHOTO, images.encode(GRAY_PHOTO, "PNG"), "icc_profile_gray", "Gray22", GRAY22),
+    "cmyk": (CMYK_PHOTO, images.encode(CMYK_PHOTO, "TIFF"), "icc_profile_cmyk", "Press", PRESS),
+}
+BY_TYPE = pytest.mark.parametrize("pixel_type", list(ORIGINALS))
+
+
+def with_default(pixel_type: str) -> ConversionSettings:
+    _, _, setting, name, _ = ORIGINALS[pixel_type]
+    return attrs.evolve(SETTINGS, **{setting: name})
+
+
+@BY_TYPE
+def test_untagged_pixels_in_the_default_profile_of_their_type_are_left_as_they_are(pixel_type):
+    # The default is also the output profile: source and output are the same, nothing converts.
+    original, data, _, _, default = ORIGINALS[pixel_type]
+    fmt = {"rgb": "png", "gray": "png,gray", "cmyk": "tif,cmyk"}[pixel_type]
+    out = export(data, f"fmt={fmt}&iccEmbed=1", with_default(pixel_type))
+    assert out.info["icc_profile"] == default
+    assert max_difference(out.convert(original.mode), original) == 0
+
+
+@BY_TYPE
+def test_untagged_pixels_are_converted_from_the_default_profile_of_their_type(pixel_type):
+    original, data, _, _, default = ORIGINALS[pixel_type]
+    modifier, target, mode = {
+        "rgb": ("fmt=tif&icc=Press", PRESS, "CMYK"),
+        "gray": ("fmt=png&icc=AdobeRGB", ADOBE, "RGB"),
+        "cmyk": ("fmt=png", images.srgb_profile(), "RGB"),  # no RGB default: to sRGB
+    }[pixel_type]
+    out = export(data, modifier, with_default(pixel_type))
+    assert max_difference(out, expected(original, default, target, mode)) <= 1
+
+
+@pytest.mark.parametrize(
+    ("pixel_type", "embedded"),
+    [
+        pytest.param("rgb", images.srgb_profile(), id="rgb-srgb"),
+        pytest.param("rgb", images.swapped_rgb_profile(), id="rgb-swapped"),
+        pytest.param("gray", GRAY18, id="gray-1.8"),
+        pytest.param("cmyk", images.swapped_cmyk_profile(), id="cmyk-swapped"),
+    ],
+)
+def test_an_embedded_profile_wins_over_the_default_of_its_type(pixel_type, embedded):
+    original, _, _, _, default = ORIGINALS[pixel_type]
+    data = images.tagged(original, "TIFF", embedded)
+    fmt = {"rgb": "tif", "gray": "tif,gray", "cmyk": "tif,cmyk"}[pixel_type]
+    out = export(data, f"fmt={fmt}", with_default(pixel_type))  # converted to the default
+    assert max_difference(out, expected(original, embedded, default, original.mode)) <= 1
+    assert max_difference(out, original) > 5
+
+
+def test_a_damaged_embedded_profile_is_ignored_for_the_default_of_its_type():
+    settings = with_default("rgb")
+    tagged = images.tagged(PHOTO, "PNG", damaged_profile(ADOBE))
+    assert max_difference(export(tagged, "fmt=png", settings), PHOTO) == 0  # read as AdobeRGB
+    for modifier in ("fmt=png", "fmt=tif&icc=Press", "fmt=png,gray"):
+        untagged = export(images.encode(PHOTO, "PNG"), modifier, settings)
+        assert max_difference(export(tagged, modifier, settings), untagged) == 0

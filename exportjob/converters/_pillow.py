@@ -47,6 +47,7 @@ from ._geometry import Layout, check_layout, plan_layout
 from ._jpeg_size import fit_budget
 from ._metadata import carried, writer_metadata
 from ._output import finish
+from ._print import input_profile
 from ._render import held_resolution, render
 
 __all__ = ["Limits", "PillowConverter"]
@@ -211,7 +212,10 @@ class PillowConverter:
             options=options,
             info=info,
             pixel_type=fmt.pixel_type,
-            icc=decoded.info.get("icc_profile") or None,
+            # Spec section 8: untagged pixels are in the settings' default for their pixel type.
+            icc=input_profile(
+                decoded.mode, decoded.info.get("icc_profile") or None, options.source_profiles
+            ),
             shrink_on_load=self.shrink_on_load,
         )
         finished = finish(

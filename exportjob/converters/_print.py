@@ -3,8 +3,10 @@
 The pipeline keeps the pixels in the original's own colour space when an output profile is given
 (an Adobe RGB original stays Adobe RGB through resizing), and this stage converts them once, from
 that space to the output profile, with the request's intent and black-point compensation. The
-source space is the original's embedded profile, else sRGB for RGB, gray with the sRGB curve for
-gray; unprofiled CMYK is first converted naively to RGB, read as sRGB.
+source space (spec section 8) is the original's embedded profile, else the settings' default profile
+for its pixel type (``icc_profile_rgb``/``_gray``/``_cmyk``), else sRGB for RGB, gray with the sRGB
+curve for gray; unprofiled CMYK with no default is first converted naively to RGB, read as sRGB. A
+source profile that is the output profile leaves the pixels as they are.
 """
 
 from __future__ import annotations
@@ -15,13 +17,46 @@ import threading
 
 from PIL import Image, ImageCms
 
+from .._profiles import profile_space
 from ..options import IccConversion, PixelType, RenderIntent
-from ._color import gray_output_profile, srgb_profile
+from ._color import family, gray_output_profile, srgb_profile
 
-__all__ = ["source_profile_for", "to_profile"]
+__all__ = ["input_profile", "source_profile_for", "to_profile"]
+
+#: The settings' default profile per pixel type (``RenderOptions.source_profiles``).
+Defaults = tuple[tuple[PixelType, bytes], ...]
 
 _MODES = {PixelType.RGB: "RGB", PixelType.GRAY: "L", PixelType.CMYK: "CMYK"}
 _LOCK = threading.Lock()
+
+
+def input_profile(mode: str, embedded: bytes | None, defaults: Defaults) -> bytes | None:
+    """Return the profile the original's pixels of *mode* are in (spec section 8).
+
+    The embedded profile if LittleCMS can use it for pixels of that colour space, else the
+    settings' default for their pixel type (*defaults*, ``RenderOptions.source_profiles``); with
+    no default, *embedded* as it is (the pipeline ignores an unusable one). Lab pixels are in no
+    device space: no default applies to them.
+    """
+    default = None if mode == "LAB" else dict(defaults).get(family(mode))
+    if default is None or (embedded is not None and _describes(embedded, family(mode))):
+        return embedded
+    return default
+
+
+@functools.lru_cache(maxsize=32)
+def _describes(data: bytes, pixel_type: PixelType) -> bool:
+    """Whether LittleCMS builds a transform from *data* for pixels of *pixel_type* (to sRGB)."""
+    if profile_space(data) != pixel_type.value:
+        return False
+    try:
+        with _LOCK:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(data))
+            srgb = ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile()))
+            ImageCms.buildTransform(source, srgb, _MODES[pixel_type], "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return True
 
 
 def source_profile_for(mode: str, kept: bytes | None) -> bytes | None:
@@ -57,7 +92,8 @@ def to_profile(colour: Image.Image, kept: bytes | None, conversion: IccConversio
 
     Args:
         colour: the rendered pixels, in the space *kept* describes (or the mode's default).
-        kept: the profile still describing *colour* (the original's), or None.
+        kept: the profile still describing *colour* (the original's, or the settings' default
+            for untagged pixels: ``input_profile``), or None.
         conversion: the output profile, intent and black-point compensation.
     """
     try:

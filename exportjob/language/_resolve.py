@@ -238,6 +238,7 @@ def resolve_commands(
         default_pix=settings.default_pix,
         max_pix=settings.max_pix,
         keep_metadata=settings.keep_metadata,
+        source_profiles=_source_profiles(settings),
     )
     options = attrs.evolve(options, **changes)
     spelled = options.format.pixel_type
@@ -252,6 +253,12 @@ def resolve_commands(
     if problem is not None:  # before any asset: it would fail every one
         raise _located(ModifierError(problem), by_name["printRes"])
     return ResolvedRequest(tuple(kept), options, tuple(warnings))
+
+
+def _source_profiles(settings: ConversionSettings) -> tuple[tuple[PixelType, bytes], ...]:
+    """The settings' default profile per pixel type: what untagged pixels are read in (s8)."""
+    named = ((t, settings.default_profile(t)) for t in PixelType)
+    return tuple((t, settings.profiles[name]) for t, name in named if name is not None)
 
 
 def resolve_request(
