@@ -260,3 +260,16 @@ def test_a_damaged_embedded_profile_is_ignored_for_the_default_of_its_type():
     for modifier in ("fmt=png", "fmt=tif&icc=Press", "fmt=png,gray"):
         untagged = export(images.encode(PHOTO, "PNG"), modifier, settings)
         assert max_difference(export(tagged, modifier, settings), untagged) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "settings"),
+    [
+        pytest.param(images.tagged(GRAY_PHOTO, "PNG", GRAY22), SETTINGS, id="embedded"),
+        pytest.param(images.encode(GRAY_PHOTO, "PNG"), with_default("gray"), id="gray-default"),
+    ],
+)
+def test_a_gray_profile_is_not_embedded_in_a_naive_cmyk_output(data, settings):
+    out = export(data, "fmt=tif,cmyk&iccEmbed=1", settings)
+    assert out.mode == "CMYK"
+    assert "icc_profile" not in out.info
