@@ -565,3 +565,37 @@ def test_a_detail_of_printable_text_is_shown_as_it_is() -> None:
         file_name="été 🌸.jpg",
     )
     assert str(detail) == "WARNING a (été 🌸.jpg) ein Füßchen 'quoted' \\ back"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Screenshot 2024-01-05 at 10.00.00\u202fAM.png", id="macos-narrow-nbsp"),
+        pytest.param("Annual\xa0report.pdf", id="nbsp"),
+        pytest.param("写真\u3000一覧.png", id="ideographic-space"),
+        pytest.param("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.jpg", id="zwnj"),
+        pytest.param("👨\u200d👩\u200d👧.jpg", id="zwj-emoji"),
+        pytest.param(
+            "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f.png",
+            id="flag-tags",
+        ),
+        pytest.param("\u200f\u0635\u0648\u0631\u0629.jpg", id="rtl-mark"),
+        pytest.param("Pho\xadto.jpg", id="soft-hyphen"),
+    ],
+)
+def test_a_detail_shows_an_ordinary_name_as_it_is(name: str) -> None:
+    detail = LogDetail(
+        severity="Error", log_type="ExportError", message="x", handle="a", file_name=name
+    )
+    assert str(detail) == f"ERROR   a ({name}) x"
+
+
+def test_a_detail_escapes_a_bidi_override_that_would_reorder_its_line() -> None:
+    detail = LogDetail(
+        severity="Info",
+        log_type="ExportSuccess",
+        message="ok",
+        handle="a",
+        file_name="x\u202egpj.exe",
+    )
+    assert str(detail) == "INFO    a (x\\u202egpj.exe) ok"

@@ -10,6 +10,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -191,3 +192,68 @@ def test_two_threads_reading_first_at_once_share_one_reader(store: DirectoryStor
             f.close()
     finally:
         sys.setswitchinterval(switch)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("read_first", [False, True], ids=["unread", "read"])
+def test_an_original_dropped_unclosed_is_closed_even_where_the_warning_is_an_error(
+    store: DirectoryStore, *, read_first: bool
+) -> None:
+    f = store.open_original(AssetHandle("notes.bin"))
+    fd = f.fileno()
+    if read_first:
+        f.read(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)  # as -W error and filterwarnings=error do
+        del f
+        gc.collect()
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(fd)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_process_forked_while_threads_read_originals_can_read_its_own(
+    store: DirectoryStore,
+) -> None:
+    # A process pool forks its workers while the host's threads go on: nothing a thread held at
+    # that moment may keep the child's first read waiting.
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        while not stop.is_set():
+            with store.open_original(AssetHandle("notes.bin")) as f:
+                f.read(10)
+
+    threads = [threading.Thread(target=keep_reading) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    children = []
+    try:
+        for _ in range(20):
+            pid = os.fork()
+            if pid == 0:  # the child: one read, then out, whatever happens
+                code = 1
+                try:
+                    with store.open_original(AssetHandle("notes.bin")) as f:
+                        code = 0 if f.read(4) == b"line" else 1
+                finally:
+                    os._exit(code)
+            children.append(pid)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    deadline = time.monotonic() + 10
+    codes: dict[int, int | None] = dict.fromkeys(children)
+    while time.monotonic() < deadline and any(c is None for c in codes.values()):
+        for pid, code in codes.items():
+            if code is None:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    codes[pid] = os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    for pid, code in codes.items():
+        if code is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    assert list(codes.values()) == [0] * len(children)

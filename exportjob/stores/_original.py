@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -22,9 +21,6 @@ __all__ = ["OpenOriginal"]
 
 # The reader's methods set on the object once the reader exists: found there at once after.
 _FAST = ("read", "read1", "readinto", "readinto1", "readline", "seek", "tell", "peek")
-# Held while a reader is made: two threads' first reads must not make two readers of one
-# descriptor (the second, collected, would close it under the first). Taken once per original.
-_MAKING = threading.Lock()
 
 
 class OpenOriginal(io.BufferedIOBase):
@@ -33,19 +29,25 @@ class OpenOriginal(io.BufferedIOBase):
     def __init__(self, fd: int) -> None:  # io's own initializer sets nothing this needs
         self._fd = fd
         self._name = fd
-        self._file: BinaryIO | None = None
+
+    @property
+    def _file(self) -> BinaryIO | None:
+        """The reader, once one is made."""
+        reader: BinaryIO | None = self.__dict__.get("_made")
+        return reader
 
     def _reader(self) -> BinaryIO:
         reader = self._file
         if reader is None:
-            with _MAKING:
-                reader = self._file
-                if reader is None:
-                    # A buffer size of our own spares io.open asking whether it is a terminal.
-                    reader = io.open(self.fileno(), "rb", buffering=io.DEFAULT_BUFFER_SIZE)  # noqa: UP020, SIM115
-                    for name in _FAST:
-                        setattr(self, name, getattr(reader, name))
-                    self._file = reader
+            # The descriptor stays this object's (closefd=False): a reader made by a thread that
+            # lost the race below is dropped without closing it. No lock: one held across a fork
+            # would hang the child's first read.
+            made = io.open(  # noqa: UP020, SIM115 - a buffer size of our own spares io.open asking whether it is a terminal
+                self.fileno(), "rb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=False
+            )
+            reader = self.__dict__.setdefault("_made", made)  # atomic: one reader, first come
+            for name in _FAST:
+                setattr(self, name, getattr(reader, name))
         return reader
 
     def __reduce_ex__(self, protocol: object) -> Any:
@@ -122,15 +124,18 @@ class OpenOriginal(io.BufferedIOBase):
     @property
     def closed(self) -> bool:
         """Whether the original is closed."""
-        return self._fd < 0 or (self._file is not None and self._file.closed)
+        return self._fd < 0
 
     def close(self) -> None:
-        """Close the original (through its reader, if one was made); again: nothing."""
+        """Close the original (and its reader, if one was made); again: nothing."""
         fd, self._fd = self._fd, -1
-        if self._file is not None:
-            self._file.close()
-        elif fd >= 0:
-            os.close(fd)
+        reader = self._file
+        try:
+            if reader is not None:
+                reader.close()  # its buffer; the descriptor is closed here
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
     def flush(self) -> None:
         """Nothing to write; a closed file says so, as io's do."""
@@ -146,5 +151,7 @@ class OpenOriginal(io.BufferedIOBase):
     def __del__(self) -> None:
         # As an unclosed io file object does: warn, then close, so no descriptor leaks.
         if self.__dict__.get("_fd", -1) >= 0:
-            warnings.warn(f"unclosed original {self._fd}", ResourceWarning, stacklevel=1)
-            self.close()
+            try:
+                warnings.warn(f"unclosed original {self._fd}", ResourceWarning, stacklevel=1)
+            finally:  # closed even where the warning is an error (-W error)
+                self.close()
