@@ -188,9 +188,13 @@ class ExportJob:
         given, problems = read_wire(raw, EXPORT_JOB_FIELDS, root="exportJob", subject=_SUBJECT)
         handles = given["asset_handles"]
         if isinstance(handles, Mapping) and "items" in handles:
-            # The SOAP shape holds its list and nothing else: another key is refused, as at the top.
+            # The SOAP shape holds its list and nothing else: another key is refused, as at the top,
+            # but for the element's XML attributes as SOAP-to-dict tools spell them ("@xsi:type").
             field = EXPORT_JOB_FIELDS["asset_handles"]
-            problems.found += unknown_fields(handles, ("items",), path=f"{field}.")
+            keys = {
+                k: v for k, v in handles.items() if not (isinstance(k, str) and k.startswith("@"))
+            }
+            problems.found += unknown_fields(keys, ("items",), path=f"{field}.")
             given["asset_handles"] = handles["items"]
         return cls(**_check(given, problems))
 

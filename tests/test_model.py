@@ -292,6 +292,16 @@ def test_from_ips_accepts_the_soap_items_shape() -> None:
     assert [h.value for h in ExportJob.from_ips(raw).asset_handles] == ["x", "y"]
 
 
+def test_from_ips_takes_the_xml_attributes_beside_the_soap_items() -> None:
+    # What SOAP-to-dict tools make of <assetHandleArray xsi:type="...">: attributes, not fields.
+    raw = {
+        "assetHandleArray": {"items": ["x"], "@xsi:type": "types:HandleArray"},
+        "fmt": "orig",
+        "emailSetting": "None",
+    }
+    assert [h.value for h in ExportJob.from_ips(raw).asset_handles] == ["x"]
+
+
 def test_from_ips_refuses_another_key_beside_the_soap_items() -> None:
     raw = {
         "assetHandleArray": {"items": ["x"], "item": ["y"]},

@@ -14,14 +14,17 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from PIL import Image
 
-from exportjob import AssetHandle, ExportEngine, ExportJob, JobContext
+from exportjob import AssetHandle, ExportEngine, ExportJob, ExportPlan, JobContext
 from exportjob.converters import CopyConverter, PillowConverter
-from exportjob.stores import DirectoryStore
+from exportjob.protocols import ConversionOutput
+from exportjob.stores import DirectoryStore, MemoryStore
 
+ACME = JobContext(company="acme")
 BODY = b"line one\nline two\n" + bytes(range(256)) * 40
 
 
@@ -257,3 +260,29 @@ def test_a_process_forked_while_threads_read_originals_can_read_its_own(
             os.kill(pid, 9)
             os.waitpid(pid, 0)
     assert list(codes.values()) == [0] * len(children)
+
+
+class _LooksFirst:
+    """A host's converter that reads the header, maybe goes back, then exports the file as it is."""
+
+    def __init__(self, *, back: bool) -> None:
+        self.back = back
+
+    def convert(self, source: BinaryIO, plan: ExportPlan) -> ConversionOutput:
+        assert source.read(4) == b"line"
+        if self.back:
+            source.seek(0)
+        return CopyConverter().convert(source, plan)  # the rest of the file, as it is
+
+
+@pytest.mark.parametrize(("back", "start"), [(False, 4), (True, 0)], ids=["read-on", "seek-back"])
+def test_a_kernel_copy_starts_where_the_converters_reader_stands(
+    store: DirectoryStore, tmp_path: Path, *, back: bool, start: int
+) -> None:
+    memory = MemoryStore(default_company="acme")
+    memory.add("notes.bin", BODY, file_name="notes.bin")
+    for target in (store, memory):  # the kernel's copy, and Python's
+        with ExportEngine(target, _LooksFirst(back=back), workers=1) as engine:
+            log = engine.run(ExportJob(asset_handles=["notes.bin"], fmt="orig"), ACME)
+        assert log.counts.error == 0, log.details
+        assert target.read_export("notes.bin") == BODY[start:]

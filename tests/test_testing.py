@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
@@ -367,3 +368,15 @@ def test_plugin_in_a_host_test_suite(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_copy_of_a_faulty_store_applies_its_own_describe_faults_to_batches() -> None:
+    inner = _Batching()
+    for handle in ("a", "b"):
+        inner.add(handle, sample_jpeg(8, 8), file_name=f"{handle}.jpg")
+    original = FaultyStore(inner, fail_describe={"a"})
+    clone = copy.copy(original)
+    clone.fail_describe = frozenset({"b"})
+    found = clone.describe_many([AssetHandle("a"), AssetHandle("b")])
+    assert isinstance(found[AssetHandle("b")], StoreReadError)
+    assert not isinstance(found[AssetHandle("a")], Exception)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -37,8 +38,18 @@ class FileChunks:
         return stream_chunks(self._source, self._chunk_size)
 
     def fileno(self) -> int:
-        """The descriptor of the open original, positioned at the copy's start."""
-        return self._source.fileno()
+        """The descriptor of the open original, positioned at the copy's start.
+
+        That is where the file's reader stands: a buffered reader that has read (a converter that
+        looked at the header first) has taken the descriptor past it. A source that says it has
+        read nothing ahead (``read_ahead`` false, as ``DirectoryStore``'s unread original does)
+        is taken as it is, without a system call.
+        """
+        source = self._source
+        fd = source.fileno()
+        if getattr(source, "read_ahead", True):
+            os.lseek(fd, source.tell(), os.SEEK_SET)
+        return fd
 
 
 def _has_descriptor(source: BinaryIO) -> bool:

@@ -122,6 +122,11 @@ class OpenOriginal(io.BufferedIOBase):
         return "rb"
 
     @property
+    def read_ahead(self) -> bool:
+        """Whether a reader has read past where it stands (``FileChunks`` then seeks the copy's start)."""
+        return self._file is not None
+
+    @property
     def closed(self) -> bool:
         """Whether the original is closed."""
         return self._fd < 0

@@ -109,10 +109,6 @@ class FaultyStore:
         self.fail_open = _names("fail_open", fail_open)
         self.fail_read = _names("fail_read", fail_read)
         self.fail_write = _names("fail_write", fail_write)
-        if not hasattr(inner, "describe_many"):
-            return
-        # Only a store that batches has describe_many here: the engine asks with isinstance.
-        self.describe_many = self._describe_many
 
     def __repr__(self) -> str:
         return f"<FaultyStore over {self.inner!r}>"
@@ -121,7 +117,10 @@ class FaultyStore:
         # Called only for what this class lacks: the wrapped store's capabilities and the rest.
         if name.startswith("__") or name == "inner":
             raise AttributeError(name)
-        return getattr(self.inner, name)
+        found = getattr(self.inner, name)
+        # Only a store that batches has describe_many here (the engine asks with isinstance),
+        # and its batches meet the describe faults.
+        return self._describe_many if name == "describe_many" else found
 
     def describe(self, handle: AssetHandle | str) -> Asset:
         """Describe *handle*, or fail if it is in ``fail_describe``."""
