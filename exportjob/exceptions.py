@@ -90,6 +90,10 @@ class ExportJobError(Exception):
         return str(self.args[0]) if self.args else ""
 
 
+#: The most characters of a bad value a problem's message shows.
+_SHOWN = 200
+
+
 class FieldProblem:
     """One invalid field of a job: which field, the value given, and what is wrong."""
 
@@ -115,7 +119,10 @@ class FieldProblem:
         return (FieldProblem, (self.field, self.value, self.message))
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message} (got {self.value!r})"
+        shown = repr(self.value)
+        if len(shown) > _SHOWN:  # a profile's bytes, a job's worth of handles: the start says it
+            shown = f"{shown[:_SHOWN]}... ({len(shown):,} characters)"
+        return f"{self.field}: {self.message} (got {shown})"
 
 
 def _listing(subject: str, problems: tuple[FieldProblem, ...]) -> str:

@@ -8,7 +8,7 @@ these, never raw strings. Every default that Image Serving keeps in a catalog at
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -361,6 +361,13 @@ def _metadata_groups(value: object) -> frozenset[MetadataKeep]:
         raise InvalidValueError("keep_metadata", value, f"must name groups of: {names}") from None
 
 
+def _profile_library(value: object) -> object:
+    """A plain mapping of names to profiles, as a ``ProfileLibrary`` (which checks each)."""
+    if isinstance(value, Mapping) and not isinstance(value, ProfileLibrary):
+        return ProfileLibrary(value)
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class ConversionSettings:
     """Library settings for what Image Serving keeps in catalog attributes (see docs/language.md).
@@ -375,7 +382,8 @@ class ConversionSettings:
         res_mode: ResMode, the default ``resMode``; ``sharp2`` (Lanczos).
         unknown_commands: ``"error"`` (the default) refuses an unknown command name; ``"warn"``
             drops it with a warning in the plan.
-        profiles: the ICC profiles ``icc=`` may name (empty by default: then ``icc=`` fails).
+        profiles: the ICC profiles ``icc=`` may name (empty by default: then ``icc=`` fails): a
+            ``ProfileLibrary``, or a mapping of names to profile bytes that is made one.
         icc_profile_rgb, icc_profile_gray, icc_profile_cmyk: IccProfileRgb/Gray/Cmyk: the name
             of the library profile an output of that pixel type is converted to when the request
             has no ``icc=``, and the space an original of that pixel type with no embedded profile
@@ -409,7 +417,7 @@ class ConversionSettings:
         default="error", validator=_unknown_commands
     )
     profiles: ProfileLibrary = attrs.field(
-        factory=ProfileLibrary, validator=instance_of(ProfileLibrary)
+        factory=ProfileLibrary, converter=_profile_library, validator=instance_of(ProfileLibrary)
     )
     icc_profile_rgb: str | None = attrs.field(default=None, validator=_default_profile("rgb"))
     icc_profile_gray: str | None = attrs.field(default=None, validator=_default_profile("gray"))

@@ -166,3 +166,11 @@ def test_asset_errors_take_the_handle_a_store_was_given_or_its_text(
     assert type(from_handle.handle) is str  # picklable, comparable, what the log records
     assert pickle.loads(pickle.dumps(from_handle)).handle == "a|1"
     assert error_class("x", handle="a|1").handle == "a|1"
+
+
+def test_a_problem_shows_a_long_value_cut_short() -> None:
+    problem = FieldProblem("profiles", b"\x00" * 100_000, "must be a ProfileLibrary, not bytes")
+    text = str(problem)
+    assert len(text) < 400
+    assert text.endswith("... (400,003 characters))")
+    assert problem.value == b"\x00" * 100_000  # the problem keeps it all

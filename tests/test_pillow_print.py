@@ -273,3 +273,18 @@ def test_a_gray_profile_is_not_embedded_in_a_naive_cmyk_output(data, settings):
     out = export(data, "fmt=tif,cmyk&iccEmbed=1", settings)
     assert out.mode == "CMYK"
     assert "icc_profile" not in out.info
+
+
+def test_an_untagged_gray_original_becomes_rgb_through_the_gray_default() -> None:
+    # No icc= and no RGB default: the gray default is the pixels' space, sRGB the output's.
+    original, data, _, _, default = ORIGINALS["gray"]
+    out = export(data, "fmt=png", with_default("gray"))
+    assert max_difference(out, expected(original, default, images.srgb_profile(), "RGB")) <= 1
+
+
+def test_settings_take_a_plain_mapping_of_profiles() -> None:
+    settings = ConversionSettings(profiles={"Gray18": GRAY18}, icc_profile_gray="Gray18")
+    assert isinstance(settings.profiles, ProfileLibrary)
+    assert settings.profiles["gray18"] == GRAY18
+    with pytest.raises(InvalidValueError, match="is not an ICC profile"):
+        ConversionSettings(profiles={"Bad": b"not a profile" * 100})
