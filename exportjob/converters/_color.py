@@ -15,6 +15,7 @@ import threading
 
 from PIL import Image, ImageCms
 
+from .._profiles import profile_space
 from ..options import PixelType, RenderOptions
 from ._alpha import has_alpha
 from ._filters import has_stage_c, needs_rgb
@@ -25,6 +26,7 @@ __all__ = [
     "output_profile",
     "to_output",
     "to_working",
+    "transform_to_srgb",
     "working_family",
 ]
 
@@ -101,7 +103,7 @@ def _srgb() -> ImageCms.ImageCmsProfile:
 
 
 @functools.lru_cache(maxsize=32)
-def _transform_to_srgb(data: bytes, mode: str, out_mode: str) -> ImageCms.ImageCmsTransform | None:
+def transform_to_srgb(data: bytes, mode: str, out_mode: str) -> ImageCms.ImageCmsTransform | None:
     """Build (once) a transform from profile *data* to sRGB; None if LittleCMS refuses it."""
     try:
         with _LOCK:
@@ -156,7 +158,7 @@ def _normalize_mode(im: Image.Image) -> Image.Image:
 def _apply_profile(im: Image.Image, data: bytes) -> Image.Image:
     mode = "CMYK" if im.mode == "CMYK" else im.mode
     out_mode = "RGB" if mode == "CMYK" else mode
-    transform = _transform_to_srgb(data, mode, out_mode)
+    transform = transform_to_srgb(data, mode, out_mode)
     if transform is None:
         return im if mode != "CMYK" else im.convert("RGB")
     return transform.apply(im)
@@ -208,7 +210,7 @@ def _gray_to_srgb(im: Image.Image, profile: bytes | None) -> Image.Image:
     """Gray (``L``/``LA``) as sRGB: through its gray *profile* with LittleCMS, else as it is."""
     alpha = im.getchannel("A") if im.mode == "LA" else None
     gray = im.getchannel("L") if alpha is not None else im
-    transform = _transform_to_srgb(profile, "L", "RGB") if profile else None
+    transform = transform_to_srgb(profile, "L", "RGB") if profile else None
     rgb = gray.convert("RGB") if transform is None else transform.apply(gray)
     if alpha is not None:
         rgb.putalpha(alpha)
@@ -254,6 +256,10 @@ def output_profile(pixel_type: PixelType, kept: bytes | None) -> bytes | None:
     """
     if pixel_type is PixelType.RGB:
         return srgb_profile()
+    # The kept profile describes the output only if it is of the output's pixel type: a gray
+    # original's does not describe the naive CMYK made from it (spec section 8).
+    if kept is not None and profile_space(kept) != pixel_type.value:
+        kept = None
     if pixel_type is PixelType.GRAY:
         return kept or gray_output_profile()
     return kept

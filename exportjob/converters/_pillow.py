@@ -27,7 +27,6 @@ import attrs
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from .._formats import FormatInfo, format_info, largest_side, pillow_can_write
-from .._profiles import profile_space
 from ..exceptions import (
     ConversionError,
     ExportJobError,
@@ -271,12 +270,7 @@ def _embedded_profile(
         return None
     if options.icc is not None:
         return options.icc.profile
-    profile = output_profile(fmt.pixel_type, kept)
-    # A gray original's profile does not describe the naive CMYK made from it (spec section 8:
-    # with no output profile of the output's pixel type, none is embedded).
-    if profile is not None and profile_space(profile) != fmt.pixel_type.value:
-        return None
-    return profile
+    return output_profile(fmt.pixel_type, kept)
 
 
 def _check_writable_size(

@@ -19,7 +19,7 @@ from PIL import Image, ImageCms
 
 from .._profiles import profile_space
 from ..options import IccConversion, PixelType, RenderIntent
-from ._color import family, gray_output_profile, srgb_profile
+from ._color import family, gray_output_profile, srgb_profile, transform_to_srgb
 
 __all__ = ["input_profile", "source_profile_for", "to_profile"]
 
@@ -44,19 +44,12 @@ def input_profile(mode: str, embedded: bytes | None, defaults: Defaults) -> byte
     return default
 
 
-@functools.lru_cache(maxsize=32)
 def _describes(data: bytes, pixel_type: PixelType) -> bool:
-    """Whether LittleCMS builds a transform from *data* for pixels of *pixel_type* (to sRGB)."""
-    if profile_space(data) != pixel_type.value:
-        return False
-    try:
-        with _LOCK:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(data))
-            srgb = ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile()))
-            ImageCms.buildTransform(source, srgb, _MODES[pixel_type], "RGB")
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return False
-    return True
+    """Whether LittleCMS can read *data* as the space of pixels of *pixel_type* (to sRGB)."""
+    return (
+        profile_space(data) == pixel_type.value
+        and transform_to_srgb(data, _MODES[pixel_type], "RGB") is not None
+    )
 
 
 def source_profile_for(mode: str, kept: bytes | None) -> bytes | None:
