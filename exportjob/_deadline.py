@@ -21,7 +21,6 @@ class Deadline:
     """The moment, *seconds* from now, by which a delivery must be over."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
         self._at = time.monotonic() + seconds
         self._cut_off = False
 
